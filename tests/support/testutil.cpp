@@ -1,0 +1,301 @@
+#include "testutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "minirun/digest.h"
+
+namespace fs = std::filesystem;
+
+namespace minirun::test {
+
+bool is_root() { return geteuid() == 0; }
+
+TempDir::TempDir(const std::string& prefix) {
+  const char* base = getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + prefix + "XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+std::vector<std::string> mounts_under(const std::string& dir) {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ss(line);
+    std::string f[5];
+    for (auto& x : f) ss >> x;
+    if (f[4] == dir || f[4].rfind(dir + "/", 0) == 0) out.push_back(f[4]);
+  }
+  return out;
+}
+
+TempDir::~TempDir() {
+  auto m = mounts_under(path_);
+  for (auto it = m.rbegin(); it != m.rend(); ++it) umount2(it->c_str(), MNT_DETACH);
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_file(const std::string& path, const std::string& data, mode_t mode) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path);
+  fs::permissions(path, static_cast<fs::perms>(mode));
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TarBuilder& TarBuilder::file(const std::string& path, const std::string& data, Meta m) {
+  entries_.push_back({path, data, "", AE_IFREG, false, 0, 0, m});
+  return *this;
+}
+TarBuilder& TarBuilder::dir(const std::string& path, Meta m) {
+  entries_.push_back({path, "", "", AE_IFDIR, false, 0, 0, m});
+  return *this;
+}
+TarBuilder& TarBuilder::symlink(const std::string& path, const std::string& target, Meta m) {
+  entries_.push_back({path, "", target, AE_IFLNK, false, 0, 0, m});
+  return *this;
+}
+TarBuilder& TarBuilder::hardlink(const std::string& path, const std::string& target) {
+  entries_.push_back({path, "", target, AE_IFREG, true, 0, 0, {}});
+  return *this;
+}
+TarBuilder& TarBuilder::fifo(const std::string& path, Meta m) {
+  entries_.push_back({path, "", "", AE_IFIFO, false, 0, 0, m});
+  return *this;
+}
+TarBuilder& TarBuilder::chardev(const std::string& path, unsigned major, unsigned minor, Meta m) {
+  entries_.push_back({path, "", "", AE_IFCHR, false, major, minor, m});
+  return *this;
+}
+TarBuilder& TarBuilder::raw(const std::string& path, unsigned type, const std::string& data,
+                            const std::string& link, Meta m) {
+  entries_.push_back({path, data, link, type, false, 0, 0, m});
+  return *this;
+}
+
+namespace {
+la_ssize_t append_cb(struct archive*, void* client, const void* buf, size_t n) {
+  static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
+  return static_cast<la_ssize_t>(n);
+}
+void add_filter(struct archive* a, Compression c) {
+  if (c == Compression::gzip) archive_write_add_filter_gzip(a);
+  if (c == Compression::zstd) archive_write_add_filter_zstd(a);
+}
+}  // namespace
+
+std::string TarBuilder::build(Compression c) const {
+  std::string out;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  add_filter(a, c);
+  archive_write_set_bytes_in_last_block(a, 1);
+  archive_write_open(a, &out, nullptr, append_cb, nullptr);
+  for (const auto& e : entries_) {
+    struct archive_entry* en = archive_entry_new();
+    archive_entry_set_pathname(en, e.path.c_str());
+    archive_entry_set_uid(en, e.meta.uid);
+    archive_entry_set_gid(en, e.meta.gid);
+    archive_entry_set_mtime(en, e.meta.mtime, 0);
+    archive_entry_set_perm(en, e.meta.mode & 07777);
+    for (const auto& [k, v] : e.meta.xattrs) archive_entry_xattr_add_entry(en, k.c_str(), v.data(), v.size());
+    if (e.hardlink) {
+      archive_entry_set_filetype(en, AE_IFREG);
+      archive_entry_set_hardlink(en, e.link.c_str());
+      archive_entry_set_size(en, 0);
+    } else {
+      archive_entry_set_filetype(en, e.type);
+      if (e.type == AE_IFLNK) archive_entry_set_symlink(en, e.link.c_str());
+      if (e.type == AE_IFCHR || e.type == AE_IFBLK) {
+        archive_entry_set_rdevmajor(en, e.major);
+        archive_entry_set_rdevminor(en, e.minor);
+      }
+      archive_entry_set_size(en, e.type == AE_IFREG ? static_cast<la_int64_t>(e.data.size()) : 0);
+    }
+    if (archive_write_header(a, en) != ARCHIVE_OK)
+      throw std::runtime_error(std::string("tar header: ") + archive_error_string(a));
+    if (!e.hardlink && e.type == AE_IFREG && !e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
+    archive_entry_free(en);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+std::string compress(const std::string& data, Compression c) {
+  if (c == Compression::none) return data;
+  std::string out;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_raw(a);
+  add_filter(a, c);
+  archive_write_set_bytes_in_last_block(a, 1);
+  archive_write_open(a, &out, nullptr, append_cb, nullptr);
+  struct archive_entry* en = archive_entry_new();
+  archive_entry_set_filetype(en, AE_IFREG);
+  archive_entry_set_size(en, static_cast<la_int64_t>(data.size()));
+  archive_write_header(a, en);
+  archive_write_data(a, data.data(), data.size());
+  archive_entry_free(en);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+void finish_config(TestImage& img) {
+  using nlohmann::json;
+  img.diff_ids.clear();
+  for (const auto& l : img.layers) img.diff_ids.push_back(sha256_digest(l));
+  json cfg;
+  cfg["architecture"] = "amd64";
+  cfg["os"] = "linux";
+  cfg["created"] = img.created;
+  json c = json::object();
+  c["Env"] = img.env;
+  if (!img.cmd.empty()) c["Cmd"] = img.cmd;
+  if (!img.entrypoint.empty()) c["Entrypoint"] = img.entrypoint;
+  if (!img.user.empty()) c["User"] = img.user;
+  if (!img.workdir.empty()) c["WorkingDir"] = img.workdir;
+  cfg["config"] = c;
+  cfg["rootfs"] = {{"type", "layers"}, {"diff_ids", img.diff_ids}};
+  json hist = json::array();
+  for (size_t i = 0; i < img.layers.size(); i++)
+    hist.push_back({{"created", img.created}, {"created_by", "test layer " + std::to_string(i)}});
+  cfg["history"] = hist;
+  img.config_json = cfg.dump();
+  img.image_id = sha256_digest(img.config_json);
+}
+
+namespace {
+struct TarOut {
+  std::string out;
+  struct archive* a;
+  TarOut() {
+    a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_set_bytes_in_last_block(a, 1);
+    archive_write_open(a, &out, nullptr, append_cb, nullptr);
+  }
+  void add(const std::string& path, const std::string& data) {
+    struct archive_entry* en = archive_entry_new();
+    archive_entry_set_pathname(en, path.c_str());
+    archive_entry_set_filetype(en, AE_IFREG);
+    archive_entry_set_perm(en, 0644);
+    archive_entry_set_mtime(en, 1700000000, 0);
+    archive_entry_set_size(en, static_cast<la_int64_t>(data.size()));
+    archive_write_header(a, en);
+    archive_write_data(a, data.data(), data.size());
+    archive_entry_free(en);
+  }
+  void add_dir(const std::string& path) {
+    struct archive_entry* en = archive_entry_new();
+    archive_entry_set_pathname(en, path.c_str());
+    archive_entry_set_filetype(en, AE_IFDIR);
+    archive_entry_set_perm(en, 0755);
+    archive_write_header(a, en);
+    archive_entry_free(en);
+  }
+  std::string finish() {
+    archive_write_close(a);
+    archive_write_free(a);
+    return std::move(out);
+  }
+};
+}  // namespace
+
+std::string docker_archive(std::vector<TestImage>& images, Compression lc) {
+  using nlohmann::json;
+  TarOut t;
+  json manifest = json::array();
+  json repos = json::object();
+  std::map<std::string, bool> written;
+  for (auto& img : images) {
+    finish_config(img);
+    std::string id = img.image_id.substr(7);
+    json layers = json::array();
+    for (size_t i = 0; i < img.layers.size(); i++) {
+      std::string dir = sha256_digest(img.image_id + std::to_string(i)).substr(7);
+      if (!written[dir]) {
+        t.add_dir(dir);
+        t.add(dir + "/VERSION", "1.0");
+        t.add(dir + "/layer.tar", compress(img.layers[i], lc));
+        written[dir] = true;
+      }
+      layers.push_back(dir + "/layer.tar");
+    }
+    t.add(id + ".json", img.config_json);
+    manifest.push_back({{"Config", id + ".json"}, {"RepoTags", img.repo_tags}, {"Layers", layers}});
+    for (const auto& rt : img.repo_tags) {
+      auto colon = rt.rfind(':');
+      repos[rt.substr(0, colon)][rt.substr(colon + 1)] = id;
+    }
+  }
+  t.add("manifest.json", manifest.dump());
+  t.add("repositories", repos.dump());
+  return t.finish();
+}
+
+std::string oci_archive(std::vector<TestImage>& images, Compression lc) {
+  using nlohmann::json;
+  TarOut t;
+  t.add_dir("blobs");
+  t.add_dir("blobs/sha256");
+  std::map<std::string, bool> written;
+  auto blob = [&](const std::string& data) {
+    std::string d = sha256_digest(data);
+    if (!written[d]) {
+      t.add("blobs/sha256/" + d.substr(7), data);
+      written[d] = true;
+    }
+    return d;
+  };
+  json index = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}};
+  index["manifests"] = json::array();
+  for (auto& img : images) {
+    finish_config(img);
+    json m = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.manifest.v1+json"}};
+    m["config"] = {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                   {"digest", blob(img.config_json)},
+                   {"size", img.config_json.size()}};
+    m["layers"] = json::array();
+    for (const auto& l : img.layers) {
+      std::string data = compress(l, lc);
+      std::string mt = "application/vnd.oci.image.layer.v1.tar";
+      if (lc == Compression::gzip) mt += "+gzip";
+      if (lc == Compression::zstd) mt += "+zstd";
+      m["layers"].push_back({{"mediaType", mt}, {"digest", blob(data)}, {"size", data.size()}});
+    }
+    std::string mj = m.dump();
+    json desc = {{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                 {"digest", blob(mj)},
+                 {"size", mj.size()},
+                 {"platform", {{"architecture", "amd64"}, {"os", "linux"}}}};
+    if (!img.repo_tags.empty()) desc["annotations"] = {{"io.containerd.image.name", "docker.io/" + img.repo_tags[0]},
+                                                       {"org.opencontainers.image.ref.name", img.repo_tags[0]}};
+    index["manifests"].push_back(desc);
+  }
+  t.add("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  t.add("index.json", index.dump());
+  return t.finish();
+}
+
+}  // namespace minirun::test
