@@ -1,0 +1,28 @@
+// fsutil.h — small file-system helpers shared by the core: atomic file replacement
+// (write temp → fsync → rename), whole-file reads, recursive removal, random ids.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+namespace minirun {
+
+// Replaces `path` atomically: writes `path.tmp-<pid>-<rand>`, fsyncs it, renames it over `path`.
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644);
+// Reads a whole file (at most max_bytes); throws Error naming the path.
+std::string read_whole_file(const std::string& path, size_t max_bytes = 64u << 20);
+// Like read_whole_file, but nullopt when the file does not exist.
+std::optional<std::string> read_file_if_exists(const std::string& path, size_t max_bytes = 64u << 20);
+// Removes a tree without following symlinks; a missing path is fine.
+void remove_tree(const std::string& path);
+// n random characters from [0-9a-f].
+std::string random_hex(size_t n);
+// n random characters from [A-Z0-9] (Docker's short-link alphabet).
+std::string random_short_id(size_t n = 26);
+bool pid_alive(pid_t pid);
+// fsync of a directory (or file) by path; errors ignored where the file system has no fsync.
+void fsync_path(const std::string& path);
+
+}  // namespace minirun

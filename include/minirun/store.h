@@ -1,0 +1,145 @@
+// store.h — the minirun store: the ONE place that knows every path under the store root.
+//
+// Layout (see docs/store.md):
+//   <root>/lock                         flock taken by every change of records
+//   <root>/overlay2/<id>/diff|link|lower|layer.json    image layers, <id> = ChainID hex
+//   <root>/overlay2/<cid>/diff|work|merged|link|lower  a container's read-write layer
+//   <root>/overlay2/<cid>-init/diff|link|lower         what minirun adds to a container
+//   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
+//   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
+//   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
+//   <root>/containers/<cid>/            state.json, hostname, hosts, resolv.conf
+//   <root>/containers/names/<name> -> <cid>   name reservations (symlink: atomic, unique)
+//   <root>/mounts/<hex>/                `minirun mount` of an image (read-only merged view)
+//   <root>/tmp/<pid>-<rand>/            work in progress; removed at start once <pid> is dead
+// Every change is write-temp → fsync → rename (directories are staged in tmp/ and renamed into
+// overlay2/), under the lock, so neither a crash nor a concurrent process sees half a record.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace minirun {
+
+struct LayerRecord {
+  std::string id;       // ChainID hex (also the directory name)
+  std::string diff_id;  // "sha256:…"
+  std::string parent;   // parent ChainID hex, "" for a base layer
+  uint64_t size = 0;    // bytes of regular file content
+};
+
+struct ContainerRecord {
+  std::string id, name;
+  std::string image_id;   // hex
+  std::string image_ref;  // as the user named it
+  std::vector<std::string> command;
+  std::string created, started, finished;  // RFC 3339
+  std::string status = "created";         // created | running | exited
+  int exit_code = 0;
+  pid_t pid = 0;                          // minirun's own process while running
+  pid_t container_pid = 0;                // the container's pid 1 as seen from the host
+  bool auto_remove = false;
+  std::string spec_json;                  // the run options, for inspect
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the store at root, and removes leftovers of dead processes in tmp/.
+  explicit Store(std::string root);
+  // --root, else $MINIRUN_ROOT, else /var/lib/minirun.
+  static std::string default_root(const std::string& flag);
+
+  const std::string& root() const { return root_; }
+
+  // ---- paths ----
+  std::string overlay_root() const { return root_ + "/overlay2"; }
+  std::string layer_dir(std::string_view id) const;
+  std::string diff_dir(std::string_view id) const { return layer_dir(id) + "/diff"; }
+  // "l/<short>" of a layer (read from its link file).
+  std::string link_name(std::string_view id) const;
+  // The layer's lower chain as "l/<short>" names, nearest first (empty for a base layer).
+  std::vector<std::string> lower_links(std::string_view id) const;
+  // Absolute diff dirs of a layer's lowers, nearest first (following the l/ links).
+  std::vector<std::string> lower_diffs(std::string_view id) const;
+  std::string image_config_path(std::string_view hex) const;
+  std::string container_dir(std::string_view cid) const;
+  // Where `minirun mount` shows an image's read-only merged view.
+  std::string mount_dir(std::string_view hex) const { return root_ + "/mounts/" + std::string(hex); }
+  // A fresh directory tmp/<pid>-<rand>, for staging.
+  std::string new_temp_dir() const;
+
+  // ---- lock ----
+  class Lock {
+   public:
+    explicit Lock(int fd) : fd_(fd) {}
+    Lock(Lock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+    ~Lock();
+
+   private:
+    int fd_;
+  };
+  Lock lock() const;
+
+  // ---- layers ----
+  bool has_layer(std::string_view id) const;
+  std::optional<LayerRecord> layer(std::string_view id) const;
+  std::vector<std::string> layer_ids() const;  // image layers only (not containers)
+  // Moves staged_dir (which holds diff/) into overlay2/<rec.id> with link, lower and layer.json,
+  // and creates its short link. Returns false (and removes staged_dir) when the layer already
+  // exists. Caller holds the lock; the parent layer must exist.
+  bool commit_layer(const std::string& staged_dir, const LayerRecord& rec);
+  // Removes an image layer (caller holds the lock and knows nothing uses it).
+  void remove_layer(std::string_view id);
+
+  // ---- images ----
+  std::vector<std::string> image_ids() const;  // hex, sorted
+  bool has_image(std::string_view hex) const;
+  std::string image_config(std::string_view hex) const;
+  void put_image(const std::string& hex, const std::string& config_bytes);  // caller holds lock
+  void remove_image_record(std::string_view hex);                           // caller holds lock
+  // When the image record was written (RFC 3339), for `images`.
+  std::string image_loaded_time(std::string_view hex) const;
+
+  // ---- tags ----
+  std::map<std::string, std::string> tags() const;  // "name:tag" -> "sha256:<hex>"
+  void set_tags(const std::map<std::string, std::string>& tags);  // caller holds lock
+  std::vector<std::string> tags_of(std::string_view hex) const;
+
+  // Resolves an image reference: NAME[:TAG], "sha256:<hex>", full hex, or a unique ID prefix
+  // of at least 4 characters. Throws Error("No such image: REF", 1).
+  std::string resolve_image(std::string_view ref) const;
+
+  // ---- containers ----
+  std::vector<std::string> container_ids() const;
+  std::optional<ContainerRecord> container(std::string_view cid) const;
+  void put_container(const ContainerRecord& rec) const;
+  // Reserves a name atomically; false if taken.
+  bool reserve_name(const std::string& name, const std::string& cid) const;
+  void release_name(const std::string& name) const;
+  // Name, full id or unique id prefix. Throws Error("No such container: REF", 1).
+  std::string resolve_container(std::string_view ref) const;
+  // Creates overlay2/<cid>-init (holding init_diff_filler's content) and overlay2/<cid> with
+  // diff, work, merged, link and lower, stacked on the image's top layer.
+  void create_container_layers(const std::string& cid, const std::string& top_layer_id) const;
+  void remove_container(const std::string& cid) const;
+  std::string init_layer_id(std::string_view cid) const { return std::string(cid) + "-init"; }
+
+  // Removes dangling short links and re-creates missing ones (cheap; used by load, rmi, prune).
+  void repair_links() const;
+
+ private:
+  void clean_temp() const;
+  std::string make_short_link(const std::string& id) const;
+
+  std::string root_;
+};
+
+}  // namespace minirun

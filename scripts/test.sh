@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds minirun and runs every test: unit tests always, root tests (ctest -L root) when run as
+# root (they skip themselves with a message otherwise).
+# Usage: scripts/test.sh [--sanitize] [--vm] [--stress]
+#   --sanitize  build with ASan+UBSan into build-asan/
+#   --vm        also run the VM integration tests (vm-tests/run.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+cmake_args=(-DMINIRUN_WERROR=ON)
+vm=0
+for a in "$@"; do
+  case "$a" in
+    --sanitize) build=build-asan; cmake_args+=(-DMINIRUN_SANITIZE=ON) ;;
+    --vm) vm=1 ;;
+    *) echo "test.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$vm" = 1 ]; then scripts/install-deps.sh --vm; else scripts/install-deps.sh; fi
+
+cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+
+cd "$build"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: not root: root tests will be skipped"
+fi
+ctest --output-on-failure --timeout 600 -j"$(nproc)" -LE root
+ctest --output-on-failure --timeout 600 -L root
+cd ..
+
+if [ "$vm" = 1 ]; then
+  vm-tests/run.sh
+fi

@@ -1,0 +1,118 @@
+#include "minirun/fsutil.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "minirun/error.h"
+
+namespace minirun {
+
+namespace {
+std::string random_from(const char* alphabet, size_t alen, size_t n) {
+  std::string out(n, '0');
+  unsigned char buf[64];
+  size_t i = 0;
+  while (i < n) {
+    ssize_t r = getrandom(buf, sizeof buf, 0);
+    if (r <= 0) throw sys_error("getrandom");
+    for (ssize_t k = 0; k < r && i < n; k++) {
+      // Rejection sampling keeps the distribution uniform.
+      if (buf[k] >= 256 - (256 % alen)) continue;
+      out[i++] = alphabet[buf[k] % alen];
+    }
+  }
+  return out;
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw sys_error(path + ": write");
+    }
+    off += static_cast<size_t>(w);
+  }
+}
+}  // namespace
+
+std::string random_hex(size_t n) { return random_from("0123456789abcdef", 16, n); }
+
+std::string random_short_id(size_t n) { return random_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 32, n); }
+
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode) {
+  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + random_hex(8);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) throw sys_error(tmp + ": create");
+  try {
+    write_all(fd, data, tmp);
+    if (::fsync(fd) != 0 && errno != EINVAL) throw sys_error(tmp + ": fsync");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw sys_error(path + ": rename", e);
+  }
+}
+
+std::optional<std::string> read_file_if_exists(const std::string& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw sys_error(path);
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      throw sys_error(path + ": read", e);
+    }
+    if (r == 0) break;
+    out.append(buf, static_cast<size_t>(r));
+    if (out.size() > max_bytes) {
+      ::close(fd);
+      throw Error(path + ": file larger than " + std::to_string(max_bytes) + " bytes");
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+std::string read_whole_file(const std::string& path, size_t max_bytes) {
+  auto r = read_file_if_exists(path, max_bytes);
+  if (!r) throw sys_error(path, ENOENT);
+  return *r;
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw Error(path + ": cannot remove: " + ec.message());
+}
+
+bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+void fsync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace minirun
