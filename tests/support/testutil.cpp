@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -296,6 +297,75 @@ std::string oci_archive(std::vector<TestImage>& images, Compression lc) {
   t.add("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
   t.add("index.json", index.dump());
   return t.finish();
+}
+
+}  // namespace minirun::test
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+
+namespace minirun::test {
+
+CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input, int timeout_s) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  CmdResult r;
+  size_t written = 0;
+  if (input.empty()) {
+    close(in[1]);
+    in[1] = -1;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  bool out_open = true, err_open = true;
+  while (out_open || err_open) {
+    struct pollfd fds[3] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}, {in[1], POLLOUT, 0}};
+    int n = poll(fds, in[1] >= 0 ? 3 : 2, 200);
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (n <= 0) continue;
+    char buf[65536];
+    for (int i = 0; i < 2; i++) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t k = read(fds[i].fd, buf, sizeof buf);
+      if (k <= 0) (i == 0 ? out_open : err_open) = false, fds[i].fd = -1;
+      else (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(k));
+    }
+    if (in[1] >= 0 && (fds[2].revents & (POLLOUT | POLLERR))) {
+      ssize_t k = write(in[1], input.data() + written, input.size() - written);
+      if (k > 0) written += static_cast<size_t>(k);
+      if (k < 0 || written == input.size()) {
+        close(in[1]);
+        in[1] = -1;
+      }
+    }
+    if (!out_open && !err_open) break;
+  }
+  if (in[1] >= 0) close(in[1]);
+  close(out[0]);
+  close(err[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
 }
 
 }  // namespace minirun::test

@@ -103,3 +103,15 @@ std::string docker_archive(std::vector<TestImage>& images, Compression layer_com
 std::string oci_archive(std::vector<TestImage>& images, Compression layer_compression = Compression::gzip);
 
 }  // namespace minirun::test
+
+namespace minirun::test {
+
+struct CmdResult {
+  int code = -1;
+  std::string out, err;
+};
+// Runs argv (argv[0] a path) with stdin from `input`, collecting stdout, stderr and the exit
+// status (128+signal when killed). Kills it after timeout_s seconds.
+CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input = "", int timeout_s = 120);
+
+}  // namespace minirun::test
