@@ -1,0 +1,31 @@
+// image_config.h — the image config document (image-spec config.md): parsed and validated once,
+// then handed around as a plain struct (the raw JSON is kept for inspect and commit).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace minirun {
+
+struct HistoryEntry {
+  std::string created, created_by, author, comment;
+  bool empty_layer = false;
+};
+
+struct ImageConfig {
+  std::string architecture, os, variant, created, author;
+  std::vector<std::string> env, cmd, entrypoint;  // absent → empty
+  bool has_cmd = false, has_entrypoint = false;
+  std::string user, workdir;
+  std::vector<std::string> diff_ids;  // validated "sha256:<hex>"
+  std::vector<HistoryEntry> history;
+  nlohmann::json raw;  // the whole document
+};
+
+// Parses and validates config bytes. Malformed JSON, wrong types, rootfs.type other than "layers",
+// invalid diff_ids → Error("image config: …").
+ImageConfig parse_image_config(std::string_view bytes);
+
+}  // namespace minirun

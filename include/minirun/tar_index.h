@@ -1,0 +1,37 @@
+// tar_index.h — an index of an uncompressed, seekable tar file built from its headers alone
+// (ustar, GNU long names, PAX path/linkpath/size), seeking over the data. Used for the outer
+// image archive, so that a layer is found by offset and read (or skipped) without copying.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace minirun {
+
+struct TarEntry {
+  std::string name;  // normalised: no leading "./" or "/", no trailing "/"
+  char type = '0';   // '0' file, '1' hard link, '2' symlink, '5' dir, …
+  uint64_t offset = 0, size = 0;
+  std::string link;
+};
+
+class TarIndex {
+ public:
+  // Reads the headers of the tar file at fd (file_size bytes). Throws Error on malformed or
+  // truncated data ("… runs past the end of the archive").
+  static TarIndex build(int fd, uint64_t file_size);
+  // The entry holding `path`'s data, following symlinks and hard links inside the archive
+  // (never out of it, at most 40 hops); nullptr when absent.
+  const TarEntry* resolve(const std::string& path) const;
+  const std::map<std::string, TarEntry>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, TarEntry> entries_;
+};
+
+// Lexically normalises an archive path: strips "./" and leading "/", folds "a/../b"; returns ""
+// for the root and throws Error when ".." would climb above it.
+std::string normalize_archive_path(const std::string& path);
+
+}  // namespace minirun

@@ -1,0 +1,192 @@
+#include "minirun/tar_index.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "minirun/error.h"
+
+namespace minirun {
+
+namespace {
+
+uint64_t parse_number(const char* p, size_t n) {
+  if (static_cast<unsigned char>(p[0]) & 0x80) {  // GNU base-256
+    uint64_t v = static_cast<unsigned char>(p[0]) & 0x7f;
+    for (size_t i = 1; i < n; i++) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    return v;
+  }
+  uint64_t v = 0;
+  size_t i = 0;
+  while (i < n && (p[i] == ' ' || p[i] == 0)) i++;
+  for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) v = v * 8 + static_cast<uint64_t>(p[i] - '0');
+  return v;
+}
+
+std::string field(const char* p, size_t n) { return std::string(p, strnlen(p, n)); }
+
+void read_at(int fd, void* buf, size_t n, uint64_t off) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd, static_cast<char*>(buf) + done, n - done, static_cast<off_t>(off + done));
+    if (r < 0) throw sys_error("archive: read");
+    if (r == 0) throw Error("archive: truncated at byte " + std::to_string(off + done));
+    done += static_cast<size_t>(r);
+  }
+}
+
+bool checksum_ok(const unsigned char* h) {
+  uint64_t want = parse_number(reinterpret_cast<const char*>(h) + 148, 8);
+  uint64_t sum = 0;
+  for (int i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? ' ' : h[i];
+  return sum == want;
+}
+
+// PAX records "len key=value\n".
+void parse_pax(const std::string& data, std::string& path, std::string& link, uint64_t& size, bool& has_size) {
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t sp = data.find(' ', pos);
+    if (sp == std::string::npos) break;
+    size_t len = std::strtoull(data.c_str() + pos, nullptr, 10);
+    if (len == 0 || pos + len > data.size()) throw Error("archive: malformed PAX header");
+    std::string rec = data.substr(sp + 1, pos + len - sp - 2);
+    size_t eq = rec.find('=');
+    if (eq != std::string::npos) {
+      std::string k = rec.substr(0, eq), v = rec.substr(eq + 1);
+      if (k == "path") path = v;
+      else if (k == "linkpath") link = v;
+      else if (k == "size") size = std::strtoull(v.c_str(), nullptr, 10), has_size = true;
+    }
+    pos += len;
+  }
+}
+
+}  // namespace
+
+std::string normalize_archive_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string c = path.substr(i, j - i);
+    if (c == "..") {
+      if (parts.empty()) throw Error("archive: path \"" + path + "\" leaves the archive");
+      parts.pop_back();
+    } else if (!c.empty() && c != ".") {
+      parts.push_back(c);
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+TarIndex TarIndex::build(int fd, uint64_t file_size) {
+  TarIndex idx;
+  uint64_t off = 0;
+  std::string long_name, long_link, pax_path, pax_link;
+  uint64_t pax_size = 0;
+  bool pax_has_size = false;
+  unsigned char h[512];
+  while (off + 512 <= file_size) {
+    read_at(fd, h, 512, off);
+    bool zero = true;
+    for (unsigned char c : h)
+      if (c) {
+        zero = false;
+        break;
+      }
+    if (zero) return idx;  // end-of-archive marker
+    if (!checksum_ok(h)) throw Error("archive: bad tar header checksum at byte " + std::to_string(off));
+    const char* hc = reinterpret_cast<const char*>(h);
+    char type = hc[156] ? hc[156] : '0';
+    uint64_t size = parse_number(hc + 124, 12);
+    if (pax_has_size) size = pax_size;
+    uint64_t data = off + 512;
+    uint64_t next = data + ((size + 511) / 512) * 512;
+    if (data + size > file_size) throw Error("archive: entry at byte " + std::to_string(off) + " runs past the end of the archive (truncated)");
+    if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
+      if (size > (16u << 20)) throw Error("archive: oversized extended header");
+      std::string buf(size, '\0');
+      read_at(fd, buf.data(), size, data);
+      if (type == 'L') long_name = field(buf.data(), buf.size());
+      else if (type == 'K') long_link = field(buf.data(), buf.size());
+      else if (type == 'x') parse_pax(buf, pax_path, pax_link, pax_size, pax_has_size);
+      off = next;
+      continue;
+    }
+    std::string name = field(hc, 100);
+    if (std::memcmp(hc + 257, "ustar", 5) == 0 && hc[345]) name = field(hc + 345, 155) + "/" + name;
+    if (!long_name.empty()) name = long_name;
+    if (!pax_path.empty()) name = pax_path;
+    std::string link = field(hc + 157, 100);
+    if (!long_link.empty()) link = long_link;
+    if (!pax_link.empty()) link = pax_link;
+    TarEntry e;
+    try {
+      e.name = normalize_archive_path(name);
+    } catch (const Error&) {
+      e.name.clear();  // an entry outside the archive root is never looked up
+    }
+    e.type = type;
+    e.offset = data;
+    e.size = (type == '0' || type == '7') ? size : 0;
+    e.link = link;
+    if (!e.name.empty()) idx.entries_[e.name] = e;
+    long_name.clear(), long_link.clear(), pax_path.clear(), pax_link.clear();
+    pax_has_size = false;
+    off = next;
+  }
+  if (off < file_size || idx.entries_.empty()) {
+    if (idx.entries_.empty()) throw Error("archive: not a tar archive, or empty");
+  }
+  return idx;
+}
+
+const TarEntry* TarIndex::resolve(const std::string& path) const {
+  std::string cur;
+  try {
+    cur = normalize_archive_path(path);
+  } catch (const Error&) {
+    return nullptr;
+  }
+  for (int hops = 0; hops < 40; hops++) {
+    // Find the first component (prefix) that is a symlink, and substitute it.
+    size_t pos = 0;
+    bool replaced = false;
+    while (pos <= cur.size()) {
+      size_t slash = cur.find('/', pos);
+      std::string prefix = cur.substr(0, slash);
+      auto it = entries_.find(prefix);
+      if (it != entries_.end() && (it->second.type == '2' || (it->second.type == '1' && slash == std::string::npos))) {
+        const TarEntry& e = it->second;
+        std::string rest = slash == std::string::npos ? "" : cur.substr(slash);
+        std::string base;
+        if (e.type == '2' && !e.link.empty() && e.link[0] != '/') {
+          auto ds = prefix.rfind('/');
+          base = ds == std::string::npos ? "" : prefix.substr(0, ds + 1);
+        }
+        try {
+          cur = normalize_archive_path(base + e.link + rest);
+        } catch (const Error&) {
+          return nullptr;
+        }
+        replaced = true;
+        break;
+      }
+      if (slash == std::string::npos) break;
+      pos = slash + 1;
+    }
+    if (!replaced) {
+      auto it = entries_.find(cur);
+      return it == entries_.end() ? nullptr : &it->second;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace minirun
