@@ -1,2 +1,45 @@
+// main.cpp — parses the global flags, hands over to the verb, turns errors into one line
+// on stderr and Docker's exit codes (125 minirun failed, 126 cannot execute, 127 not found).
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
-int main() { std::puts("minirun"); return 0; }
+#include <iostream>
+
+#include "cli.h"
+#include "minirun/error.h"
+
+using namespace minirun;
+
+int main(int argc, char** argv) {
+  cli::Globals g;
+  CLI::App app{"minirun: assemble container root filesystems with overlayfs and run them, with no daemon"};
+  app.name("minirun");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "minirun 0.1.0");
+  app.add_option("--root", g.root, "Store directory (default: $MINIRUN_ROOT, else /var/lib/minirun)");
+  app.add_option("--log-level", g.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+#define MINIRUN_REGISTER_VERB(v) cli::register_##v(app, g);
+  MINIRUN_VERBS(MINIRUN_REGISTER_VERB)
+#undef MINIRUN_REGISTER_VERB
+  app.parse_complete_callback([&] {
+    spdlog::set_level(spdlog::level::from_str(g.log_level));
+    spdlog::set_pattern("%^%l%$: %v");
+  });
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitFailed;
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    std::cerr << "Error: " << e.what() << std::endl;
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::cerr << "Error: " << e.what() << std::endl;
+    return kExitFailed;
+  }
+  return g.exit_code;
+}

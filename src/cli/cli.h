@@ -1,0 +1,44 @@
+// cli.h — what the verb files share: global options, the store opener, output formatting.
+// Each verb lives in its own cmd_<verb>.cpp and registers itself with register_<verb>().
+// Verbs throw minirun::Error; main() prints it as one line and exits with its code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "minirun/store.h"
+
+namespace minirun::cli {
+
+struct Globals {
+  std::string root;
+  std::string log_level = "warn";
+  int exit_code = 0;  // set by a verb that finishes without throwing but must not exit 0
+};
+
+// Opens the store named by --root / $MINIRUN_ROOT / the default.
+Store open_store(const Globals& g);
+
+// Docker's human sizes: "4.26MB", "512B", "1.2GB" (decimal units, 3 significant digits).
+std::string human_size(uint64_t bytes);
+// Docker's relative times: "2 weeks ago" from an RFC 3339 timestamp.
+std::string human_ago(const std::string& rfc3339);
+// Current time as RFC 3339 with nanoseconds, like Docker's Created fields.
+std::string now_rfc3339();
+// Prints rows as columns separated by at least three spaces (docker's tabwriter look).
+void print_table(const std::vector<std::vector<std::string>>& rows);
+// "abc…" when longer than n (docker's --no-trunc off).
+std::string truncate(const std::string& s, size_t n);
+
+#define MINIRUN_VERBS(X) \
+  X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) \
+  X(ps) X(rm)
+
+#define MINIRUN_DECLARE_VERB(v) void register_##v(CLI::App& app, Globals& g);
+MINIRUN_VERBS(MINIRUN_DECLARE_VERB)
+#undef MINIRUN_DECLARE_VERB
+
+}  // namespace minirun::cli

@@ -1,0 +1,121 @@
+// minirun inspect REF… — JSON array like `docker inspect` (images, then containers).
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "minirun/error.h"
+#include "minirun/images.h"
+
+namespace minirun::cli {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+ojson graph_driver(const Store& store, const std::string& top, bool container) {
+  ojson data = ojson::object();
+  if (top.empty()) return {{"Data", nullptr}, {"Name", "overlay2"}};
+  auto lowers = store.lower_diffs(top);
+  if (!lowers.empty()) {
+    for (auto& l : lowers) {
+      // l/<short> -> ../<id>/diff: show the canonical path, like Docker.
+      auto pos = l.find("/l/../");
+      if (pos != std::string::npos) l = l.substr(0, pos) + "/" + l.substr(pos + 6);
+    }
+    data["LowerDir"] = join(lowers, ":");
+  }
+  data["MergedDir"] = store.layer_dir(top) + "/merged";
+  data["UpperDir"] = store.diff_dir(top);
+  data["WorkDir"] = store.layer_dir(top) + "/work";
+  (void)container;
+  return {{"Data", data}, {"Name", "overlay2"}};
+}
+
+ojson inspect_image(const Store& store, const std::string& hex) {
+  auto cfg = parse_image_config(store.image_config(hex));
+  auto ids = image_layer_ids(cfg);
+  ojson j;
+  j["Id"] = "sha256:" + hex;
+  j["RepoTags"] = store.tags_of(hex);
+  j["RepoDigests"] = ojson::array();
+  j["Parent"] = "";
+  j["Comment"] = cfg.history.empty() ? "" : cfg.history.back().comment;
+  j["Created"] = cfg.created;
+  j["DockerVersion"] = cfg.raw.value("docker_version", "");
+  j["Author"] = cfg.author;
+  j["Config"] = cfg.raw.contains("config") ? cfg.raw["config"] : nlohmann::json(nullptr);
+  j["Architecture"] = cfg.architecture;
+  if (!cfg.variant.empty()) j["Variant"] = cfg.variant;
+  j["Os"] = cfg.os;
+  j["Size"] = image_size(store, cfg);
+  j["GraphDriver"] = graph_driver(store, ids.empty() ? "" : ids.back(), false);
+  j["RootFS"] = {{"Type", "layers"}, {"Layers", cfg.diff_ids}};
+  j["Metadata"] = {{"LastTagTime", store.image_loaded_time(hex)}};
+  return j;
+}
+
+ojson inspect_container(const Store& store, const std::string& cid) {
+  auto rec = store.container(cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  ojson j;
+  j["Id"] = rec->id;
+  j["Created"] = rec->created;
+  j["Path"] = rec->command.empty() ? "" : rec->command[0];
+  j["Args"] = rec->command.size() > 1 ? std::vector<std::string>(rec->command.begin() + 1, rec->command.end())
+                                      : std::vector<std::string>{};
+  bool running = rec->status == "running";
+  j["State"] = {{"Status", rec->status},   {"Running", running},          {"Paused", false},
+                {"Restarting", false},     {"OOMKilled", false},          {"Dead", false},
+                {"Pid", running ? rec->container_pid : 0}, {"ExitCode", rec->exit_code},
+                {"Error", ""},             {"StartedAt", rec->started},   {"FinishedAt", rec->finished}};
+  j["Image"] = "sha256:" + rec->image_id;
+  j["Name"] = "/" + rec->name;
+  j["Driver"] = "overlay2";
+  j["GraphDriver"] = graph_driver(store, rec->id, true);
+  ojson spec = rec->spec_json.empty() ? ojson::object() : ojson::parse(rec->spec_json);
+  spec["Image"] = rec->image_ref;
+  j["Config"] = spec;
+  return j;
+}
+
+}  // namespace
+
+void register_inspect(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("inspect", "Show low-level information on images or containers as JSON");
+  auto refs = std::make_shared<std::vector<std::string>>();
+  auto type = std::make_shared<std::string>();
+  cmd->add_option("ref", *refs, "Image (NAME[:TAG], ID) or container (name, ID)")->required();
+  cmd->add_option("--type", *type, "image or container")->check(CLI::IsMember({"image", "container"}));
+  cmd->footer("Example: minirun inspect busybox:latest");
+  cmd->callback([&g, refs, type] {
+    Store store = open_store(g);
+    ojson out = ojson::array();
+    std::string missing;
+    for (const auto& r : *refs) {
+      try {
+        if (*type != "container") {
+          try {
+            out.push_back(inspect_image(store, store.resolve_image(r)));
+            continue;
+          } catch (const Error& e) {
+            if (e.exit_code() != 1 || *type == "image") throw;
+          }
+        }
+        out.push_back(inspect_container(store, store.resolve_container(r)));
+      } catch (const Error& e) {
+        if (e.exit_code() != 1) throw;
+        missing = "No such object: " + r;
+      }
+    }
+    std::cout << out.dump(4) << "\n";
+    if (!missing.empty()) throw Error(missing, 1);
+  });
+}
+
+}  // namespace minirun::cli

@@ -1,0 +1,68 @@
+// minirun ps [-a] [-q] [--no-trunc] [--format json] — list containers.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "minirun/container_state.h"
+
+namespace minirun::cli {
+
+namespace {
+std::string status_text(const ContainerRecord& r) {
+  if (r.status == "running") {
+    std::string ago = human_ago(r.started);
+    return "Up " + ago.substr(0, ago.size() - 4);
+  }
+  if (r.status == "exited") return "Exited (" + std::to_string(r.exit_code) + ") " + human_ago(r.finished);
+  return "Created";
+}
+
+std::string quote_command(const std::vector<std::string>& cmd) {
+  std::string s;
+  for (const auto& a : cmd) s += (s.empty() ? "" : " ") + a;
+  return "\"" + s + "\"";
+}
+}  // namespace
+
+void register_ps(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("ps", "List containers");
+  auto all = std::make_shared<bool>(false);
+  auto quiet = std::make_shared<bool>(false);
+  auto notrunc = std::make_shared<bool>(false);
+  auto format = std::make_shared<std::string>();
+  cmd->add_flag("-a,--all", *all, "Show all containers (default shows just running)");
+  cmd->add_flag("-q,--quiet", *quiet, "Only display container IDs");
+  cmd->add_flag("--no-trunc", *notrunc, "Don't truncate output");
+  cmd->add_option("--format", *format, "json: one JSON object per line")->check(CLI::IsMember({"json", "table"}));
+  cmd->footer("Example: minirun ps -a");
+  cmd->callback([&g, all, quiet, notrunc, format] {
+    Store store = open_store(g);
+    std::vector<std::vector<std::string>> rows = {
+        {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+    std::vector<ContainerRecord> recs;
+    for (const auto& cid : store.container_ids())
+      if (auto r = refresh_container_state(store, cid)) recs.push_back(*r);
+    std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+    for (const auto& r : recs) {
+      if (!*all && r.status != "running") continue;
+      std::string id = *notrunc ? r.id : r.id.substr(0, 12);
+      if (*quiet) {
+        std::cout << id << "\n";
+        continue;
+      }
+      std::string command = quote_command(r.command);
+      if (!*notrunc) command = truncate(command, 20);
+      if (*format == "json") {
+        nlohmann::json j = {{"ID", id},         {"Image", r.image_ref},     {"Command", command},
+                            {"CreatedAt", r.created}, {"Status", status_text(r)}, {"State", r.status},
+                            {"Names", r.name},  {"Ports", ""}};
+        std::cout << j.dump() << "\n";
+      } else {
+        rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), "", r.name});
+      }
+    }
+    if (!*quiet && *format != "json") print_table(rows);
+  });
+}
+
+}  // namespace minirun::cli

@@ -1,0 +1,56 @@
+#include "minirun/container_state.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "minirun/error.h"
+#include "minirun/fsutil.h"
+
+namespace minirun {
+
+namespace {
+std::string now() {
+  char buf[64];
+  time_t t = time(nullptr);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid) {
+  auto rec = store.container(cid);
+  if (!rec || rec->status != "running" || pid_alive(rec->pid)) return rec;
+  auto lock = store.lock();
+  rec = store.container(cid);
+  if (!rec || rec->status != "running" || pid_alive(rec->pid)) return rec;
+  // minirun died with the container (PDEATHSIG killed it).
+  if (rec->container_pid > 0) ::kill(rec->container_pid, SIGKILL);
+  rec->status = "exited";
+  rec->exit_code = 137;
+  rec->finished = now();
+  store.put_container(*rec);
+  return rec;
+}
+
+void remove_container(const Store& store, const std::string& cid, bool force) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  if (rec->status == "running") {
+    if (!force)
+      throw Error("cannot remove container \"/" + rec->name +
+                      "\": container is running: stop the container before removing or force remove",
+                  1);
+    if (rec->container_pid > 0) ::kill(rec->container_pid, SIGKILL);
+    // Give the minirun process that runs it a moment to see the exit and unmount.
+    for (int i = 0; i < 100 && pid_alive(rec->container_pid); i++) usleep(10000);
+  }
+  auto lock = store.lock();
+  store.remove_container(cid);
+}
+
+}  // namespace minirun

@@ -1,0 +1,521 @@
+// extract.cpp — layer extraction, the most security-sensitive code in minirun.
+//
+// Design:
+// - One pass over the bytes. A BlobReader preads the stored bytes and hashes them (blob digest);
+//   a compressed blob goes through a libarchive "raw" reader that only decompresses; the
+//   uncompressed bytes are hashed (DiffID) and fed to a second libarchive handle that parses the
+//   tar (PAX, GNU, sparse, xattrs, long names). After the end-of-archive marker the rest of the
+//   stream is still read and hashed, since the DiffID covers every byte.
+// - libarchive's disk writer is not used. Each entry's path is cleaned lexically against "/"
+//   (like Docker: "../../x" is "x"), its parent directory is opened with openat2(RESOLVE_IN_ROOT),
+//   so ".." and symlinks (absolute ones included, and those created earlier in the same tar)
+//   resolve inside the destination, never outside; the last component is created with *at()
+//   calls that do not follow symlinks. An entry naming the root itself ("." or "/") is ignored
+//   unless it is a directory (then only its metadata applies), so the root is never replaced.
+// - Ownership is numeric; chown happens before chmod (chown clears setuid) and before xattrs
+//   (chown clears security.capability); directory times are set last, deepest first.
+// - Whiteouts: ".wh.X" becomes a 0/0 character device X; ".wh..wh..opq" sets
+//   trusted.overlay.opaque=y on its directory (it hides only lower layers, so entries of this
+//   layer stay, whatever their order); other ".wh..wh.*" (aufs metadata) are skipped; a whiteout
+//   of "", "." or ".." is refused.
+// - A hard link whose target is not in this layer gets a copy of the target from the nearest
+//   lower layer that has it (Docker fails such layers).
+#include "minirun/extract.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "minirun/digest.h"
+#include "minirun/error.h"
+
+namespace minirun {
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+constexpr uint64_t kDefaultMax = 64ull << 30;
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd, o.fd);
+    return *this;
+  }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// ---- the byte pipeline ----
+
+struct BlobReader {
+  int fd;
+  uint64_t pos, end;
+  Sha256 hash;
+  bool hashing = true;  // off for a plain tar, whose blob digest is its DiffID
+  std::vector<char> buf = std::vector<char>(kChunk);
+  // Returns the next chunk (empty at the end).
+  std::pair<const char*, size_t> next() {
+    if (pos >= end) return {nullptr, 0};
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - pos));
+    ssize_t r = ::pread(fd, buf.data(), want, static_cast<off_t>(pos));
+    if (r < 0) throw sys_error("read");
+    if (r == 0) throw Error("blob truncated: file ends before the layer's recorded size");
+    pos += static_cast<uint64_t>(r);
+    if (hashing) hash.update(buf.data(), static_cast<size_t>(r));
+    return {buf.data(), static_cast<size_t>(r)};
+  }
+};
+
+la_ssize_t blob_read_cb(struct archive* a, void* client, const void** out) {
+  auto* b = static_cast<BlobReader*>(client);
+  try {
+    auto [p, n] = b->next();
+    *out = p;
+    return static_cast<la_ssize_t>(n);
+  } catch (const Error& e) {
+    archive_set_error(a, EIO, "%s", e.what());
+    return -1;
+  }
+}
+
+// The uncompressed tar stream, hashed as it is produced.
+struct TarStream {
+  BlobReader* blob;
+  struct archive* decomp = nullptr;  // null for a plain tar
+  Sha256 hash;
+  uint64_t total = 0, max = kDefaultMax;
+  std::vector<char> buf = std::vector<char>(kChunk);
+  std::string error;
+
+  std::pair<const char*, size_t> next() {
+    const char* p;
+    size_t n;
+    if (!decomp) {
+      std::tie(p, n) = blob->next();
+    } else {
+      la_ssize_t r = archive_read_data(decomp, buf.data(), buf.size());
+      if (r < 0) throw Error(std::string("decompressing: ") + (archive_error_string(decomp) ? archive_error_string(decomp) : "corrupt data"));
+      p = buf.data();
+      n = static_cast<size_t>(r);
+    }
+    total += n;
+    if (total > max) throw Error("layer exceeds the maximum size of " + std::to_string(max) + " bytes uncompressed");
+    hash.update(p, n);
+    return {p, n};
+  }
+  void drain() {
+    while (next().second) {
+    }
+  }
+};
+
+la_ssize_t tar_read_cb(struct archive* a, void* client, const void** out) {
+  auto* t = static_cast<TarStream*>(client);
+  try {
+    auto [p, n] = t->next();
+    *out = p;
+    return static_cast<la_ssize_t>(n);
+  } catch (const Error& e) {
+    t->error = e.what();
+    archive_set_error(a, EIO, "%s", e.what());
+    return -1;
+  }
+}
+
+bool is_compressed(const unsigned char* m, size_t n) {
+  if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return true;
+  if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return true;
+  if (n >= 6 && m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z' && m[5] == 0) return true;
+  return n >= 3 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h';
+}
+
+// ---- paths inside the destination ----
+
+// Cleans a tar path against "/": "./a//b/../c" → "a/c", "../../x" → "x". "" means the root.
+std::string clean(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string c = p.substr(i, j - i);
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!c.empty() && c != ".") {
+      parts.push_back(std::move(c));
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& c : parts) out += (out.empty() ? "" : "/") + c;
+  return out;
+}
+
+int openat2_in_root(int root, const std::string& path, int flags) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long r = syscall(SYS_openat2, root, path.empty() ? "." : path.c_str(), &how, sizeof how);
+    if (r >= 0 || errno != EAGAIN) return static_cast<int>(r);
+  }
+}
+
+void remove_at(int dirfd, const std::string& name);
+
+void remove_children(int fd) {
+  DIR* d = fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    throw sys_error("opendir");
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = readdir(d))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.push_back(e->d_name);
+  for (const auto& n : names) remove_at(dirfd(d), n);
+  closedir(d);
+}
+
+// Removes name (recursively when a directory) without following symlinks.
+void remove_at(int dirfd, const std::string& name) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return;
+  if (errno != EISDIR && errno != EPERM) throw sys_error("remove");
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw sys_error("remove");
+  remove_children(fd);
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw sys_error("remove");
+}
+
+class Extractor {
+ public:
+  Extractor(const std::string& dest, const ExtractOptions& o) : opts_(o), root_(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (root_.fd < 0) throw sys_error(dest);
+  }
+
+  void apply(struct archive* a, struct archive_entry* e) {
+    const char* raw = archive_entry_pathname(e);
+    std::string path = clean(raw ? raw : "");
+    try {
+      apply_entry(a, e, path);
+    } catch (const Error& err) {
+      throw Error((path.empty() ? std::string(raw ? raw : "\"\"") : path) + ": " + err.what(), err.exit_code());
+    }
+  }
+
+  // Directory times last, deepest first, once their children exist.
+  void finish() {
+    std::sort(dir_times_.begin(), dir_times_.end(),
+              [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+    for (const auto& [path, ts] : dir_times_) {
+      Fd fd(openat2_in_root(root_.fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+      if (fd.fd >= 0) ::futimens(fd.fd, ts.data());
+    }
+  }
+
+  uint64_t content_size() const { return content_size_; }
+
+ private:
+  static std::string dirname_of(const std::string& p) {
+    auto s = p.rfind('/');
+    return s == std::string::npos ? "" : p.substr(0, s);
+  }
+  static std::string basename_of(const std::string& p) {
+    auto s = p.rfind('/');
+    return s == std::string::npos ? p : p.substr(s + 1);
+  }
+
+  // Opens (creating missing components, 0755 root-owned like Docker) the directory `dir`
+  // resolved inside the root.
+  Fd open_dir(const std::string& dir) {
+    int fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) return Fd(fd);
+    if (errno != ENOENT) throw sys_error("parent directory " + (dir.empty() ? "/" : dir));
+    std::string parent = dirname_of(dir), base = basename_of(dir);
+    Fd p = open_dir(parent);
+    if (::mkdirat(p.fd, base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("mkdir " + dir);
+    fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) throw sys_error("parent directory " + dir);
+    return Fd(fd);
+  }
+
+  void set_owner(int dirfd, const std::string& name, struct archive_entry* e) {
+    if (::fchownat(dirfd, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e)),
+                   AT_SYMLINK_NOFOLLOW) != 0 &&
+        (geteuid() == 0 || errno != EPERM))
+      throw sys_error("chown");
+  }
+
+  void set_xattrs(int fd, const std::string& proc_path, struct archive_entry* e) {
+    const char* name;
+    const void* value;
+    size_t size;
+    archive_entry_xattr_reset(e);
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+      if (strncmp(name, "trusted.overlay.", 16) == 0) continue;  // a layer must not forge overlay state
+      int r = fd >= 0 ? ::fsetxattr(fd, name, value, size, 0) : ::lsetxattr(proc_path.c_str(), name, value, size, 0);
+      if (r != 0 && errno != ENOTSUP && (geteuid() == 0 || errno != EPERM)) throw sys_error(std::string("xattr ") + name);
+    }
+  }
+
+  static std::array<struct timespec, 2> times_of(struct archive_entry* e) {
+    struct timespec m = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+    struct timespec a = archive_entry_atime_is_set(e) ? timespec{archive_entry_atime(e), archive_entry_atime_nsec(e)} : m;
+    return {a, m};
+  }
+
+  // Clears the way for a new entry; returns true when a directory stays (dir over dir).
+  bool make_room(int dirfd, const std::string& name, bool new_is_dir) {
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+    if (new_is_dir && S_ISDIR(st.st_mode)) return true;
+    remove_at(dirfd, name);
+    return false;
+  }
+
+  void whiteout(const std::string& path, const std::string& base) {
+    std::string target = base.substr(4);
+    if (target == ".wh..opq") {  // opaque directory
+      Fd dir = open_dir(dirname_of(path));
+      if (::fsetxattr(dir.fd, "trusted.overlay.opaque", "y", 1, 0) != 0) throw sys_error("opaque whiteout");
+      return;
+    }
+    if (target.rfind(".wh.", 0) == 0) return;  // other aufs metadata: ignored, as Docker does
+    if (target.empty() || target == "." || target == "..") throw Error("invalid whiteout name \"" + base + "\"");
+    Fd dir = open_dir(dirname_of(path));
+    make_room(dir.fd, target, false);
+    if (::mknodat(dir.fd, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) throw sys_error("whiteout");
+  }
+
+  void write_file(struct archive* a, int fd) {
+    const void* buf;
+    size_t len;
+    la_int64_t off;
+    for (;;) {
+      int r = archive_read_data_block(a, &buf, &len, &off);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK) throw Error(std::string("reading file data: ") + (archive_error_string(a) ? archive_error_string(a) : "error"));
+      const char* p = static_cast<const char*>(buf);
+      while (len) {
+        ssize_t w = ::pwrite(fd, p, len, static_cast<off_t>(off));
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          throw sys_error("write");
+        }
+        p += w, len -= static_cast<size_t>(w), off += w;
+      }
+    }
+  }
+
+  // Copies a file that a hard link names from the nearest lower layer holding it.
+  void copy_from_lower(const std::string& target, int dirfd, const std::string& name) {
+    for (const auto& lower : opts_.lower_diffs) {
+      Fd lroot(::open(lower.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (lroot.fd < 0) continue;
+      Fd src(openat2_in_root(lroot.fd, target, O_RDONLY | O_NOFOLLOW));
+      struct stat st;
+      if (src.fd < 0) {
+        // A whiteout in this lower hides the layers below it.
+        Fd ldir(openat2_in_root(lroot.fd, dirname_of(target), O_RDONLY | O_DIRECTORY));
+        if (ldir.fd >= 0 && ::fstatat(ldir.fd, basename_of(target).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISCHR(st.st_mode) && st.st_rdev == 0)
+          break;
+        continue;
+      }
+      if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Error("hard link target \"" + target + "\" is not a regular file");
+      Fd dst(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (dst.fd < 0) throw sys_error("create");
+      std::vector<char> buf(kChunk);
+      ssize_t n;
+      while ((n = ::read(src.fd, buf.data(), buf.size())) > 0)
+        if (::write(dst.fd, buf.data(), static_cast<size_t>(n)) != n) throw sys_error("write");
+      if (::fchown(dst.fd, st.st_uid, st.st_gid) != 0 && geteuid() == 0) throw sys_error("chown");
+      ::fchmod(dst.fd, st.st_mode & 07777);
+      char names[4096];
+      ssize_t len = ::flistxattr(src.fd, names, sizeof names);
+      for (ssize_t i = 0; i < len; i += static_cast<ssize_t>(strlen(names + i)) + 1) {
+        char val[4096];
+        ssize_t vl = ::fgetxattr(src.fd, names + i, val, sizeof val);
+        if (vl >= 0) ::fsetxattr(dst.fd, names + i, val, static_cast<size_t>(vl), 0);
+      }
+      struct timespec ts[2] = {st.st_atim, st.st_mtim};
+      ::futimens(dst.fd, ts);
+      content_size_ += static_cast<uint64_t>(st.st_size);
+      return;
+    }
+    throw Error("hard link target \"" + target + "\" not found in this layer or below");
+  }
+
+  void apply_entry(struct archive* a, struct archive_entry* e, const std::string& path) {
+    mode_t type = archive_entry_filetype(e);
+    const char* hl = archive_entry_hardlink(e);
+    if (path.empty()) {  // the root itself: never replaced; a directory's metadata applies
+      if (type == AE_IFDIR && !hl) {
+        if (::fchmod(root_.fd, archive_entry_perm(e)) != 0) throw sys_error("chmod");
+        set_owner(root_.fd, ".", e);
+      }
+      return;
+    }
+    std::string base = basename_of(path);
+    if (base.rfind(".wh.", 0) == 0) return whiteout(path, base);
+    Fd dir = open_dir(dirname_of(path));
+    auto ts = times_of(e);
+    std::string proc = "/proc/self/fd/" + std::to_string(dir.fd) + "/" + base;
+    if (hl) {
+      std::string target = clean(hl);
+      if (target.empty()) throw Error("hard link to the root");
+      make_room(dir.fd, base, false);
+      int tfd_flags = O_PATH | O_NOFOLLOW;
+      Fd tdir(openat2_in_root(root_.fd, dirname_of(target), O_RDONLY | O_DIRECTORY));
+      struct stat st;
+      if (tdir.fd >= 0 && ::fstatat(tdir.fd, basename_of(target).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISDIR(st.st_mode)) throw Error("hard link to a directory");
+        if (::linkat(tdir.fd, basename_of(target).c_str(), dir.fd, base.c_str(), 0) != 0) throw sys_error("link");
+        (void)tfd_flags;
+        return;
+      }
+      return copy_from_lower(target, dir.fd, base);
+    }
+    switch (type) {
+      case AE_IFDIR: {
+        if (!make_room(dir.fd, base, true) && ::mkdirat(dir.fd, base.c_str(), 0700) != 0) throw sys_error("mkdir");
+        Fd d(::openat(dir.fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (d.fd < 0) throw sys_error("open directory");
+        if (::fchown(d.fd, static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e))) != 0 &&
+            (geteuid() == 0 || errno != EPERM))
+          throw sys_error("chown");
+        if (::fchmod(d.fd, archive_entry_perm(e)) != 0) throw sys_error("chmod");
+        set_xattrs(d.fd, "", e);
+        dir_times_.push_back({path, ts});
+        return;
+      }
+      case AE_IFREG: {
+        make_room(dir.fd, base, false);
+        Fd f(::openat(dir.fd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (f.fd < 0) throw sys_error("create");
+        write_file(a, f.fd);
+        la_int64_t size = archive_entry_size(e);
+        if (::ftruncate(f.fd, size) != 0) throw sys_error("truncate");
+        content_size_ += static_cast<uint64_t>(size);
+        if (::fchown(f.fd, static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e))) != 0 &&
+            (geteuid() == 0 || errno != EPERM))
+          throw sys_error("chown");
+        if (::fchmod(f.fd, archive_entry_perm(e)) != 0) throw sys_error("chmod");
+        set_xattrs(f.fd, "", e);
+        if (::futimens(f.fd, ts.data()) != 0) throw sys_error("utimes");
+        return;
+      }
+      case AE_IFLNK: {
+        make_room(dir.fd, base, false);
+        const char* target = archive_entry_symlink(e);
+        if (::symlinkat(target ? target : "", dir.fd, base.c_str()) != 0) throw sys_error("symlink");
+        set_owner(dir.fd, base, e);
+        ::utimensat(dir.fd, base.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW);
+        return;
+      }
+      case AE_IFCHR:
+      case AE_IFBLK:
+      case AE_IFIFO: {
+        make_room(dir.fd, base, false);
+        dev_t dev = type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+        if (::mknodat(dir.fd, base.c_str(), type | 0600, dev) != 0) throw sys_error("mknod");
+        set_owner(dir.fd, base, e);
+        if (::fchmodat(dir.fd, base.c_str(), archive_entry_perm(e), 0) != 0) throw sys_error("chmod");
+        set_xattrs(-1, proc, e);
+        ::utimensat(dir.fd, base.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW);
+        return;
+      }
+      default:
+        throw Error("unsupported entry type " + std::to_string(type));
+    }
+  }
+
+  const ExtractOptions& opts_;
+  Fd root_;
+  uint64_t content_size_ = 0;
+  std::vector<std::pair<std::string, std::array<struct timespec, 2>>> dir_times_;
+};
+
+struct ArchiveHandle {
+  struct archive* a = archive_read_new();
+  ~ArchiveHandle() { archive_read_free(a); }
+};
+
+}  // namespace
+
+ExtractResult extract_layer(const std::string& file, uint64_t offset, uint64_t size, const std::string& dest,
+                            const ExtractOptions& opts) {
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.fd < 0) throw sys_error(file);
+  BlobReader blob{fd.fd, offset, offset + size, {}};
+  unsigned char magic[6] = {0};
+  ssize_t m = size ? ::pread(fd.fd, magic, std::min<uint64_t>(6, size), static_cast<off_t>(offset)) : 0;
+  if (m < 0) throw sys_error(file);
+
+  TarStream stream{&blob};
+  stream.max = opts.max_size ? opts.max_size : kDefaultMax;
+  ArchiveHandle decomp;
+  if (is_compressed(magic, static_cast<size_t>(m))) {
+    archive_read_support_filter_all(decomp.a);
+    archive_read_support_format_raw(decomp.a);
+    struct archive_entry* e;
+    if (archive_read_open(decomp.a, &blob, nullptr, blob_read_cb, nullptr) != ARCHIVE_OK ||
+        archive_read_next_header(decomp.a, &e) != ARCHIVE_OK)
+      throw Error(std::string("decompressing: ") + (archive_error_string(decomp.a) ? archive_error_string(decomp.a) : "unreadable"));
+    stream.decomp = decomp.a;
+  } else {
+    blob.hashing = false;
+  }
+
+  ArchiveHandle tar;
+  archive_read_support_format_tar(tar.a);
+  archive_read_support_format_gnutar(tar.a);
+  if (archive_read_open(tar.a, &stream, nullptr, tar_read_cb, nullptr) != ARCHIVE_OK)
+    throw Error(std::string("not a tar archive: ") + (archive_error_string(tar.a) ? archive_error_string(tar.a) : ""));
+  Extractor ex(dest, opts);
+  uint64_t entries = 0;
+  for (;;) {
+    struct archive_entry* e;
+    int r = archive_read_next_header(tar.a, &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      std::string why = !stream.error.empty() ? stream.error : (archive_error_string(tar.a) ? archive_error_string(tar.a) : "malformed tar");
+      if (size == 0 || (entries == 0 && stream.total == 0)) break;  // an empty blob is an empty layer
+      throw Error("malformed or truncated tar: " + why);
+    }
+    ex.apply(tar.a, e);
+    entries++;
+  }
+  if (!stream.error.empty()) throw Error(stream.error);
+  stream.drain();
+  while (blob.next().second) {
+  }
+  ex.finish();
+  ExtractResult res;
+  res.diff_id = stream.hash.final_digest();
+  res.blob_digest = stream.decomp ? blob.hash.final_digest() : res.diff_id;
+  res.tar_size = stream.total;
+  res.content_size = ex.content_size();
+  return res;
+}
+
+}  // namespace minirun

@@ -1,0 +1,470 @@
+#include "minirun/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "minirun/digest.h"
+#include "minirun/error.h"
+#include "minirun/fsutil.h"
+#include "minirun/reference.h"
+
+namespace minirun {
+
+using nlohmann::json;
+
+namespace {
+
+void make_dir(const std::string& p, mode_t mode = 0700) {
+  if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw sys_error(p + ": mkdir");
+}
+
+std::vector<std::string> list_dir(const std::string& p) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(p.c_str());
+  if (!d) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(std::move(n));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+bool is_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Ids used as directory names are checked before use (they may come from the command line).
+void check_id(std::string_view id) {
+  bool ok = !id.empty() && id.size() <= 80 && id.find('/') == std::string_view::npos && id != "." &&
+            id != ".." && id != "l";
+  if (!ok) throw Error("invalid id \"" + std::string(id) + "\"");
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string rfc3339(time_t t) {
+  char buf[64];
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Store::Store(std::string root) : root_(std::move(root)) {
+  if (root_.empty()) throw Error("store root is empty");
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+  make_dir(root_, 0711);
+  make_dir(overlay_root(), 0710);
+  make_dir(overlay_root() + "/l", 0700);
+  make_dir(root_ + "/images");
+  make_dir(root_ + "/containers", 0710);
+  make_dir(root_ + "/containers/names");
+  make_dir(root_ + "/tmp");
+  clean_temp();
+}
+
+std::string Store::default_root(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("MINIRUN_ROOT");
+  if (env && *env) return env;
+  return "/var/lib/minirun";
+}
+
+Store::Lock::~Lock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+Store::Lock Store::lock() const {
+  std::string p = root_ + "/lock";
+  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw sys_error(p);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      int e = errno;
+      ::close(fd);
+      throw sys_error(p + ": flock", e);
+    }
+  }
+  return Lock(fd);
+}
+
+// A temp dir is named <pid>-<rand>; it is stale once that pid is gone.
+void Store::clean_temp() const {
+  for (const auto& n : list_dir(root_ + "/tmp")) {
+    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str()));
+    if (pid_alive(pid)) continue;
+    remove_tree(root_ + "/tmp/" + n);
+  }
+}
+
+std::string Store::layer_dir(std::string_view id) const {
+  check_id(id);
+  return overlay_root() + "/" + std::string(id);
+}
+
+std::string Store::link_name(std::string_view id) const {
+  return "l/" + trim(read_whole_file(layer_dir(id) + "/link", 4096));
+}
+
+std::vector<std::string> Store::lower_links(std::string_view id) const {
+  std::vector<std::string> out;
+  auto data = read_file_if_exists(layer_dir(id) + "/lower", 1 << 20);
+  if (!data) return out;
+  std::string s = trim(*data);
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t colon = s.find(':', start);
+    if (colon == std::string::npos) colon = s.size();
+    out.push_back(s.substr(start, colon - start));
+    start = colon + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> Store::lower_diffs(std::string_view id) const {
+  std::vector<std::string> out;
+  for (const auto& l : lower_links(id)) {
+    char buf[4096];
+    std::string p = overlay_root() + "/" + l;
+    ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+    if (n < 0) throw sys_error("layer " + std::string(id) + ": short link " + l);
+    buf[n] = 0;
+    out.push_back(overlay_root() + "/l/" + buf);  // "../<id>/diff" relative to l/
+  }
+  return out;
+}
+
+std::string Store::image_config_path(std::string_view hex) const {
+  if (hex.size() != 64 || !is_hex(hex)) throw Error("invalid image id \"" + std::string(hex) + "\"");
+  return root_ + "/images/" + std::string(hex) + ".json";
+}
+
+std::string Store::container_dir(std::string_view cid) const {
+  check_id(cid);
+  return root_ + "/containers/" + std::string(cid);
+}
+
+std::string Store::new_temp_dir() const {
+  std::string p = root_ + "/tmp/" + std::to_string(getpid()) + "-" + random_hex(12);
+  make_dir(p, 0700);
+  return p;
+}
+
+// ---- layers ----
+
+bool Store::has_layer(std::string_view id) const { return exists(layer_dir(id) + "/layer.json"); }
+
+std::optional<LayerRecord> Store::layer(std::string_view id) const {
+  auto data = read_file_if_exists(layer_dir(id) + "/layer.json", 1 << 20);
+  if (!data) return std::nullopt;
+  try {
+    json j = json::parse(*data);
+    LayerRecord r;
+    r.id = std::string(id);
+    r.diff_id = j.at("diff_id").get<std::string>();
+    r.parent = j.value("parent", "");
+    r.size = j.value("size", uint64_t{0});
+    return r;
+  } catch (const json::exception& e) {
+    throw Error("layer " + std::string(id) + ": corrupt layer.json: " + e.what());
+  }
+}
+
+std::vector<std::string> Store::layer_ids() const {
+  std::vector<std::string> out;
+  for (const auto& n : list_dir(overlay_root()))
+    if (n.size() == 64 && is_hex(n)) out.push_back(n);
+  return out;
+}
+
+std::string Store::make_short_link(const std::string& id) const {
+  for (int attempt = 0; attempt < 8; attempt++) {
+    std::string s = random_short_id();
+    std::string p = overlay_root() + "/l/" + s;
+    if (::symlink(("../" + id + "/diff").c_str(), p.c_str()) == 0) return s;
+    if (errno != EEXIST) throw sys_error(p + ": symlink");
+  }
+  throw Error("cannot allocate a short link for " + id);
+}
+
+bool Store::commit_layer(const std::string& staged, const LayerRecord& rec) {
+  std::string dst = layer_dir(rec.id);
+  if (exists(dst)) {
+    remove_tree(staged);
+    return false;
+  }
+  std::string lower;
+  if (!rec.parent.empty()) {
+    lower = link_name(rec.parent);
+    for (const auto& l : lower_links(rec.parent)) lower += ":" + l;
+  }
+  // The short link points at the final place; it dangles until the rename (repair_links removes
+  // it should we crash in between).
+  std::string shortid = make_short_link(rec.id);
+  write_file_atomic(staged + "/link", shortid);
+  if (!lower.empty()) write_file_atomic(staged + "/lower", lower);
+  json j = {{"id", rec.id}, {"diff_id", rec.diff_id}, {"parent", rec.parent}, {"size", rec.size}};
+  write_file_atomic(staged + "/layer.json", j.dump());
+  fsync_path(staged);
+  if (::rename(staged.c_str(), dst.c_str()) != 0) {
+    int e = errno;
+    ::unlink((overlay_root() + "/l/" + shortid).c_str());
+    throw sys_error("layer " + rec.id + ": rename into the store", e);
+  }
+  fsync_path(overlay_root());
+  return true;
+}
+
+void Store::remove_layer(std::string_view id) {
+  std::string dir = layer_dir(id);
+  std::string trash = new_temp_dir();
+  auto link = read_file_if_exists(dir + "/link", 4096);
+  // Rename out of overlay2/ first: the layer disappears atomically, then is deleted at leisure.
+  if (::rename(dir.c_str(), (trash + "/layer").c_str()) != 0) {
+    if (errno == ENOENT) return;
+    throw sys_error("layer " + std::string(id) + ": remove");
+  }
+  if (link) ::unlink((overlay_root() + "/l/" + trim(*link)).c_str());
+  remove_tree(trash);
+}
+
+void Store::repair_links() const {
+  for (const auto& n : list_dir(overlay_root() + "/l")) {
+    std::string p = overlay_root() + "/l/" + n;
+    struct stat st;
+    if (::stat(p.c_str(), &st) != 0) ::unlink(p.c_str());
+  }
+  for (const auto& id : list_dir(overlay_root())) {
+    if (id == "l") continue;
+    auto link = read_file_if_exists(overlay_root() + "/" + id + "/link", 4096);
+    if (!link) continue;
+    std::string p = overlay_root() + "/l/" + trim(*link);
+    if (!exists(p)) ::symlink(("../" + id + "/diff").c_str(), p.c_str());
+  }
+}
+
+// ---- images ----
+
+std::vector<std::string> Store::image_ids() const {
+  std::vector<std::string> out;
+  for (const auto& n : list_dir(root_ + "/images")) {
+    if (n.size() == 69 && n.compare(64, 5, ".json") == 0 && is_hex(n.substr(0, 64))) out.push_back(n.substr(0, 64));
+  }
+  return out;
+}
+
+bool Store::has_image(std::string_view hex) const { return exists(image_config_path(hex)); }
+
+std::string Store::image_config(std::string_view hex) const {
+  auto data = read_file_if_exists(image_config_path(hex));
+  if (!data) throw Error("No such image: sha256:" + std::string(hex), 1);
+  return *data;
+}
+
+void Store::put_image(const std::string& hex, const std::string& config) {
+  write_file_atomic(image_config_path(hex), config);
+}
+
+void Store::remove_image_record(std::string_view hex) {
+  if (::unlink(image_config_path(hex).c_str()) != 0 && errno != ENOENT)
+    throw sys_error("image " + std::string(hex) + ": remove");
+}
+
+std::string Store::image_loaded_time(std::string_view hex) const {
+  struct stat st;
+  if (::stat(image_config_path(hex).c_str(), &st) != 0) return "";
+  return rfc3339(st.st_mtime);
+}
+
+// ---- tags ----
+
+std::map<std::string, std::string> Store::tags() const {
+  std::map<std::string, std::string> out;
+  auto data = read_file_if_exists(root_ + "/repositories.json");
+  if (!data) return out;
+  try {
+    json j = json::parse(*data);
+    for (auto& [k, v] : j.items()) out[k] = v.get<std::string>();
+  } catch (const json::exception& e) {
+    throw Error(root_ + "/repositories.json: corrupt: " + e.what());
+  }
+  return out;
+}
+
+void Store::set_tags(const std::map<std::string, std::string>& t) {
+  json j = json::object();
+  for (const auto& [k, v] : t) j[k] = v;
+  write_file_atomic(root_ + "/repositories.json", j.dump(2) + "\n");
+}
+
+std::vector<std::string> Store::tags_of(std::string_view hex) const {
+  std::vector<std::string> out;
+  std::string want = "sha256:" + std::string(hex);
+  for (const auto& [k, v] : tags())
+    if (v == want) out.push_back(k);
+  return out;
+}
+
+std::string Store::resolve_image(std::string_view ref) const {
+  std::string r(ref);
+  if (r.rfind("sha256:", 0) == 0) r = r.substr(7);
+  else {
+    try {
+      auto t = tags();
+      auto it = t.find(normalize_reference(ref));
+      if (it != t.end() && has_image(it->second.substr(7))) return it->second.substr(7);
+    } catch (const Error&) {
+      // not a valid name: may still be an ID prefix
+    }
+  }
+  if (r.size() >= 4 && r.size() <= 64 && is_hex(r)) {
+    std::string found;
+    for (const auto& id : image_ids()) {
+      if (id.compare(0, r.size(), r) != 0) continue;
+      if (!found.empty()) throw Error("image ID prefix \"" + r + "\" is ambiguous", 1);
+      found = id;
+    }
+    if (!found.empty()) return found;
+  }
+  throw Error("No such image: " + std::string(ref), 1);
+}
+
+// ---- containers ----
+
+std::vector<std::string> Store::container_ids() const {
+  std::vector<std::string> out;
+  for (const auto& n : list_dir(root_ + "/containers"))
+    if (n.size() == 64 && is_hex(n) && exists(root_ + "/containers/" + n + "/state.json")) out.push_back(n);
+  return out;
+}
+
+std::optional<ContainerRecord> Store::container(std::string_view cid) const {
+  auto data = read_file_if_exists(container_dir(cid) + "/state.json", 16 << 20);
+  if (!data) return std::nullopt;
+  try {
+    json j = json::parse(*data);
+    ContainerRecord r;
+    r.id = j.at("id");
+    r.name = j.value("name", "");
+    r.image_id = j.value("image_id", "");
+    r.image_ref = j.value("image_ref", "");
+    r.command = j.value("command", std::vector<std::string>{});
+    r.created = j.value("created", "");
+    r.started = j.value("started", "");
+    r.finished = j.value("finished", "");
+    r.status = j.value("status", "created");
+    r.exit_code = j.value("exit_code", 0);
+    r.pid = j.value("pid", 0);
+    r.container_pid = j.value("container_pid", 0);
+    r.auto_remove = j.value("auto_remove", false);
+    r.spec_json = j.value("spec", "");
+    return r;
+  } catch (const json::exception& e) {
+    throw Error("container " + std::string(cid) + ": corrupt state.json: " + e.what());
+  }
+}
+
+void Store::put_container(const ContainerRecord& r) const {
+  json j = {{"id", r.id},           {"name", r.name},           {"image_id", r.image_id},
+            {"image_ref", r.image_ref}, {"command", r.command}, {"created", r.created},
+            {"started", r.started}, {"finished", r.finished},   {"status", r.status},
+            {"exit_code", r.exit_code}, {"pid", r.pid},         {"container_pid", r.container_pid},
+            {"auto_remove", r.auto_remove}, {"spec", r.spec_json}};
+  make_dir(container_dir(r.id), 0710);
+  write_file_atomic(container_dir(r.id) + "/state.json", j.dump());
+}
+
+bool Store::reserve_name(const std::string& name, const std::string& cid) const {
+  check_id(name);
+  std::string p = root_ + "/containers/names/" + name;
+  if (::symlink(cid.c_str(), p.c_str()) == 0) return true;
+  if (errno == EEXIST) return false;
+  throw sys_error(p + ": symlink");
+}
+
+void Store::release_name(const std::string& name) const {
+  if (name.empty()) return;
+  check_id(name);
+  ::unlink((root_ + "/containers/names/" + name).c_str());
+}
+
+std::string Store::resolve_container(std::string_view ref) const {
+  std::string r(ref);
+  if (!r.empty() && r.find('/') == std::string::npos && r != "." && r != "..") {
+    char buf[128];
+    ssize_t n = ::readlink((root_ + "/containers/names/" + r).c_str(), buf, sizeof buf - 1);
+    if (n > 0) {
+      buf[n] = 0;
+      if (exists(root_ + "/containers/" + std::string(buf) + "/state.json")) return buf;
+    }
+  }
+  if (!r.empty() && r.size() <= 64 && is_hex(r)) {
+    std::string found;
+    for (const auto& id : container_ids()) {
+      if (id.compare(0, r.size(), r) != 0) continue;
+      if (!found.empty()) throw Error("container ID prefix \"" + r + "\" is ambiguous", 1);
+      found = id;
+    }
+    if (!found.empty()) return found;
+  }
+  throw Error("No such container: " + r, 1);
+}
+
+void Store::create_container_layers(const std::string& cid, const std::string& top) const {
+  std::string init = init_layer_id(cid);
+  std::string lower = link_name(top);
+  for (const auto& l : lower_links(top)) lower += ":" + l;
+  // The -init layer: staged in tmp/, then renamed into place.
+  std::string staged = new_temp_dir();
+  make_dir(staged + "/diff", 0755);
+  std::string ishort = make_short_link(init);
+  write_file_atomic(staged + "/link", ishort);
+  write_file_atomic(staged + "/lower", lower);
+  if (::rename(staged.c_str(), layer_dir(init).c_str()) != 0) throw sys_error("container " + cid + ": init layer");
+  staged = new_temp_dir();
+  for (const char* d : {"diff", "work", "merged"}) make_dir(staged + "/" + d, 0755);
+  std::string cshort = make_short_link(cid);
+  write_file_atomic(staged + "/link", cshort);
+  write_file_atomic(staged + "/lower", "l/" + ishort + ":" + lower);
+  if (::rename(staged.c_str(), layer_dir(cid).c_str()) != 0) throw sys_error("container " + cid + ": layer");
+}
+
+void Store::remove_container(const std::string& cid) const {
+  auto rec = container(cid);
+  std::string trash = new_temp_dir();
+  for (const auto& id : {cid, init_layer_id(cid)}) {
+    std::string dir = layer_dir(id);
+    auto link = read_file_if_exists(dir + "/link", 4096);
+    if (::rename(dir.c_str(), (trash + "/" + id).c_str()) != 0 && errno != ENOENT)
+      throw sys_error("container " + cid + ": remove layer");
+    if (link) ::unlink((overlay_root() + "/l/" + trim(*link)).c_str());
+  }
+  std::string cdir = container_dir(cid);
+  if (::rename(cdir.c_str(), (trash + "/state").c_str()) != 0 && errno != ENOENT)
+    throw sys_error("container " + cid + ": remove");
+  if (rec) release_name(rec->name);
+  remove_tree(trash);
+}
+
+}  // namespace minirun

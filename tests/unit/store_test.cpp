@@ -1,0 +1,108 @@
+// Store records without root: layers staged and committed, short links, tags and reference
+// resolution, name reservations, leftovers of dead processes.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "minirun/digest.h"
+#include "minirun/error.h"
+#include "minirun/fsutil.h"
+#include "minirun/store.h"
+#include "testutil.h"
+
+using namespace minirun;
+using minirun::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+LayerRecord stage(Store& s, const std::string& content, const std::string& parent, std::string& staged) {
+  staged = s.new_temp_dir();
+  fs::create_directory(staged + "/diff");
+  minirun::test::write_file(staged + "/diff/f", content);
+  std::string diff_id = sha256_digest(content);
+  std::string id = parent.empty() ? digest_hex(diff_id) : digest_hex(sha256_digest("sha256:" + parent + " " + diff_id));
+  return {id, diff_id, parent, content.size()};
+}
+}  // namespace
+
+TEST(Store, CommitLayersWithShortLinksAndLowerChain) {
+  TempDir t;
+  Store s(t / "root");
+  std::string staged;
+  auto base = stage(s, "base", "", staged);
+  ASSERT_TRUE(s.commit_layer(staged, base));
+  auto top = stage(s, "top", base.id, staged);
+  ASSERT_TRUE(s.commit_layer(staged, top));
+  EXPECT_TRUE(s.has_layer(base.id));
+  EXPECT_EQ(s.layer(top.id)->parent, base.id);
+  std::string link = s.link_name(base.id);
+  EXPECT_EQ(link.size(), 2u + 26u);
+  EXPECT_EQ(fs::read_symlink(s.overlay_root() + "/" + link).string(), "../" + base.id + "/diff");
+  EXPECT_EQ(s.lower_links(top.id), std::vector<std::string>{link});
+  EXPECT_TRUE(s.lower_links(base.id).empty());
+  EXPECT_EQ(minirun::test::read_file(s.lower_diffs(top.id)[0] + "/f"), "base");
+  // Committing a layer that exists already discards the staged copy.
+  auto again = stage(s, "base", "", staged);
+  EXPECT_FALSE(s.commit_layer(staged, again));
+  EXPECT_FALSE(fs::exists(staged));
+  s.remove_layer(top.id);
+  EXPECT_FALSE(s.has_layer(top.id));
+  EXPECT_EQ(std::distance(fs::directory_iterator(s.overlay_root() + "/l"), fs::directory_iterator()), 1);
+}
+
+TEST(Store, TagsAndImageReferences) {
+  TempDir t;
+  Store s(t / "root");
+  std::string cfg = R"({"rootfs":{"type":"layers","diff_ids":[]}})";
+  std::string hex = digest_hex(sha256_digest(cfg));
+  s.put_image(hex, cfg);
+  s.set_tags({{"busybox:latest", "sha256:" + hex}, {"localhost/a/b:1", "sha256:" + hex}});
+  EXPECT_EQ(s.resolve_image("busybox"), hex);
+  EXPECT_EQ(s.resolve_image("docker.io/library/busybox:latest"), hex);
+  EXPECT_EQ(s.resolve_image("localhost/a/b:1"), hex);
+  EXPECT_EQ(s.resolve_image("sha256:" + hex), hex);
+  EXPECT_EQ(s.resolve_image(hex.substr(0, 4)), hex);
+  EXPECT_EQ(s.image_config(hex), cfg);
+  EXPECT_EQ(s.tags_of(hex).size(), 2u);
+  try {
+    s.resolve_image("nosuch:1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), 1);
+    EXPECT_STREQ(e.what(), "No such image: nosuch:1");
+  }
+  EXPECT_THROW(s.resolve_image("abc"), Error);  // too short for a prefix
+  EXPECT_THROW(s.image_config_path("../../etc/passwd"), Error);
+}
+
+TEST(Store, NamesAreUniqueAndLeftoversOfDeadProcessesGo) {
+  TempDir t;
+  std::string cid(64, 'a');
+  {
+    Store s(t / "root");
+    EXPECT_TRUE(s.reserve_name("web", cid));
+    EXPECT_FALSE(s.reserve_name("web", std::string(64, 'b')));
+    EXPECT_THROW(s.reserve_name("../x", cid), Error);
+    s.release_name("web");
+    EXPECT_TRUE(s.reserve_name("web", cid));
+  }
+  // A temp dir of a process that no longer exists is removed when the store is opened;
+  // one of a live process stays.
+  fs::create_directories(t / "root/tmp/999999999-dead/diff");
+  std::string mine = t / ("root/tmp/" + std::to_string(getpid()) + "-live");
+  fs::create_directories(mine);
+  Store s(t / "root");
+  EXPECT_FALSE(fs::exists(t / "root/tmp/999999999-dead"));
+  EXPECT_TRUE(fs::exists(mine));
+}
+
+TEST(Store, AtomicWriteLeavesNoTemporaries) {
+  TempDir t;
+  write_file_atomic(t / "f", "one");
+  write_file_atomic(t / "f", "two");
+  EXPECT_EQ(minirun::test::read_file(t / "f"), "two");
+  EXPECT_EQ(std::distance(fs::directory_iterator(t.path()), fs::directory_iterator()), 1);
+  EXPECT_EQ(Store::default_root("/x"), "/x");
+}
