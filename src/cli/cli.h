@@ -34,8 +34,8 @@ void print_table(const std::vector<std::vector<std::string>>& rows);
 std::string truncate(const std::string& s, size_t n);
 
 #define MINIRUN_VERBS(X) \
-  X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) \
-  X(ps) X(rm)
+  X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
+  X(run) X(ps) X(rm) X(diff) X(commit) X(save)
 
 #define MINIRUN_DECLARE_VERB(v) void register_##v(CLI::App& app, Globals& g);
 MINIRUN_VERBS(MINIRUN_DECLARE_VERB)

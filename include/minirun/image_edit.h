@@ -1,0 +1,29 @@
+// image_edit.h — making new images from the store: `commit` (a container's changes become a
+// layer), `save` (images back into a docker-save archive) and Dockerfile-style config changes
+// (`-c 'CMD …'`) shared by commit and import.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "minirun/store.h"
+
+namespace minirun {
+
+struct CommitOptions {
+  std::string message, author;
+  std::vector<std::string> changes;
+};
+// Turns a container's upper layer into a new image: its image's layers + one layer with the
+// changes (overlay whiteouts written back as .wh. entries). Returns "sha256:<hex>".
+std::string commit_container(Store& store, const std::string& cid, const std::string& ref, const CommitOptions& o);
+
+// Writes a `docker save` archive of the images (ID hex → tags to record) to out_fd.
+// Layer tars are regenerated from the extracted layers; when a regenerated tar's digest differs
+// from the recorded DiffID the image is written with a config naming the new digests (a new ID),
+// and a warning says so.
+void save_images(const Store& store, const std::vector<std::pair<std::string, std::vector<std::string>>>& images,
+                 int out_fd);
+
+}  // namespace minirun

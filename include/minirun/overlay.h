@@ -1,0 +1,25 @@
+// overlay.h — mounting an overlay of store layers. Must be called inside a private mount
+// namespace (or, for `minirun mount`, deliberately on the host).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace minirun {
+
+struct OverlayLayout {
+  std::string overlay_root;              // "<store>/overlay2"; lower links are relative to it
+  std::vector<std::string> lower_links;  // "l/<short>", nearest first
+  std::string upper, work;               // absolute; both empty → a read-only overlay of the lowers
+};
+
+// Mounts the overlay at target with extra MS_* flags (MS_NODEV, MS_RDONLY, …). Uses the new mount
+// API with one fsconfig "lowerdir+" per layer where the kernel has it (6.8+: up to 500 layers),
+// else mount(2) with relative "l/…" names from overlay_root so 128+ layers fit in one page; when
+// they do not, a clear Error names the limit. The caller's working directory is restored.
+void mount_overlay(const OverlayLayout& layout, const std::string& target, unsigned long flags);
+
+// The most layers the legacy mount(2) path can stack with short links (for messages and tests).
+size_t legacy_overlay_layer_limit(const OverlayLayout& layout);
+
+}  // namespace minirun

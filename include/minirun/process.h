@@ -1,0 +1,45 @@
+// process.h — from an image config and `run` flags to the container's process: argv, env and
+// user, by the image-spec conversion rules as Docker applies them. Pure functions over plain
+// data; the user database read is the CONTAINER's (/etc/passwd, /etc/group), never the host's.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace minirun {
+
+// argv = Entrypoint + Cmd; --entrypoint replaces the Entrypoint and drops the image's Cmd;
+// arguments after the image replace Cmd. Nothing at all → Error("no command specified", 125).
+std::vector<std::string> merge_argv(const std::vector<std::string>& image_entrypoint,
+                                    const std::vector<std::string>& image_cmd,
+                                    const std::optional<std::string>& entrypoint_flag,
+                                    const std::vector<std::string>& args);
+
+// Image Env, then user entries ("K=V", or "K" taken from minirun's own environment and dropped
+// when unset); later keys win, each key keeps the place of its first appearance.
+std::vector<std::string> merge_env(const std::vector<std::string>& image_env, const std::vector<std::string>& user_env);
+
+// KEY=VALUE lines of an --env-file ("#" comments and blank lines skipped; "KEY" alone as -e KEY).
+std::vector<std::string> read_env_file(const std::string& path);
+
+struct ResolvedUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary
+  std::string home = "/";
+};
+
+// "", "name", "uid", "name:group", "uid:gid", resolved through etc/passwd and etc/group under
+// the directory rootfs_dirfd (symlinks resolved inside it). Unknown names → Error (125); an
+// unknown numeric uid is allowed (gid 0, home "/"). Supplementary groups come from etc/group
+// unless a group was given.
+ResolvedUser resolve_user(int rootfs_dirfd, const std::string& spec);
+
+// Adds what Docker adds: PATH when absent, HOSTNAME, HOME (from the user), TERM=xterm with a tty.
+std::vector<std::string> finish_env(std::vector<std::string> env, const std::string& hostname,
+                                    const std::string& home, bool tty);
+
+}  // namespace minirun

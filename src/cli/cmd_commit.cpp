@@ -1,0 +1,26 @@
+// minirun commit [-m MSG] [-a AUTHOR] [-c CHANGE]… CONTAINER [REF] — a container's changes as a new image.
+#include <iostream>
+
+#include "cli.h"
+#include "minirun/image_edit.h"
+
+namespace minirun::cli {
+
+void register_commit(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("commit", "Create a new image from a container's changes");
+  auto ref = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  auto o = std::make_shared<CommitOptions>();
+  cmd->add_option("container", *name, "Container name or ID")->required();
+  cmd->add_option("reference", *ref, "REPOSITORY[:TAG] for the new image");
+  cmd->add_option("-m,--message", o->message, "Commit message");
+  cmd->add_option("-a,--author", o->author, "Author");
+  cmd->add_option("-c,--change", o->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE)");
+  cmd->footer("Example: minirun commit -c 'CMD [\"/bin/sh\"]' -m 'add tools' web myimage:2");
+  cmd->callback([&g, ref, name, o] {
+    Store store = open_store(g);
+    std::cout << commit_container(store, store.resolve_container(*name), *ref, *o) << "\n";
+  });
+}
+
+}  // namespace minirun::cli

@@ -1,0 +1,62 @@
+// minirun export CONTAINER|IMAGE -o FILE|- — the merged root filesystem as one tar.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "minirun/error.h"
+#include "minirun/images.h"
+#include "minirun/tarwrite.h"
+
+namespace minirun::cli {
+
+namespace {
+// The layer dirs (nearest first) of a container (its changes included) or of an image.
+std::vector<std::string> layers_of(const Store& store, const std::string& ref) {
+  try {
+    std::string cid = store.resolve_container(ref);
+    std::vector<std::string> out = {store.diff_dir(cid)};
+    for (const auto& d : store.lower_diffs(cid)) out.push_back(d);
+    return out;
+  } catch (const Error& e) {
+    if (e.exit_code() != 1) throw;
+  }
+  std::string hex = store.resolve_image(ref);
+  auto ids = image_layer_ids(parse_image_config(store.image_config(hex)));
+  if (ids.empty()) return {};
+  std::vector<std::string> out = {store.diff_dir(ids.back())};
+  for (const auto& d : store.lower_diffs(ids.back())) out.push_back(d);
+  return out;
+}
+}  // namespace
+
+void register_export(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("export", "Export a container's (or an image's) root filesystem as a tar archive");
+  auto ref = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>("-");
+  cmd->add_option("ref", *ref, "Container (name or ID) or image")->required();
+  cmd->add_option("-o,--output", *out, "Write to a file instead of STDOUT");
+  cmd->footer("Example: minirun export web -o web.tar");
+  cmd->callback([&g, ref, out] {
+    Store store = open_store(g);
+    auto layers = layers_of(store, *ref);
+    if (*out == "-") {
+      if (isatty(1)) throw Error("cowardly refusing to write a tar to a terminal: use -o FILE or redirect");
+      write_merged_tar(layers, 1);
+      return;
+    }
+    std::string tmp = *out + ".minirun-tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw sys_error(*out);
+    try {
+      write_merged_tar(layers, fd);
+    } catch (...) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw;
+    }
+    ::close(fd);
+    if (::rename(tmp.c_str(), out->c_str()) != 0) throw sys_error(*out);
+  });
+}
+
+}  // namespace minirun::cli

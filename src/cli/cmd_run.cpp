@@ -1,0 +1,224 @@
+// minirun run [flags] REF|ARCHIVE [ARG…] — create a container from an image and run it.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "minirun/container.h"
+#include "minirun/error.h"
+#include "minirun/fsutil.h"
+#include "minirun/images.h"
+#include "minirun/process.h"
+
+namespace minirun::cli {
+
+namespace {
+
+struct RunFlags {
+  std::string name, workdir, user, hostname, network = "host";
+  std::optional<std::string> entrypoint;
+  std::vector<std::string> env, env_files, volumes, cap_add, cap_drop, security_opts;
+  bool rm = false, read_only = false, init = false, interactive = false, tty = false, privileged = false;
+  std::vector<std::string> rest;  // REF|ARCHIVE then the command's arguments
+};
+
+bool looks_like_archive(const std::string& ref) {
+  struct stat st;
+  if (::stat(ref.c_str(), &st) != 0) return false;
+  if (S_ISREG(st.st_mode)) return true;
+  return S_ISDIR(st.st_mode) && ::access((ref + "/index.json").c_str(), F_OK) == 0;
+}
+
+// REF → image ID hex; an archive path is loaded first (layers already present are skipped).
+std::string image_for(Store& store, const std::string& ref) {
+  if (looks_like_archive(ref)) {
+    auto loaded = load_archive(store, ref);
+    return loaded.front().id.substr(7);
+  }
+  try {
+    return store.resolve_image(ref);
+  } catch (const Error& e) {
+    throw Error("Unable to find image '" + ref + "' locally: " + e.what(), kExitFailed);
+  }
+}
+
+BindMount parse_volume(const std::string& v) {
+  BindMount b;
+  auto first = v.find(':');
+  if (first == std::string::npos) throw Error("invalid volume \"" + v + "\": want SRC:DST[:ro|rw]");
+  b.source = v.substr(0, first);
+  std::string rest = v.substr(first + 1);
+  auto second = rest.find(':');
+  b.target = rest.substr(0, second);
+  if (second != std::string::npos) {
+    std::string mode = rest.substr(second + 1);
+    if (mode == "ro") b.readonly = true;
+    else if (mode != "rw") throw Error("invalid volume mode \"" + mode + "\" in \"" + v + "\"");
+  }
+  if (b.source.empty() || b.source[0] != '/') throw Error("invalid volume \"" + v + "\": source must be an absolute path");
+  if (b.target.empty() || b.target[0] != '/') throw Error("invalid volume \"" + v + "\": destination must be an absolute path");
+  if (::access(b.source.c_str(), F_OK) != 0) throw sys_error("volume source " + b.source);
+  return b;
+}
+
+std::string generate_name(const Store& store) {
+  static const char* left[] = {"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
+                               "nifty", "proud", "quirky", "sharp", "tender", "vivid", "witty", "zen"};
+  static const char* right[] = {"turing", "hopper", "lovelace", "ritchie", "thompson", "torvalds", "knuth", "dijkstra",
+                                "liskov", "hamilton", "shannon", "wirth", "backus", "kay", "perlman", "allen"};
+  for (int i = 0;; i++) {
+    std::string h = random_hex(4);
+    unsigned a = std::stoul(h.substr(0, 2), nullptr, 16) % 18, b = std::stoul(h.substr(2, 2), nullptr, 16) % 16;
+    std::string n = std::string(left[a]) + "_" + right[b];
+    if (i > 4) n += "_" + random_hex(4);
+    try {
+      store.resolve_container(n);
+    } catch (const Error&) {
+      return n;
+    }
+  }
+}
+
+nlohmann::json spec_json(const ContainerSpec& s, const RunFlags& f) {
+  return {{"Hostname", s.hostname}, {"User", f.user},         {"Env", s.env},
+          {"Cmd", s.argv},          {"WorkingDir", s.workdir}, {"Entrypoint", f.entrypoint ? *f.entrypoint : ""},
+          {"Tty", f.tty},           {"OpenStdin", f.interactive}, {"NetworkMode", f.network},
+          {"ReadonlyRootfs", f.read_only}, {"Init", f.init}, {"Privileged", f.privileged},
+          {"CapAdd", f.cap_add},    {"CapDrop", f.cap_drop},    {"Binds", f.volumes}};
+}
+
+int run(Globals& g, RunFlags& f) {
+  if (f.rest.empty()) throw Error("\"minirun run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+  Store store = open_store(g);
+  std::string ref = f.rest[0];
+  std::vector<std::string> args(f.rest.begin() + 1, f.rest.end());
+  std::string hex = image_for(store, ref);
+  auto cfg = parse_image_config(store.image_config(hex));
+
+  ContainerSpec spec;
+  spec.argv = merge_argv(cfg.entrypoint, cfg.cmd, f.entrypoint, args);
+  std::vector<std::string> user_env = f.env;
+  for (const auto& file : f.env_files)
+    for (auto& e : read_env_file(file)) user_env.push_back(std::move(e));
+  spec.env = merge_env(cfg.env, user_env);
+  spec.user = f.user.empty() ? cfg.user : f.user;
+  spec.workdir = f.workdir.empty() ? cfg.workdir : f.workdir;
+  for (const auto& v : f.volumes) spec.binds.push_back(parse_volume(v));
+  if (f.network != "host" && f.network != "none") throw Error("network \"" + f.network + "\" not supported: use host or none");
+  spec.network_none = f.network == "none";
+  spec.read_only = f.read_only;
+  spec.init = f.init;
+  spec.interactive = f.interactive;
+  spec.tty = f.tty;
+  spec.privileged = f.privileged;
+  spec.cap_add = f.cap_add;
+  spec.cap_drop = f.cap_drop;
+  for (const auto& o : f.security_opts) {
+    if (o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true")
+      spec.no_new_privileges = true;
+    else if (o != "no-new-privileges:false")
+      throw Error("unsupported --security-opt \"" + o + "\"");
+  }
+
+  spec.id = random_hex(64);
+  spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
+  std::string name = f.name.empty() ? generate_name(store) : f.name;
+  if (!store.reserve_name(name, spec.id)) {
+    std::string other;
+    try {
+      other = store.resolve_container(name);
+    } catch (const Error&) {
+    }
+    throw Error("Conflict. The container name \"/" + name + "\" is already in use by container \"" + other +
+                "\". You have to remove (or rename) that container to be able to reuse that name.");
+  }
+
+  ContainerRecord rec;
+  rec.id = spec.id;
+  rec.name = name;
+  rec.image_id = hex;
+  rec.image_ref = ref;
+  rec.command = spec.argv;
+  rec.created = now_rfc3339();
+  rec.auto_remove = f.rm;
+  rec.spec_json = spec_json(spec, f).dump();
+  auto ids = image_layer_ids(cfg);
+  try {
+    {
+      auto lock = store.lock();
+      if (!store.has_image(hex)) throw Error("image " + hex.substr(0, 12) + " was removed");
+      store.put_container(rec);
+      store.create_container_layers(spec.id, ids.empty() ? "" : ids.back());
+    }
+    prepare_init_layer(store.diff_dir(store.init_layer_id(spec.id)));
+    spec.state_dir = store.container_dir(spec.id);
+    write_state_files(spec);
+    spec.rootfs.overlay_root = store.overlay_root();
+    spec.rootfs.lower_links = store.lower_links(spec.id);
+    spec.rootfs.upper = store.diff_dir(spec.id);
+    spec.rootfs.work = store.layer_dir(spec.id) + "/work";
+  } catch (...) {
+    store.remove_container(spec.id);
+    throw;
+  }
+
+  int code;
+  try {
+    code = run_container(spec, [&](pid_t pid) {
+      rec.status = "running";
+      rec.pid = getpid();
+      rec.container_pid = pid;
+      rec.started = now_rfc3339();
+      store.put_container(rec);
+    });
+  } catch (const Error& e) {
+    rec.status = "exited";
+    rec.exit_code = e.exit_code();
+    rec.finished = now_rfc3339();
+    if (f.rm) store.remove_container(spec.id);
+    else store.put_container(rec);
+    throw;
+  }
+  rec.status = "exited";
+  rec.exit_code = code;
+  rec.finished = now_rfc3339();
+  if (f.rm) store.remove_container(spec.id);
+  else store.put_container(rec);
+  return code;
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("run", "Create and run a new container from an image or an image archive");
+  auto f = std::make_shared<RunFlags>();
+  cmd->set_help_flag("--help", "Print this help message and exit");  // -h is --hostname, as in docker
+  cmd->prefix_command();
+  cmd->add_option("--name", f->name, "Assign a name to the container");
+  cmd->add_flag("--rm", f->rm, "Remove the container when it exits");
+  cmd->add_option("-e,--env", f->env, "Set environment variables (K=V, or K to pass the caller's)");
+  cmd->add_option("--env-file", f->env_files, "Read environment variables from a file");
+  cmd->add_option("-w,--workdir", f->workdir, "Working directory inside the container");
+  cmd->add_option("-u,--user", f->user, "Username or UID (format: <name|uid>[:<group|gid>])");
+  cmd->add_option("--entrypoint", f->entrypoint, "Overwrite the default ENTRYPOINT of the image");
+  cmd->add_option("-v,--volume", f->volumes, "Bind mount a volume: SRC:DST[:ro|rw]");
+  cmd->add_option("-h,--hostname", f->hostname, "Container host name");
+  cmd->add_flag("--read-only", f->read_only, "Mount the container's root filesystem as read only");
+  cmd->add_option("--network,--net", f->network, "host (default) or none");
+  cmd->add_flag("--init", f->init, "Run an init inside the container that forwards signals and reaps processes");
+  cmd->add_flag("-i,--interactive", f->interactive, "Keep STDIN open");
+  cmd->add_flag("-t,--tty", f->tty, "Allocate a pseudo-TTY");
+  cmd->add_option("--cap-add", f->cap_add, "Add Linux capabilities");
+  cmd->add_option("--cap-drop", f->cap_drop, "Drop Linux capabilities");
+  cmd->add_flag("--privileged", f->privileged, "Give extended privileges to this container");
+  cmd->add_option("--security-opt", f->security_opts, "Security options (no-new-privileges)");
+  cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
+  cmd->callback([&g, f, cmd] {
+    f->rest = cmd->remaining();
+    g.exit_code = run(g, *f);
+  });
+}
+
+}  // namespace minirun::cli

@@ -1,0 +1,151 @@
+// overlay.cpp — overlay mounts of store layers.
+//
+// The new mount API (fsopen/fsconfig/fsmount/move_mount) with "lowerdir+" appends one lower per
+// call and lifts the one-page limit of mount(2) option data; it exists from Linux 6.8. Older
+// kernels take "lowerdir=l/A:l/B:…" relative to overlay2/ (26-character short links, like
+// Docker), which fits about 137 layers in a page. Both pass index=off as Docker does.
+#include "minirun/overlay.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "minirun/error.h"
+
+namespace minirun {
+
+namespace {
+
+constexpr size_t kPage = 4096;
+constexpr size_t kMaxStack = 500;  // OVL_MAX_STACK
+
+int sys_fsopen(const char* fs, unsigned flags) { return static_cast<int>(syscall(SYS_fsopen, fs, flags)); }
+int sys_fsconfig(int fd, unsigned cmd, const char* key, const void* val, int aux) {
+  return static_cast<int>(syscall(SYS_fsconfig, fd, cmd, key, val, aux));
+}
+int sys_fsmount(int fd, unsigned flags, unsigned attrs) { return static_cast<int>(syscall(SYS_fsmount, fd, flags, attrs)); }
+int sys_move_mount(int from, const char* from_path, int to, const char* to_path, unsigned flags) {
+  return static_cast<int>(syscall(SYS_move_mount, from, from_path, to, to_path, flags));
+}
+
+std::string kernel_release() {
+  struct utsname u;
+  uname(&u);
+  return u.release;
+}
+
+// Relative to overlay_root when inside it (shorter mount data), else absolute.
+std::string rel(const OverlayLayout& l, const std::string& p) {
+  std::string prefix = l.overlay_root + "/";
+  return p.rfind(prefix, 0) == 0 ? p.substr(prefix.size()) : p;
+}
+
+std::string legacy_data(const OverlayLayout& l) {
+  std::string data = "lowerdir=";
+  for (size_t i = 0; i < l.lower_links.size(); i++) data += (i ? ":" : "") + l.lower_links[i];
+  if (!l.upper.empty()) data += ",upperdir=" + rel(l, l.upper) + ",workdir=" + rel(l, l.work);
+  data += ",index=off";
+  return data;
+}
+
+unsigned attrs_of(unsigned long flags) {
+  unsigned a = 0;
+  if (flags & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  return a;
+}
+
+// Returns false when the kernel lacks "lowerdir+" (the caller falls back), throws on other errors.
+bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned long flags) {
+  int fs = sys_fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) return false;
+  auto fail = [&](const std::string& what) {
+    int e = errno;
+    ::close(fs);
+    return sys_error("overlay mount: " + what, e);
+  };
+  for (size_t i = 0; i < l.lower_links.size(); i++) {
+    std::string p = l.overlay_root + "/" + l.lower_links[i];
+    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", p.c_str(), 0) != 0) {
+      if (i == 0 && errno == EINVAL) {
+        ::close(fs);
+        return false;  // no lowerdir+ in this kernel
+      }
+      throw fail("lower layer " + l.lower_links[i]);
+    }
+  }
+  if (!l.upper.empty()) {
+    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", l.upper.c_str(), 0) != 0) throw fail("upperdir");
+    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", l.work.c_str(), 0) != 0) throw fail("workdir");
+  }
+  sys_fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
+  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) throw fail("create");
+  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs_of(flags));
+  if (mnt < 0) throw fail("fsmount");
+  ::close(fs);
+  if (sys_move_mount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    int e = errno;
+    ::close(mnt);
+    throw sys_error("overlay mount: move to " + target, e);
+  }
+  ::close(mnt);
+  return true;
+}
+
+void mount_legacy(const OverlayLayout& l, const std::string& target, unsigned long flags) {
+  std::string data = legacy_data(l);
+  if (data.size() >= kPage)
+    throw Error("image has " + std::to_string(l.lower_links.size()) + " layers; on this kernel (" + kernel_release() +
+                ", no overlay \"lowerdir+\") minirun can stack at most " + std::to_string(legacy_overlay_layer_limit(l)) +
+                " layers (mount options must fit in one page); Linux 6.8 or later runs up to 500");
+  int cwd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (::chdir(l.overlay_root.c_str()) != 0) {
+    int e = errno;
+    if (cwd >= 0) ::close(cwd);
+    throw sys_error(l.overlay_root, e);
+  }
+  int r = ::mount("overlay", target.c_str(), "overlay", flags, data.c_str());
+  int e = errno;
+  if (cwd >= 0) {
+    if (::fchdir(cwd) != 0) {
+    }
+    ::close(cwd);
+  }
+  if (r != 0) throw sys_error("overlay mount of " + std::to_string(l.lower_links.size()) + " layers at " + target, e);
+}
+
+}  // namespace
+
+size_t legacy_overlay_layer_limit(const OverlayLayout& l) {
+  OverlayLayout probe = l;
+  probe.lower_links.clear();
+  size_t fixed = legacy_data(probe).size();
+  size_t per = l.lower_links.empty() ? 29 : l.lower_links[0].size() + 1;
+  return std::min(kMaxStack, (kPage - 1 - fixed) / per);
+}
+
+void mount_overlay(const OverlayLayout& l, const std::string& target, unsigned long flags) {
+  if (l.lower_links.empty()) throw Error("overlay mount: no layers");
+  if (l.lower_links.size() > kMaxStack)
+    throw Error("image has " + std::to_string(l.lower_links.size()) + " layers; overlayfs stacks at most " +
+                std::to_string(kMaxStack));
+  if (l.upper.empty() && l.lower_links.size() == 1) {
+    // overlayfs wants two lowers without an upper: a read-only bind of the one layer is the same view.
+    std::string src = l.overlay_root + "/" + l.lower_links[0];
+    if (::mount(src.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) throw sys_error("bind mount of " + src);
+    if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, nullptr) != 0)
+      throw sys_error("read-only remount of " + target);
+    return;
+  }
+  if (mount_new_api(l, target, flags)) return;
+  mount_legacy(l, target, flags);
+}
+
+}  // namespace minirun
