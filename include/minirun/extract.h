@@ -12,6 +12,9 @@ namespace minirun {
 struct ExtractOptions {
   std::vector<std::string> lower_diffs;  // diff dirs of the layers below, nearest first
   uint64_t max_size = 0;                 // uncompressed byte limit; 0 = default (64 GiB)
+  // Where to record the layer's "tar split" (every byte of the tar but file contents, which
+  // stay in diff/), so `save` can rebuild the exact tar and keep the DiffID; "" = none.
+  std::string tar_split_path;
 };
 
 struct ExtractResult {

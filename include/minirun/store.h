@@ -2,7 +2,7 @@
 //
 // Layout (see docs/store.md):
 //   <root>/lock                         flock taken by every change of records
-//   <root>/overlay2/<id>/diff|link|lower|layer.json    image layers, <id> = ChainID hex
+//   <root>/overlay2/<id>/diff|link|lower|layer.json|tar-split   image layers, <id> = ChainID hex
 //   <root>/overlay2/<cid>/diff|work|merged|link|lower  a container's read-write layer
 //   <root>/overlay2/<cid>-init/diff|link|lower         what minirun adds to a container
 //   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
@@ -61,6 +61,8 @@ class Store {
   std::string overlay_root() const { return root_ + "/overlay2"; }
   std::string layer_dir(std::string_view id) const;
   std::string diff_dir(std::string_view id) const { return layer_dir(id) + "/diff"; }
+  // The layer's tar split (extract.h): how to rebuild its original tar for `save`.
+  std::string tar_split_path(std::string_view id) const { return layer_dir(id) + "/tar-split"; }
   // "l/<short>" of a layer (read from its link file).
   std::string link_name(std::string_view id) const;
   // The layer's lower chain as "l/<short>" names, nearest first (empty for a base layer).

@@ -30,6 +30,11 @@ class TarIndex {
   std::map<std::string, TarEntry> entries_;
 };
 
+// A numeric tar header field (octal, or GNU base-256).
+uint64_t tar_number(const char* field, size_t len);
+// The PAX extended header records minirun cares about.
+void parse_pax(const std::string& data, std::string& path, std::string& link, uint64_t& size, bool& has_size);
+
 // Lexically normalises an archive path: strips "./" and leading "/", folds "a/../b"; returns ""
 // for the root and throws Error when ".." would climb above it.
 std::string normalize_archive_path(const std::string& path);

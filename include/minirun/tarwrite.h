@@ -22,4 +22,7 @@ struct LayerTar {
 // ".wh.<name>", an opaque directory gets "<dir>/.wh..wh..opq" right after its own entry.
 LayerTar write_layer_tar(const std::string& layer_dir, int out_fd);
 
+// Rebuilds a layer's original tar from its tar split (extract.h) and its diff directory.
+LayerTar write_tar_from_split(const std::string& split_file, const std::string& diff_dir, int out_fd);
+
 }  // namespace minirun

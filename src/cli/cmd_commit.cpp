@@ -15,7 +15,7 @@ void register_commit(CLI::App& app, Globals& g) {
   cmd->add_option("reference", *ref, "REPOSITORY[:TAG] for the new image");
   cmd->add_option("-m,--message", o->message, "Commit message");
   cmd->add_option("-a,--author", o->author, "Author");
-  cmd->add_option("-c,--change", o->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE)");
+  cmd->add_option("-c,--change", o->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE)")->allow_extra_args(false);
   cmd->footer("Example: minirun commit -c 'CMD [\"/bin/sh\"]' -m 'add tools' web myimage:2");
   cmd->callback([&g, ref, name, o] {
     Store store = open_store(g);

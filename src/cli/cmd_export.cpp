@@ -3,15 +3,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "minirun/container.h"
 #include "minirun/error.h"
+#include "minirun/fsutil.h"
 #include "minirun/images.h"
 #include "minirun/tarwrite.h"
 
 namespace minirun::cli {
 
 namespace {
-// The layer dirs (nearest first) of a container (its changes included) or of an image.
-std::vector<std::string> layers_of(const Store& store, const std::string& ref) {
+// The layer dirs (nearest first) of a container (its changes included) or of an image. An
+// image is exported as `docker export` of a new container shows it: with the -init layer's
+// mount points (init_dir, a scratch directory) on top.
+std::vector<std::string> layers_of(const Store& store, const std::string& ref, const std::string& init_dir) {
   try {
     std::string cid = store.resolve_container(ref);
     std::vector<std::string> out = {store.diff_dir(cid)};
@@ -22,8 +26,10 @@ std::vector<std::string> layers_of(const Store& store, const std::string& ref) {
   }
   std::string hex = store.resolve_image(ref);
   auto ids = image_layer_ids(parse_image_config(store.image_config(hex)));
-  if (ids.empty()) return {};
-  std::vector<std::string> out = {store.diff_dir(ids.back())};
+  prepare_init_layer(init_dir);
+  std::vector<std::string> out = {init_dir};
+  if (ids.empty()) return out;
+  out.push_back(store.diff_dir(ids.back()));
   for (const auto& d : store.lower_diffs(ids.back())) out.push_back(d);
   return out;
 }
@@ -38,7 +44,17 @@ void register_export(CLI::App& app, Globals& g) {
   cmd->footer("Example: minirun export web -o web.tar");
   cmd->callback([&g, ref, out] {
     Store store = open_store(g);
-    auto layers = layers_of(store, *ref);
+    std::string scratch = store.new_temp_dir();
+    struct Cleanup {
+      std::string dir;
+      ~Cleanup() {
+        try {
+          remove_tree(dir);
+        } catch (...) {
+        }
+      }
+    } cleanup{scratch};
+    auto layers = layers_of(store, *ref, scratch);
     if (*out == "-") {
       if (isatty(1)) throw Error("cowardly refusing to write a tar to a terminal: use -o FILE or redirect");
       write_merged_tar(layers, 1);

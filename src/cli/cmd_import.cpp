@@ -14,7 +14,7 @@ void register_import(CLI::App& app, Globals& g) {
   cmd->add_option("reference", *ref, "NAME[:TAG] for the new image");
   auto changes = std::make_shared<std::vector<std::string>>();
   auto message = std::make_shared<std::string>();
-  cmd->add_option("-c,--change", *changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, ...)");
+  cmd->add_option("-c,--change", *changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, ...)")->allow_extra_args(false);
   cmd->add_option("-m,--message", *message, "Commit message for the imported image");
   cmd->footer(R"(Example: minirun import -c 'CMD ["/bin/sh"]' rootfs.tar example/busybox:latest)");
   cmd->callback([&g, file, ref, changes, message] {

@@ -198,22 +198,22 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->prefix_command();
   cmd->add_option("--name", f->name, "Assign a name to the container");
   cmd->add_flag("--rm", f->rm, "Remove the container when it exits");
-  cmd->add_option("-e,--env", f->env, "Set environment variables (K=V, or K to pass the caller's)");
-  cmd->add_option("--env-file", f->env_files, "Read environment variables from a file");
+  cmd->add_option("-e,--env", f->env, "Set environment variables (K=V, or K to pass the caller's)")->allow_extra_args(false);
+  cmd->add_option("--env-file", f->env_files, "Read environment variables from a file")->allow_extra_args(false);
   cmd->add_option("-w,--workdir", f->workdir, "Working directory inside the container");
   cmd->add_option("-u,--user", f->user, "Username or UID (format: <name|uid>[:<group|gid>])");
   cmd->add_option("--entrypoint", f->entrypoint, "Overwrite the default ENTRYPOINT of the image");
-  cmd->add_option("-v,--volume", f->volumes, "Bind mount a volume: SRC:DST[:ro|rw]");
+  cmd->add_option("-v,--volume", f->volumes, "Bind mount a volume: SRC:DST[:ro|rw]")->allow_extra_args(false);
   cmd->add_option("-h,--hostname", f->hostname, "Container host name");
   cmd->add_flag("--read-only", f->read_only, "Mount the container's root filesystem as read only");
   cmd->add_option("--network,--net", f->network, "host (default) or none");
   cmd->add_flag("--init", f->init, "Run an init inside the container that forwards signals and reaps processes");
   cmd->add_flag("-i,--interactive", f->interactive, "Keep STDIN open");
   cmd->add_flag("-t,--tty", f->tty, "Allocate a pseudo-TTY");
-  cmd->add_option("--cap-add", f->cap_add, "Add Linux capabilities");
-  cmd->add_option("--cap-drop", f->cap_drop, "Drop Linux capabilities");
+  cmd->add_option("--cap-add", f->cap_add, "Add Linux capabilities")->allow_extra_args(false);
+  cmd->add_option("--cap-drop", f->cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
   cmd->add_flag("--privileged", f->privileged, "Give extended privileges to this container");
-  cmd->add_option("--security-opt", f->security_opts, "Security options (no-new-privileges)");
+  cmd->add_option("--security-opt", f->security_opts, "Security options (no-new-privileges)")->allow_extra_args(false);
   cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
   cmd->callback([&g, f, cmd] {
     f->rest = cmd->remaining();

@@ -43,6 +43,7 @@
 
 #include "minirun/digest.h"
 #include "minirun/error.h"
+#include "minirun/tar_index.h"
 
 namespace minirun {
 
@@ -98,6 +99,184 @@ la_ssize_t blob_read_cb(struct archive* a, void* client, const void** out) {
   }
 }
 
+// Cleans a tar path against "/": "./a//b/../c" → "a/c", "../../x" → "x". "" means the root.
+std::string clean(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string c = p.substr(i, j - i);
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!c.empty() && c != ".") {
+      parts.push_back(std::move(c));
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& c : parts) out += (out.empty() ? "" : "/") + c;
+  return out;
+}
+
+// Records the tar split: a second, minimal walk over the tar headers of the uncompressed stream
+// (in step with libarchive) that keeps every byte except regular files' contents, which are
+// referenced by path. Format: records 'R' <u64 len> <bytes> (raw) and 'F' <u64 size> <u32 len>
+// <path> (file content from diff/<path>). A layer whose tar names the same file twice, or uses
+// sparse entries, is marked not reproducible (no split is kept).
+class SplitRecorder {
+ public:
+  explicit SplitRecorder(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw sys_error(path);
+  }
+  ~SplitRecorder() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void feed(const char* p, size_t n) {
+    while (n) {
+      size_t used = step(p, n);
+      p += used, n -= used;
+    }
+  }
+  void finish() {
+    flush_raw(true);
+    ::close(fd_);
+    fd_ = -1;
+    if (!ok_) ::unlink(path_.c_str());
+  }
+
+ private:
+  enum State { kHeader, kMeta, kData, kRaw, kTail };
+
+  size_t step(const char* p, size_t n) {
+    switch (state_) {
+      case kHeader: {
+        size_t take = std::min(n, 512 - hlen_);
+        memcpy(hdr_ + hlen_, p, take);
+        hlen_ += take;
+        raw_.append(p, take);
+        if (hlen_ == 512) header();
+        return take;
+      }
+      case kMeta:
+      case kRaw: {
+        size_t take = static_cast<size_t>(std::min<uint64_t>(n, remain_));
+        raw_.append(p, take);
+        if (state_ == kMeta) meta_.append(p, take);
+        remain_ -= take;
+        if (!remain_) end_block();
+        return take;
+      }
+      case kData: {
+        size_t take = static_cast<size_t>(std::min<uint64_t>(n, remain_));
+        remain_ -= take;
+        if (!remain_) {
+          state_ = kRaw;
+          remain_ = pad_;
+          if (!remain_) state_ = kHeader;
+        }
+        return take;
+      }
+      case kTail:
+        raw_.append(p, n);
+        if (raw_.size() > (1u << 20)) flush_raw(false);
+        return n;
+    }
+    return n;
+  }
+
+  void header() {
+    hlen_ = 0;
+    bool zero = std::all_of(hdr_, hdr_ + 512, [](char c) { return c == 0; });
+    if (zero) {
+      state_ = kTail;
+      return;
+    }
+    char type = hdr_[156] ? hdr_[156] : '0';
+    uint64_t size = tar_number(hdr_ + 124, 12);
+    if (pax_has_size_ && type != 'x' && type != 'g') size = pax_size_;
+    pad_ = (512 - size % 512) % 512;
+    if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
+      meta_type_ = type;
+      meta_.clear();
+      state_ = kMeta;
+      remain_ = size;
+      meta_pad_ = pad_;
+      if (!remain_) end_block();
+      return;
+    }
+    std::string name(hdr_, strnlen(hdr_, 100));
+    if (memcmp(hdr_ + 257, "ustar", 5) == 0 && hdr_[345]) name = std::string(hdr_ + 345, strnlen(hdr_ + 345, 155)) + "/" + name;
+    if (!long_name_.empty()) name = long_name_;
+    if (!pax_path_.empty()) name = pax_path_;
+    long_name_.clear(), pax_path_.clear(), pax_has_size_ = false;
+    if (type == 'S' || sparse_) ok_ = false;
+    sparse_ = false;
+    if ((type == '0' || type == '7') && size > 0) {
+      std::string path = clean(name);
+      if (path.empty() || !seen_.insert(path).second) ok_ = false;
+      flush_raw(true);
+      put_file(path, size);
+      state_ = kData;
+      remain_ = size;
+      return;
+    }
+    state_ = size ? kRaw : kHeader;
+    remain_ = size + (size ? pad_ : 0);
+  }
+
+  void end_block() {
+    if (state_ == kMeta) {
+      if (meta_type_ == 'L') long_name_ = std::string(meta_.c_str());
+      if (meta_type_ == 'x') {
+        std::string link;
+        parse_pax(meta_, pax_path_, link, pax_size_, pax_has_size_);
+        if (meta_.find("GNU.sparse.") != std::string::npos) sparse_ = true;
+      }
+      state_ = kRaw;
+      remain_ = meta_pad_;
+      if (remain_) return;
+    }
+    state_ = kHeader;
+  }
+
+  void flush_raw(bool all) {
+    if (raw_.empty() || (!all && raw_.size() < (1u << 20))) return;
+    std::string rec = "R";
+    uint64_t len = raw_.size();
+    rec.append(reinterpret_cast<const char*>(&len), 8);
+    write(rec);
+    write(raw_);
+    raw_.clear();
+  }
+  void put_file(const std::string& path, uint64_t size) {
+    std::string rec = "F";
+    rec.append(reinterpret_cast<const char*>(&size), 8);
+    uint32_t len = static_cast<uint32_t>(path.size());
+    rec.append(reinterpret_cast<const char*>(&len), 4);
+    rec += path;
+    write(rec);
+  }
+  void write(const std::string& s) {
+    if (!ok_ && fd_ < 0) return;
+    if (::write(fd_, s.data(), s.size()) != static_cast<ssize_t>(s.size())) throw sys_error(path_ + ": write");
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  bool ok_ = true, sparse_ = false;
+  State state_ = kHeader;
+  char hdr_[512];
+  size_t hlen_ = 0;
+  uint64_t remain_ = 0, pad_ = 0, meta_pad_ = 0;
+  char meta_type_ = 0;
+  std::string raw_, meta_, long_name_, pax_path_;
+  uint64_t pax_size_ = 0;
+  bool pax_has_size_ = false;
+  std::set<std::string> seen_;
+};
+
 // The uncompressed tar stream, hashed as it is produced.
 struct TarStream {
   BlobReader* blob;
@@ -106,6 +285,7 @@ struct TarStream {
   uint64_t total = 0, max = kDefaultMax;
   std::vector<char> buf = std::vector<char>(kChunk);
   std::string error;
+  SplitRecorder* split = nullptr;
 
   std::pair<const char*, size_t> next() {
     const char* p;
@@ -121,6 +301,7 @@ struct TarStream {
     total += n;
     if (total > max) throw Error("layer exceeds the maximum size of " + std::to_string(max) + " bytes uncompressed");
     hash.update(p, n);
+    if (split) split->feed(p, n);
     return {p, n};
   }
   void drain() {
@@ -150,26 +331,6 @@ bool is_compressed(const unsigned char* m, size_t n) {
 }
 
 // ---- paths inside the destination ----
-
-// Cleans a tar path against "/": "./a//b/../c" → "a/c", "../../x" → "x". "" means the root.
-std::string clean(const std::string& p) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    std::string c = p.substr(i, j - i);
-    if (c == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!c.empty() && c != ".") {
-      parts.push_back(std::move(c));
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& c : parts) out += (out.empty() ? "" : "/") + c;
-  return out;
-}
 
 int openat2_in_root(int root, const std::string& path, int flags) {
   struct open_how how = {};
@@ -486,6 +647,11 @@ ExtractResult extract_layer(const std::string& file, uint64_t offset, uint64_t s
     blob.hashing = false;
   }
 
+  std::unique_ptr<SplitRecorder> split;
+  if (!opts.tar_split_path.empty()) {
+    split = std::make_unique<SplitRecorder>(opts.tar_split_path);
+    stream.split = split.get();
+  }
   ArchiveHandle tar;
   archive_read_support_format_tar(tar.a);
   archive_read_support_format_gnutar(tar.a);
@@ -510,6 +676,7 @@ ExtractResult extract_layer(const std::string& file, uint64_t offset, uint64_t s
   while (blob.next().second) {
   }
   ex.finish();
+  if (split) split->finish();
   ExtractResult res;
   res.diff_id = stream.hash.final_digest();
   res.blob_digest = stream.decomp ? blob.hash.final_digest() : res.diff_id;

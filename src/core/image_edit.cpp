@@ -78,6 +78,7 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
   if (::mkdir(staged.c_str(), 0700) != 0 || ::mkdir((staged + "/diff").c_str(), 0755) != 0)
     throw sys_error(staged);
   ExtractOptions eo;
+  eo.tar_split_path = staged + "/tar-split";
   if (!top.empty()) {
     eo.lower_diffs.push_back(store.diff_dir(top));
     for (const auto& d : store.lower_diffs(top)) eo.lower_diffs.push_back(d);
@@ -196,7 +197,18 @@ void save_images(const Store& store, const std::vector<std::pair<std::string, st
         std::string tar = make_tmp_file(tmp.dir, ids[i] + ".tar", lfd);
         LayerTar lt;
         try {
-          lt = write_layer_tar(store.diff_dir(ids[i]), lfd);
+          // The original tar when its split was kept (same DiffID), else a regenerated one.
+          std::string split = store.tar_split_path(ids[i]);
+          if (::access(split.c_str(), R_OK) == 0) {
+            lt = write_tar_from_split(split, store.diff_dir(ids[i]), lfd);
+            if (lt.diff_id != cfg.diff_ids[i]) {
+              spdlog::warn("layer {}: its tar split does not rebuild the original tar; regenerating it", ids[i].substr(0, 12));
+              if (::ftruncate(lfd, 0) != 0 || ::lseek(lfd, 0, SEEK_SET) != 0) throw sys_error(tar);
+              lt = write_layer_tar(store.diff_dir(ids[i]), lfd);
+            }
+          } else {
+            lt = write_layer_tar(store.diff_dir(ids[i]), lfd);
+          }
         } catch (...) {
           ::close(lfd);
           throw;

@@ -80,6 +80,7 @@ void extract_all(Store& store, std::vector<PendingLayer>& todo, const LoadOption
     ExtractOptions eo;
     eo.lower_diffs = lowers_of(p);
     eo.max_size = opts.max_layer_size;
+    eo.tar_split_path = p.staged + "/tar-split";
     std::string diff = p.staged + "/diff";
     try {
       remove_tree(diff);
@@ -258,7 +259,9 @@ std::string import_rootfs(Store& store, const std::string& path, const std::stri
   std::string diff = staged + "/layer/diff";
   ::mkdir((staged + "/layer").c_str(), 0700);
   if (::mkdir(diff.c_str(), 0755) != 0) throw sys_error(diff);
-  ExtractResult r = extract_layer(file, 0, static_cast<uint64_t>(st.st_size), diff, {});
+  ExtractOptions eo;
+  eo.tar_split_path = staged + "/layer/tar-split";
+  ExtractResult r = extract_layer(file, 0, static_cast<uint64_t>(st.st_size), diff, eo);
   char created[64];
   time_t now = time(nullptr);
   struct tm tm;

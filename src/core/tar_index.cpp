@@ -9,9 +9,7 @@
 
 namespace minirun {
 
-namespace {
-
-uint64_t parse_number(const char* p, size_t n) {
+uint64_t tar_number(const char* p, size_t n) {
   if (static_cast<unsigned char>(p[0]) & 0x80) {  // GNU base-256
     uint64_t v = static_cast<unsigned char>(p[0]) & 0x7f;
     for (size_t i = 1; i < n; i++) v = (v << 8) | static_cast<unsigned char>(p[i]);
@@ -23,6 +21,8 @@ uint64_t parse_number(const char* p, size_t n) {
   for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) v = v * 8 + static_cast<uint64_t>(p[i] - '0');
   return v;
 }
+
+namespace {
 
 std::string field(const char* p, size_t n) { return std::string(p, strnlen(p, n)); }
 
@@ -37,11 +37,13 @@ void read_at(int fd, void* buf, size_t n, uint64_t off) {
 }
 
 bool checksum_ok(const unsigned char* h) {
-  uint64_t want = parse_number(reinterpret_cast<const char*>(h) + 148, 8);
+  uint64_t want = tar_number(reinterpret_cast<const char*>(h) + 148, 8);
   uint64_t sum = 0;
   for (int i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? ' ' : h[i];
   return sum == want;
 }
+
+}  // namespace
 
 // PAX records "len key=value\n".
 void parse_pax(const std::string& data, std::string& path, std::string& link, uint64_t& size, bool& has_size) {
@@ -62,8 +64,6 @@ void parse_pax(const std::string& data, std::string& path, std::string& link, ui
     pos += len;
   }
 }
-
-}  // namespace
 
 std::string normalize_archive_path(const std::string& path) {
   std::vector<std::string> parts;
@@ -104,7 +104,7 @@ TarIndex TarIndex::build(int fd, uint64_t file_size) {
     if (!checksum_ok(h)) throw Error("archive: bad tar header checksum at byte " + std::to_string(off));
     const char* hc = reinterpret_cast<const char*>(h);
     char type = hc[156] ? hc[156] : '0';
-    uint64_t size = parse_number(hc + 124, 12);
+    uint64_t size = tar_number(hc + 124, 12);
     if (pax_has_size) size = pax_size;
     uint64_t data = off + 512;
     uint64_t next = data + ((size + 511) / 512) * 512;

@@ -7,6 +7,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -76,7 +78,7 @@ la_ssize_t sink_write(struct archive* a, void* client, const void* buf, size_t n
     ssize_t w = ::write(s->fd, p, left);
     if (w < 0) {
       if (errno == EINTR) continue;
-      archive_set_error(a, errno, "write: %s", strerror(errno));
+      if (a) archive_set_error(a, errno, "write: %s", strerror(errno));
       return -1;
     }
     p += w, left -= static_cast<size_t>(w);
@@ -274,6 +276,61 @@ void write_merged_tar(const std::vector<std::string>& layers, int out_fd) {
   TarOut out(&sink);
   merged_dir(out, fds, "");
   out.close();
+}
+
+LayerTar write_tar_from_split(const std::string& split_file, const std::string& diff_dir, int out_fd) {
+  Fd split(::open(split_file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (split.fd < 0) throw sys_error(split_file);
+  Fd root(::open(diff_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.fd < 0) throw sys_error(diff_dir);
+  Sha256 hash;
+  Sink sink{out_fd, &hash};
+  std::vector<char> buf(1 << 20);
+  auto read_exact = [&](int fd, char* p, size_t n, const std::string& what) {
+    while (n) {
+      ssize_t r = ::read(fd, p, n);
+      if (r <= 0) throw Error(what + ": short read");
+      p += r, n -= static_cast<size_t>(r);
+    }
+  };
+  auto emit = [&](const char* p, size_t n) {
+    if (sink_write(nullptr, &sink, p, n) < 0) throw sys_error("write");
+  };
+  for (;;) {
+    char kind;
+    ssize_t r = ::read(split.fd, &kind, 1);
+    if (r == 0) break;
+    if (r < 0) throw sys_error(split_file);
+    uint64_t len;
+    read_exact(split.fd, reinterpret_cast<char*>(&len), 8, split_file);
+    if (kind == 'R') {
+      while (len) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(len, buf.size()));
+        read_exact(split.fd, buf.data(), n, split_file);
+        emit(buf.data(), n);
+        len -= n;
+      }
+    } else if (kind == 'F') {
+      uint32_t plen;
+      read_exact(split.fd, reinterpret_cast<char*>(&plen), 4, split_file);
+      std::string path(plen, '\0');
+      read_exact(split.fd, path.data(), plen, split_file);
+      struct open_how how = {};
+      how.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+      Fd f(static_cast<int>(syscall(SYS_openat2, root.fd, path.c_str(), &how, sizeof how)));
+      if (f.fd < 0) throw sys_error(diff_dir + "/" + path);
+      while (len) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(len, buf.size()));
+        read_exact(f.fd, buf.data(), n, path);
+        emit(buf.data(), n);
+        len -= n;
+      }
+    } else {
+      throw Error(split_file + ": corrupt tar split");
+    }
+  }
+  return {hash.final_digest(), sink.bytes};
 }
 
 LayerTar write_layer_tar(const std::string& dir, int out_fd) {
