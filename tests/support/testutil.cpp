@@ -109,6 +109,7 @@ std::string TarBuilder::build(Compression c) const {
   std::string out;
   struct archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
+  archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY");  // non-UTF-8 names as they are
   add_filter(a, c);
   archive_write_set_bytes_in_last_block(a, 1);
   archive_write_open(a, &out, nullptr, append_cb, nullptr);
