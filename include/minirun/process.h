@@ -34,8 +34,8 @@ struct ResolvedUser {
 
 // "", "name", "uid", "name:group", "uid:gid", resolved through etc/passwd and etc/group under
 // the directory rootfs_dirfd (symlinks resolved inside it). Unknown names → Error (125); an
-// unknown numeric uid is allowed (gid 0, home "/"). Supplementary groups come from etc/group
-// unless a group was given.
+// unknown numeric uid is allowed (gid 0, home "/"). Supplementary groups: the primary group and
+// the memberships in etc/group, unless a group was given.
 ResolvedUser resolve_user(int rootfs_dirfd, const std::string& spec);
 
 // Adds what Docker adds: PATH when absent, HOSTNAME, HOME (from the user), TERM=xterm with a tty.

@@ -234,7 +234,7 @@ std::string format_changes(const std::vector<Change>& changes) {
 }
 
 std::string format_changes_json(const std::vector<Change>& changes) {
-  nlohmann::json j = nlohmann::json::array();
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
   for (const auto& c : changes) j.push_back({{"Path", c.path}, {"Kind", static_cast<int>(c.kind)}});
   return j.dump();
 }

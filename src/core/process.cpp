@@ -176,6 +176,8 @@ ResolvedUser resolve_user(int rootfs_dirfd, const std::string& spec) {
     }
     return u;
   }
+  // Like runc: the primary group is also a supplementary group, then the memberships.
+  u.groups.push_back(u.gid);
   if (!name.empty()) {
     for (const auto& g : groups) {
       unsigned long ggid;

@@ -14,9 +14,11 @@ namespace minirun::test {
 
 bool is_root();
 // Use at the top of a root test: GTEST_SKIP()s with a message when not root.
-#define MINIRUN_REQUIRE_ROOT()                                              \
-  do {                                                                      \
-    if (!::minirun::test::is_root()) GTEST_SKIP() << "needs root; skipped"; \
+#define MINIRUN_REQUIRE_ROOT()                      \
+  do {                                              \
+    if (!::minirun::test::is_root()) {              \
+      GTEST_SKIP() << "needs root; skipped";        \
+    }                                               \
   } while (0)
 
 // A fresh directory under $TMPDIR (or /tmp); on destruction detaches every mount below it

@@ -62,7 +62,7 @@ TEST(Process, UsersFromTheContainersOwnFiles) {
   EXPECT_EQ(app.uid, 1000u);
   EXPECT_EQ(app.gid, 1000u);
   EXPECT_EQ(app.home, "/home/app");
-  EXPECT_EQ(app.groups, (std::vector<gid_t>{10, 50}));
+  EXPECT_EQ(app.groups, (std::vector<gid_t>{1000, 10, 50}));
   auto by_uid = resolve_user(fd, "1000");
   EXPECT_EQ(by_uid.home, "/home/app");
   auto with_group = resolve_user(fd, "app:wheel");

@@ -1,0 +1,135 @@
+// Container behaviour, black box through the minirun binary on a busybox image made here.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "testutil.h"
+
+using namespace minirun::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Run : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MINIRUN_REQUIRE_ROOT();
+    t_ = std::make_unique<TempDir>("minirun-run-");
+    TarBuilder t;
+    t.dir("bin").dir("etc").dir("tmp", TarMeta{01777}).dir("root", TarMeta{0700}).dir("home").dir("home/app", TarMeta{0755, 1000, 1000});
+    t.file("bin/busybox", read_file("/bin/busybox"), TarMeta{0755});
+    for (const char* app : {"sh", "echo", "cat", "ls", "id", "hostname", "touch", "mknod", "chroot", "mount", "grep",
+                            "ip", "ifconfig", "pwd", "sleep", "head", "dd", "wc", "true"})
+      t.symlink(std::string("bin/") + app, "busybox");
+    t.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
+    t.file("etc/group", "root:x:0:\napp:x:1000:\nwheel:x:10:app\n");
+    t.chardev("dev-null-copy", 1, 3, TarMeta{0666});
+    for (const char* d : {"data", "data/sub", "data/emptydir", "olddir", "olddir/deep", "fileturnsdir"}) t.dir(d);
+    t.file("data/a", "a").file("data/sub/c", "c").file("olddir/deep/x", "x").file("fileturnsdir/f", "f");
+    t.symlink("bin/vi", "busybox").symlink("bin/rm", "busybox").symlink("bin/mkdir", "busybox").symlink("bin/chmod", "busybox").symlink("bin/mv", "busybox");  // an image device node: must be unusable (nodev)
+    write_file(*t_ / "rootfs.tar", t.build());
+    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+  }
+  void TearDown() override {
+    if (t_) {
+      EXPECT_TRUE(mounts_under(t_->path()).empty()) << "a mount was left on the host";
+    }
+  }
+  CmdResult mr(std::vector<std::string> args) {
+    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
+    return run_cmd(args);
+  }
+  CmdResult sh(const std::string& script, std::vector<std::string> flags = {}) {
+    std::vector<std::string> a = {"run", "--rm"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"t/bb", "sh", "-c", script});
+    return mr(a);
+  }
+  std::unique_ptr<TempDir> t_;
+};
+
+}  // namespace
+
+TEST_F(Run, Pid1HostnameAndEnv) {
+  auto r = sh("echo $$ $HOSTNAME $(hostname) $HOME $A $B", {"-h", "box", "-e", "A=1", "-e", "B=two"});
+  EXPECT_EQ(r.out, "1 box box /root 1 two\n") << r.err;
+}
+
+TEST_F(Run, UsersAndGroupsFromTheImage) {
+  EXPECT_EQ(sh("id", {"-u", "app"}).out, "uid=1000(app) gid=1000(app) groups=10(wheel),1000(app)\n");
+  EXPECT_EQ(sh("id -u; id -g", {"-u", "4242:77"}).out, "4242\n77\n");
+  EXPECT_EQ(sh("echo $HOME; pwd", {"-u", "app", "-w", "/home/app"}).out, "/home/app\n/home/app\n");
+  EXPECT_EQ(sh("true", {"-u", "nosuch"}).code, 125);
+  EXPECT_EQ(sh("pwd", {"-w", "/new/dir"}).out, "/new/dir\n");
+}
+
+TEST_F(Run, CapabilitiesAsDocker) {
+  EXPECT_EQ(sh("grep CapEff /proc/self/status").out, "CapEff:\t00000000a80425fb\n");
+  EXPECT_EQ(sh("grep CapBnd /proc/self/status").out, "CapBnd:\t00000000a80425fb\n");
+  EXPECT_EQ(sh("grep CapEff /proc/self/status", {"-u", "app"}).out, "CapEff:\t0000000000000000\n");
+  EXPECT_EQ(sh("grep CapEff /proc/self/status", {"--cap-drop", "ALL", "--cap-add", "NET_ADMIN"}).out, "CapEff:\t0000000000001000\n");
+  EXPECT_EQ(sh("grep NoNewPrivs /proc/self/status", {"--security-opt", "no-new-privileges"}).out, "NoNewPrivs:\t1\n");
+}
+
+TEST_F(Run, ProcSysDevAreLockedDown) {
+  EXPECT_NE(sh("echo 1 > /proc/sys/kernel/domainname").code, 0);
+  EXPECT_NE(sh("touch /sys/x").code, 0);
+  EXPECT_EQ(sh("ls /dev | head -50").out.find("sda"), std::string::npos);
+  EXPECT_EQ(sh("cat /dev-null-copy").code, 1);  // nodev: EACCES on an image device node
+  EXPECT_NE(sh("mknod /tmp/sda b 8 0 && head -c1 /tmp/sda").code, 0);
+  EXPECT_EQ(sh("ls /dev/null /dev/zero /dev/pts/ptmx /dev/shm > /dev/null && echo ok").out, "ok\n");
+  EXPECT_NE(sh("mount -o remount,rw /proc/sys").code, 0);
+}
+
+TEST_F(Run, ChrootEscapeIsContained) {
+  // The classic escape: chroot into a subdirectory, then walk up with "..".
+  auto r = sh("mkdir -p /tmp/jail && chroot /tmp/jail /bin/sh -c true 2>/dev/null; cd /; "
+              "ls /../../../../ | grep -c busybox-escape-marker; ls /../../..");
+  EXPECT_EQ(r.out.find("work"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("boot"), std::string::npos) << r.out;
+}
+
+TEST_F(Run, BindMountsAndNetworkNone) {
+  std::string dir = *t_ / "share";
+  fs::create_directories(dir);
+  write_file(dir + "/in", "from host");
+  EXPECT_EQ(sh("cat /mnt/in; echo x > /mnt/out", {"-v", dir + ":/mnt"}).code, 0);
+  EXPECT_EQ(read_file(dir + "/out"), "x\n");
+  EXPECT_NE(sh("echo y > /mnt/ro", {"-v", dir + ":/mnt:ro"}).code, 0);
+  EXPECT_FALSE(fs::exists(dir + "/ro"));
+  auto r = sh("ls /sys/class/net", {"--network", "none"});
+  EXPECT_EQ(r.out, "lo\n") << r.err;
+}
+
+TEST_F(Run, ReadOnlyRootAndInit) {
+  EXPECT_NE(sh("touch /x", {"--read-only"}).code, 0);
+  EXPECT_EQ(sh("touch /tmp/x", {"--read-only"}).code, 1);
+  EXPECT_EQ(sh("sleep 0.1 & kill -TERM $$; sleep 1; echo survived").out, "survived\n");  // pid 1 ignores TERM
+  EXPECT_EQ(sh("kill -TERM $$; sleep 1; echo survived", {"--init"}).code, 143);
+}
+
+TEST_F(Run, DiffFollowsDockersRules) {
+  auto r = mr({"run", "--name", "d", "t/bb", "sh", "-c",
+               "echo new > /data/new; echo changed >> /data/sub/c; rm /data/a; rm -rf /olddir; mkdir -p /newdir/deep/x;"
+               "touch /newdir/deep/x/f; chmod 600 /etc/passwd; mv /data/emptydir /data/renamed;"
+               "rm -rf /fileturnsdir && mkdir /fileturnsdir && echo again > /fileturnsdir/g; rm /bin/vi"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(mr({"diff", "d"}).out,
+            "C /bin\nD /bin/vi\nC /data\nD /data/a\nD /data/emptydir\nA /data/new\nA /data/renamed\nC /data/sub\n"
+            "C /data/sub/c\nC /etc\nC /etc/passwd\nC /fileturnsdir\nD /fileturnsdir/f\nA /fileturnsdir/g\nA /newdir\n"
+            "A /newdir/deep\nA /newdir/deep/x\nA /newdir/deep/x/f\nD /olddir\n");
+  EXPECT_EQ(mr({"diff", "--format", "json", "d"}).out.substr(0, 53), R"([{"Path":"/bin","Kind":0},{"Path":"/bin/vi","Kind":2})");
+  // Committing the container turns the changes into a layer with .wh. whiteouts.
+  ASSERT_EQ(mr({"commit", "d", "t/bb:2"}).code, 0);
+  EXPECT_EQ(sh("ls /data; ls /olddir").out, "a\nemptydir\nsub\ndeep\n");  // the original image is unchanged
+  auto c = mr({"run", "--rm", "t/bb:2", "sh", "-c", "ls /data; test -e /olddir || echo no-olddir; ls /fileturnsdir"});
+  EXPECT_EQ(c.out, "new\nrenamed\nsub\nno-olddir\ng\n") << c.err;
+  std::string out = *t_ / "x.tar";
+  ASSERT_EQ(mr({"save", "-o", out, "t/bb:2"}).code, 0);
+  std::string list = run_cmd({"/bin/sh", "-c", "tar -xOf " + out + " $(tar -tf " + out + " | grep layer.tar | tail -1) | tar -t"}).out;
+  EXPECT_NE(list.find("data/.wh.a"), std::string::npos) << list;
+  EXPECT_NE(list.find(".wh.olddir"), std::string::npos) << list;
+  EXPECT_NE(list.find("fileturnsdir/.wh..wh..opq"), std::string::npos) << list;
+  EXPECT_EQ(mr({"rm", "d"}).code, 0);
+}
