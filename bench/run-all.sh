@@ -27,7 +27,7 @@ row "cold load, 3-layer Debian image" "$(ms "$load")" "$(ms "$tarx")" "$(ratio "
 # 2. Second image sharing the base vs cold load.
 rm -rf "$S"; "$MR" --root "$S" load -q -i "$B/debian3.tar" >/dev/null
 hyperfine -N -w 1 -r "$RUNS" --export-json "$J/load2.json" \
-  --prepare "$MR --root $S rmi -f bench/debian:4" "$MR --root $S load -q -i $B/debian4.tar" >/dev/null 2>&1 || true
+  --prepare "sh -c '$MR --root $S rmi -f bench/debian:4 >/dev/null 2>&1 || true'" "$MR --root $S load -q -i $B/debian4.tar" >/dev/null
 read -r load2 < <(median "$J/load2.json")
 row "load of a second image sharing the base" "$(ms "$load2")" "$(ms "$load")" "$(ratio "$load2" "$load")" "<= 0.05 (cold load)"
 

@@ -9,7 +9,7 @@ namespace minirun {
 
 struct OverlayLayout {
   std::string overlay_root;              // "<store>/overlay2"; lower links are relative to it
-  std::vector<std::string> lower_links;  // "l/<short>", nearest first
+  std::vector<std::string> lower_links;  // "l/<short>" (or an absolute path), nearest first
   std::string upper, work;               // absolute; both empty → a read-only overlay of the lowers
 };
 

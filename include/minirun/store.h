@@ -128,6 +128,8 @@ class Store {
   void release_name(const std::string& name) const;
   // Name, full id or unique id prefix. Throws Error("No such container: REF", 1).
   std::string resolve_container(std::string_view ref) const;
+  // The same, without throwing when there is no such container.
+  std::optional<std::string> find_container(std::string_view ref) const;
   // Creates overlay2/<cid>-init (holding init_diff_filler's content) and overlay2/<cid> with
   // diff, work, merged, link and lower, stacked on the image's top layer.
   void create_container_layers(const std::string& cid, const std::string& top_layer_id) const;

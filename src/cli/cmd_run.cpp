@@ -63,22 +63,16 @@ BindMount parse_volume(const std::string& v) {
   return b;
 }
 
-std::string generate_name(const Store& store) {
+// A Docker-like "adjective_name"; a random suffix once the short names collide.
+std::string generate_name(int attempt) {
   static const char* left[] = {"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
                                "nifty", "proud", "quirky", "sharp", "tender", "vivid", "witty", "zen"};
   static const char* right[] = {"turing", "hopper", "lovelace", "ritchie", "thompson", "torvalds", "knuth", "dijkstra",
                                 "liskov", "hamilton", "shannon", "wirth", "backus", "kay", "perlman", "allen"};
-  for (int i = 0;; i++) {
-    std::string h = random_hex(4);
-    unsigned a = std::stoul(h.substr(0, 2), nullptr, 16) % 18, b = std::stoul(h.substr(2, 2), nullptr, 16) % 16;
-    std::string n = std::string(left[a]) + "_" + right[b];
-    if (i > 4) n += "_" + random_hex(4);
-    try {
-      store.resolve_container(n);
-    } catch (const Error&) {
-      return n;
-    }
-  }
+  std::string h = random_hex(4);
+  unsigned a = std::stoul(h.substr(0, 2), nullptr, 16) % 18, b = std::stoul(h.substr(2, 2), nullptr, 16) % 16;
+  std::string n = std::string(left[a]) + "_" + right[b];
+  return attempt < 3 ? n : n + "_" + random_hex(6);
 }
 
 nlohmann::json spec_json(const ContainerSpec& s, const RunFlags& f) {
@@ -124,8 +118,14 @@ int run(Globals& g, RunFlags& f) {
 
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
-  std::string name = f.name.empty() ? generate_name(store) : f.name;
-  if (!store.reserve_name(name, spec.id)) {
+  std::string name = f.name;
+  if (name.empty()) {
+    // Reserving is the check: concurrent runs never get the same name.
+    for (int attempt = 0; name.empty(); attempt++) {
+      std::string candidate = generate_name(attempt);
+      if (store.reserve_name(candidate, spec.id)) name = candidate;
+    }
+  } else if (!store.reserve_name(name, spec.id)) {
     std::string other;
     try {
       other = store.resolve_container(name);

@@ -54,6 +54,8 @@ namespace minirun {
 
 namespace {
 
+constexpr size_t kMaxOverlayLowers = 500;  // the kernel's OVL_MAX_STACK
+
 const std::map<std::string, int>& cap_names() {
   static const std::map<std::string, int> m = {
       {"CHOWN", 0},          {"DAC_OVERRIDE", 1},     {"DAC_READ_SEARCH", 2}, {"FOWNER", 3},         {"FSETID", 4},
@@ -373,7 +375,17 @@ struct Child {
     std::string layer_dir = spec.rootfs.upper.substr(0, spec.rootfs.upper.rfind('/'));
     std::string merged = layer_dir + "/merged";
     try {
-      mount_overlay(spec.rootfs, merged, MS_NODEV);
+      OverlayLayout layout = spec.rootfs;
+      if (layout.lower_links.size() > kMaxOverlayLowers) {
+        // The -init layer would make a 500-layer image one lower too many: the image's layers
+        // become a read-only overlay of their own, and that the lower of the container's.
+        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()}, "", ""};
+        std::string image_dir = layer_dir + "/image";
+        if (::mkdir(image_dir.c_str(), 0755) != 0 && errno != EEXIST) fail(errstr(image_dir));
+        mount_overlay(image, image_dir, MS_RDONLY | MS_NODEV);
+        layout.lower_links = {layout.lower_links[0], image_dir};
+      }
+      mount_overlay(layout, merged, MS_NODEV);
     } catch (const Error& e) {
       fail(e.what());
     }

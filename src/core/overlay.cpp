@@ -72,7 +72,8 @@ bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned l
     return sys_error("overlay mount: " + what, e);
   };
   for (size_t i = 0; i < l.lower_links.size(); i++) {
-    std::string p = l.overlay_root + "/" + l.lower_links[i];
+    const std::string& link = l.lower_links[i];
+    std::string p = link[0] == '/' ? link : l.overlay_root + "/" + link;
     if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", p.c_str(), 0) != 0) {
       if (i == 0 && errno == EINVAL) {
         ::close(fs);
@@ -138,7 +139,8 @@ void mount_overlay(const OverlayLayout& l, const std::string& target, unsigned l
                 std::to_string(kMaxStack));
   if (l.upper.empty() && l.lower_links.size() == 1) {
     // overlayfs wants two lowers without an upper: a read-only bind of the one layer is the same view.
-    std::string src = l.overlay_root + "/" + l.lower_links[0];
+    const std::string& link = l.lower_links[0];
+    std::string src = link[0] == '/' ? link : l.overlay_root + "/" + link;
     if (::mount(src.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) throw sys_error("bind mount of " + src);
     if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, nullptr) != 0)
       throw sys_error("read-only remount of " + target);

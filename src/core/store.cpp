@@ -410,6 +410,11 @@ void Store::release_name(const std::string& name) const {
 }
 
 std::string Store::resolve_container(std::string_view ref) const {
+  if (auto cid = find_container(ref)) return *cid;
+  throw Error("No such container: " + std::string(ref), 1);
+}
+
+std::optional<std::string> Store::find_container(std::string_view ref) const {
   std::string r(ref);
   if (!r.empty() && r.find('/') == std::string::npos && r != "." && r != "..") {
     char buf[128];
@@ -428,7 +433,7 @@ std::string Store::resolve_container(std::string_view ref) const {
     }
     if (!found.empty()) return found;
   }
-  throw Error("No such container: " + r, 1);
+  return std::nullopt;
 }
 
 void Store::create_container_layers(const std::string& cid, const std::string& top) const {
