@@ -133,3 +133,22 @@ TEST_F(Run, DiffFollowsDockersRules) {
   EXPECT_NE(list.find("fileturnsdir/.wh..wh..opq"), std::string::npos) << list;
   EXPECT_EQ(mr({"rm", "d"}).code, 0);
 }
+
+TEST_F(Run, StdinTtyAndMaskedPaths) {
+  std::vector<std::string> base = {MINIRUN_BINARY, "--root", *t_ / "store", "run", "--rm"};
+  auto with = [&](std::vector<std::string> extra, const std::string& input) {
+    auto a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_cmd(a, input);
+  };
+  EXPECT_EQ(with({"-i", "t/bb", "cat"}, "to the container\n").out, "to the container\n");
+  EXPECT_EQ(with({"t/bb", "cat"}, "not passed without -i\n").out, "");  // stdin is /dev/null
+  // -t: the command gets a terminal from the container's own devpts (script(1) gives us one).
+  std::string cmd = std::string(MINIRUN_BINARY) + " --root " + (*t_ / "store") + " run --rm -t t/bb sh -c 'tty; echo $TERM'";
+  auto tty = run_cmd({"/usr/bin/script", "-qec", cmd, "/dev/null"});
+  EXPECT_NE(tty.out.find("/dev/pts/0"), std::string::npos) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("xterm"), std::string::npos) << tty.out;
+  // Masked: reading these gives nothing (a /dev/null bind), writing is refused.
+  EXPECT_EQ(sh("cat /proc/keys /proc/timer_list 2>/dev/null | wc -c").out, "0\n");
+  EXPECT_NE(sh("echo x > /proc/sysrq-trigger").code, 0);
+}
