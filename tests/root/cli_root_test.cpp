@@ -203,3 +203,35 @@ TEST_F(Cli, RunExitCodesAndErrors) {
   EXPECT_TRUE(store_leftovers().empty());
   EXPECT_TRUE(mounts_under(root()).empty());
 }
+
+TEST_F(Cli, HistoryHiddenListsWhatLaterLayersHide) {
+  TestImage img;
+  img.repo_tags = {"test/secret:1"};
+  img.layers.push_back(TarBuilder()
+                           .dir("root")
+                           .file("root/.credentials", "password=hunter2\n")
+                           .dir("data")
+                           .file("data/keep", "k")
+                           .file("data/over", "old content")
+                           .dir("opq")
+                           .file("opq/x", "xx")
+                           .dir("gone")
+                           .file("gone/deep", "ddd")
+                           .build());
+  img.layers.push_back(TarBuilder()
+                           .raw("root/.wh..credentials", 0100000)
+                           .file("data/over", "new")
+                           .dir("opq")
+                           .raw("opq/.wh..wh..opq", 0100000)
+                           .file("opq/y", "y")
+                           .raw(".wh.gone", 0100000)
+                           .build());
+  std::vector<TestImage> imgs = {img};
+  ASSERT_EQ(mr({"load", "-i", file("s.tar", docker_archive(imgs))}).code, 0);
+  auto r = mr({"history", "--hidden", "test/secret:1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* p : {"/root/.credentials", "/data/over", "/opq/x", "/gone/deep"})
+    EXPECT_NE(r.out.find(p), std::string::npos) << p << "\n" << r.out;
+  EXPECT_EQ(r.out.find("/data/keep"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 hidden files, 33B (33 bytes) shipped but invisible"), std::string::npos) << r.out;
+}
