@@ -1,6 +1,7 @@
 // Container behaviour, black box through the minirun binary on a busybox image made here.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -151,4 +152,27 @@ TEST_F(Run, StdinTtyAndMaskedPaths) {
   // Masked: reading these gives nothing (a /dev/null bind), writing is refused.
   EXPECT_EQ(sh("cat /proc/keys /proc/timer_list 2>/dev/null | wc -c").out, "0\n");
   EXPECT_NE(sh("echo x > /proc/sysrq-trigger").code, 0);
+}
+
+TEST_F(Run, SignalsReachTheContainerAndMountShowsTheImage) {
+  // minirun forwards SIGTERM: with --init the command gets it and dies of it (128+15).
+  std::string cmd = std::string(MINIRUN_BINARY) + " --root " + (*t_ / "store") +
+                    " run --rm --init t/bb sleep 30 & pid=$!; sleep 0.5; kill -TERM $pid; wait $pid";
+  auto r = run_cmd({"/bin/sh", "-c", cmd}, "", 20);
+  EXPECT_EQ(r.code, 143) << r.err;
+  // Without --init, pid 1 has no handler: a trap in the command catches it.
+  cmd = std::string(MINIRUN_BINARY) + " --root " + (*t_ / "store") +
+        " run --rm t/bb sh -c 'trap \"echo got TERM; exit 7\" TERM; sleep 30 & wait' & pid=$!; sleep 0.5; kill -TERM $pid; wait $pid";
+  r = run_cmd({"/bin/sh", "-c", cmd}, "", 20);
+  EXPECT_EQ(r.code, 7) << r.err;
+  EXPECT_EQ(r.out, "got TERM\n");
+  // `mount` shows the image read-only on the host, `umount` takes it away.
+  auto m = mr({"mount", "t/bb"});
+  ASSERT_EQ(m.code, 0) << m.err;
+  std::string dir = m.out.substr(0, m.out.size() - 1);
+  EXPECT_TRUE(fs::exists(dir + "/bin/busybox"));
+  EXPECT_NE(::access((dir + "/newfile").c_str(), F_OK), 0);
+  EXPECT_NE(run_cmd({"/bin/touch", dir + "/newfile"}).code, 0);
+  EXPECT_EQ(mr({"umount", "t/bb"}).code, 0);
+  EXPECT_TRUE(mounts_under(t_->path()).empty());
 }
