@@ -11,7 +11,8 @@
 //   <root>/containers/<cid>/            state.json, hostname, hosts, resolv.conf
 //   <root>/containers/names/<name> -> <cid>   name reservations (symlink: atomic, unique)
 //   <root>/mounts/<hex>/                `minirun mount` of an image (read-only merged view)
-//   <root>/tmp/<pid>-<rand>/            work in progress; removed at start once <pid> is dead
+//   <root>/tmp/<pid>-<boot>-<rand>/     work in progress; removed at start once <pid> is dead
+//                                       or <boot> is not this boot
 // Every change is write-temp → fsync → rename (directories are staged in tmp/ and renamed into
 // overlay2/), under the lock, so neither a crash nor a concurrent process sees half a record.
 #pragma once
@@ -73,7 +74,7 @@ class Store {
   std::string container_dir(std::string_view cid) const;
   // Where `minirun mount` shows an image's read-only merged view.
   std::string mount_dir(std::string_view hex) const { return root_ + "/mounts/" + std::string(hex); }
-  // A fresh directory tmp/<pid>-<rand>, for staging.
+  // A fresh directory tmp/<pid>-<boot>-<rand>, for staging.
   std::string new_temp_dir() const;
 
   // ---- lock ----

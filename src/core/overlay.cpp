@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "minirun/error.h"
@@ -62,8 +63,19 @@ unsigned attrs_of(unsigned long flags) {
   return a;
 }
 
+// Whether overlay takes "lowerdir+" (Linux 6.8). Before 6.5 overlay has no fs_context of its
+// own: fsconfig then accepts any key and only the final create fails, so ask the version.
+bool has_lowerdir_plus() {
+  static const bool yes = [] {
+    int major = 0, minor = 0;
+    return sscanf(kernel_release().c_str(), "%d.%d", &major, &minor) == 2 && (major > 6 || (major == 6 && minor >= 8));
+  }();
+  return yes;
+}
+
 // Returns false when the kernel lacks "lowerdir+" (the caller falls back), throws on other errors.
 bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned long flags) {
+  if (!has_lowerdir_plus()) return false;
   int fs = sys_fsopen("overlay", FSOPEN_CLOEXEC);
   if (fs < 0) return false;
   auto fail = [&](const std::string& what) {

@@ -10,12 +10,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "minirun/digest.h"
 #include "minirun/error.h"
 #include "minirun/fsutil.h"
 #include "minirun/reference.h"
+#include <spdlog/spdlog.h>
 
 namespace minirun {
 
@@ -109,11 +111,27 @@ Store::Lock Store::lock() const {
   return Lock(fd);
 }
 
-// A temp dir is named <pid>-<rand>; it is stale once that pid is gone.
+// This boot's id (8 hex characters): after a crash and reboot, a temp dir's pid may be reused.
+static const std::string& boot_tag() {
+  static const std::string tag = [] {
+    auto id = read_file_if_exists("/proc/sys/kernel/random/boot_id", 256);
+    std::string t;
+    for (char c : id ? *id : std::string())
+      if (std::isxdigit(static_cast<unsigned char>(c)) && t.size() < 8) t += c;
+    return t.empty() ? std::string("00000000") : t;
+  }();
+  return tag;
+}
+
+// A temp dir is named <pid>-<boot>-<rand>; it is stale once that process is gone, or when it
+// was made before the last reboot.
 void Store::clean_temp() const {
   for (const auto& n : list_dir(root_ + "/tmp")) {
     pid_t pid = static_cast<pid_t>(std::atoi(n.c_str()));
-    if (pid_alive(pid)) continue;
+    auto dash = n.find('-');
+    bool this_boot = dash != std::string::npos && n.compare(dash + 1, 8, boot_tag()) == 0;
+    if (this_boot && pid_alive(pid)) continue;
+    spdlog::info("removing leftover {} of an interrupted command", root_ + "/tmp/" + n);
     remove_tree(root_ + "/tmp/" + n);
   }
 }
@@ -166,7 +184,7 @@ std::string Store::container_dir(std::string_view cid) const {
 }
 
 std::string Store::new_temp_dir() const {
-  std::string p = root_ + "/tmp/" + std::to_string(getpid()) + "-" + random_hex(12);
+  std::string p = root_ + "/tmp/" + std::to_string(getpid()) + "-" + boot_tag() + "-" + random_hex(12);
   make_dir(p, 0700);
   return p;
 }

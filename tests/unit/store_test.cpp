@@ -91,9 +91,11 @@ TEST(Store, NamesAreUniqueAndLeftoversOfDeadProcessesGo) {
   // A temp dir of a process that no longer exists is removed when the store is opened;
   // one of a live process stays.
   fs::create_directories(t / "root/tmp/999999999-dead/diff");
-  std::string mine = t / ("root/tmp/" + std::to_string(getpid()) + "-live");
-  fs::create_directories(mine);
+  std::string mine = Store(t / "root").new_temp_dir();
+  // Same live pid, but an earlier boot: stale too.
+  fs::create_directories(t / ("root/tmp/" + std::to_string(getpid()) + "-00000000-before-reboot"));
   Store s(t / "root");
+  EXPECT_FALSE(fs::exists(t / ("root/tmp/" + std::to_string(getpid()) + "-00000000-before-reboot")));
   EXPECT_FALSE(fs::exists(t / "root/tmp/999999999-dead"));
   EXPECT_TRUE(fs::exists(mine));
 }
