@@ -75,6 +75,9 @@ cut:*)
   ;;
 check:*)
   delay=${mode#check:}
+  # What the reset left, before any minirun command cleans up.
+  echo "state after the cut at ${delay} ms: $(ls "$S/overlay2" 2>/dev/null | grep -vc '^l$') layer dirs," \
+    "$(ls "$S/images" 2>/dev/null | wc -l) image records, $(ls "$S/tmp" 2>/dev/null | wc -l) tmp entries"
   ids=$($M images -q 2>/tmp/err); rc=$?
   if [ $rc = 0 ]; then echo "PASS cut at ${delay} ms: images works after the reset"; else echo "FAIL cut at ${delay} ms: images: $(cat /tmp/err)"; fi
   for id in $ids; do
