@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace minirun {
 
@@ -24,5 +25,22 @@ std::string random_short_id(size_t n = 26);
 bool pid_alive(pid_t pid);
 // fsync of a directory (or file) by path; errors ignored where the file system has no fsync.
 void fsync_path(const std::string& path);
+
+// Removes a directory tree when it goes out of scope (errors ignored: it is a leftover then,
+// which the next start cleans).
+class RemoveOnExit {
+ public:
+  explicit RemoveOnExit(std::string dir) : dir_(std::move(dir)) {}
+  RemoveOnExit(const RemoveOnExit&) = delete;
+  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+  ~RemoveOnExit();
+  const std::string& path() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// The current time as RFC 3339 in UTC ("2026-11-22T15:04:05Z").
+std::string now_rfc3339();
 
 }  // namespace minirun

@@ -27,7 +27,7 @@ std::string human_size(uint64_t bytes);
 // Docker's relative times: "2 weeks ago" from an RFC 3339 timestamp.
 std::string human_ago(const std::string& rfc3339);
 // Current time as RFC 3339 with nanoseconds, like Docker's Created fields.
-std::string now_rfc3339();
+std::string now_rfc3339_nanos();
 // Prints rows as columns separated by at least three spaces (docker's tabwriter look).
 void print_table(const std::vector<std::vector<std::string>>& rows);
 // "abc…" when longer than n (docker's --no-trunc off).

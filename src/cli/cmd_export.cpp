@@ -44,17 +44,8 @@ void register_export(CLI::App& app, Globals& g) {
   cmd->footer("Example: minirun export web -o web.tar");
   cmd->callback([&g, ref, out] {
     Store store = open_store(g);
-    std::string scratch = store.new_temp_dir();
-    struct Cleanup {
-      std::string dir;
-      ~Cleanup() {
-        try {
-          remove_tree(dir);
-        } catch (...) {
-        }
-      }
-    } cleanup{scratch};
-    auto layers = layers_of(store, *ref, scratch);
+    RemoveOnExit scratch(store.new_temp_dir());
+    auto layers = layers_of(store, *ref, scratch.path());
     if (*out == "-") {
       if (isatty(1)) throw Error("cowardly refusing to write a tar to a terminal: use -o FILE or redirect");
       write_merged_tar(layers, 1);

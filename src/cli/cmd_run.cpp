@@ -141,7 +141,7 @@ int run(Globals& g, RunFlags& f) {
   rec.image_id = hex;
   rec.image_ref = ref;
   rec.command = spec.argv;
-  rec.created = now_rfc3339();
+  rec.created = now_rfc3339_nanos();
   rec.auto_remove = f.rm;
   rec.spec_json = spec_json(spec, f).dump();
   auto ids = image_layer_ids(cfg);
@@ -170,20 +170,20 @@ int run(Globals& g, RunFlags& f) {
       rec.status = "running";
       rec.pid = getpid();
       rec.container_pid = pid;
-      rec.started = now_rfc3339();
+      rec.started = now_rfc3339_nanos();
       store.put_container(rec);
     });
   } catch (const Error& e) {
     rec.status = "exited";
     rec.exit_code = e.exit_code();
-    rec.finished = now_rfc3339();
+    rec.finished = now_rfc3339_nanos();
     if (f.rm) store.remove_container(spec.id);
     else store.put_container(rec);
     throw;
   }
   rec.status = "exited";
   rec.exit_code = code;
-  rec.finished = now_rfc3339();
+  rec.finished = now_rfc3339_nanos();
   if (f.rm) store.remove_container(spec.id);
   else store.put_container(rec);
   return code;

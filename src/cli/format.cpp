@@ -45,7 +45,7 @@ std::string human_ago(const std::string& when) {
   return d + " ago";
 }
 
-std::string now_rfc3339() {
+std::string now_rfc3339_nanos() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;

@@ -29,31 +29,11 @@
 #include <set>
 
 #include "minirun/error.h"
+#include "minirun/layer_fs.h"
 
 namespace minirun {
 
 namespace {
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
-
-bool is_opaque(int fd) {
-  char v[2];
-  ssize_t n = ::fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
-  return n == 1 && v[0] == 'y';
-}
 
 // The lower (old) view of one directory: the layers' fds holding it, nearest first.
 struct LowerDir {

@@ -11,17 +11,6 @@
 
 namespace minirun {
 
-namespace {
-std::string now() {
-  char buf[64];
-  time_t t = time(nullptr);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-}  // namespace
-
 std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid) {
   auto rec = store.container(cid);
   if (!rec || rec->status != "running" || pid_alive(rec->pid)) return rec;
@@ -32,7 +21,7 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
   if (rec->container_pid > 0) ::kill(rec->container_pid, SIGKILL);
   rec->status = "exited";
   rec->exit_code = 137;
-  rec->finished = now();
+  rec->finished = now_rfc3339();
   store.put_container(*rec);
   return rec;
 }

@@ -43,6 +43,7 @@
 
 #include "minirun/digest.h"
 #include "minirun/error.h"
+#include "minirun/layer_fs.h"
 #include "minirun/tar_index.h"
 
 namespace minirun {
@@ -51,20 +52,6 @@ namespace {
 
 constexpr size_t kChunk = 1 << 20;
 constexpr uint64_t kDefaultMax = 64ull << 30;
-
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // ---- the byte pipeline ----
 
@@ -498,7 +485,7 @@ class Extractor {
         // A whiteout in this lower hides the layers below it.
         Fd ldir(openat2_in_root(lroot.fd, dirname_of(target), O_RDONLY | O_DIRECTORY));
         if (ldir.fd >= 0 && ::fstatat(ldir.fd, basename_of(target).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISCHR(st.st_mode) && st.st_rdev == 0)
+            is_whiteout(st))
           break;
         continue;
       }

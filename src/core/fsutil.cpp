@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <filesystem>
 
 #include "minirun/error.h"
@@ -107,6 +108,22 @@ void remove_tree(const std::string& path) {
 }
 
 bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+RemoveOnExit::~RemoveOnExit() {
+  try {
+    remove_tree(dir_);
+  } catch (...) {
+  }
+}
+
+std::string now_rfc3339() {
+  char buf[64];
+  time_t t = time(nullptr);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 void fsync_path(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -26,31 +26,12 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-std::string now_rfc3339() {
-  char buf[64];
-  time_t t = time(nullptr);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string make_tmp_file(const std::string& dir, const std::string& name, int& fd) {
   std::string p = dir + "/" + name;
   fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw sys_error(p);
   return p;
 }
-
-struct TempDirGuard {
-  std::string dir;
-  ~TempDirGuard() {
-    try {
-      remove_tree(dir);
-    } catch (...) {
-    }
-  }
-};
 
 }  // namespace
 
@@ -63,9 +44,9 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
   auto ids = image_layer_ids(cfg);
   std::string top = ids.empty() ? "" : ids.back();
 
-  TempDirGuard tmp{store.new_temp_dir()};
+  RemoveOnExit tmp(store.new_temp_dir());
   int fd;
-  std::string tar = make_tmp_file(tmp.dir, "layer.tar", fd);
+  std::string tar = make_tmp_file(tmp.path(), "layer.tar", fd);
   LayerTar lt;
   try {
     lt = write_layer_tar(store.diff_dir(cid), fd);
@@ -74,7 +55,7 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
     throw;
   }
   ::close(fd);
-  std::string staged = tmp.dir + "/layer";
+  std::string staged = tmp.path() + "/layer";
   if (::mkdir(staged.c_str(), 0700) != 0 || ::mkdir((staged + "/diff").c_str(), 0755) != 0)
     throw sys_error(staged);
   ExtractOptions eo;
@@ -175,7 +156,7 @@ class OuterTar {
 
 void save_images(const Store& store, const std::vector<std::pair<std::string, std::vector<std::string>>>& images,
                  int out_fd) {
-  TempDirGuard tmp{store.new_temp_dir()};
+  RemoveOnExit tmp(store.new_temp_dir());
   int fd = out_fd;
   OuterTar out(fd);
   ojson manifest = ojson::array();
@@ -194,7 +175,7 @@ void save_images(const Store& store, const std::vector<std::pair<std::string, st
         diff_ids.push_back("sha256:" + path.substr(0, 64));
       } else {
         int lfd;
-        std::string tar = make_tmp_file(tmp.dir, ids[i] + ".tar", lfd);
+        std::string tar = make_tmp_file(tmp.path(), ids[i] + ".tar", lfd);
         LayerTar lt;
         try {
           // The original tar when its split was kept (same DiffID), else a regenerated one.

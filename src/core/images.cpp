@@ -141,17 +141,8 @@ uint64_t image_size(const Store& store, const ImageConfig& cfg) {
 }
 
 std::vector<LoadedImage> load_archive(Store& store, const std::string& path, const LoadOptions& opts) {
-  std::string spool = store.new_temp_dir();
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      try {
-        remove_tree(dir);
-      } catch (...) {
-      }
-    }
-  } cleanup{spool};
-  auto archive = ImageArchive::open(path, spool);
+  RemoveOnExit spool(store.new_temp_dir());
+  auto archive = ImageArchive::open(path, spool.path());
   const auto& images = archive->images();
   if (images.empty()) throw Error("archive " + path + ": no image found");
 
@@ -231,16 +222,8 @@ std::string put_image_locked(Store& store, const std::string& config, const std:
 std::string import_rootfs(Store& store, const std::string& path, const std::string& ref,
                           const std::vector<std::string>& changes, const std::string& message) {
   std::string tag = ref.empty() ? "" : normalize_reference(ref);
-  std::string staged = store.new_temp_dir();
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      try {
-        remove_tree(dir);
-      } catch (...) {
-      }
-    }
-  } cleanup{staged};
+  RemoveOnExit cleanup(store.new_temp_dir());
+  const std::string& staged = cleanup.path();
   std::string file = path;
   if (path == "-") {
     // Spool standard input so the extractor can pread it.
@@ -262,11 +245,7 @@ std::string import_rootfs(Store& store, const std::string& path, const std::stri
   ExtractOptions eo;
   eo.tar_split_path = staged + "/layer/tar-split";
   ExtractResult r = extract_layer(file, 0, static_cast<uint64_t>(st.st_size), diff, eo);
-  char created[64];
-  time_t now = time(nullptr);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::string created = now_rfc3339();
   nlohmann::ordered_json cfg = {
       {"architecture", "amd64"},
       {"config", nlohmann::json::object()},

@@ -24,30 +24,11 @@
 
 #include "minirun/digest.h"
 #include "minirun/error.h"
+#include "minirun/layer_fs.h"
 
 namespace minirun {
 
 namespace {
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
-
-bool is_opaque(int fd) {
-  char v[2];
-  return ::fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
-}
 
 std::set<std::string> names_in(int fd) {
   std::set<std::string> out;
