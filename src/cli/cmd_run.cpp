@@ -192,7 +192,8 @@ int run(Globals& g, RunFlags& f) {
 }  // namespace
 
 void register_run(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("run", "Create and run a new container from an image or an image archive");
+  auto* cmd = app.add_subcommand(
+      "run", "Create and run a new container: minirun run [OPTIONS] IMAGE|ARCHIVE [COMMAND] [ARG...]");
   auto f = std::make_shared<RunFlags>();
   cmd->set_help_flag("--help", "Print this help message and exit");  // -h is --hostname, as in docker
   cmd->prefix_command();
