@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,4 +107,39 @@ TEST(Faults, FullDiskRefusesTheLoadAndLeavesTheStoreAsItWas) {
   EXPECT_EQ(std::distance(fs::directory_iterator(root + "/overlay2"), fs::directory_iterator()), 1);
   EXPECT_TRUE(fs::is_empty(root + "/tmp"));
   ::umount2(root.c_str(), MNT_DETACH);
+}
+
+TEST(Faults, EightConcurrentLoadsOfOneArchiveStoreEachLayerOnce) {
+  MINIRUN_REQUIRE_ROOT();
+  TempDir t("minirun-concurrent-");
+  std::vector<TestImage> imgs;
+  write_file(t / "big.tar", big_archive(imgs));
+  std::string root = t / "store";
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 8; i++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      execl(MINIRUN_BINARY, MINIRUN_BINARY, "--root", root.c_str(), "load", "-q", "-i", (t / "big.tar").c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int st = 0;
+    waitpid(pid, &st, 0);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  size_t layers = 0, links = 0;
+  for (auto& e : fs::directory_iterator(root + "/overlay2")) layers += e.path().filename() != "l";
+  for (auto& e : fs::directory_iterator(root + "/overlay2/l")) links += fs::exists(e.path());  // not dangling
+  EXPECT_EQ(layers, 3u);
+  EXPECT_EQ(links, 3u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(root + "/overlay2/l"), fs::directory_iterator()), 3);
+  EXPECT_TRUE(fs::is_empty(root + "/tmp"));
+  ASSERT_EQ(mr(root, {"rmi", "test/big:1"}).code, 0);
+  EXPECT_EQ(std::distance(fs::directory_iterator(root + "/overlay2"), fs::directory_iterator()), 1);
+  EXPECT_TRUE(fs::is_empty(root + "/overlay2/l"));
 }
