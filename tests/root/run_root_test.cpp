@@ -176,3 +176,15 @@ TEST_F(Run, SignalsReachTheContainerAndMountShowsTheImage) {
   EXPECT_EQ(mr({"umount", "t/bb"}).code, 0);
   EXPECT_TRUE(mounts_under(t_->path()).empty());
 }
+
+TEST_F(Run, DiffAndPsOfARunningContainer) {
+  std::string cmd = std::string(MINIRUN_BINARY) + " --root " + (*t_ / "store") +
+                    " run --name live t/bb sh -c 'touch /tmp/x; sleep 3' & sleep 1; " + MINIRUN_BINARY + " --root " +
+                    (*t_ / "store") + " diff live; " + MINIRUN_BINARY + " --root " + (*t_ / "store") +
+                    " ps --format json; wait";
+  auto r = run_cmd({"/bin/sh", "-c", cmd}, "", 30);
+  EXPECT_NE(r.out.find("C /tmp\nA /tmp/x\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"State\":\"running\""), std::string::npos) << r.out;
+  EXPECT_NE(mr({"ps", "-a"}).out.find("Exited (0)"), std::string::npos);
+  EXPECT_EQ(mr({"rm", "live"}).code, 0);
+}
