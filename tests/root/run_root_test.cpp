@@ -1,6 +1,9 @@
 // Container behaviour, black box through the minirun binary on a busybox image made here.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -187,4 +190,45 @@ TEST_F(Run, DiffAndPsOfARunningContainer) {
   EXPECT_NE(r.out.find("\"State\":\"running\""), std::string::npos) << r.out;
   EXPECT_NE(mr({"ps", "-a"}).out.find("Exited (0)"), std::string::npos);
   EXPECT_EQ(mr({"rm", "live"}).code, 0);
+}
+
+TEST_F(Run, KillingMinirunKillsTheContainer) {
+  pid_t mrpid = fork();
+  if (mrpid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    execl(MINIRUN_BINARY, MINIRUN_BINARY, "--root", (*t_ / "store").c_str(), "run", "--name", "k", "t/bb", "sh", "-c",
+          "echo data > /tmp/kept; sleep 30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  pid_t cpid = 0;
+  for (int i = 0; i < 100 && cpid <= 0; i++) {
+    usleep(50000);
+    auto r = mr({"inspect", "--type", "container", "k"});
+    auto pos = r.out.find("\"Pid\": ");
+    if (pos != std::string::npos) cpid = std::atoi(r.out.c_str() + pos + 7);
+  }
+  ASSERT_GT(cpid, 0);
+  usleep(200000);
+  kill(mrpid, SIGKILL);
+  waitpid(mrpid, nullptr, 0);
+  // Gone, or a zombie waiting for the host's init to reap it.
+  auto alive = [&] {
+    std::string stat;
+    try {
+      stat = read_file("/proc/" + std::to_string(cpid) + "/stat");
+    } catch (...) {
+      return false;
+    }
+    auto close = stat.rfind(')');
+    return close != std::string::npos && stat.size() > close + 2 && stat[close + 2] != 'Z';
+  };
+  for (int i = 0; i < 50 && alive(); i++) usleep(20000);
+  EXPECT_FALSE(alive()) << "the container outlived minirun";
+  EXPECT_NE(mr({"ps", "-a"}).out.find("Exited (137)"), std::string::npos);
+  // Its changes stay for export, and rm cleans up.
+  std::string out = *t_ / "c.tar";
+  ASSERT_EQ(mr({"export", "k", "-o", out}).code, 0);
+  EXPECT_EQ(run_cmd({"/bin/tar", "-xOf", out, "tmp/kept"}).out, "data\n");
+  EXPECT_EQ(mr({"rm", "k"}).code, 0);
 }
