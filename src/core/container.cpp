@@ -310,6 +310,10 @@ struct Child {
     }
     uint64_t keep = 0;
     for (int c : caps) keep |= 1ull << c;
+    // Never more than minirun itself holds (--privileged or --cap-add ALL in a restricted root).
+    struct __user_cap_header_struct hh = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct have[2] = {};
+    if (syscall(SYS_capget, &hh, have) == 0) keep &= (static_cast<uint64_t>(have[1].permitted) << 32) | have[0].permitted;
     for (int c = 0; c <= last_cap(); c++)
       if (!(keep & (1ull << c)) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
         fail(errstr("drop capability " + std::to_string(c)));

@@ -74,6 +74,11 @@ TEST_F(Run, CapabilitiesAsDocker) {
   EXPECT_EQ(sh("grep CapEff /proc/self/status", {"-u", "app"}).out, "CapEff:\t0000000000000000\n");
   EXPECT_EQ(sh("grep CapEff /proc/self/status", {"--cap-drop", "ALL", "--cap-add", "NET_ADMIN"}).out, "CapEff:\t0000000000001000\n");
   EXPECT_EQ(sh("grep NoNewPrivs /proc/self/status", {"--security-opt", "no-new-privileges"}).out, "NoNewPrivs:\t1\n");
+  // --privileged: every capability minirun holds, and /proc/sys writable.
+  std::string mine = read_file("/proc/self/status");
+  std::string prm = mine.substr(mine.find("CapPrm:\t") + 8, 16);
+  EXPECT_EQ(sh("grep CapEff /proc/self/status", {"--privileged"}).out, "CapEff:\t" + prm + "\n");
+  EXPECT_EQ(sh("grep -c ' /proc/sys .* ro,' /proc/self/mountinfo", {"--privileged"}).out, "0\n");
 }
 
 TEST_F(Run, ProcSysDevAreLockedDown) {
