@@ -24,7 +24,8 @@ def tar_bytes(entries):
     return buf.getvalue()
 
 busybox = open("/bin/busybox", "rb").read()
-base = [("bin", "dir", None), ("bin/busybox", "file", busybox), ("etc", "dir", None), ("tmp", "dir", None)]
+base = [("bin", "dir", None), ("bin/busybox", "file", busybox), ("etc", "dir", None), ("tmp", "dir", None),
+        ("proc", "dir", None), ("dev", "dir", None), ("sys", "dir", None)]
 base += [("bin/" + a, "link", "busybox") for a in ("sh", "true", "echo", "cat", "ls")]
 layers = [tar_bytes(base)] + [tar_bytes([("etc", "dir", None), ("etc/layer-%d" % i, "file", b"%d\n" % i)]) for i in range(1, n)]
 diff_ids = ["sha256:" + hashlib.sha256(l).hexdigest() for l in layers]
