@@ -11,6 +11,9 @@
 namespace minirun {
 
 // Replaces `path` atomically: writes `path.tmp-<pid>-<rand>`, fsyncs it, renames it over `path`.
+// write(2) until every byte is written; a short write is retried, so the error is the real one
+// (ENOSPC), never a stale errno. Throws "<what>: write: <error>".
+void write_all(int fd, const void* data, size_t n, const std::string& what);
 void write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644);
 // Reads a whole file (at most max_bytes); throws Error naming the path.
 std::string read_whole_file(const std::string& path, size_t max_bytes = 64u << 20);

@@ -19,6 +19,7 @@
 
 #include "minirun/digest.h"
 #include "minirun/error.h"
+#include "minirun/fsutil.h"
 #include "minirun/image_config.h"
 #include "minirun/reference.h"
 #include "minirun/tar_index.h"
@@ -345,10 +346,12 @@ void spool(const std::string& src, const std::string& dest) {
       ::close(fd);
       throw Error((src == "-" ? std::string("standard input") : src) + ": " + msg);
     }
-    if (::write(fd, buf.data(), static_cast<size_t>(n)) != n) {
+    try {
+      write_all(fd, buf.data(), static_cast<size_t>(n), dest);
+    } catch (...) {
       archive_read_free(a);
       ::close(fd);
-      throw sys_error(dest + ": write");
+      throw;
     }
   }
   archive_read_free(a);

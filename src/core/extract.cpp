@@ -43,6 +43,7 @@
 
 #include "minirun/digest.h"
 #include "minirun/error.h"
+#include "minirun/fsutil.h"
 #include "minirun/layer_fs.h"
 #include "minirun/tar_index.h"
 
@@ -247,7 +248,7 @@ class SplitRecorder {
   }
   void write(const std::string& s) {
     if (!ok_ && fd_ < 0) return;
-    if (::write(fd_, s.data(), s.size()) != static_cast<ssize_t>(s.size())) throw sys_error(path_ + ": write");
+    write_all(fd_, s.data(), s.size(), path_);
   }
 
   std::string path_;
@@ -495,7 +496,7 @@ class Extractor {
       std::vector<char> buf(kChunk);
       ssize_t n;
       while ((n = ::read(src.fd, buf.data(), buf.size())) > 0)
-        if (::write(dst.fd, buf.data(), static_cast<size_t>(n)) != n) throw sys_error("write");
+        write_all(dst.fd, buf.data(), static_cast<size_t>(n), "copy of " + target);
       if (::fchown(dst.fd, st.st_uid, st.st_gid) != 0 && geteuid() == 0) throw sys_error("chown");
       ::fchmod(dst.fd, st.st_mode & 07777);
       char names[4096];

@@ -30,29 +30,31 @@ std::string random_from(const char* alphabet, size_t alen, size_t n) {
   return out;
 }
 
-void write_all(int fd, const std::string& data, const std::string& path) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw sys_error(path + ": write");
-    }
-    off += static_cast<size_t>(w);
-  }
-}
 }  // namespace
 
 std::string random_hex(size_t n) { return random_from("0123456789abcdef", 16, n); }
 
 std::string random_short_id(size_t n) { return random_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 32, n); }
 
+void write_all(int fd, const void* data, size_t n, const std::string& what) {
+  const char* p = static_cast<const char*>(data);
+  while (n) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw sys_error(what + ": write");
+    }
+    if (w == 0) throw sys_error(what + ": write", ENOSPC);
+    p += w, n -= static_cast<size_t>(w);
+  }
+}
+
 void write_file_atomic(const std::string& path, const std::string& data, mode_t mode) {
   std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + random_hex(8);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) throw sys_error(tmp + ": create");
   try {
-    write_all(fd, data, tmp);
+    write_all(fd, data.data(), data.size(), tmp);
     if (::fsync(fd) != 0 && errno != EINVAL) throw sys_error(tmp + ": fsync");
   } catch (...) {
     ::close(fd);

@@ -234,7 +234,7 @@ std::string import_rootfs(Store& store, const std::string& path, const std::stri
     int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) throw sys_error(file);
     while ((n = ::read(0, buf, sizeof buf)) > 0)
-      if (::write(fd, buf, static_cast<size_t>(n)) != n) throw sys_error(file + ": write");
+      write_all(fd, buf, static_cast<size_t>(n), file);
     ::close(fd);
   }
   struct stat st;
