@@ -3,14 +3,15 @@
 // Order in the child (clone with new PID, mount, UTS, IPC [and network] namespaces):
 //   1. PR_SET_PDEATHSIG: the container dies with minirun.
 //   2. mount("/", MS_REC|MS_PRIVATE) before anything else, so no mount ever propagates to the host.
-//   3. overlay at <layer>/merged (nodev); then, inside it, /proc, /sys (ro), /dev (tmpfs with the
-//      standard nodes, devpts, shm, mqueue), masked and read-only paths, /etc/hostname|hosts|
+//   3. overlay at <layer>/merged (nodev); then, inside it, /proc, /sys (ro), /dev (nodev tmpfs with
+//      the standard nodes bound from the host, devpts, shm, mqueue), masked and read-only paths, /etc/hostname|hosts|
 //      resolv.conf and -v binds. Every mount point inside the root is opened with
 //      openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd, so an image's symlinks can
 //      never redirect a mount onto the host.
 //   4. pivot_root(".", ".") + umount2(".", MNT_DETACH): the old root is gone from the namespace,
 //      so `chroot(".."); chdir("..")` finds nothing. Only when pivot_root is impossible (ramfs or
-//      initramfs root) MS_MOVE + chroot, with a warning.
+//      initramfs root) MS_MOVE + chroot, with a warning, and without CAP_SYS_CHROOT for the
+//      container (the old root is still there to walk to).
 //   5. hostname, loopback up (network none), user lookup in the container's /etc/passwd,
 //      workdir created, capability bounding set, groups/gid/uid, capabilities, no_new_privs.
 //   6. execve on the container's PATH.
@@ -169,7 +170,12 @@ struct Child {
   void setup_dev(RootPaths& rp) {
     std::string dev = rp.point("/dev", true);
     if (dev.empty()) fail(errstr("/dev mount point"));
-    mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", "/dev");
+    // Docker keeps CAP_MKNOD and relies on the devices cgroup to make a node such as
+    // `mknod /dev/sda b 8 0` useless. minirun has no cgroup, so the container's /dev is nodev and
+    // its six standard nodes are bind mounts of the host's (a bind keeps the host devtmpfs's
+    // flags). --privileged containers get plain nodes on a /dev that allows devices.
+    unsigned long devflags = MS_NOSUID | MS_STRICTATIME | (spec.privileged ? 0 : MS_NODEV);
+    mnt("tmpfs", dev, "tmpfs", devflags, "mode=755,size=65536k", "/dev");
     int dfd = openat2_in_root(rootfd(), "/dev", O_RDONLY | O_DIRECTORY);
     if (dfd < 0) fail(errstr("/dev"));
     struct Node {
@@ -179,8 +185,19 @@ struct Child {
     };
     for (const Node& n : {Node{"null", 1, 3, 0666}, Node{"zero", 1, 5, 0666}, Node{"full", 1, 7, 0666},
                           Node{"random", 1, 8, 0666}, Node{"urandom", 1, 9, 0666}, Node{"tty", 5, 0, 0666}}) {
-      if (::mknodat(dfd, n.name, S_IFCHR | n.mode, makedev(n.maj, n.min)) != 0) fail(errstr(std::string("mknod /dev/") + n.name));
-      ::fchmodat(dfd, n.name, n.mode, 0);
+      if (spec.privileged) {
+        if (::mknodat(dfd, n.name, S_IFCHR | n.mode, makedev(n.maj, n.min)) != 0) fail(errstr(std::string("mknod /dev/") + n.name));
+        ::fchmodat(dfd, n.name, n.mode, 0);
+        continue;
+      }
+      std::string host = std::string("/dev/") + n.name;
+      struct stat st;
+      if (::stat(host.c_str(), &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(n.maj, n.min))
+        fail("host " + host + " is not the character device " + std::to_string(n.maj) + ":" + std::to_string(n.min));
+      int f = ::openat(dfd, n.name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+      if (f < 0) fail(errstr(std::string("/dev/") + n.name));
+      ::close(f);
+      mnt(host.c_str(), "/proc/self/fd/" + std::to_string(dfd) + "/" + n.name, nullptr, MS_BIND, nullptr, host);
     }
     for (const char* d : {"pts", "shm", "mqueue"}) ::mkdirat(dfd, d, 0755);
     ::symlinkat("pts/ptmx", dfd, "ptmx");
@@ -253,11 +270,15 @@ struct Child {
       fail(errstr("pivot_root"));
     }
     // An initramfs root cannot be pivoted away from: move the new root over it and chroot.
-    if (::write(2, "minirun: warning: pivot_root is not possible on a ramfs root; using chroot\n", 75) < 0) {
+    if (::write(2, "minirun: warning: pivot_root is not possible on a ramfs root; using chroot (no CAP_SYS_CHROOT)\n", 95) < 0) {
     }
     mnt(".", "/", nullptr, MS_MOVE, nullptr, "move root");
     if (::chroot(".") != 0 || ::chdir("/") != 0) fail(errstr("chroot"));
+    chrooted = true;
   }
+  // Under chroot the old root is still in the namespace: a process holding CAP_SYS_CHROOT could
+  // walk out of it with chroot(subdir); chdir(".."). Such containers lose CAP_SYS_CHROOT.
+  bool chrooted = false;
 
   void loopback_up() {
     int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -310,6 +331,7 @@ struct Child {
     }
     uint64_t keep = 0;
     for (int c : caps) keep |= 1ull << c;
+    if (chrooted) keep &= ~(1ull << CAP_SYS_CHROOT);
     // Never more than minirun itself holds (--privileged or --cap-add ALL in a restricted root).
     struct __user_cap_header_struct hh = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct have[2] = {};
