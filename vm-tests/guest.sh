@@ -52,6 +52,16 @@ main)
   check "rmi both images" $M rmi vm/busybox:2 vm/busybox:1
   check "load the saved image again" $M load -i /tmp/saved.tar
   check "the reloaded image runs" sh -c "test \"\$($M run --rm vm/busybox:2 cat /tmp/new)\" = x"
+  if [ -f /images/probe.tar ]; then
+    # No devices cgroup here: /dev must be nodev for a mknod'ed disk to stay unreadable; the root
+    # is an initramfs, so this also covers the chroot fallback.
+    echo host > /store/host-only-marker
+    $M load -q -i /images/probe.tar >/dev/null
+    $M run --rm vm/probe:1 /probe /store/host-only-marker $(cat /sys/block/*/dev) >/tmp/out 2>&1; rc=$?
+    if [ $rc = 0 ] && ! grep -q ESCAPED /tmp/out && grep -q "0 escape(s)" /tmp/out; then echo "PASS escape probe: $(grep -c contained /tmp/out) attempts contained"
+    else echo "FAIL escape probe: exit $rc: $(grep -v '^contained' /tmp/out | tr '\n' ' ')"; fi
+    $M rmi vm/probe:1 >/dev/null
+  fi
   check "131 layers load" $M load -q -i /images/deep131.tar
   check "131 layers run (short links, no lowerdir+)" sh -c "test \"\$($M run --rm bench/deep:131 cat /etc/layer-130)\" = 130"
   check "500 layers load" $M load -q -i /images/deep500.tar

@@ -78,6 +78,15 @@ tar --numeric-owner -C "$rfs" -cf "$work/rootfs.tar" .
 M import -c 'CMD ["/bin/sh", "-c", "echo hello from the vm"]' "$work/rootfs.tar" vm/busybox:1 >/dev/null
 M save -o "$root/images/busybox.tar" vm/busybox:1
 gzip -c "$root/images/busybox.tar" >"$root/images/busybox.tar.gz"
+# The escape probe (tests/escape/escape_probe.c, built beside minirun) in a busybox image.
+probe=$(dirname "$minirun")/minirun_escape_probe
+if [ -x "$probe" ]; then
+  cp "$probe" "$rfs/probe"
+  tar --numeric-owner -C "$rfs" -cf "$work/probe.tar" .
+  rm "$rfs/probe"
+  M import "$work/probe.tar" vm/probe:1 >/dev/null
+  M save -o "$root/images/probe.tar" vm/probe:1
+fi
 python3 "$top/bench/make-deep.py" "$root/images/deep131.tar" 131
 python3 "$top/bench/make-deep.py" "$root/images/deep500.tar" 500
 if [ "$powercut" = 1 ]; then

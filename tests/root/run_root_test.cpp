@@ -20,18 +20,10 @@ class Run : public ::testing::Test {
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
     t_ = std::make_unique<TempDir>("minirun-run-");
-    TarBuilder t;
-    t.dir("bin").dir("etc").dir("tmp", TarMeta{01777}).dir("root", TarMeta{0700}).dir("home").dir("home/app", TarMeta{0755, 1000, 1000});
-    t.file("bin/busybox", read_file("/bin/busybox"), TarMeta{0755});
-    for (const char* app : {"sh", "echo", "cat", "ls", "id", "hostname", "touch", "mknod", "chroot", "mount", "grep",
-                            "ip", "ifconfig", "pwd", "sleep", "head", "dd", "wc", "true"})
-      t.symlink(std::string("bin/") + app, "busybox");
-    t.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
-    t.file("etc/group", "root:x:0:\napp:x:1000:\nwheel:x:10:app\n");
-    t.chardev("dev-null-copy", 1, 3, TarMeta{0666});
+    TarBuilder t = busybox_rootfs();
+    t.chardev("dev-null-copy", 1, 3, TarMeta{0666});  // an image device node: must be unusable (nodev)
     for (const char* d : {"data", "data/sub", "data/emptydir", "olddir", "olddir/deep", "fileturnsdir"}) t.dir(d);
     t.file("data/a", "a").file("data/sub/c", "c").file("olddir/deep/x", "x").file("fileturnsdir/f", "f");
-    t.symlink("bin/vi", "busybox").symlink("bin/rm", "busybox").symlink("bin/mkdir", "busybox").symlink("bin/chmod", "busybox").symlink("bin/mv", "busybox");  // an image device node: must be unusable (nodev)
     write_file(*t_ / "rootfs.tar", t.build());
     ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
   }

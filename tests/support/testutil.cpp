@@ -369,4 +369,16 @@ CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input
   return r;
 }
 
+TarBuilder busybox_rootfs() {
+  TarBuilder t;
+  t.dir("bin").dir("etc").dir("tmp", TarMeta{01777}).dir("root", TarMeta{0700}).dir("home").dir("home/app", TarMeta{0755, 1000, 1000});
+  t.file("bin/busybox", read_file("/bin/busybox"), TarMeta{0755});
+  for (const char* app : {"sh", "echo", "cat", "ls", "id", "hostname", "touch", "mknod", "chroot", "mount", "grep", "ip",
+                          "ifconfig", "pwd", "sleep", "head", "dd", "wc", "true", "vi", "rm", "mkdir", "chmod", "mv"})
+    t.symlink(std::string("bin/") + app, "busybox");
+  t.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
+  t.file("etc/group", "root:x:0:\napp:x:1000:\nwheel:x:10:app\n");
+  return t;
+}
+
 }  // namespace minirun::test

@@ -78,6 +78,10 @@ class TarBuilder {
   std::vector<Entry> entries_;
 };
 
+// A small root filesystem: the host's static /bin/busybox with its common applets as symlinks,
+// /etc/passwd and /etc/group (root, app:1000, wheel:10 with app), /tmp, /root, /home/app.
+TarBuilder busybox_rootfs();
+
 // Compress bytes with gzip or zstd (libarchive's raw writer).
 std::string compress(const std::string& data, Compression c);
 
