@@ -142,6 +142,9 @@ class Store {
 
  private:
   void clean_temp() const;
+  // A name whose container does not exist and whose reserving process is gone; removes it
+  // when `remove` (caller holds the lock).
+  bool stale_name(const std::string& name, bool remove) const;
   std::string make_short_link(const std::string& id) const;
 
   std::string root_;

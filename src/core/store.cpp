@@ -125,7 +125,12 @@ static const std::string& boot_tag() {
 
 // A temp dir is named <pid>-<boot>-<rand>; it is stale once that process is gone, or when it
 // was made before the last reboot.
+// An interrupted command always leaves its temp dir behind (staged layers, the trash of rmi and
+// rm), so finding one is the signal to repair what it may have left half done: short links
+// made for a layer that never arrived or left by one that went, and container names whose
+// container does not exist.
 void Store::clean_temp() const {
+  bool interrupted = false;
   for (const auto& n : list_dir(root_ + "/tmp")) {
     pid_t pid = static_cast<pid_t>(std::atoi(n.c_str()));
     auto dash = n.find('-');
@@ -133,7 +138,38 @@ void Store::clean_temp() const {
     if (this_boot && pid_alive(pid)) continue;
     spdlog::info("removing leftover {} of an interrupted command", root_ + "/tmp/" + n);
     remove_tree(root_ + "/tmp/" + n);
+    interrupted = true;
   }
+  if (!interrupted) return;
+  auto l = lock();
+  repair_links();
+  for (const auto& n : list_dir(root_ + "/containers/names")) stale_name(n, true);
+}
+
+// "<cid>.<pid>.<boot>" -> cid; older stores wrote the bare cid.
+static std::string name_target_cid(const std::string& target) { return target.substr(0, target.find('.')); }
+
+bool Store::stale_name(const std::string& name, bool remove) const {
+  std::string p = root_ + "/containers/names/" + name;
+  char buf[256];
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return false;
+  std::string target(buf, static_cast<size_t>(n));
+  std::string cid = name_target_cid(target);
+  if (cid.size() == 64 && is_hex(cid) && exists(container_dir(cid) + "/state.json")) return false;
+  // No container: stale unless the process that reserved it is still creating it.
+  auto dot = target.find('.');
+  if (dot != std::string::npos) {
+    pid_t pid = static_cast<pid_t>(std::atoi(target.c_str() + dot + 1));
+    auto dot2 = target.find('.', dot + 1);
+    bool this_boot = dot2 != std::string::npos && target.compare(dot2 + 1, std::string::npos, boot_tag()) == 0;
+    if (this_boot && pid_alive(pid)) return false;
+  }
+  if (remove) {
+    spdlog::info("releasing the name {} of a container that was never created or half removed", name);
+    ::unlink(p.c_str());
+  }
+  return true;
 }
 
 std::string Store::layer_dir(std::string_view id) const {
@@ -271,14 +307,20 @@ void Store::repair_links() const {
   for (const auto& n : list_dir(overlay_root() + "/l")) {
     std::string p = overlay_root() + "/l/" + n;
     struct stat st;
-    if (::stat(p.c_str(), &st) != 0) ::unlink(p.c_str());
+    if (::stat(p.c_str(), &st) != 0) {
+      spdlog::info("removing the dangling short link {}", p);
+      ::unlink(p.c_str());
+    }
   }
   for (const auto& id : list_dir(overlay_root())) {
     if (id == "l") continue;
     auto link = read_file_if_exists(overlay_root() + "/" + id + "/link", 4096);
     if (!link) continue;
     std::string p = overlay_root() + "/l/" + trim(*link);
-    if (!exists(p)) ::symlink(("../" + id + "/diff").c_str(), p.c_str());
+    if (!exists(p)) {
+      spdlog::info("re-creating the short link {}", p);
+      ::symlink(("../" + id + "/diff").c_str(), p.c_str());
+    }
   }
 }
 
@@ -416,9 +458,16 @@ void Store::put_container(const ContainerRecord& r) const {
 bool Store::reserve_name(const std::string& name, const std::string& cid) const {
   check_id(name);
   std::string p = root_ + "/containers/names/" + name;
-  if (::symlink(cid.c_str(), p.c_str()) == 0) return true;
-  if (errno == EEXIST) return false;
-  throw sys_error(p + ": symlink");
+  // The reserving process is part of the target, so a run killed before its container
+  // existed does not hold the name forever.
+  std::string target = cid + "." + std::to_string(::getpid()) + "." + boot_tag();
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (::symlink(target.c_str(), p.c_str()) == 0) return true;
+    if (errno != EEXIST) throw sys_error(p + ": symlink");
+    auto l = lock();  // re-checked under the lock: never unlink a reservation made meanwhile
+    if (!stale_name(name, true)) return false;
+  }
+  return false;
 }
 
 void Store::release_name(const std::string& name) const {
@@ -435,11 +484,11 @@ std::string Store::resolve_container(std::string_view ref) const {
 std::optional<std::string> Store::find_container(std::string_view ref) const {
   std::string r(ref);
   if (!r.empty() && r.find('/') == std::string::npos && r != "." && r != "..") {
-    char buf[128];
+    char buf[256];
     ssize_t n = ::readlink((root_ + "/containers/names/" + r).c_str(), buf, sizeof buf - 1);
     if (n > 0) {
-      buf[n] = 0;
-      if (exists(root_ + "/containers/" + std::string(buf) + "/state.json")) return buf;
+      std::string cid = name_target_cid(std::string(buf, static_cast<size_t>(n)));
+      if (cid.size() == 64 && is_hex(cid) && exists(root_ + "/containers/" + cid + "/state.json")) return cid;
     }
   }
   if (!r.empty() && r.size() <= 64 && is_hex(r)) {
