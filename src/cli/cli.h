@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ std::string now_rfc3339_nanos();
 void print_table(const std::vector<std::vector<std::string>>& rows);
 // "abc…" when longer than n (docker's --no-trunc off).
 std::string truncate(const std::string& s, size_t n);
+
+// Writes an output file (save -o, export -o): "-" is standard output (never a terminal); a
+// regular file (or a new one) is written beside it and renamed into place, so a failure never
+// leaves half a tar; anything else that exists (/dev/null, a fifo) is written directly.
+void write_output(const std::string& path, const std::function<void(int fd)>& write);
 
 #define MINIRUN_VERBS(X) \
   X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \

@@ -46,23 +46,7 @@ void register_export(CLI::App& app, Globals& g) {
     Store store = open_store(g);
     RemoveOnExit scratch(store.new_temp_dir());
     auto layers = layers_of(store, *ref, scratch.path());
-    if (*out == "-") {
-      if (isatty(1)) throw Error("cowardly refusing to write a tar to a terminal: use -o FILE or redirect");
-      write_merged_tar(layers, 1);
-      return;
-    }
-    std::string tmp = *out + ".minirun-tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw sys_error(*out);
-    try {
-      write_merged_tar(layers, fd);
-    } catch (...) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw;
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), out->c_str()) != 0) throw sys_error(*out);
+    write_output(*out, [&](int fd) { write_merged_tar(layers, fd); });
   });
 }
 

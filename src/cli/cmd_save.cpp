@@ -33,24 +33,7 @@ void register_save(CLI::App& app, Globals& g) {
       if (it == images.end()) images.push_back({hex, {}}), it = images.end() - 1;
       if (!tag.empty()) it->second.push_back(tag);
     }
-    if (*out == "-") {
-      if (isatty(1)) throw Error("cowardly refusing to write a tar to a terminal: use -o FILE or redirect");
-      save_images(store, images, 1);
-      return;
-    }
-    std::string tmp = *out + ".minirun-tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw sys_error(*out);
-    try {
-      save_images(store, images, fd);
-    } catch (...) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw;
-    }
-    ::fsync(fd);
-    ::close(fd);
-    if (::rename(tmp.c_str(), out->c_str()) != 0) throw sys_error(*out);
+    write_output(*out, [&](int fd) { save_images(store, images, fd); });
   });
 }
 

@@ -1,4 +1,8 @@
 // format.cpp — output helpers shared by the verbs (sizes, times, tables).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <iostream>
 
@@ -77,6 +81,45 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 std::string truncate(const std::string& s, size_t n) {
   if (s.size() <= n) return s;
   return s.substr(0, n - 1) + "…";
+}
+
+void write_output(const std::string& path, const std::function<void(int fd)>& write) {
+  if (path == "-") {
+    if (isatty(1)) throw Error("cowardly refusing to write a tar to a terminal: use -o FILE or redirect");
+    write(1);
+    return;
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory");
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw sys_error(path);
+    try {
+      write(fd);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    return;
+  }
+  std::string tmp = path + ".minirun-tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw sys_error(path);
+  try {
+    write(fd);
+    if (::fsync(fd) != 0) throw sys_error(path + ": fsync");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw sys_error(path, e);
+  }
 }
 
 }  // namespace minirun::cli

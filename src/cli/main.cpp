@@ -1,5 +1,6 @@
 // main.cpp — parses the global flags, hands over to the verb, turns errors into one line
 // on stderr and Docker's exit codes (125 minirun failed, 126 cannot execute, 127 not found).
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -24,8 +25,10 @@ int main(int argc, char** argv) {
 #undef MINIRUN_REGISTER_VERB
   app.parse_complete_callback([&] {
     spdlog::set_level(spdlog::level::from_str(g.log_level));
-    spdlog::set_pattern("%^%l%$: %v");
   });
+  // Log lines go to standard error: standard output is for results (`images -q`, `save`).
+  spdlog::set_default_logger(spdlog::stderr_color_st("minirun"));
+  spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(spdlog::level::warn);
   try {
     app.parse(argc, argv);

@@ -275,6 +275,7 @@ std::vector<std::string> collect_layers(Store& store) {
   }
   for (const auto& cid : store.container_ids()) {
     // A container holds its image's layers through its lower chain.
+    used.insert(cid);  // never its own layer (layer_ids() lists image layers only, but be sure)
     auto rec = store.container(cid);
     if (!rec || !store.has_image(rec->image_id)) continue;
     for (const auto& id : image_layer_ids(parse_image_config(store.image_config(rec->image_id)))) used.insert(id);

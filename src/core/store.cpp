@@ -247,8 +247,9 @@ std::optional<LayerRecord> Store::layer(std::string_view id) const {
 
 std::vector<std::string> Store::layer_ids() const {
   std::vector<std::string> out;
+  // Image layers only: a container's layer is 64 hex characters too, but has no layer.json.
   for (const auto& n : list_dir(overlay_root()))
-    if (n.size() == 64 && is_hex(n)) out.push_back(n);
+    if (n.size() == 64 && is_hex(n) && exists(overlay_root() + "/" + n + "/layer.json")) out.push_back(n);
   return out;
 }
 

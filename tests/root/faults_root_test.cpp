@@ -1,5 +1,6 @@
-// Faults: a load killed at random moments, and a store that runs out of space. Afterwards the
-// store must hold only whole layers and images, and the same load must then succeed.
+// Faults: load, rmi, commit and rm killed (SIGKILL) at random moments, and a store that runs out
+// of space. Afterwards the store must hold only whole layers, images and containers, the next
+// command cleans up what the killed one left, and the same command then succeeds.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -11,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <algorithm>
+#include <chrono>
 
 #include "testutil.h"
 
@@ -43,19 +45,70 @@ CmdResult mr(const std::string& root, std::vector<std::string> args) {
   return run_cmd(args);
 }
 
-// Every layer directory in overlay2/ is whole; every listed image can be inspected.
-void expect_whole(const std::string& root) {
+// Every layer directory in overlay2/ is whole (image layers have layer.json, container layers
+// work/), every listed image can be inspected and saved (all its files are there), every short
+// link resolves once a command has run.
+void expect_whole(const std::string& root, bool save = false) {
   if (!fs::exists(root + "/overlay2")) return;  // killed before the store was even created
   for (auto& e : fs::directory_iterator(root + "/overlay2")) {
     std::string n = e.path().filename();
     if (n == "l") continue;
-    EXPECT_TRUE(fs::exists(e.path() / "layer.json")) << n;
+    bool container = n.size() > 64 || fs::exists(e.path() / "work");
+    if (!container) { EXPECT_TRUE(fs::exists(e.path() / "layer.json")) << n; }
     EXPECT_TRUE(fs::exists(e.path() / "link")) << n;
+    EXPECT_TRUE(fs::exists(e.path() / "diff")) << n;
   }
-  auto ids = mr(root, {"images", "-q"});
+  auto ids = mr(root, {"images", "-q"});  // the first command after the kill: it recovers
   ASSERT_EQ(ids.code, 0) << ids.err;
   std::istringstream in(ids.out);
-  for (std::string id; in >> id;) EXPECT_EQ(mr(root, {"inspect", id}).code, 0) << id;
+  for (std::string id; in >> id;) {
+    EXPECT_EQ(mr(root, {"inspect", id}).code, 0) << id;
+    if (save) { EXPECT_EQ(mr(root, {"save", "-o", "/dev/null", id}).code, 0) << id; }
+  }
+  EXPECT_TRUE(fs::is_empty(root + "/tmp"));
+}
+
+size_t count_entries(const std::string& dir, bool skip_l = true) {
+  size_t n = 0;
+  for (auto& e : fs::directory_iterator(dir)) n += !(skip_l && e.path().filename() == "l");
+  return n;
+}
+
+// Runs argv, measuring how long it takes when nobody interrupts it (microseconds).
+long timed(const std::vector<std::string>& argv) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_cmd(argv);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Starts minirun with args, kills it with SIGKILL after `delay_us`; true when it was killed
+// (false: it had already finished).
+bool kill_after(const std::string& root, const std::vector<std::string>& args, long delay_us) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    std::vector<std::string> a = {MINIRUN_BINARY, "--root", root};
+    a.insert(a.end(), args.begin(), args.end());
+    std::vector<char*> av;
+    for (auto& s : a) av.push_back(s.data());
+    av.push_back(nullptr);
+    execv(av[0], av.data());
+    _exit(127);
+  }
+  usleep(static_cast<useconds_t>(delay_us));
+  kill(pid, SIGKILL);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFSIGNALED(st);
+}
+
+std::string busybox_image(const TempDir& t, const std::string& root) {
+  write_file(t / "bb.tar", busybox_rootfs().build());
+  auto r = mr(root, {"import", t / "bb.tar", "t/bb"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  return "t/bb";
 }
 
 }  // namespace
@@ -142,4 +195,132 @@ TEST(Faults, EightConcurrentLoadsOfOneArchiveStoreEachLayerOnce) {
   ASSERT_EQ(mr(root, {"rmi", "test/big:1"}).code, 0);
   EXPECT_EQ(std::distance(fs::directory_iterator(root + "/overlay2"), fs::directory_iterator()), 1);
   EXPECT_TRUE(fs::is_empty(root + "/overlay2/l"));
+}
+
+TEST(Faults, RmiKilledAtRandomMomentsLeavesWholeImagesOrNone) {
+  MINIRUN_REQUIRE_ROOT();
+  TempDir t("minirun-rmi-kill-");
+  std::vector<TestImage> imgs;
+  write_file(t / "big.tar", big_archive(imgs));
+  std::string root = t / "store";
+  std::mt19937 rng(11);
+  ASSERT_EQ(mr(root, {"load", "-i", t / "big.tar"}).code, 0);
+  long full = timed({MINIRUN_BINARY, "--root", root, "rmi", "test/big:1"});
+  int killed = 0;
+  for (int round = 0; round < 20; round++) {
+    ASSERT_EQ(mr(root, {"load", "-i", t / "big.tar"}).code, 0);
+    killed += kill_after(root, {"rmi", "test/big:1"}, std::uniform_int_distribution<long>(0, full)(rng));
+    expect_whole(root, true);
+    // Either the image is still whole and listed, or it is gone; the same rmi (or a prune of the
+    // layers it had not yet removed) then leaves an empty store.
+    if (mr(root, {"inspect", "test/big:1"}).code == 0) {
+      auto again = mr(root, {"rmi", "test/big:1"});
+      ASSERT_EQ(again.code, 0) << "round " << round << ": " << again.err;
+    } else {
+      ASSERT_EQ(mr(root, {"image", "prune", "-f"}).code, 0);
+    }
+    EXPECT_EQ(count_entries(root + "/overlay2"), 0u) << "round " << round;
+    EXPECT_TRUE(fs::is_empty(root + "/overlay2/l")) << "round " << round;
+    EXPECT_EQ(mr(root, {"images", "-q"}).out, "") << "round " << round;
+  }
+  EXPECT_GT(killed, 5) << "the kills came too late to interrupt anything";
+}
+
+TEST(Faults, CommitKilledAtRandomMomentsLeavesWholeImagesOrNone) {
+  MINIRUN_REQUIRE_ROOT();
+  TempDir t("minirun-commit-kill-");
+  std::string root = t / "store";
+  std::string img = busybox_image(t, root);
+  auto made = mr(root, {"run", "--name", "c", img, "sh", "-c",
+                        "mkdir /big && for i in 1 2 3 4 5 6 7 8; do head -c 2000000 /dev/urandom > /big/$i; done; rm /etc/group"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  std::string diff = mr(root, {"diff", "c"}).out;
+  long full = timed({MINIRUN_BINARY, "--root", root, "commit", "c", "t/c:0"});
+  ASSERT_EQ(mr(root, {"rmi", "t/c:0"}).code, 0);
+  std::mt19937 rng(12);
+  int killed = 0;
+  for (int round = 0; round < 20; round++) {
+    std::string tag = "t/c:" + std::to_string(round + 1);
+    killed += kill_after(root, {"commit", "c", tag}, std::uniform_int_distribution<long>(0, full)(rng));
+    expect_whole(root, true);
+    auto d = mr(root, {"diff", "c"});
+    EXPECT_EQ(d.out, diff) << "round " << round << ": the container changed: " << d.err;
+    if (mr(root, {"inspect", tag}).code != 0) { ASSERT_EQ(mr(root, {"commit", "c", tag}).code, 0) << "round " << round; }
+    auto r = mr(root, {"run", "--rm", tag, "sh", "-c", "cat /big/* | wc -c; ls /etc/group"});
+    EXPECT_EQ(r.out, "16000000\n") << "round " << round << ": " << r.err;
+    ASSERT_EQ(mr(root, {"rmi", tag}).code, 0);
+    EXPECT_EQ(count_entries(root + "/overlay2"), 3u) << "round " << round;  // t/bb's layer, c and c-init
+  }
+  EXPECT_GT(killed, 5) << "the kills came too late to interrupt anything";
+  ASSERT_EQ(mr(root, {"rm", "c"}).code, 0);
+  ASSERT_EQ(mr(root, {"rmi", img}).code, 0);
+  EXPECT_EQ(count_entries(root + "/overlay2"), 0u);
+  EXPECT_TRUE(fs::is_empty(root + "/overlay2/l"));
+}
+
+TEST(Faults, RmKilledAtRandomMomentsLeavesTheContainerOrNothing) {
+  MINIRUN_REQUIRE_ROOT();
+  TempDir t("minirun-rm-kill-");
+  std::string root = t / "store";
+  std::string img = busybox_image(t, root);
+  auto fill = [&](const std::string& name) {
+    auto r = mr(root, {"run", "--name", name, img, "sh", "-c",
+                       "for d in 1 2 3 4 5 6 7 8 9 10; do mkdir /d$d; for f in 1 2 3 4 5 6 7 8 9 10; do "
+                       "head -c 100000 /dev/zero > /d$d/$f; done; done"});
+    ASSERT_EQ(r.code, 0) << r.err;
+  };
+  fill("c0");
+  long full = timed({MINIRUN_BINARY, "--root", root, "rm", "c0"});
+  std::mt19937 rng(13);
+  int killed = 0;
+  for (int round = 0; round < 20; round++) {
+    std::string name = "c" + std::to_string(round + 1);
+    fill(name);
+    killed += kill_after(root, {"rm", name}, std::uniform_int_distribution<long>(0, full)(rng));
+    if (!fs::is_empty(root + "/tmp")) {
+      // The next command removes what the killed one left, and says so at info level.
+      auto r = mr(root, {"--log-level", "info", "ps", "-a"});
+      EXPECT_NE(r.err.find("info: removing leftover"), std::string::npos) << r.err;
+      EXPECT_EQ(r.out.find("removing"), std::string::npos) << "a log line on standard output";
+    }
+    expect_whole(root);
+    auto ps = mr(root, {"ps", "-a"});
+    ASSERT_EQ(ps.code, 0) << ps.err;
+    if (ps.out.find(name) != std::string::npos) {
+      auto again = mr(root, {"rm", name});
+      ASSERT_EQ(again.code, 0) << "round " << round << ": " << again.err;
+    }
+    EXPECT_EQ(mr(root, {"ps", "-aq"}).out, "") << "round " << round;
+    EXPECT_EQ(count_entries(root + "/overlay2"), 1u) << "round " << round;  // t/bb's layer
+    EXPECT_EQ(count_entries(root + "/overlay2/l", false), 1u) << "round " << round;
+    EXPECT_TRUE(fs::is_empty(root + "/containers/names")) << "round " << round;
+    // The name is free again.
+    auto reuse = mr(root, {"run", "--rm", "--name", name, img, "true"});
+    EXPECT_EQ(reuse.code, 0) << "round " << round << ": " << reuse.err;
+    EXPECT_TRUE(mounts_under(t.path()).empty());
+  }
+  EXPECT_GT(killed, 5) << "the kills came too late to interrupt anything";
+}
+
+TEST(Faults, RunKilledBeforeItsContainerExistedDoesNotHoldItsName) {
+  MINIRUN_REQUIRE_ROOT();
+  TempDir t("minirun-name-kill-");
+  std::string root = t / "store";
+  std::string img = busybox_image(t, root);
+  long full = timed({MINIRUN_BINARY, "--root", root, "run", "--rm", "--name", "n0", img, "true"});
+  std::mt19937 rng(14);
+  for (int round = 0; round < 20; round++) {
+    std::string name = "n" + std::to_string(round + 1);
+    kill_after(root, {"run", "--name", name, img, "true"}, std::uniform_int_distribution<long>(0, full)(rng));
+    auto r = mr(root, {"ps", "-a"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    if (r.out.find(name) != std::string::npos) { ASSERT_EQ(mr(root, {"rm", "-f", name}).code, 0) << r.out; }
+    auto again = mr(root, {"run", "--rm", "--name", name, img, "true"});
+    EXPECT_EQ(again.code, 0) << "round " << round << ": " << again.err;
+    EXPECT_TRUE(mounts_under(t.path()).empty()) << "round " << round;
+  }
+  EXPECT_EQ(mr(root, {"ps", "-aq"}).out, "");
+  EXPECT_TRUE(fs::is_empty(root + "/containers/names"));
+  EXPECT_EQ(count_entries(root + "/overlay2"), 1u);
+  EXPECT_TRUE(fs::is_empty(root + "/tmp"));
 }
