@@ -4,16 +4,20 @@
 # Usage: scripts/test.sh [--sanitize] [--vm] [--stress]
 #   --sanitize  build with ASan+UBSan into build-asan/
 #   --vm        also run the VM integration tests (vm-tests/run.sh)
+#   --stress    run the load tests (tests/root/load_root_test.cpp) ten times longer:
+#               1,000 concurrent containers in 10 rounds of 100, 10,000 run/rm cycles
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=build
 cmake_args=(-DMINIRUN_WERROR=ON)
 vm=0
+timeout=600
 for a in "$@"; do
   case "$a" in
     --sanitize) build=build-asan; cmake_args+=(-DMINIRUN_SANITIZE=ON) ;;
     --vm) vm=1 ;;
+    --stress) export MINIRUN_STRESS=10; timeout=3600 ;;
     *) echo "test.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -27,8 +31,8 @@ cd "$build"
 if [ "$(id -u)" -ne 0 ]; then
   echo "test.sh: not root: root tests will be skipped"
 fi
-ctest --output-on-failure --timeout 600 -j"$(nproc)" -LE root
-ctest --output-on-failure --timeout 600 -L root
+ctest --output-on-failure --timeout "$timeout" -j"$(nproc)" -LE root
+ctest --output-on-failure --timeout "$timeout" -L root
 cd ..
 
 if [ "$vm" = 1 ]; then

@@ -13,7 +13,8 @@
 //      initramfs root) MS_MOVE + chroot, with a warning, and without CAP_SYS_CHROOT for the
 //      container (the old root is still there to walk to).
 //   5. hostname, loopback up (network none), user lookup in the container's /etc/passwd,
-//      workdir created, capability bounding set, groups/gid/uid, capabilities, no_new_privs.
+//      workdir created, every descriptor above 2 close-on-exec, capability bounding set,
+//      groups/gid/uid, capabilities, no_new_privs.
 //   6. execve on the container's PATH.
 // Every failing step writes {exit code, message} into a close-on-exec pipe and _exits: the
 // parent reads the pipe until EOF (exec closed it) and turns a message into an Error. The child
@@ -461,6 +462,10 @@ struct Child {
       }
     }
     if (spec.tty) setup_tty();
+    // Only stdin, stdout and stderr reach the command, as with runc and Podman: a descriptor
+    // minirun inherited from its caller (a host directory, a socket) would otherwise be a way
+    // out of the container (runc's CVE-2024-21626). The error pipe is close-on-exec already.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(errstr("close_range"));
     drop_privileges(user);
     if (::chdir(wd.c_str()) != 0) fail(errstr("chdir to working directory " + wd), kExitCannotExec);
     if (spec.init) run_init(env);
@@ -479,7 +484,7 @@ struct Child {
       ::setpgid(0, 0);
       exec(env);
     }
-    ::close(err_fd);
+    ::close_range(3, ~0U, 0);  // pid 1 never execs: close what the command alone was to lose
     for (;;) {
       siginfo_t si;
       if (sigwaitinfo(&all, &si) < 0) continue;

@@ -232,3 +232,19 @@ TEST_F(Run, KillingMinirunKillsTheContainer) {
   EXPECT_EQ(run_cmd({"/bin/tar", "-xOf", out, "tmp/kept"}).out, "data\n");
   EXPECT_EQ(mr({"rm", "k"}).code, 0);
 }
+
+TEST_F(Run, InheritedDescriptorsNeverReachTheContainer) {
+  // minirun's caller leaves descriptor 9 open on the host's "/" (not close-on-exec): neither the
+  // command nor, with --init, pid 1 may hold it (runc's CVE-2024-21626 was such a descriptor).
+  int host_root = ::open("/", O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(host_root, 0);
+  ASSERT_EQ(::dup2(host_root, 9), 9);
+  ::close(host_root);
+  auto plain = sh("echo $(ls /proc/self/fd)");
+  auto init = sh("echo $(ls /proc/self/fd) / $(ls /proc/1/fd)", {"--init"});
+  auto escape = sh("cd /proc/self/fd/9 2>/dev/null && ls /work >/dev/null 2>&1 && echo escaped; echo done");
+  ::close(9);
+  EXPECT_EQ(plain.out, "0 1 2 3\n") << plain.err;
+  EXPECT_EQ(init.out, "0 1 2 3 / 0 1 2\n") << init.err;
+  EXPECT_EQ(escape.out, "done\n") << escape.err;
+}
