@@ -2,7 +2,7 @@
 # Mutation check of the reliability and security tests (issue 7: every such test "was seen to
 # fail against a deliberately broken build"). NOT run in CI: a full run rebuilds minirun once per
 # mutant and runs kill -9 / concurrency / escape tests: the first build of build-mutants/ takes
-# about 8 minutes on a busy 2-core machine, then about 10 minutes for all the mutants (20 with
+# about 8 minutes on a busy 2-core machine, then a run of all the mutants about 5 minutes (8 with
 # --baseline). Run it by hand, as root, after changing src/core/{store,images,extract,container,
 # fsutil}.cpp, src/cli/cmd_run.cpp or the tests named in the patches.
 #
