@@ -10,8 +10,9 @@
  * chroot, remounting /proc/sys (and /sys) read-write, unmounting the masks, a fresh proc mount,
  * writing /proc/sys and /proc/sysrq-trigger (with an invalid key, harmless if it got through),
  * mknod of the host's disks (and /dev/mem) in /dev, /tmp and /dev/shm then reading them,
- * reading /proc/kcore, open_by_handle_at on the root ("shocker"), loading a kernel module,
- * and the host marker through /proc/1/root.
+ * reading /proc/kcore, whether kcore and the other masked /proc files are masked,
+ * open_by_handle_at on the root ("shocker"), loading a kernel module, and the host marker
+ * through /proc/1/root.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -125,6 +126,16 @@ static void kernel(const char *marker) {
   ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
   result(n > 0, "read /proc/kcore", n > 0 ? "read kernel memory" : n == 0 ? "empty" : strerror(errno));
   if (fd >= 0) close(fd);
+  /* Without CAP_SYS_RAWIO the read above fails anyway: the /dev/null masks must be there too,
+   * on kcore and on the files that leak host information (absent ones need none). */
+  const char *masked[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"};
+  for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+    struct stat st;
+    char what[64];
+    snprintf(what, sizeof what, "%s is masked", masked[i]);
+    int exists = stat(masked[i], &st) == 0, unmasked = exists && !S_ISCHR(st.st_mode);
+    result(unmasked, what, !exists ? "absent" : unmasked ? "the kernel's file, not the /dev/null mask" : "a /dev/null bind");
+  }
 
   /* "shocker": a file handle for the root of the file system the container lives on. */
   struct {

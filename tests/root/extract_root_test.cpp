@@ -113,10 +113,11 @@ TEST_F(Extract, HostileNamesStayInside) {
   EXPECT_FALSE(fs::exists(canary));
   EXPECT_EQ(read_file(out(canary.substr(1))), "x");
   EXPECT_EQ(read_file(out("abs")), "y");
-  // A symlink to / and a write through it resolve inside the layer.
+  // A symlink to / and a write through it resolve inside the layer; so does one to the
+  // destination's parent (where an escape would put c2).
   fs::remove_all(out());
   ::mkdir(out().c_str(), 0755);
-  extract(TarBuilder().symlink("evil", "/").file("evil/" + canary.substr(1), "z").symlink("rel", "../../..").file("rel/c2", "w").build());
+  extract(TarBuilder().symlink("evil", "/").file("evil/" + canary.substr(1), "z").symlink("rel", "..").file("rel/c2", "w").build());
   EXPECT_FALSE(fs::exists(canary));
   EXPECT_FALSE(fs::exists(*t_ / "c2"));
   EXPECT_EQ(read_file(out(canary.substr(1))), "z");

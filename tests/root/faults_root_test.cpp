@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <algorithm>
@@ -104,6 +105,44 @@ bool kill_after(const std::string& root, const std::vector<std::string>& args, l
   return WIFSIGNALED(st);
 }
 
+// Starts minirun with args and kills it (SIGKILL) the moment `seen()` turns true (polled every
+// 100 µs): the first change a command makes visible in the store is where a wrong order of its
+// steps shows, and a kill at a random time rarely lands in that window. True when it was killed.
+bool kill_when(const std::string& root, const std::vector<std::string>& args, const std::function<bool()>& seen) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    std::vector<std::string> a = {MINIRUN_BINARY, "--root", root};
+    a.insert(a.end(), args.begin(), args.end());
+    std::vector<char*> av;
+    for (auto& s : a) av.push_back(s.data());
+    av.push_back(nullptr);
+    execv(av[0], av.data());
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, WNOHANG) == 0) {
+    if (seen()) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      break;
+    }
+    usleep(100);
+  }
+  return WIFSIGNALED(st);
+}
+
+// Entries of dir (0 when it does not exist yet) whose name passes `keep`.
+size_t count_if_exists(const std::string& dir, const std::function<bool(const std::string&)>& keep) {
+  std::error_code ec;
+  size_t n = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) n += keep(it->path().filename());
+  return n;
+}
+
+bool is_image_record(const std::string& n) { return n.size() == 69 && n.compare(64, 5, ".json") == 0; }
+
 std::string busybox_image(const TempDir& t, const std::string& root) {
   write_file(t / "bb.tar", busybox_rootfs().build());
   auto r = mr(root, {"import", t / "bb.tar", "t/bb"});
@@ -125,16 +164,22 @@ TEST(Faults, LoadKilledAtRandomMomentsLeavesNoHalfLayerOrImage) {
     if (round % 2) {  // sometimes over a store that already holds the image
       ASSERT_EQ(mr(root, {"load", "-i", t / "big.tar"}).code, 0);
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-      execl(MINIRUN_BINARY, MINIRUN_BINARY, "--root", root.c_str(), "load", "-q", "-i", (t / "big.tar").c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
+    if (round % 4 == 2) {
+      // Killed as the first layer lands in overlay2/: no image may name layers not there yet.
+      kill_when(root, {"load", "-q", "-i", t / "big.tar"},
+                [&] { return count_if_exists(root + "/overlay2", [](auto& n) { return n != "l"; }) > 0; });
+    } else {
+      pid_t pid = fork();
+      if (pid == 0) {
+        execl(MINIRUN_BINARY, MINIRUN_BINARY, "--root", root.c_str(), "load", "-q", "-i", (t / "big.tar").c_str(),
+              static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      usleep(std::uniform_int_distribution<int>(0, 120000)(rng));
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
     }
-    usleep(std::uniform_int_distribution<int>(0, 120000)(rng));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    expect_whole(root);
+    expect_whole(root, round % 4 == 2);  // save: every layer of every listed image is there
     auto again = mr(root, {"load", "-i", t / "big.tar"});
     ASSERT_EQ(again.code, 0) << "round " << round << ": " << again.err;
     EXPECT_TRUE(fs::is_empty(root + "/tmp")) << "round " << round;  // the leftovers were cleaned
@@ -156,6 +201,15 @@ TEST(Faults, FullDiskRefusesTheLoadAndLeavesTheStoreAsItWas) {
   EXPECT_EQ(r.code, 125);
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(mr(root, {"images", "-q"}).out, "");
+  EXPECT_EQ(std::distance(fs::directory_iterator(root + "/overlay2"), fs::directory_iterator()), 1);
+  EXPECT_TRUE(fs::is_empty(root + "/tmp"));
+  // From standard input the archive is spooled into tmp/ first: the disk fills there (write_all),
+  // before any layer is extracted.
+  ::signal(SIGPIPE, SIG_IGN);  // minirun stops reading when the disk is full
+  r = run_cmd({MINIRUN_BINARY, "--root", root, "load"}, read_file(t / "big.tar"));
+  EXPECT_EQ(r.code, 125);
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   EXPECT_EQ(mr(root, {"images", "-q"}).out, "");
   EXPECT_EQ(std::distance(fs::directory_iterator(root + "/overlay2"), fs::directory_iterator()), 1);
   EXPECT_TRUE(fs::is_empty(root + "/tmp"));
@@ -241,7 +295,13 @@ TEST(Faults, CommitKilledAtRandomMomentsLeavesWholeImagesOrNone) {
   int killed = 0;
   for (int round = 0; round < 20; round++) {
     std::string tag = "t/c:" + std::to_string(round + 1);
-    killed += kill_after(root, {"commit", "c", tag}, std::uniform_int_distribution<long>(0, full)(rng));
+    if (round % 4 == 3) {
+      // Killed as the new image record appears: its layer must already be in place.
+      size_t images = count_if_exists(root + "/images", is_image_record);
+      killed += kill_when(root, {"commit", "c", tag}, [&] { return count_if_exists(root + "/images", is_image_record) > images; });
+    } else {
+      killed += kill_after(root, {"commit", "c", tag}, std::uniform_int_distribution<long>(0, full)(rng));
+    }
     expect_whole(root, true);
     auto d = mr(root, {"diff", "c"});
     EXPECT_EQ(d.out, diff) << "round " << round << ": the container changed: " << d.err;
@@ -249,6 +309,8 @@ TEST(Faults, CommitKilledAtRandomMomentsLeavesWholeImagesOrNone) {
     auto r = mr(root, {"run", "--rm", tag, "sh", "-c", "cat /big/* | wc -c; ls /etc/group"});
     EXPECT_EQ(r.out, "16000000\n") << "round " << round << ": " << r.err;
     ASSERT_EQ(mr(root, {"rmi", tag}).code, 0);
+    // A commit killed after its image record but before its tag leaves a whole, untagged image.
+    ASSERT_EQ(mr(root, {"image", "prune", "-f"}).code, 0);
     EXPECT_EQ(count_entries(root + "/overlay2"), 3u) << "round " << round;  // t/bb's layer, c and c-init
   }
   EXPECT_GT(killed, 5) << "the kills came too late to interrupt anything";
@@ -269,14 +331,25 @@ TEST(Faults, RmKilledAtRandomMomentsLeavesTheContainerOrNothing) {
                        "head -c 100000 /dev/zero > /d$d/$f; done; done"});
     ASSERT_EQ(r.code, 0) << r.err;
   };
-  fill("c0");
-  long full = timed({MINIRUN_BINARY, "--root", root, "rm", "c0"});
+  // The shortest of three: one slow rm on a busy machine would put most kills after the end.
+  long full = 0;
+  for (const char* c : {"c0", "c0b", "c0c"}) {
+    fill(c);
+    long us = timed({MINIRUN_BINARY, "--root", root, "rm", c});
+    full = full ? std::min(full, us) : us;
+  }
   std::mt19937 rng(13);
   int killed = 0;
   for (int round = 0; round < 20; round++) {
     std::string name = "c" + std::to_string(round + 1);
     fill(name);
-    killed += kill_after(root, {"rm", name}, std::uniform_int_distribution<long>(0, full)(rng));
+    if (round % 2) {
+      // Killed as it starts removing (its trash directory appears in tmp/): on a busy machine
+      // the timed kills below mostly come after the end.
+      killed += kill_when(root, {"rm", name}, [&] { return count_if_exists(root + "/tmp", [](auto&) { return true; }) > 0; });
+    } else {
+      killed += kill_after(root, {"rm", name}, std::uniform_int_distribution<long>(0, full)(rng));
+    }
     if (!fs::is_empty(root + "/tmp")) {
       // The next command removes what the killed one left, and says so at info level.
       auto r = mr(root, {"--log-level", "info", "ps", "-a"});
@@ -311,7 +384,12 @@ TEST(Faults, RunKilledBeforeItsContainerExistedDoesNotHoldItsName) {
   std::mt19937 rng(14);
   for (int round = 0; round < 20; round++) {
     std::string name = "n" + std::to_string(round + 1);
-    kill_after(root, {"run", "--name", name, img, "true"}, std::uniform_int_distribution<long>(0, full)(rng));
+    if (round % 4 == 1) {
+      // Killed the moment its name is reserved, before the container exists.
+      kill_when(root, {"run", "--name", name, img, "true"}, [&] { return fs::is_symlink(root + "/containers/names/" + name); });
+    } else {
+      kill_after(root, {"run", "--name", name, img, "true"}, std::uniform_int_distribution<long>(0, full)(rng));
+    }
     auto r = mr(root, {"ps", "-a"});
     ASSERT_EQ(r.code, 0) << r.err;
     if (r.out.find(name) != std::string::npos) { ASSERT_EQ(mr(root, {"rm", "-f", name}).code, 0) << r.out; }
