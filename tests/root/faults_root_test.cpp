@@ -41,10 +41,12 @@ std::string big_archive(std::vector<TestImage>& imgs) {
   return docker_archive(imgs);
 }
 
-CmdResult mr(const std::string& root, std::vector<std::string> args) {
+std::vector<std::string> minirun_argv(const std::string& root, std::vector<std::string> args) {
   args.insert(args.begin(), {MINIRUN_BINARY, "--root", root});
-  return run_cmd(args);
+  return args;
 }
+
+CmdResult mr(const std::string& root, std::vector<std::string> args) { return run_cmd(minirun_argv(root, args)); }
 
 // Every layer directory in overlay2/ is whole (image layers have layer.json, container layers
 // work/), every listed image can be inspected and saved (all its files are there), every short
@@ -86,18 +88,7 @@ long timed(const std::vector<std::string>& argv) {
 // Starts minirun with args, kills it with SIGKILL after `delay_us`; true when it was killed
 // (false: it had already finished).
 bool kill_after(const std::string& root, const std::vector<std::string>& args, long delay_us) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0), dup2(null, 1), dup2(null, 2);
-    std::vector<std::string> a = {MINIRUN_BINARY, "--root", root};
-    a.insert(a.end(), args.begin(), args.end());
-    std::vector<char*> av;
-    for (auto& s : a) av.push_back(s.data());
-    av.push_back(nullptr);
-    execv(av[0], av.data());
-    _exit(127);
-  }
+  pid_t pid = spawn_cmd(minirun_argv(root, args));
   usleep(static_cast<useconds_t>(delay_us));
   kill(pid, SIGKILL);
   int st = 0;
@@ -109,18 +100,7 @@ bool kill_after(const std::string& root, const std::vector<std::string>& args, l
 // 100 µs): the first change a command makes visible in the store is where a wrong order of its
 // steps shows, and a kill at a random time rarely lands in that window. True when it was killed.
 bool kill_when(const std::string& root, const std::vector<std::string>& args, const std::function<bool()>& seen) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0), dup2(null, 1), dup2(null, 2);
-    std::vector<std::string> a = {MINIRUN_BINARY, "--root", root};
-    a.insert(a.end(), args.begin(), args.end());
-    std::vector<char*> av;
-    for (auto& s : a) av.push_back(s.data());
-    av.push_back(nullptr);
-    execv(av[0], av.data());
-    _exit(127);
-  }
+  pid_t pid = spawn_cmd(minirun_argv(root, args));
   int st = 0;
   while (waitpid(pid, &st, WNOHANG) == 0) {
     if (seen()) {
@@ -169,12 +149,7 @@ TEST(Faults, LoadKilledAtRandomMomentsLeavesNoHalfLayerOrImage) {
       kill_when(root, {"load", "-q", "-i", t / "big.tar"},
                 [&] { return count_if_exists(root + "/overlay2", [](auto& n) { return n != "l"; }) > 0; });
     } else {
-      pid_t pid = fork();
-      if (pid == 0) {
-        execl(MINIRUN_BINARY, MINIRUN_BINARY, "--root", root.c_str(), "load", "-q", "-i", (t / "big.tar").c_str(),
-              static_cast<char*>(nullptr));
-        _exit(127);
-      }
+      pid_t pid = spawn_cmd(minirun_argv(root, {"load", "-q", "-i", t / "big.tar"}));
       usleep(std::uniform_int_distribution<int>(0, 120000)(rng));
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
@@ -224,20 +199,12 @@ TEST(Faults, EightConcurrentLoadsOfOneArchiveStoreEachLayerOnce) {
   std::string root = t / "store";
   std::vector<pid_t> pids;
   for (int i = 0; i < 8; i++) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      execl(MINIRUN_BINARY, MINIRUN_BINARY, "--root", root.c_str(), "load", "-q", "-i", (t / "big.tar").c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    pids.push_back(pid);
+    pids.push_back(spawn_cmd(minirun_argv(root, {"load", "-q", "-i", t / "big.tar"}), t / ("load" + std::to_string(i))));
   }
-  for (pid_t pid : pids) {
+  for (int i = 0; i < 8; i++) {
     int st = 0;
-    waitpid(pid, &st, 0);
-    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    waitpid(pids[i], &st, 0);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "load " << i << ": " << read_file(t / ("load" + std::to_string(i)));
   }
   size_t layers = 0, links = 0;
   for (auto& e : fs::directory_iterator(root + "/overlay2")) layers += e.path().filename() != "l";

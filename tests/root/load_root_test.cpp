@@ -40,24 +40,11 @@ CmdResult mr(const std::string& root, std::vector<std::string> args) {
 // Starts minirun without waiting; its stdout and stderr go to `log`. With `host_root_fd`,
 // minirun also inherits descriptor 9 open on the host's "/" (not close-on-exec), as a careless
 // caller might leave it: that must never reach the container (runc's CVE-2024-21626).
-pid_t spawn(const std::string& root, const std::vector<std::string>& args, const std::string& log,
-            bool host_root_fd = false) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDONLY);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (null < 0 || out < 0) _exit(120);
-    dup2(null, 0), dup2(out, 1), dup2(out, 2);
+pid_t spawn(const std::string& root, std::vector<std::string> args, const std::string& log, bool host_root_fd = false) {
+  args.insert(args.begin(), {MINIRUN_BINARY, "--root", root});
+  return spawn_cmd(args, log, [host_root_fd] {
     if (host_root_fd && dup2(::open("/", O_RDONLY | O_DIRECTORY), 9) != 9) _exit(121);
-    std::vector<std::string> a = {MINIRUN_BINARY, "--root", root};
-    a.insert(a.end(), args.begin(), args.end());
-    std::vector<char*> av;
-    for (auto& s : a) av.push_back(s.data());
-    av.push_back(nullptr);
-    execv(av[0], av.data());
-    _exit(127);
-  }
-  return pid;
+  });
 }
 
 std::set<std::string> entries(const std::string& dir) {

@@ -193,14 +193,8 @@ TEST_F(Run, DiffAndPsOfARunningContainer) {
 }
 
 TEST_F(Run, KillingMinirunKillsTheContainer) {
-  pid_t mrpid = fork();
-  if (mrpid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0), dup2(null, 1), dup2(null, 2);
-    execl(MINIRUN_BINARY, MINIRUN_BINARY, "--root", (*t_ / "store").c_str(), "run", "--name", "k", "t/bb", "sh", "-c",
-          "echo data > /tmp/kept; sleep 30", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t mrpid = spawn_cmd({MINIRUN_BINARY, "--root", *t_ / "store", "run", "--name", "k", "t/bb", "sh", "-c",
+                           "echo data > /tmp/kept; sleep 30"});
   pid_t cpid = 0;
   for (int i = 0; i < 100 && cpid <= 0; i++) {
     usleep(50000);

@@ -369,6 +369,24 @@ CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input
   return r;
 }
 
+pid_t spawn_cmd(const std::vector<std::string>& argv, const std::string& log, const std::function<void()>& in_child) {
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDONLY);
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (null < 0 || out < 0) _exit(120);
+    dup2(null, 0), dup2(out, 1), dup2(out, 2);
+    if (in_child) in_child();
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 TarBuilder busybox_rootfs() {
   TarBuilder t;
   t.dir("bin").dir("etc").dir("tmp", TarMeta{01777}).dir("root", TarMeta{0700}).dir("home").dir("home/app", TarMeta{0755, 1000, 1000});

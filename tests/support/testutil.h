@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -119,5 +120,11 @@ struct CmdResult {
 // Runs argv (argv[0] a path) with stdin from `input`, collecting stdout, stderr and the exit
 // status (128+signal when killed). Kills it after timeout_s seconds.
 CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input = "", int timeout_s = 120);
+
+// Starts argv (argv[0] a path) without waiting for it: stdin from /dev/null, stdout and stderr
+// into `log` (created or truncated). `in_child`, when given, runs in the child just before the
+// exec. Returns the child's pid; the caller waits for it.
+pid_t spawn_cmd(const std::vector<std::string>& argv, const std::string& log = "/dev/null",
+                const std::function<void()>& in_child = {});
 
 }  // namespace minirun::test
