@@ -219,7 +219,11 @@ class SplitRecorder {
       if (meta_type_ == 'L') long_name_ = std::string(meta_.c_str());
       if (meta_type_ == 'x') {
         std::string link;
-        parse_pax(meta_, pax_path_, link, pax_size_, pax_has_size_);
+        try {
+          parse_pax(meta_, pax_path_, link, pax_size_, pax_has_size_);
+        } catch (const Error&) {
+          ok_ = false;  // libarchive decides whether the layer is readable; no split is kept
+        }
         if (meta_.find("GNU.sparse.") != std::string::npos) sparse_ = true;
       }
       state_ = kRaw;
