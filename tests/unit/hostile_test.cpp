@@ -1,7 +1,7 @@
 // Hostile input to the pure readers (no root): malformed tar headers in the outer archive, bad
-// PAX records, JSON of the wrong types in manifest.json, index.json and the config. Every case
-// is built here, byte by byte; each must be refused with one line (an Error, exit code 125) —
-// never a crash, a hang or another exception type.
+// PAX records, JSON of the wrong types in manifest.json, index.json and the config, and the
+// --max-layer-size parser. Every case is built here, byte by byte; each must be refused with one
+// line (an Error, exit code 125) — never a crash, a hang or another exception type.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,6 +14,7 @@
 #include "minirun/digest.h"
 #include "minirun/error.h"
 #include "minirun/image_config.h"
+#include "minirun/size.h"
 #include "minirun/tar_index.h"
 #include "testutil.h"
 
@@ -243,4 +244,17 @@ TEST(Hostile, ConfigJsonOfWrongTypesIsRefused) {
   b.file("manifest.json", R"([{"Config":"c.json","Layers":[]}])");
   std::string msg = refused(t, b.build());
   EXPECT_TRUE(has(msg, "c.json") && has(msg, "\"Env\" is not an array")) << msg;
+}
+
+TEST(Hostile, MaxLayerSizeParsing) {
+  EXPECT_EQ(parse_byte_size("4096"), 4096u);
+  EXPECT_EQ(parse_byte_size("512M"), 512ull << 20);
+  EXPECT_EQ(parse_byte_size("512m"), 512ull << 20);
+  EXPECT_EQ(parse_byte_size("10G"), 10ull << 30);
+  EXPECT_EQ(parse_byte_size("10GiB"), 10ull << 30);
+  EXPECT_EQ(parse_byte_size("2kb"), 2048u);
+  EXPECT_EQ(parse_byte_size("1T"), 1ull << 40);
+  EXPECT_EQ(parse_byte_size("100b"), 100u);
+  for (const char* bad : {"", "0", "0M", "M", "-1", "1.5G", "10X", "10 G", "10GG", "99999999999999999999", "16777216T"})
+    EXPECT_THROW(parse_byte_size(bad), Error) << bad;
 }
