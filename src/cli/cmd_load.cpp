@@ -41,7 +41,8 @@ void register_load(CLI::App& app, Globals& g) {
   cmd->add_option("-i,--input", *input, "Read from this archive instead of STDIN");
   cmd->add_flag("-q,--quiet", *quiet, "Suppress the progress output");
   cmd->add_option("--max-layer-size", *max_layer,
-                  "Refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)");
+                  "Refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
+      ->type_name("SIZE");
   cmd->footer("Example: minirun load -i busybox.tar");
   cmd->callback([&g, input, quiet, max_layer] {
     LoadOptions opts;

@@ -219,7 +219,8 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_flag("--privileged", f->privileged, "Give extended privileges to this container");
   cmd->add_option("--security-opt", f->security_opts, "Security options (no-new-privileges)")->allow_extra_args(false);
   cmd->add_option("--max-layer-size", f->max_layer_size,
-                  "When ARCHIVE is loaded: refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)");
+                  "When ARCHIVE is loaded: refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
+      ->type_name("SIZE");
   cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
   cmd->callback([&g, f, cmd] {
     f->rest = cmd->remaining();
