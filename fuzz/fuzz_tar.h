@@ -23,8 +23,7 @@ class UstarWriter {
     out_.append(1024, '\0');
     return out_;
   }
-
- private:
+  // Any entry: 'L' (GNU long name), 'K' (long link), 'x' (PAX), '1' (hard link), ….
   void entry(const std::string& name, char type, const std::string& data, const std::string& link) {
     char h[512] = {};
     std::snprintf(h, 100, "%s", name.c_str());
@@ -46,6 +45,14 @@ class UstarWriter {
   }
   std::string out_;
 };
+
+// One PAX record "<len> key=value\n", len counting itself.
+inline std::string pax_record(const std::string& key, const std::string& value) {
+  std::string body = " " + key + "=" + value + "\n";
+  size_t len = body.size() + 1;
+  while (std::to_string(len).size() + body.size() != len) len++;
+  return std::to_string(len) + body;
+}
 
 inline std::string hex_digest(const std::string& s) { return sha256_digest(s).substr(7); }
 

@@ -69,6 +69,22 @@ int main(int argc, char** argv) {
   if (pos != std::string::npos) bad[pos] = 'S';
   put(ad, "docker-bad-digest.tar", bad);
 
+  // The header kinds libarchive's writer does not produce for short names: GNU long name and long
+  // link ('L', 'K'), PAX path/linkpath/size ('x'), a hard link, over the fixed image.
+  {
+    minirun::fuzz::FixedImage f = minirun::fuzz::fixed_image();
+    minirun::fuzz::UstarWriter t;
+    t.entry("././@LongLink", 'L', std::string(120, 'c') + ".json", "");
+    t.add("short-config-name", f.config);
+    t.entry("pax", 'x', minirun::fuzz::pax_record("path", "layers/" + std::string(90, 'l') + "/layer.tar") +
+                            minirun::fuzz::pax_record("mtime", "1700000000.5"), "");
+    t.add("short-layer-name", f.layer);
+    t.entry("././@LongLink", 'K', "layers/" + std::string(90, 'l') + "/layer.tar", "");
+    t.entry("hard.tar", '1', "", "placeholder");
+    t.add("manifest.json", R"([{"Config":")" + std::string(120, 'c') + R"(.json","RepoTags":["seed/long:1"],"Layers":["hard.tar"]}])");
+    put(ad, "gnu-pax-headers.tar", t.finish());
+  }
+
   for (size_t i = 0; i < one.size(); i++) put(cd, "config" + std::to_string(i) + ".json", one[i].config_json);
   put(cd, "config-oci.json", oci[0].config_json);
   put(cd, "wrong-types.json",
