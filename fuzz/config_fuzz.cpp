@@ -1,13 +1,15 @@
 // config_fuzz.cpp — libFuzzer target over the JSON-facing parsers: the image config
 // (parse_image_config, which validates every field's type), image references
 // (normalize_reference) and archive paths (normalize_archive_path), PAX records (parse_pax).
-// minirun::Error is the expected answer to bad input; anything else is a finding.
+// minirun::Error is the expected answer to bad input; anything else is a finding. Half of the
+// mutations change the type of one JSON value (json_mutator.h).
 #include <cstdint>
 #include <string>
 
 #include "minirun/error.h"
 #include "minirun/image_config.h"
 #include "minirun/reference.h"
+#include "json_mutator.h"
 #include "minirun/tar_index.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -35,4 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const minirun::Error&) {
   }
   return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  return minirun::fuzz::mutate_json(data, size, max_size, seed, 0);
 }

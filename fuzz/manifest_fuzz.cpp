@@ -4,7 +4,8 @@
 // document. It is placed in a fixed, valid tar (ustar, written here) beside a real config, layer
 // and OCI manifest blob, so that mutations explore the JSON readers (descriptor checks, nested
 // indexes, platform choice, tag annotations, layer counts) instead of the tar framing, which
-// archive_fuzz covers. The seeds (make_seeds) are the real documents for these blobs.
+// archive_fuzz covers. The seeds (make_seeds) are the real documents for these blobs. Half of
+// the mutations change the type of one JSON value (json_mutator.h).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "fuzz_tar.h"
+#include "json_mutator.h"
 #include "minirun/archive.h"
 #include "minirun/error.h"
 
@@ -67,4 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::error_code ec;
   for (auto& e : std::filesystem::directory_iterator(dir + "/spool", ec)) std::filesystem::remove_all(e.path(), ec);
   return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  return minirun::fuzz::mutate_json(data, size, max_size, seed, 1);
 }
