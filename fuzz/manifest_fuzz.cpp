@@ -23,11 +23,14 @@
 
 namespace {
 
-char g_dir[64];
+char g_dir[4096];
 
 const std::string& work_dir() {
   static const std::string dir = [] {
-    std::snprintf(g_dir, sizeof g_dir, "/dev/shm/minirun-fuzz-XXXXXX");
+    // Under $MINIRUN_FUZZ_TMP when set (scripts/fuzz.sh removes it, also after a crash, which
+    // skips the atexit handler below), else in /dev/shm.
+    const char* base = std::getenv("MINIRUN_FUZZ_TMP");
+    std::snprintf(g_dir, sizeof g_dir, "%s/minirun-fuzz-XXXXXX", base && *base ? base : "/dev/shm");
     if (!::mkdtemp(g_dir)) std::abort();
     std::filesystem::create_directories(std::string(g_dir) + "/spool");
     std::atexit([] {

@@ -17,6 +17,10 @@ seeds=$build/seeds
 rm -rf "$seeds" "$build/corpus"
 "$build/make_seeds" "$seeds/archive" "$seeds/config" "$seeds/manifest"
 mkdir -p "$build/findings"
+# The targets' scratch files (written archives, spools): removed even when a target crashed.
+export MINIRUN_FUZZ_TMP
+MINIRUN_FUZZ_TMP=$(mktemp -d /dev/shm/minirun-fuzz-run-XXXXXX)
+trap 'rm -rf "$MINIRUN_FUZZ_TMP"' EXIT
 targets=(archive_fuzz manifest_fuzz config_fuzz)
 each=$((total / ${#targets[@]}))
 [ "$each" -ge 1 ] || each=1
