@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything minirun needs to build and test, from Debian 12 packages (as root).
-# Usage: scripts/install-deps.sh [--vm] [--bench] [--peers]
+# Usage: scripts/install-deps.sh [--vm] [--bench] [--fuzz] [--peers]
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git python3
@@ -12,6 +12,7 @@ for a in "$@"; do
   case "$a" in
     --vm) pkgs+=(qemu-system-x86 linux-image-cloud-amd64 e2fsprogs cpio kmod) ;;
     --bench) pkgs+=(hyperfine debootstrap gnuplot-nox time) ;;
+    --fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
     --peers) pkgs+=(docker.io podman runc umoci skopeo) ;;  # bench/peers.sh only
   esac
 done

@@ -30,9 +30,13 @@ class TarIndex {
   std::map<std::string, TarEntry> entries_;
 };
 
-// A numeric tar header field (octal, or GNU base-256).
+// A numeric tar header field (octal, or GNU base-256), leniently: stops at the first non-octal
+// character.
 uint64_t tar_number(const char* field, size_t len);
-// The PAX extended header records minirun cares about.
+// The same, strictly: false for a non-octal character before the terminator, a negative
+// base-256 value, or one that does not fit in 63 bits.
+bool tar_number_strict(const char* field, size_t len, uint64_t& out);
+// The PAX extended header records minirun cares about; throws Error on a malformed record.
 void parse_pax(const std::string& data, std::string& path, std::string& link, uint64_t& size, bool& has_size);
 
 // Lexically normalises an archive path: strips "./" and leading "/", folds "a/../b"; returns ""

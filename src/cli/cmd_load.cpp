@@ -1,4 +1,5 @@
-// minirun load [-i FILE|-] [-q] — load image archives (docker save, podman save, OCI).
+// minirun load [-i FILE|-] [-q] [--max-layer-size SIZE] — load image archives (docker save,
+// podman save, OCI).
 #include <unistd.h>
 
 #include <chrono>
@@ -7,6 +8,7 @@
 
 #include "cli.h"
 #include "minirun/images.h"
+#include "minirun/size.h"
 
 namespace minirun::cli {
 
@@ -35,12 +37,17 @@ void register_load(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("load", "Load images from a tar archive (file, OCI layout directory, or - for STDIN)");
   auto input = std::make_shared<std::string>("-");
   auto quiet = std::make_shared<bool>(false);
+  auto max_layer = std::make_shared<std::string>();
   cmd->add_option("-i,--input", *input, "Read from this archive instead of STDIN");
   cmd->add_flag("-q,--quiet", *quiet, "Suppress the progress output");
+  cmd->add_option("--max-layer-size", *max_layer,
+                  "Refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
+      ->type_name("SIZE");
   cmd->footer("Example: minirun load -i busybox.tar");
-  cmd->callback([&g, input, quiet] {
-    Store store = open_store(g);
+  cmd->callback([&g, input, quiet, max_layer] {
     LoadOptions opts;
+    if (!max_layer->empty()) opts.max_layer_size = parse_byte_size(*max_layer);
+    Store store = open_store(g);
     ProgressBar bar;
     if (!*quiet) opts.progress = [&bar](const LoadProgress& p) { bar(p); };
     auto loaded = load_archive(store, *input, opts);

@@ -11,13 +11,14 @@
 #include "minirun/fsutil.h"
 #include "minirun/images.h"
 #include "minirun/process.h"
+#include "minirun/size.h"
 
 namespace minirun::cli {
 
 namespace {
 
 struct RunFlags {
-  std::string name, workdir, user, hostname, network = "host";
+  std::string name, workdir, user, hostname, network = "host", max_layer_size;
   std::optional<std::string> entrypoint;
   std::vector<std::string> env, env_files, volumes, cap_add, cap_drop, security_opts;
   bool rm = false, read_only = false, init = false, interactive = false, tty = false, privileged = false;
@@ -32,9 +33,9 @@ bool looks_like_archive(const std::string& ref) {
 }
 
 // REF → image ID hex; an archive path is loaded first (layers already present are skipped).
-std::string image_for(Store& store, const std::string& ref) {
+std::string image_for(Store& store, const std::string& ref, const LoadOptions& load_opts) {
   if (looks_like_archive(ref)) {
-    auto loaded = load_archive(store, ref);
+    auto loaded = load_archive(store, ref, load_opts);
     return loaded.front().id.substr(7);
   }
   try {
@@ -85,10 +86,12 @@ nlohmann::json spec_json(const ContainerSpec& s, const RunFlags& f) {
 
 int run(Globals& g, RunFlags& f) {
   if (f.rest.empty()) throw Error("\"minirun run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+  LoadOptions load_opts;
+  if (!f.max_layer_size.empty()) load_opts.max_layer_size = parse_byte_size(f.max_layer_size);
   Store store = open_store(g);
   std::string ref = f.rest[0];
   std::vector<std::string> args(f.rest.begin() + 1, f.rest.end());
-  std::string hex = image_for(store, ref);
+  std::string hex = image_for(store, ref, load_opts);
   auto cfg = parse_image_config(store.image_config(hex));
 
   ContainerSpec spec;
@@ -215,6 +218,9 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_option("--cap-drop", f->cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
   cmd->add_flag("--privileged", f->privileged, "Give extended privileges to this container");
   cmd->add_option("--security-opt", f->security_opts, "Security options (no-new-privileges)")->allow_extra_args(false);
+  cmd->add_option("--max-layer-size", f->max_layer_size,
+                  "When ARCHIVE is loaded: refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
+      ->type_name("SIZE");
   cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
   cmd->callback([&g, f, cmd] {
     f->rest = cmd->remaining();

@@ -112,6 +112,16 @@ json parse_json(const std::string& bytes, const std::string& what) {
   }
 }
 
+// A string member of a JSON object: "" when absent or null, Error when of another type (never
+// nlohmann's own type_error, which is not a one-line refusal).
+std::string str_member(const json& obj, const char* key, const std::string& what) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return "";
+  if (!it->is_string()) throw Error(what + ": \"" + key + "\" is not a string");
+  return it->get<std::string>();
+}
+
 // "blobs/sha256/<hex>" → "sha256:<hex>", else "".
 std::string blob_digest_of(const std::string& path) {
   std::string p;
@@ -159,7 +169,11 @@ std::vector<std::string> normalized_tags(const json& tags, const std::string& wh
   if (!tags.is_array()) throw Error(what + ": RepoTags is not an array");
   for (const auto& t : tags) {
     if (!t.is_string()) throw Error(what + ": RepoTags holds a non-string");
-    out.push_back(normalize_reference(t.get<std::string>()));
+    try {
+      out.push_back(normalize_reference(t.get<std::string>()));
+    } catch (const Error& e) {
+      throw with_context(what, e);
+    }
   }
   return out;
 }
@@ -238,11 +252,14 @@ std::string tag_from_annotations(const json& desc) {
   return "";
 }
 
-bool platform_matches(const json& desc) {
+bool platform_matches(const json& desc, const std::string& what) {
   if (!desc.contains("platform") || !desc["platform"].is_object()) return true;  // unknown: accept
   const json& p = desc["platform"];
-  return p.value("os", "linux") == "linux" && p.value("architecture", host_arch()) == host_arch();
+  std::string os = str_member(p, "os", what + ": platform"), arch = str_member(p, "architecture", what + ": platform");
+  return (os.empty() || os == "linux") && (arch.empty() || arch == host_arch());
 }
+
+std::string media_type(const json& desc, const std::string& what) { return str_member(desc, "mediaType", what); }
 
 // Descend an index to one manifest descriptor for this machine (or the only one present).
 json pick_manifest(const ArchiveFs& fs, const json& index, int depth) {
@@ -252,13 +269,13 @@ json pick_manifest(const ArchiveFs& fs, const json& index, int depth) {
   const json& ms = index["manifests"];
   for (const auto& d : ms) {
     if (!d.is_object()) throw Error("image index: a descriptor is not an object");
-    if (platform_matches(d)) matching.push_back(d);
+    if (platform_matches(d, "image index")) matching.push_back(d);
   }
   json chosen;
   if (!matching.empty()) chosen = matching.front();
   else if (ms.size() == 1) chosen = ms[0];
   else throw Error("image index: no image for linux/" + host_arch());
-  if (is_index(chosen.value("mediaType", ""))) {
+  if (is_index(media_type(chosen, "image index"))) {
     json sub = parse_json(read_blob(fs, chosen, "image index"), "image index");
     return pick_manifest(fs, sub, depth + 1);
   }
@@ -296,13 +313,15 @@ std::vector<ArchiveImage> read_oci(const ArchiveFs& fs) {
   std::vector<ArchiveImage> out;
   const json& ms = index["manifests"];
   std::vector<json> top;
-  for (const auto& d : ms)
-    if (d.is_object() && (is_index(d.value("mediaType", "")) || platform_matches(d))) top.push_back(d);
+  for (const auto& d : ms) {
+    if (!d.is_object()) throw Error("index.json: a descriptor is not an object");
+    if (is_index(media_type(d, "index.json")) || platform_matches(d, "index.json")) top.push_back(d);
+  }
   if (top.empty() && ms.size() == 1) top.push_back(ms[0]);
   if (top.empty()) throw Error("index.json: no image for linux/" + host_arch());
   for (const auto& d : top) {
     json mdesc = d;
-    if (is_index(d.value("mediaType", ""))) mdesc = pick_manifest(fs, parse_json(read_blob(fs, d, "image index"), "image index"), 1);
+    if (is_index(media_type(d, "index.json"))) mdesc = pick_manifest(fs, parse_json(read_blob(fs, d, "image index"), "image index"), 1);
     ArchiveImage img = image_from_manifest(fs, mdesc);
     std::string tag = tag_from_annotations(d);
     if (tag.empty()) tag = tag_from_annotations(mdesc);

@@ -219,7 +219,11 @@ class SplitRecorder {
       if (meta_type_ == 'L') long_name_ = std::string(meta_.c_str());
       if (meta_type_ == 'x') {
         std::string link;
-        parse_pax(meta_, pax_path_, link, pax_size_, pax_has_size_);
+        try {
+          parse_pax(meta_, pax_path_, link, pax_size_, pax_has_size_);
+        } catch (const Error&) {
+          ok_ = false;  // libarchive decides whether the layer is readable; no split is kept
+        }
         if (meta_.find("GNU.sparse.") != std::string::npos) sparse_ = true;
       }
       state_ = kRaw;
@@ -367,7 +371,7 @@ class Extractor {
     try {
       apply_entry(a, e, path);
     } catch (const Error& err) {
-      throw Error((path.empty() ? std::string(raw ? raw : "\"\"") : path) + ": " + err.what(), err.exit_code());
+      throw Error(shortened(path.empty() ? std::string(raw ? raw : "\"\"") : path) + ": " + err.what(), err.exit_code());
     }
   }
 
@@ -384,6 +388,12 @@ class Extractor {
   uint64_t content_size() const { return content_size_; }
 
  private:
+  // A name as it appears in an error message: at most about 200 bytes, so that a hostile name
+  // of 5,000 bytes still gives one readable line.
+  static std::string shortened(const std::string& p) {
+    if (p.size() <= 200) return p;
+    return p.substr(0, 120) + "…(" + std::to_string(p.size()) + " bytes)…" + p.substr(p.size() - 60);
+  }
   static std::string dirname_of(const std::string& p) {
     auto s = p.rfind('/');
     return s == std::string::npos ? "" : p.substr(0, s);
@@ -398,12 +408,13 @@ class Extractor {
   Fd open_dir(const std::string& dir) {
     int fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) return Fd(fd);
-    if (errno != ENOENT) throw sys_error("parent directory " + (dir.empty() ? "/" : dir));
+    if (errno == ENAMETOOLONG) throw Error("name too long (" + std::to_string(dir.size()) + " bytes of directories)");
+    if (errno != ENOENT) throw sys_error("parent directory " + (dir.empty() ? "/" : shortened(dir)));
     std::string parent = dirname_of(dir), base = basename_of(dir);
     Fd p = open_dir(parent);
-    if (::mkdirat(p.fd, base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("mkdir " + dir);
+    if (::mkdirat(p.fd, base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("mkdir " + shortened(dir));
     fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) throw sys_error("parent directory " + dir);
+    if (fd < 0) throw sys_error("parent directory " + shortened(dir));
     return Fd(fd);
   }
 
@@ -490,7 +501,7 @@ class Extractor {
           break;
         continue;
       }
-      if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Error("hard link target \"" + target + "\" is not a regular file");
+      if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Error("hard link target \"" + shortened(target) + "\" is not a regular file");
       Fd dst(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (dst.fd < 0) throw sys_error("create");
       std::vector<char> buf(kChunk);
@@ -511,7 +522,7 @@ class Extractor {
       content_size_ += static_cast<uint64_t>(st.st_size);
       return;
     }
-    throw Error("hard link target \"" + target + "\" not found in this layer or below");
+    throw Error("hard link target \"" + shortened(target) + "\" not found in this layer or below");
   }
 
   void apply_entry(struct archive* a, struct archive_entry* e, const std::string& path) {
@@ -558,6 +569,10 @@ class Extractor {
         return;
       }
       case AE_IFREG: {
+        // Refused before a byte is written: the entry alone says it is over the limit.
+        if (archive_entry_size(e) < 0 || static_cast<uint64_t>(archive_entry_size(e)) > max_size_)
+          throw Error("file of " + std::to_string(archive_entry_size(e)) + " bytes: the layer exceeds the maximum size of " +
+                      std::to_string(max_size_) + " bytes uncompressed");
         make_room(dir.fd, base, false);
         Fd f(::openat(dir.fd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (f.fd < 0) throw sys_error("create");
@@ -600,6 +615,7 @@ class Extractor {
 
   const ExtractOptions& opts_;
   Fd root_;
+  uint64_t max_size_ = opts_.max_size ? opts_.max_size : kDefaultMax;
   uint64_t content_size_ = 0;
   std::vector<std::pair<std::string, std::array<struct timespec, 2>>> dir_times_;
 };

@@ -5,9 +5,13 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <vector>
 
 #include "minirun/error.h"
 
@@ -102,11 +106,88 @@ std::string read_whole_file(const std::string& path, size_t max_bytes) {
   return *r;
 }
 
+namespace {
+
+// Removes the tree below the directory `path` holding at most two descriptors at a time, so that
+// neither depth (a hostile layer nests thousands of directories: std::filesystem::remove_all
+// keeps one open directory per level and fails with EMFILE at the usual 1,024) nor total path
+// length (past PATH_MAX) stops it. Goes down by name, back up by "..", never following symlinks.
+bool remove_deep(const std::string& path, std::string& why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return false;
+  }
+  std::vector<std::string> names;  // the way down from path
+  for (;;) {
+    int dfd = ::dup(fd);
+    DIR* d = dfd >= 0 ? ::fdopendir(dfd) : nullptr;
+    if (!d) {
+      if (dfd >= 0) ::close(dfd);
+      why = std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    std::string subdir;
+    while (struct dirent* e = ::readdir(d)) {
+      if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
+      if (::unlinkat(fd, e->d_name, 0) == 0) continue;
+      if (errno == EISDIR || errno == EPERM) {
+        subdir = e->d_name;
+        break;
+      }
+      if (errno != ENOENT) {
+        why = std::string(e->d_name) + ": " + std::strerror(errno);
+        ::closedir(d);
+        ::close(fd);
+        return false;
+      }
+    }
+    ::closedir(d);
+    if (!subdir.empty()) {  // down
+      int child = ::openat(fd, subdir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0) {
+        why = subdir + ": " + std::strerror(errno);
+        ::close(fd);
+        return false;
+      }
+      ::close(fd);
+      fd = child;
+      names.push_back(subdir);
+      continue;
+    }
+    if (names.empty()) break;  // path itself is empty now
+    int parent = ::openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // up
+    ::close(fd);
+    if (parent < 0) {
+      why = std::strerror(errno);
+      return false;
+    }
+    fd = parent;
+    if (::unlinkat(fd, names.back().c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+      why = names.back() + ": " + std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    names.pop_back();
+  }
+  ::close(fd);
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    why = std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void remove_tree(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    throw Error(path + ": cannot remove: " + ec.message());
+  if (!ec || ec == std::errc::no_such_file_or_directory) return;
+  std::string why = ec.message();
+  if ((ec == std::errc::too_many_files_open || ec == std::errc::filename_too_long) && remove_deep(path, why)) return;
+  throw Error(path + ": cannot remove: " + why);
 }
 
 bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }

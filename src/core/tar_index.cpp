@@ -22,7 +22,31 @@ uint64_t tar_number(const char* p, size_t n) {
   return v;
 }
 
+bool tar_number_strict(const char* p, size_t n, uint64_t& out) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  out = 0;
+  if (u[0] & 0x80) {  // GNU base-256: two's complement, big-endian; a negative value (0xff…) is refused
+    if (u[0] != 0x80) return false;
+    for (size_t i = 1; i < n; i++) {
+      if (out >> 55) return false;  // would not fit in 63 bits
+      out = (out << 8) | u[i];
+    }
+    return true;
+  }
+  size_t i = 0;
+  while (i < n && p[i] == ' ') i++;
+  for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) {
+    if (out >> 60) return false;
+    out = out * 8 + static_cast<uint64_t>(p[i] - '0');
+  }
+  for (; i < n; i++)  // only a terminator may follow the digits
+    if (p[i] != ' ' && p[i] != 0) return false;
+  return true;
+}
+
 namespace {
+
+constexpr size_t kMaxResolvedPath = 64 * 1024;
 
 std::string field(const char* p, size_t n) { return std::string(p, strnlen(p, n)); }
 
@@ -45,21 +69,32 @@ bool checksum_ok(const unsigned char* h) {
 
 }  // namespace
 
-// PAX records "len key=value\n".
+// PAX records "len key=value\n": len is the decimal length of the whole record, newline
+// included. Anything else (a length past the data, no space, no newline, a size that is not a
+// decimal number) is refused rather than guessed at.
 void parse_pax(const std::string& data, std::string& path, std::string& link, uint64_t& size, bool& has_size) {
   size_t pos = 0;
   while (pos < data.size()) {
-    size_t sp = data.find(' ', pos);
-    if (sp == std::string::npos) break;
-    size_t len = std::strtoull(data.c_str() + pos, nullptr, 10);
-    if (len == 0 || pos + len > data.size()) throw Error("archive: malformed PAX header");
-    std::string rec = data.substr(sp + 1, pos + len - sp - 2);
+    size_t len = 0, i = pos;
+    for (; i < data.size() && data[i] >= '0' && data[i] <= '9' && i - pos < 12; i++)
+      len = len * 10 + static_cast<size_t>(data[i] - '0');
+    if (i == pos || i >= data.size() || data[i] != ' ' || len > data.size() - pos || i + 1 >= pos + len ||
+        data[pos + len - 1] != '\n')
+      throw Error("archive: malformed PAX header");
+    std::string rec = data.substr(i + 1, pos + len - i - 2);
     size_t eq = rec.find('=');
-    if (eq != std::string::npos) {
-      std::string k = rec.substr(0, eq), v = rec.substr(eq + 1);
-      if (k == "path") path = v;
-      else if (k == "linkpath") link = v;
-      else if (k == "size") size = std::strtoull(v.c_str(), nullptr, 10), has_size = true;
+    if (eq == std::string::npos) throw Error("archive: malformed PAX header");
+    std::string k = rec.substr(0, eq), v = rec.substr(eq + 1);
+    if (k == "path") path = v;
+    else if (k == "linkpath") link = v;
+    else if (k == "size") {
+      uint64_t n = 0;
+      if (v.empty() || v.size() > 19) throw Error("archive: PAX size \"" + v.substr(0, 40) + "\" is not a size");
+      for (char c : v) {
+        if (c < '0' || c > '9') throw Error("archive: PAX size \"" + v.substr(0, 40) + "\" is not a size");
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+      }
+      size = n, has_size = true;
     }
     pos += len;
   }
@@ -101,21 +136,33 @@ TarIndex TarIndex::build(int fd, uint64_t file_size) {
         break;
       }
     if (zero) return idx;  // end-of-archive marker
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // the fuzzers could hardly ever get past it
     if (!checksum_ok(h)) throw Error("archive: bad tar header checksum at byte " + std::to_string(off));
+#endif
     const char* hc = reinterpret_cast<const char*>(h);
     char type = hc[156] ? hc[156] : '0';
-    uint64_t size = tar_number(hc + 124, 12);
+    uint64_t size = 0;
+    if (!tar_number_strict(hc + 124, 12, size))
+      throw Error("archive: invalid size field in the tar header at byte " + std::to_string(off));
     if (pax_has_size) size = pax_size;
     uint64_t data = off + 512;
+    // Compared without overflow: a huge size must not wrap around to a small offset.
+    if (size > file_size - data)
+      throw Error("archive: entry at byte " + std::to_string(off) + " runs past the end of the archive (truncated)");
     uint64_t next = data + ((size + 511) / 512) * 512;
-    if (data + size > file_size) throw Error("archive: entry at byte " + std::to_string(off) + " runs past the end of the archive (truncated)");
     if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
       if (size > (16u << 20)) throw Error("archive: oversized extended header");
       std::string buf(size, '\0');
       read_at(fd, buf.data(), size, data);
       if (type == 'L') long_name = field(buf.data(), buf.size());
       else if (type == 'K') long_link = field(buf.data(), buf.size());
-      else if (type == 'x') parse_pax(buf, pax_path, pax_link, pax_size, pax_has_size);
+      else if (type == 'x') {
+        try {
+          parse_pax(buf, pax_path, pax_link, pax_size, pax_has_size);
+        } catch (const Error& e) {
+          throw Error(std::string(e.what()) + " at byte " + std::to_string(off));
+        }
+      }
       off = next;
       continue;
     }
@@ -175,6 +222,7 @@ const TarEntry* TarIndex::resolve(const std::string& path) const {
         } catch (const Error&) {
           return nullptr;
         }
+        if (cur.size() > kMaxResolvedPath) return nullptr;  // links that keep growing the path
         replaced = true;
         break;
       }

@@ -304,6 +304,7 @@ std::string oci_archive(std::vector<TestImage>& images, Compression lc) {
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -364,7 +365,9 @@ CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input
   close(out[0]);
   close(err[0]);
   int st = 0;
-  waitpid(pid, &st, 0);
+  struct rusage ru = {};
+  wait4(pid, &st, 0, &ru);
+  r.max_rss_kb = ru.ru_maxrss;
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
 }

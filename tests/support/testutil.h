@@ -116,6 +116,7 @@ namespace minirun::test {
 struct CmdResult {
   int code = -1;
   std::string out, err;
+  long max_rss_kb = 0;  // the child's peak resident set (wait4 rusage), KiB
 };
 // Runs argv (argv[0] a path) with stdin from `input`, collecting stdout, stderr and the exit
 // status (128+signal when killed). Kills it after timeout_s seconds.

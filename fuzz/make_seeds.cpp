@@ -1,0 +1,116 @@
+// make_seeds.cpp — writes the fuzzers' seed corpora, generated like the tests' fixtures (never
+// checked in): make_seeds ARCHIVE_DIR CONFIG_DIR MANIFEST_DIR.
+// Archives: docker-save (one and two images, untagged), OCI layout tars with gzip/zstd layers,
+// whole-archive gzip, and broken ones (truncated, a digest that does not match).
+// Configs: valid configs and ones with wrong types, plus references and PAX records.
+// Manifests: a first byte choosing manifest.json (even) or index.json (odd), then the document,
+// naming the blobs of fuzz_tar.h's fixed image (valid, nested, wrong types).
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "fuzz_tar.h"
+#include "testutil.h"
+
+using namespace minirun::test;
+
+namespace {
+
+void put(const std::string& dir, const std::string& name, const std::string& data) {
+  write_file(dir + "/" + name, data);
+}
+
+TestImage small_image(const std::string& tag, int n) {
+  TestImage img;
+  if (!tag.empty()) img.repo_tags = {tag};
+  TarBuilder a;
+  a.dir("etc").file("etc/hostname", "seed\n").symlink("etc/link", "hostname");
+  img.layers.push_back(a.build());
+  for (int i = 1; i < n; i++) {
+    TarBuilder b;
+    b.file("f" + std::to_string(i), std::string(i * 10, 'x')).file(".wh.f" + std::to_string(i - 1), "");
+    img.layers.push_back(b.build());
+  }
+  img.user = "1000:1000";
+  img.workdir = "/etc";
+  return img;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: make_seeds ARCHIVE_DIR CONFIG_DIR MANIFEST_DIR\n");
+    return 2;
+  }
+  std::string ad = argv[1], cd = argv[2], md = argv[3];
+  std::filesystem::create_directories(ad);
+  std::filesystem::create_directories(cd);
+  std::filesystem::create_directories(md);
+
+  std::vector<TestImage> one = {small_image("seed/one:1", 2)};
+  std::string docker = docker_archive(one);
+  put(ad, "docker-save.tar", docker);
+  put(ad, "docker-save.tar.gz", compress(docker, Compression::gzip));
+  std::vector<TestImage> two = {small_image("seed/a:1", 1), small_image("", 3)};
+  put(ad, "docker-save-two.tar", docker_archive(two));
+  std::vector<TestImage> oci = {small_image("seed/oci:1", 2)};
+  put(ad, "oci-gzip.tar", oci_archive(oci, Compression::gzip));
+  std::vector<TestImage> ociz = {small_image("seed/oci:z", 1)};
+  put(ad, "oci-zstd.tar", oci_archive(ociz, Compression::zstd));
+  std::vector<TestImage> ocip = {small_image("", 1)};
+  std::string plain = oci_archive(ocip, Compression::none);
+  put(ad, "oci-plain.tar", plain);
+  put(ad, "oci-truncated.tar", plain.substr(0, plain.size() / 2));
+  // A digest that does not match: flip a byte inside the first layer's content.
+  std::string bad = docker;
+  auto pos = bad.find("seed\n");
+  if (pos != std::string::npos) bad[pos] = 'S';
+  put(ad, "docker-bad-digest.tar", bad);
+
+  // The header kinds libarchive's writer does not produce for short names: GNU long name and long
+  // link ('L', 'K'), PAX path/linkpath/size ('x'), a hard link, over the fixed image.
+  {
+    minirun::fuzz::FixedImage f = minirun::fuzz::fixed_image();
+    minirun::fuzz::UstarWriter t;
+    t.entry("././@LongLink", 'L', std::string(120, 'c') + ".json", "");
+    t.add("short-config-name", f.config);
+    t.entry("pax", 'x', minirun::fuzz::pax_record("path", "layers/" + std::string(90, 'l') + "/layer.tar") +
+                            minirun::fuzz::pax_record("mtime", "1700000000.5"), "");
+    t.add("short-layer-name", f.layer);
+    t.entry("././@LongLink", 'K', "layers/" + std::string(90, 'l') + "/layer.tar", "");
+    t.entry("hard.tar", '1', "", "placeholder");
+    t.add("manifest.json", R"([{"Config":")" + std::string(120, 'c') + R"(.json","RepoTags":["seed/long:1"],"Layers":["hard.tar"]}])");
+    put(ad, "gnu-pax-headers.tar", t.finish());
+  }
+
+  for (size_t i = 0; i < one.size(); i++) put(cd, "config" + std::to_string(i) + ".json", one[i].config_json);
+  put(cd, "config-oci.json", oci[0].config_json);
+  put(cd, "wrong-types.json",
+      R"({"architecture":1,"os":["linux"],"config":{"Env":"PATH=/bin","Cmd":{"a":1},"User":7},"rootfs":{"type":"layers","diff_ids":[3]}})");
+  put(cd, "history.json",
+      R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"history":[{"empty_layer":"yes"}]})");
+  put(cd, "reference.txt", "docker.io/library/busybox:1.36@sha256:" + std::string(64, 'a'));
+  put(cd, "pax.txt", "30 path=a/very/long/name/x/y/z\n20 linkpath=../../x\n12 size=99\n");
+
+  minirun::fuzz::FixedImage f = minirun::fuzz::fixed_image();
+  std::string mdesc = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + f.manifest_digest +
+                      R"(","size":)" + std::to_string(f.manifest.size());
+  put(md, "docker-manifest", std::string(1, '\0') + R"([{"Config":"c.json","RepoTags":["fuzz/x:1"],"Layers":["l/layer.tar"]}])");
+  put(md, "docker-manifest-blobs",
+      std::string(1, '\0') + R"([{"Config":"blobs/sha256/)" + f.config_digest.substr(7) + R"(","RepoTags":null,"Layers":["link.tar"]}])");
+  put(md, "docker-wrong-types", std::string(1, '\0') + R"([{"Config":["c.json"],"RepoTags":"x","Layers":[1]}])");
+  put(md, "oci-index", std::string(1, '\1') + R"({"schemaVersion":2,"manifests":[)" + mdesc +
+                           R"(,"annotations":{"io.containerd.image.name":"docker.io/fuzz/oci:1"}}]})");
+  put(md, "oci-index-platforms",
+      std::string(1, '\1') + R"({"schemaVersion":2,"manifests":[)" + mdesc + R"(,"platform":{"os":"linux","architecture":"arm64"}},)" +
+          mdesc + R"(,"platform":{"os":"linux","architecture":"amd64"},"annotations":{"org.opencontainers.image.ref.name":"1"}}]})");
+  // A nested index: the document itself is also stored as a blob, so an index whose descriptor
+  // names a second copy of the manifest list reaches pick_manifest.
+  put(md, "oci-nested",
+      std::string(1, '\1') + R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:)" +
+          std::string(64, '0') + R"("},)" + mdesc + "}]}");
+  put(md, "oci-wrong-types", std::string(1, '\1') + R"({"schemaVersion":2,"manifests":[{"digest":7,"size":"x","platform":[]}]})");
+  return 0;
+}
