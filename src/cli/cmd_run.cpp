@@ -157,6 +157,10 @@ int run(Globals& g, RunFlags& f) {
     write_state_files(spec);
     spec.rootfs.overlay_root = store.overlay_root();
     spec.rootfs.lower_links = store.lower_links(spec.id);
+    // The same layers as "<id>/diff": the -init layer, then the image's from the top.
+    std::vector<std::string> dirs = {store.init_layer_id(spec.id) + "/diff"};
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(*it + "/diff");
+    if (dirs.size() == spec.rootfs.lower_links.size()) spec.rootfs.lower_dirs = std::move(dirs);
     spec.rootfs.upper = store.diff_dir(spec.id);
     spec.rootfs.work = store.layer_dir(spec.id) + "/work";
   } catch (...) {

@@ -405,11 +405,17 @@ struct Child {
       if (layout.lower_links.size() > kMaxOverlayLowers) {
         // The -init layer would make a 500-layer image one lower too many: the image's layers
         // become a read-only overlay of their own, and that the lower of the container's.
-        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()}, "", ""};
+        bool dirs = layout.lower_dirs.size() == layout.lower_links.size();
+        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()},
+                            {}, "", ""};
+        if (dirs) image.lower_dirs.assign(layout.lower_dirs.begin() + 1, layout.lower_dirs.end());
         std::string image_dir = layer_dir + "/image";
         if (::mkdir(image_dir.c_str(), 0755) != 0 && errno != EEXIST) fail(errstr(image_dir));
         mount_overlay(image, image_dir, MS_RDONLY | MS_NODEV);
-        layout.lower_links = {layout.lower_links[0], image_dir};
+        // Relative to overlay_root like the other lowers (the store root may be relative).
+        std::string image_rel = layer_dir.substr(layer_dir.rfind('/') + 1) + "/image";
+        layout.lower_links = {layout.lower_links[0], image_rel};
+        if (dirs) layout.lower_dirs = {layout.lower_dirs[0], image_rel};
       }
       mount_overlay(layout, merged, MS_NODEV);
     } catch (const Error& e) {

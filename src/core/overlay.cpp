@@ -3,7 +3,10 @@
 // The new mount API (fsopen/fsconfig/fsmount/move_mount) with "lowerdir+" appends one lower per
 // call and lifts the one-page limit of mount(2) option data; it exists from Linux 6.8. Older
 // kernels take "lowerdir=l/A:l/B:…" relative to overlay2/ (26-character short links, like
-// Docker), which fits about 137 layers in a page. Both pass index=off as Docker does.
+// Docker), which fits about 137 layers in a page. Both pass index=off as Docker does, and both
+// resolve relative names with overlay2/ as the working directory: the new API takes the layers
+// as "<id>/diff" when the caller gives them (lower_dirs), which spares the kernel the store's
+// prefix and a short link per layer.
 #include "minirun/overlay.h"
 
 #include <fcntl.h>
@@ -73,6 +76,31 @@ bool has_lowerdir_plus() {
   return yes;
 }
 
+// The working directory set to overlay_root for the relative names of the mount options, and
+// restored on scope exit.
+class InOverlayRoot {
+ public:
+  explicit InOverlayRoot(const std::string& root) : cwd_(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+    if (::chdir(root.c_str()) != 0) {
+      int e = errno;
+      if (cwd_ >= 0) ::close(cwd_);
+      throw sys_error(root, e);
+    }
+  }
+  ~InOverlayRoot() {
+    if (cwd_ >= 0) {
+      if (::fchdir(cwd_) != 0) {
+      }
+      ::close(cwd_);
+    }
+  }
+  InOverlayRoot(const InOverlayRoot&) = delete;
+  InOverlayRoot& operator=(const InOverlayRoot&) = delete;
+
+ private:
+  int cwd_;
+};
+
 // Returns false when the kernel lacks "lowerdir+" (the caller falls back), throws on other errors.
 bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned long flags) {
   if (!has_lowerdir_plus()) return false;
@@ -83,20 +111,22 @@ bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned l
     ::close(fs);
     return sys_error("overlay mount: " + what, e);
   };
-  for (size_t i = 0; i < l.lower_links.size(); i++) {
-    const std::string& link = l.lower_links[i];
-    std::string p = link[0] == '/' ? link : l.overlay_root + "/" + link;
-    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", p.c_str(), 0) != 0) {
-      if (i == 0 && errno == EINVAL) {
-        ::close(fs);
-        return false;  // no lowerdir+ in this kernel
+  const auto& lowers = l.lower_dirs.size() == l.lower_links.size() ? l.lower_dirs : l.lower_links;
+  {  // the names are resolved now; the mount goes to target after the working directory is back
+    InOverlayRoot in_root(l.overlay_root);
+    for (size_t i = 0; i < lowers.size(); i++) {
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i].c_str(), 0) != 0) {
+        if (i == 0 && errno == EINVAL) {
+          ::close(fs);
+          return false;  // no lowerdir+ in this kernel
+        }
+        throw fail("lower layer " + l.lower_links[i]);
       }
-      throw fail("lower layer " + l.lower_links[i]);
     }
-  }
-  if (!l.upper.empty()) {
-    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", l.upper.c_str(), 0) != 0) throw fail("upperdir");
-    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", l.work.c_str(), 0) != 0) throw fail("workdir");
+    if (!l.upper.empty()) {
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", rel(l, l.upper).c_str(), 0) != 0) throw fail("upperdir");
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", rel(l, l.work).c_str(), 0) != 0) throw fail("workdir");
+    }
   }
   sys_fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
   if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) throw fail("create");
