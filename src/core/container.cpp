@@ -1,5 +1,8 @@
 // container.cpp — namespace setup and the container's first process.
 //
+// The child is cloned like posix_spawn does it (CLONE_VM|CLONE_VFORK, a stack of its own):
+// minirun's memory is shared, not copied, and minirun sleeps until the child's execve or _exit.
+// With --init the child never execs, so it gets a copy of the memory (a plain clone).
 // Order in the child (clone with new PID, mount, UTS, IPC [and network] namespaces):
 //   1. PR_SET_PDEATHSIG: the container dies with minirun.
 //   2. mount("/", MS_REC|MS_PRIVATE) before anything else, so no mount ever propagates to the host.
@@ -29,6 +32,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -501,6 +505,20 @@ struct Child {
   }
 };
 
+struct ChildStart {
+  const ContainerSpec* spec;
+  int* errp;  // error pipe
+  int* sock;  // tty socket pair (-1 without --tty)
+};
+
+int child_main(void* arg) {
+  auto* start = static_cast<ChildStart*>(arg);
+  ::close(start->errp[0]);  // the child's own descriptor table (no CLONE_FILES)
+  if (start->sock[0] >= 0) ::close(start->sock[0]);
+  Child c{*start->spec, start->errp[1], start->sock[1]};
+  c.run();
+}
+
 // ---- the parent ----
 
 volatile pid_t g_child = 0;
@@ -642,14 +660,29 @@ int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& o
   if (spec.network_none) flags |= CLONE_NEWNET;
   std::fflush(stdout);
   std::fflush(stderr);
-  long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
-  if (pid < 0) throw sys_error("clone");
-  if (pid == 0) {
-    ::close(errp[0]);
-    if (sock[0] >= 0) ::close(sock[0]);
-    Child c{spec, errp[1], sock[1]};
-    c.run();
+  long pid;
+  if (!spec.init) {
+    // Like posix_spawn: the child shares minirun's memory on a stack of its own and minirun
+    // sleeps until the child's execve (or _exit), so nothing runs concurrently in the shared
+    // memory. No page tables are copied and the child takes no copy-on-write faults. With
+    // --init the child stays as pid 1 and never execs: it gets its own copy of the memory.
+    constexpr size_t kStack = 1 << 20;
+    void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) throw sys_error("child stack");
+    ChildStart start{&spec, errp, sock};
+    pid = ::clone(child_main, static_cast<char*>(stack) + kStack, static_cast<int>(flags | CLONE_VM | CLONE_VFORK),
+                  &start);
+    int e = errno;
+    ::munmap(stack, kStack);
+    errno = e;
+  } else {
+    pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+    if (pid == 0) {
+      ChildStart start{&spec, errp, sock};
+      child_main(&start);
+    }
   }
+  if (pid < 0) throw sys_error("clone");
   ::close(errp[1]);
   if (sock[1] >= 0) ::close(sock[1]);
   g_child = static_cast<pid_t>(pid);
