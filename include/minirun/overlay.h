@@ -24,6 +24,14 @@ struct OverlayLayout {
 // the working directory; the caller's working directory is restored.
 void mount_overlay(const OverlayLayout& layout, const std::string& target, unsigned long flags);
 
+// The same overlay as a detached mount (fsmount) for move_mount(), e.g. into a container's new
+// mount namespace; bottom_fd, when not -1, is one more lower below the others, given as an open
+// directory or a detached mount (another overlay: FSCONFIG_SET_FD, Linux 6.13). Returns -1 when
+// the kernel cannot (no "lowerdir+", or no layer by descriptor), throws on other errors. Changes
+// the calling thread's working directory for a moment: call it where that is not shared with
+// another thread.
+int overlay_mount_fd(const OverlayLayout& layout, unsigned long flags, int bottom_fd = -1);
+
 // The most layers the legacy mount(2) path can stack with short links (for messages and tests).
 size_t legacy_overlay_layer_limit(const OverlayLayout& layout);
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -116,6 +117,17 @@ int run(Globals& g, RunFlags& f) {
       throw Error("unsupported --security-opt \"" + o + "\"");
   }
 
+  // The root file system's builder starts now on a deep image's own overlay (container.h).
+  auto ids = image_layer_ids(cfg);
+  std::optional<RootfsBuilder> rootfs;
+  if (!spec.init) {
+    OverlayLayout image;
+    image.overlay_root = store.overlay_root();
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) image.lower_dirs.push_back(*it + "/diff");
+    image.lower_links = image.lower_dirs;
+    rootfs.emplace(image);
+  }
+
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
   std::string name = f.name;
@@ -144,7 +156,6 @@ int run(Globals& g, RunFlags& f) {
   rec.created = now_rfc3339_nanos();
   rec.auto_remove = f.rm;
   rec.spec_json = spec_json(spec, f).dump();
-  auto ids = image_layer_ids(cfg);
   try {
     {
       auto lock = store.lock();
@@ -164,20 +175,28 @@ int run(Globals& g, RunFlags& f) {
     spec.rootfs.upper = store.diff_dir(spec.id);
     spec.rootfs.work = store.layer_dir(spec.id) + "/work";
   } catch (...) {
+    rootfs.reset();
     store.remove_container(spec.id);
     throw;
   }
 
   int code;
+  MountNamespaceHold mntns;  // unmounted while the container is recorded or removed, joined on return
   try {
+    if (rootfs) {  // joined (rootfs.reset()) before the container's layers may be removed
+      rootfs->finish(spec.rootfs);
+      spec.rootfs_sock = rootfs->child_end();
+    }
     code = run_container(spec, [&](pid_t pid) {
       rec.status = "running";
       rec.pid = getpid();
       rec.container_pid = pid;
       rec.started = now_rfc3339_nanos();
       store.put_container(rec);
-    });
+    }, &mntns);
   } catch (const Error& e) {
+    rootfs.reset();
+    mntns.release();
     rec.status = "exited";
     rec.exit_code = e.exit_code();
     rec.finished = now_rfc3339_nanos();
@@ -185,6 +204,8 @@ int run(Globals& g, RunFlags& f) {
     else store.put_container(rec);
     throw;
   }
+  rootfs.reset();
+  mntns.release();
   rec.status = "exited";
   rec.exit_code = code;
   rec.finished = now_rfc3339_nanos();

@@ -6,7 +6,9 @@
 // Order in the child (clone with new PID, mount, UTS, IPC [and network] namespaces):
 //   1. PR_SET_PDEATHSIG: the container dies with minirun.
 //   2. mount("/", MS_REC|MS_PRIVATE) before anything else, so no mount ever propagates to the host.
-//   3. overlay at <layer>/merged (nodev); then, inside it, /proc, /sys (ro), /dev (nodev tmpfs with
+//   3. overlay at <layer>/merged (nodev): normally the finished detached mount that a
+//      RootfsBuilder thread of minirun made meanwhile (fsmount) arrives on a socket and is
+//      attached with move_mount (the child mounts it itself when none comes); then, inside it, /proc, /sys (ro), /dev (nodev tmpfs with
 //      the standard nodes bound from the host, devpts, shm, mqueue), masked and read-only paths, /etc/hostname|hosts|
 //      resolv.conf and -v binds. Every mount point inside the root is opened with
 //      openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd, so an image's symlinks can
@@ -21,11 +23,14 @@
 // Every failing step writes {exit code, message} into a close-on-exec pipe and _exits: the
 // parent reads the pipe until EOF (exec closed it) and turns a message into an Error. The child
 // never throws. With --init, the child stays as pid 1 (reaping, forwarding signals) and a
-// grandchild runs the command.
+// grandchild runs the command. minirun holds the container's mount namespace (an nsfs fd) so
+// that its unmounting, after the last process exits, runs on a thread while minirun records or
+// removes the container instead of before wait4 returns; the thread is joined before exit.
 #include "minirun/container.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <poll.h>
@@ -84,6 +89,8 @@ int last_cap() {
   }();
   return last;
 }
+
+int receive_fd(int sock);
 
 // ---- the child's error channel ----
 
@@ -404,7 +411,12 @@ struct Child {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail(errstr("make / private"));
     std::string layer_dir = spec.rootfs.upper.substr(0, spec.rootfs.upper.rfind('/'));
     std::string merged = layer_dir + "/merged";
-    try {
+    int built = spec.rootfs_sock >= 0 ? receive_fd(spec.rootfs_sock) : -1;  // -1: mount it here
+    if (built >= 0) {
+      if (syscall(SYS_move_mount, built, "", AT_FDCWD, merged.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        fail(errstr("attach the root file system at " + merged));
+      ::close(built);
+    } else try {
       OverlayLayout layout = spec.rootfs;
       if (layout.lower_links.size() > kMaxOverlayLowers) {
         // The -init layer would make a 500-layer image one lower too many: the image's layers
@@ -538,7 +550,7 @@ int receive_fd(int sock) {
   msg.msg_iovlen = 1;
   msg.msg_control = ctl;
   msg.msg_controllen = sizeof ctl;
-  if (::recvmsg(sock, &msg, 0) <= 0) return -1;
+  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
   struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
   if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
@@ -649,7 +661,124 @@ void prepare_init_layer(const std::string& diff) {
   if (::symlink("/proc/mounts", (diff + "/etc/mtab").c_str()) != 0 && errno != EEXIST) throw sys_error(diff + "/etc/mtab");
 }
 
-int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_start) {
+RootfsBuilder::RootfsBuilder(const OverlayLayout& image) : image_(image) {
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock_) != 0) throw sys_error("socketpair");
+  thread_ = std::thread([this] { work(); });
+}
+
+void RootfsBuilder::finish(const OverlayLayout& rootfs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  layout_ = rootfs;
+  state_ = kGo;
+  cv_.notify_one();
+}
+
+RootfsBuilder::~RootfsBuilder() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ == kWaiting) state_ = kCancelled;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+  for (int fd : sock_)
+    if (fd >= 0) ::close(fd);
+}
+
+void RootfsBuilder::work() {
+  // A working directory of its own: overlay_mount_fd changes it for a moment.
+  bool own_fs = ::unshare(CLONE_FS) == 0;
+  auto image_of = [](const OverlayLayout& l) {
+    bool dirs = l.lower_dirs.size() == l.lower_links.size();
+    OverlayLayout image{l.overlay_root, {l.lower_links.begin() + 1, l.lower_links.end()}, {}, "", ""};
+    if (dirs) image.lower_dirs.assign(l.lower_dirs.begin() + 1, l.lower_dirs.end());
+    return image;
+  };
+  int img = -1;
+  try {
+    if (own_fs && image_.lower_dirs.size() >= kMaxOverlayLowers) img = overlay_mount_fd(image_, MS_RDONLY | MS_NODEV);
+  } catch (const Error&) {
+    img = -1;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return state_ != kWaiting; });
+    if (state_ == kCancelled) {
+      if (img >= 0) ::close(img);
+      return;
+    }
+  }
+  int fd = -1;
+  try {
+    const OverlayLayout& l = layout_;
+    if (own_fs && l.lower_links.size() > kMaxOverlayLowers) {
+      // As in Child::run: the image's layers as an overlay of their own, below the -init layer.
+      OverlayLayout image = image_of(l);
+      if (img >= 0 && image.lower_dirs != image_.lower_dirs) {
+        ::close(img);  // not the layers this container got
+        img = -1;
+      }
+      if (img < 0) img = overlay_mount_fd(image, MS_RDONLY | MS_NODEV);
+      OverlayLayout top{l.overlay_root, {l.lower_links[0]}, {}, l.upper, l.work};
+      if (l.lower_dirs.size() == l.lower_links.size()) top.lower_dirs = {l.lower_dirs[0]};
+      if (img >= 0) fd = overlay_mount_fd(top, MS_NODEV, img);
+    } else if (own_fs) {
+      fd = overlay_mount_fd(l, MS_NODEV);
+    }
+  } catch (const Error&) {
+    fd = -1;  // the child mounts it itself and reports the error
+  }
+  if (img >= 0) ::close(img);
+  char c = fd >= 0 ? 'F' : 'E';
+  struct msghdr msg = {};
+  struct iovec io = {&c, 1};
+  char ctl[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof ctl;
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  }
+  if (::sendmsg(sock_[0], &msg, MSG_NOSIGNAL) < 0 || fd < 0) {
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  // Warm the overlay's dentry cache from the end of the child's list (setup mount points, bind
+  // targets, the user lookup, the usual PATH), never leaving the new root or following a link.
+  for (const char* p : {"bin", "etc/group", "etc/passwd", "etc/resolv.conf", "etc/hosts", "etc/hostname", "etc",
+                        "dev", "sys", "proc"}) {
+    struct open_how how = {};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    int f = static_cast<int>(syscall(SYS_openat2, fd, p, &how, sizeof how));
+    if (f >= 0) ::close(f);
+  }
+  ::close(fd);
+}
+
+void MountNamespaceHold::hold(pid_t pid) {
+  if (fd_ >= 0) return;
+  fd_ = ::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+void MountNamespaceHold::release() {
+  if (fd_ < 0 || thread_.joinable()) return;
+  int fd = fd_;
+  fd_ = -1;
+  thread_ = std::thread([fd] { ::close(fd); });  // the unmounting runs as this close returns
+}
+
+MountNamespaceHold::~MountNamespaceHold() {
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_start,
+                  MountNamespaceHold* mntns) {
   if (spec.argv.empty()) throw Error("no command specified");
   capability_set(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before cloning
   int errp[2];
@@ -683,6 +812,7 @@ int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& o
     }
   }
   if (pid < 0) throw sys_error("clone");
+  if (mntns) mntns->hold(static_cast<pid_t>(pid));
   ::close(errp[1]);
   if (sock[1] >= 0) ::close(sock[1]);
   g_child = static_cast<pid_t>(pid);

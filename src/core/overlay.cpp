@@ -103,36 +103,8 @@ class InOverlayRoot {
 
 // Returns false when the kernel lacks "lowerdir+" (the caller falls back), throws on other errors.
 bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned long flags) {
-  if (!has_lowerdir_plus()) return false;
-  int fs = sys_fsopen("overlay", FSOPEN_CLOEXEC);
-  if (fs < 0) return false;
-  auto fail = [&](const std::string& what) {
-    int e = errno;
-    ::close(fs);
-    return sys_error("overlay mount: " + what, e);
-  };
-  const auto& lowers = l.lower_dirs.size() == l.lower_links.size() ? l.lower_dirs : l.lower_links;
-  {  // the names are resolved now; the mount goes to target after the working directory is back
-    InOverlayRoot in_root(l.overlay_root);
-    for (size_t i = 0; i < lowers.size(); i++) {
-      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i].c_str(), 0) != 0) {
-        if (i == 0 && errno == EINVAL) {
-          ::close(fs);
-          return false;  // no lowerdir+ in this kernel
-        }
-        throw fail("lower layer " + l.lower_links[i]);
-      }
-    }
-    if (!l.upper.empty()) {
-      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", rel(l, l.upper).c_str(), 0) != 0) throw fail("upperdir");
-      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", rel(l, l.work).c_str(), 0) != 0) throw fail("workdir");
-    }
-  }
-  sys_fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
-  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) throw fail("create");
-  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs_of(flags));
-  if (mnt < 0) throw fail("fsmount");
-  ::close(fs);
+  int mnt = overlay_mount_fd(l, flags);
+  if (mnt < 0) return false;
   if (sys_move_mount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     int e = errno;
     ::close(mnt);
@@ -165,6 +137,44 @@ void mount_legacy(const OverlayLayout& l, const std::string& target, unsigned lo
 }
 
 }  // namespace
+
+int overlay_mount_fd(const OverlayLayout& l, unsigned long flags, int bottom_fd) {
+  if (!has_lowerdir_plus()) return -1;
+  int fs = sys_fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  auto fail = [&](const std::string& what) {
+    int e = errno;
+    ::close(fs);
+    return sys_error("overlay mount: " + what, e);
+  };
+  const auto& lowers = l.lower_dirs.size() == l.lower_links.size() ? l.lower_dirs : l.lower_links;
+  {  // the names are resolved in fsconfig, while the working directory is overlay2/
+    InOverlayRoot in_root(l.overlay_root);
+    for (size_t i = 0; i < lowers.size(); i++) {
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i].c_str(), 0) != 0) {
+        if (i == 0 && errno == EINVAL) {
+          ::close(fs);
+          return -1;  // no lowerdir+ in this kernel
+        }
+        throw fail("lower layer " + l.lower_links[i]);
+      }
+    }
+    if (bottom_fd >= 0 && sys_fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", nullptr, bottom_fd) != 0) {
+      ::close(fs);
+      return -1;  // layers by descriptor came with Linux 6.13
+    }
+    if (!l.upper.empty()) {
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", rel(l, l.upper).c_str(), 0) != 0) throw fail("upperdir");
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", rel(l, l.work).c_str(), 0) != 0) throw fail("workdir");
+    }
+  }
+  sys_fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
+  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) throw fail("create");
+  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs_of(flags));
+  if (mnt < 0) throw fail("fsmount");
+  ::close(fs);
+  return mnt;
+}
 
 size_t legacy_overlay_layer_limit(const OverlayLayout& l) {
   OverlayLayout probe = l;
