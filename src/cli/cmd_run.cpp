@@ -90,7 +90,7 @@ int run(Globals& g, RunFlags& f) {
   std::string ref = f.rest[0];
   std::vector<std::string> args(f.rest.begin() + 1, f.rest.end());
   std::string hex = image_for(store, ref);
-  auto cfg = parse_image_config(store.image_config(hex));
+  auto cfg = parse_image_config(store.image_config(hex), /*history=*/false);
 
   ContainerSpec spec;
   spec.argv = merge_argv(cfg.entrypoint, cfg.cmd, f.entrypoint, args);

@@ -1,11 +1,15 @@
 #include "minirun/fsutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 
@@ -102,11 +106,68 @@ std::string read_whole_file(const std::string& path, size_t max_bytes) {
   return *r;
 }
 
+namespace {
+
+// Empties the directory dfd (closed here): getdents64 and unlinkat, a directory first tried as
+// empty. About half the system calls of std::filesystem::remove_all, which stats and fcntls
+// each directory. Returns 0 or an errno.
+int remove_entries(int dfd) {
+  alignas(8) char buf[16384];
+  int err = 0;
+  for (;;) {
+    long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    if (n == 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+      bool dir = d->d_type == DT_DIR;
+      if (d->d_type == DT_UNKNOWN) {
+        struct stat st;
+        dir = ::fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+      }
+      if (!dir) {
+        if (::unlinkat(dfd, name, 0) != 0 && errno != ENOENT && !err) err = errno;
+        continue;
+      }
+      if (::unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
+      if (errno != ENOTEMPTY && errno != EEXIST) {
+        if (!err) err = errno;
+        continue;
+      }
+      int sub = ::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) {
+        if (errno != ENOENT && !err) err = errno;
+        continue;
+      }
+      int e = remove_entries(sub);
+      if (e && !err) err = e;
+      if (::unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT && !err) err = errno;
+    }
+  }
+  ::close(dfd);
+  return err;
+}
+
+}  // namespace
+
 void remove_tree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    throw Error(path + ": cannot remove: " + ec.message());
+  int err = 0;
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    err = remove_entries(fd);
+    if (::rmdir(path.c_str()) != 0 && errno != ENOENT && !err) err = errno;
+  } else if (errno == ENOTDIR || errno == ELOOP) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) err = errno;  // a file or a symlink
+  } else if (errno != ENOENT) {
+    err = errno;
+  }
+  if (err) throw Error(path + ": cannot remove: " + std::strerror(err));
 }
 
 bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
