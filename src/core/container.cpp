@@ -6,9 +6,9 @@
 // Order in the child (clone with new PID, mount, UTS, IPC [and network] namespaces):
 //   1. PR_SET_PDEATHSIG: the container dies with minirun.
 //   2. mount("/", MS_REC|MS_PRIVATE) before anything else, so no mount ever propagates to the host.
-//   3. overlay at <layer>/merged (nodev): normally the finished detached mount that a
-//      RootfsBuilder thread of minirun made meanwhile (fsmount) arrives on a socket and is
-//      attached with move_mount (the child mounts it itself when none comes); then, inside it, /proc, /sys (ro), /dev (nodev tmpfs with
+//   3. overlay at <layer>/merged (nodev): for an image of many layers the finished detached
+//      mount that a RootfsBuilder thread of minirun made meanwhile (fsmount) arrives on a socket
+//      and is attached with move_mount; else (or when none comes) the child mounts it; inside it, /proc, /sys (ro), /dev (nodev tmpfs with
 //      the standard nodes bound from the host, devpts, shm, mqueue), masked and read-only paths, /etc/hostname|hosts|
 //      resolv.conf and -v binds. Every mount point inside the root is opened with
 //      openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd, so an image's symlinks can
@@ -23,9 +23,10 @@
 // Every failing step writes {exit code, message} into a close-on-exec pipe and _exits: the
 // parent reads the pipe until EOF (exec closed it) and turns a message into an Error. The child
 // never throws. With --init, the child stays as pid 1 (reaping, forwarding signals) and a
-// grandchild runs the command. minirun holds the container's mount namespace (an nsfs fd) so
-// that its unmounting, after the last process exits, runs on a thread while minirun records or
-// removes the container instead of before wait4 returns; the thread is joined before exit.
+// grandchild runs the command. For an image of many layers minirun holds the container's mount
+// namespace (an nsfs fd) so that its unmounting, after the last process exits, runs on a thread
+// while minirun records or removes the container instead of before wait4 returns; the thread is
+// joined before exit.
 #include "minirun/container.h"
 
 #include <fcntl.h>
