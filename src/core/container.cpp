@@ -144,6 +144,8 @@ class RootPaths {
     fds_.push_back(fd);
     return "/proc/self/fd/" + std::to_string(fd);
   }
+  // The descriptor behind the last path point() or existing() returned.
+  int last_fd() const { return fds_.empty() ? -1 : fds_.back(); }
 
  private:
   void create(const std::string& path, bool dir) {
@@ -235,7 +237,7 @@ struct Child {
       std::string at = rp.existing(p);
       if (at.empty()) continue;
       struct stat st;
-      if (::stat(at.c_str(), &st) != 0) continue;
+      if (::fstat(rp.last_fd(), &st) != 0) continue;  // the O_PATH fd itself, not a walk through /proc
       if (S_ISDIR(st.st_mode)) mnt("tmpfs", at, "tmpfs", MS_RDONLY, nullptr, std::string("masking ") + p);
       else mnt("/dev/null", at, nullptr, MS_BIND, nullptr, std::string("masking ") + p);
     }
