@@ -25,7 +25,9 @@ struct ImageConfig {
 };
 
 // Parses and validates config bytes. Malformed JSON, wrong types, rootfs.type other than "layers",
-// invalid diff_ids → Error("image config: …").
-ImageConfig parse_image_config(std::string_view bytes);
+// invalid diff_ids → Error("image config: …"). Without history (for run, which never shows it,
+// of an image the store validated whole when it took it), "history" is skipped while parsing:
+// no history entries, and raw lacks it.
+ImageConfig parse_image_config(std::string_view bytes, bool history = true);
 
 }  // namespace minirun

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -92,7 +93,7 @@ int run(Globals& g, RunFlags& f) {
   std::string ref = f.rest[0];
   std::vector<std::string> args(f.rest.begin() + 1, f.rest.end());
   std::string hex = image_for(store, ref, load_opts);
-  auto cfg = parse_image_config(store.image_config(hex));
+  auto cfg = parse_image_config(store.image_config(hex), /*history=*/false);
 
   ContainerSpec spec;
   spec.argv = merge_argv(cfg.entrypoint, cfg.cmd, f.entrypoint, args);
@@ -117,6 +118,19 @@ int run(Globals& g, RunFlags& f) {
       spec.no_new_privileges = true;
     else if (o != "no-new-privileges:false")
       throw Error("unsupported --security-opt \"" + o + "\"");
+  }
+
+  // For an image of many layers the root file system's builder starts now (on the image's own
+  // overlay past 499 layers) and the container's mounts are released on a thread (container.h).
+  // With a few layers both cost more in hand-overs between threads than they save.
+  auto ids = image_layer_ids(cfg);
+  std::optional<RootfsBuilder> rootfs;
+  if (!spec.init && ids.size() + 1 >= RootfsBuilder::kMinLayers) {
+    OverlayLayout image;
+    image.overlay_root = store.overlay_root();
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) image.lower_dirs.push_back(*it + "/diff");
+    image.lower_links = image.lower_dirs;
+    rootfs.emplace(image);
   }
 
   spec.id = random_hex(64);
@@ -147,7 +161,6 @@ int run(Globals& g, RunFlags& f) {
   rec.created = now_rfc3339_nanos();
   rec.auto_remove = f.rm;
   rec.spec_json = spec_json(spec, f).dump();
-  auto ids = image_layer_ids(cfg);
   try {
     {
       auto lock = store.lock();
@@ -160,23 +173,35 @@ int run(Globals& g, RunFlags& f) {
     write_state_files(spec);
     spec.rootfs.overlay_root = store.overlay_root();
     spec.rootfs.lower_links = store.lower_links(spec.id);
+    // The same layers as "<id>/diff": the -init layer, then the image's from the top.
+    std::vector<std::string> dirs = {store.init_layer_id(spec.id) + "/diff"};
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(*it + "/diff");
+    if (dirs.size() == spec.rootfs.lower_links.size()) spec.rootfs.lower_dirs = std::move(dirs);
     spec.rootfs.upper = store.diff_dir(spec.id);
     spec.rootfs.work = store.layer_dir(spec.id) + "/work";
   } catch (...) {
+    rootfs.reset();
     store.remove_container(spec.id);
     throw;
   }
 
   int code;
+  MountNamespaceHold mntns;  // many layers: unmounted while the container is removed, joined on return
   try {
+    if (rootfs) {  // joined (rootfs.reset()) before the container's layers may be removed
+      rootfs->finish(spec.rootfs);
+      spec.rootfs_sock = rootfs->child_end();
+    }
     code = run_container(spec, [&](pid_t pid) {
       rec.status = "running";
       rec.pid = getpid();
       rec.container_pid = pid;
       rec.started = now_rfc3339_nanos();
       store.put_container(rec);
-    });
+    }, rootfs ? &mntns : nullptr);
   } catch (const Error& e) {
+    rootfs.reset();
+    mntns.release();
     rec.status = "exited";
     rec.exit_code = e.exit_code();
     rec.finished = now_rfc3339_nanos();
@@ -184,6 +209,8 @@ int run(Globals& g, RunFlags& f) {
     else store.put_container(rec);
     throw;
   }
+  rootfs.reset();
+  mntns.release();
   rec.status = "exited";
   rec.exit_code = code;
   rec.finished = now_rfc3339_nanos();

@@ -1,9 +1,14 @@
 // container.cpp — namespace setup and the container's first process.
 //
+// The child is cloned like posix_spawn does it (CLONE_VM|CLONE_VFORK, a stack of its own):
+// minirun's memory is shared, not copied, and minirun sleeps until the child's execve or _exit.
+// With --init the child never execs, so it gets a copy of the memory (a plain clone).
 // Order in the child (clone with new PID, mount, UTS, IPC [and network] namespaces):
 //   1. PR_SET_PDEATHSIG: the container dies with minirun.
 //   2. mount("/", MS_REC|MS_PRIVATE) before anything else, so no mount ever propagates to the host.
-//   3. overlay at <layer>/merged (nodev); then, inside it, /proc, /sys (ro), /dev (nodev tmpfs with
+//   3. overlay at <layer>/merged (nodev): for an image of many layers the finished detached
+//      mount that a RootfsBuilder thread of minirun made meanwhile (fsmount) arrives on a socket
+//      and is attached with move_mount; else (or when none comes) the child mounts it; inside it, /proc, /sys (ro), /dev (nodev tmpfs with
 //      the standard nodes bound from the host, devpts, shm, mqueue), masked and read-only paths, /etc/hostname|hosts|
 //      resolv.conf and -v binds. Every mount point inside the root is opened with
 //      openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd, so an image's symlinks can
@@ -19,17 +24,22 @@
 // Every failing step writes {exit code, message} into a close-on-exec pipe and _exits: the
 // parent reads the pipe until EOF (exec closed it) and turns a message into an Error. The child
 // never throws. With --init, the child stays as pid 1 (reaping, forwarding signals) and a
-// grandchild runs the command.
+// grandchild runs the command. For an image of many layers minirun holds the container's mount
+// namespace (an nsfs fd) so that its unmounting, after the last process exits, runs on a thread
+// while minirun records or removes the container instead of before wait4 returns; the thread is
+// joined before exit.
 #include "minirun/container.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -82,6 +92,8 @@ int last_cap() {
   return last;
 }
 
+int receive_fd(int sock);
+
 // ---- the child's error channel ----
 
 struct ChildError {
@@ -133,6 +145,8 @@ class RootPaths {
     fds_.push_back(fd);
     return "/proc/self/fd/" + std::to_string(fd);
   }
+  // The descriptor behind the last path point() or existing() returned.
+  int last_fd() const { return fds_.empty() ? -1 : fds_.back(); }
 
  private:
   void create(const std::string& path, bool dir) {
@@ -224,7 +238,7 @@ struct Child {
       std::string at = rp.existing(p);
       if (at.empty()) continue;
       struct stat st;
-      if (::stat(at.c_str(), &st) != 0) continue;
+      if (::fstat(rp.last_fd(), &st) != 0) continue;  // the O_PATH fd itself, not a walk through /proc
       if (S_ISDIR(st.st_mode)) mnt("tmpfs", at, "tmpfs", MS_RDONLY, nullptr, std::string("masking ") + p);
       else mnt("/dev/null", at, nullptr, MS_BIND, nullptr, std::string("masking ") + p);
     }
@@ -401,16 +415,27 @@ struct Child {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail(errstr("make / private"));
     std::string layer_dir = spec.rootfs.upper.substr(0, spec.rootfs.upper.rfind('/'));
     std::string merged = layer_dir + "/merged";
-    try {
+    int built = spec.rootfs_sock >= 0 ? receive_fd(spec.rootfs_sock) : -1;  // -1: mount it here
+    if (built >= 0) {
+      if (syscall(SYS_move_mount, built, "", AT_FDCWD, merged.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        fail(errstr("attach the root file system at " + merged));
+      ::close(built);
+    } else try {
       OverlayLayout layout = spec.rootfs;
       if (layout.lower_links.size() > kMaxOverlayLowers) {
         // The -init layer would make a 500-layer image one lower too many: the image's layers
         // become a read-only overlay of their own, and that the lower of the container's.
-        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()}, "", ""};
+        bool dirs = layout.lower_dirs.size() == layout.lower_links.size();
+        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()},
+                            {}, "", ""};
+        if (dirs) image.lower_dirs.assign(layout.lower_dirs.begin() + 1, layout.lower_dirs.end());
         std::string image_dir = layer_dir + "/image";
         if (::mkdir(image_dir.c_str(), 0755) != 0 && errno != EEXIST) fail(errstr(image_dir));
         mount_overlay(image, image_dir, MS_RDONLY | MS_NODEV);
-        layout.lower_links = {layout.lower_links[0], image_dir};
+        // Relative to overlay_root like the other lowers (the store root may be relative).
+        std::string image_rel = layer_dir.substr(layer_dir.rfind('/') + 1) + "/image";
+        layout.lower_links = {layout.lower_links[0], image_rel};
+        if (dirs) layout.lower_dirs = {layout.lower_dirs[0], image_rel};
       }
       mount_overlay(layout, merged, MS_NODEV);
     } catch (const Error& e) {
@@ -500,6 +525,20 @@ struct Child {
   }
 };
 
+struct ChildStart {
+  const ContainerSpec* spec;
+  int* errp;  // error pipe
+  int* sock;  // tty socket pair (-1 without --tty)
+};
+
+int child_main(void* arg) {
+  auto* start = static_cast<ChildStart*>(arg);
+  ::close(start->errp[0]);  // the child's own descriptor table (no CLONE_FILES)
+  if (start->sock[0] >= 0) ::close(start->sock[0]);
+  Child c{*start->spec, start->errp[1], start->sock[1]};
+  c.run();
+}
+
 // ---- the parent ----
 
 volatile pid_t g_child = 0;
@@ -519,7 +558,7 @@ int receive_fd(int sock) {
   msg.msg_iovlen = 1;
   msg.msg_control = ctl;
   msg.msg_controllen = sizeof ctl;
-  if (::recvmsg(sock, &msg, 0) <= 0) return -1;
+  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
   struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
   if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
@@ -630,7 +669,126 @@ void prepare_init_layer(const std::string& diff) {
   if (::symlink("/proc/mounts", (diff + "/etc/mtab").c_str()) != 0 && errno != EEXIST) throw sys_error(diff + "/etc/mtab");
 }
 
-int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_start) {
+RootfsBuilder::RootfsBuilder(const OverlayLayout& image) : image_(image) {
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock_) != 0) throw sys_error("socketpair");
+  thread_ = std::thread([this] { work(); });
+}
+
+void RootfsBuilder::finish(const OverlayLayout& rootfs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  layout_ = rootfs;
+  state_ = kGo;
+  cv_.notify_one();
+}
+
+RootfsBuilder::~RootfsBuilder() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ == kWaiting) state_ = kCancelled;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+  for (int fd : sock_)
+    if (fd >= 0) ::close(fd);
+}
+
+void RootfsBuilder::work() {
+  // A working directory of its own: overlay_mount_fd changes it for a moment.
+  bool own_fs = ::unshare(CLONE_FS) == 0;
+  auto image_of = [](const OverlayLayout& l) {
+    bool dirs = l.lower_dirs.size() == l.lower_links.size();
+    OverlayLayout image{l.overlay_root, {l.lower_links.begin() + 1, l.lower_links.end()}, {}, "", ""};
+    if (dirs) image.lower_dirs.assign(l.lower_dirs.begin() + 1, l.lower_dirs.end());
+    return image;
+  };
+  int img = -1;
+  try {
+    if (own_fs && image_.lower_dirs.size() >= kMaxOverlayLowers) img = overlay_mount_fd(image_, MS_RDONLY | MS_NODEV);
+  } catch (const Error&) {
+    img = -1;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return state_ != kWaiting; });
+    if (state_ == kCancelled) {
+      if (img >= 0) ::close(img);
+      return;
+    }
+  }
+  int fd = -1;
+  try {
+    const OverlayLayout& l = layout_;
+    if (own_fs && l.lower_links.size() > kMaxOverlayLowers) {
+      // As in Child::run: the image's layers as an overlay of their own, below the -init layer.
+      OverlayLayout image = image_of(l);
+      if (img >= 0 && image.lower_dirs != image_.lower_dirs) {
+        ::close(img);  // not the layers this container got
+        img = -1;
+      }
+      if (img < 0) img = overlay_mount_fd(image, MS_RDONLY | MS_NODEV);
+      OverlayLayout top{l.overlay_root, {l.lower_links[0]}, {}, l.upper, l.work};
+      if (l.lower_dirs.size() == l.lower_links.size()) top.lower_dirs = {l.lower_dirs[0]};
+      if (img >= 0) fd = overlay_mount_fd(top, MS_NODEV, img);
+    } else if (own_fs) {
+      fd = overlay_mount_fd(l, MS_NODEV);
+    }
+  } catch (const Error&) {
+    fd = -1;  // the child mounts it itself and reports the error
+  }
+  if (img >= 0) ::close(img);
+  char c = fd >= 0 ? 'F' : 'E';
+  struct msghdr msg = {};
+  struct iovec io = {&c, 1};
+  char ctl[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof ctl;
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  }
+  // With a few layers a lookup costs microseconds: warming would only take CPU from the child.
+  constexpr size_t kWarmFrom = 32;
+  if (::sendmsg(sock_[0], &msg, MSG_NOSIGNAL) < 0 || fd < 0 || layout_.lower_links.size() < kWarmFrom) {
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  // Warm the overlay's dentry cache from the end of the child's list (setup mount points, bind
+  // targets, the user lookup, the usual PATH), never leaving the new root or following a link.
+  for (const char* p : {"bin", "etc/group", "etc/passwd", "etc/resolv.conf", "etc/hosts", "etc/hostname", "etc",
+                        "dev", "sys", "proc"}) {
+    struct open_how how = {};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    int f = static_cast<int>(syscall(SYS_openat2, fd, p, &how, sizeof how));
+    if (f >= 0) ::close(f);
+  }
+  ::close(fd);
+}
+
+void MountNamespaceHold::hold(pid_t pid) {
+  if (fd_ >= 0) return;
+  fd_ = ::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+void MountNamespaceHold::release() {
+  if (fd_ < 0 || thread_.joinable()) return;
+  int fd = fd_;
+  fd_ = -1;
+  thread_ = std::thread([fd] { ::close(fd); });  // the unmounting runs as this close returns
+}
+
+MountNamespaceHold::~MountNamespaceHold() {
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_start,
+                  MountNamespaceHold* mntns) {
   if (spec.argv.empty()) throw Error("no command specified");
   capability_set(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before cloning
   int errp[2];
@@ -641,14 +799,32 @@ int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& o
   if (spec.network_none) flags |= CLONE_NEWNET;
   std::fflush(stdout);
   std::fflush(stderr);
-  long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
-  if (pid < 0) throw sys_error("clone");
-  if (pid == 0) {
-    ::close(errp[0]);
-    if (sock[0] >= 0) ::close(sock[0]);
-    Child c{spec, errp[1], sock[1]};
-    c.run();
+  long pid;
+  if (!spec.init) {
+    // Like posix_spawn: the child shares minirun's memory on a stack of its own and minirun's
+    // calling thread sleeps until the child's execve (or _exit). No page tables are copied and
+    // the child takes no copy-on-write faults. The one thing that may run beside the child in
+    // the shared memory is a RootfsBuilder thread (deep images): it touches only its own
+    // members and the heap, whose locks are shared like everything else. With --init the child
+    // stays as pid 1 and never execs: it gets its own copy of the memory.
+    constexpr size_t kStack = 1 << 20;
+    void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) throw sys_error("child stack");
+    ChildStart start{&spec, errp, sock};
+    pid = ::clone(child_main, static_cast<char*>(stack) + kStack, static_cast<int>(flags | CLONE_VM | CLONE_VFORK),
+                  &start);
+    int e = errno;
+    ::munmap(stack, kStack);
+    errno = e;
+  } else {
+    pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+    if (pid == 0) {
+      ChildStart start{&spec, errp, sock};
+      child_main(&start);
+    }
   }
+  if (pid < 0) throw sys_error("clone");
+  if (mntns) mntns->hold(static_cast<pid_t>(pid));
   ::close(errp[1]);
   if (sock[1] >= 0) ::close(sock[1]);
   g_child = static_cast<pid_t>(pid);

@@ -3,7 +3,10 @@
 // The new mount API (fsopen/fsconfig/fsmount/move_mount) with "lowerdir+" appends one lower per
 // call and lifts the one-page limit of mount(2) option data; it exists from Linux 6.8. Older
 // kernels take "lowerdir=l/A:l/B:…" relative to overlay2/ (26-character short links, like
-// Docker), which fits about 137 layers in a page. Both pass index=off as Docker does.
+// Docker), which fits about 137 layers in a page. Both pass index=off as Docker does, and both
+// resolve relative names with overlay2/ as the working directory: the new API takes the layers
+// as "<id>/diff" when the caller gives them (lower_dirs), which spares the kernel the store's
+// prefix and a short link per layer.
 #include "minirun/overlay.h"
 
 #include <fcntl.h>
@@ -73,36 +76,35 @@ bool has_lowerdir_plus() {
   return yes;
 }
 
-// Returns false when the kernel lacks "lowerdir+" (the caller falls back), throws on other errors.
-bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned long flags) {
-  if (!has_lowerdir_plus()) return false;
-  int fs = sys_fsopen("overlay", FSOPEN_CLOEXEC);
-  if (fs < 0) return false;
-  auto fail = [&](const std::string& what) {
-    int e = errno;
-    ::close(fs);
-    return sys_error("overlay mount: " + what, e);
-  };
-  for (size_t i = 0; i < l.lower_links.size(); i++) {
-    const std::string& link = l.lower_links[i];
-    std::string p = link[0] == '/' ? link : l.overlay_root + "/" + link;
-    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", p.c_str(), 0) != 0) {
-      if (i == 0 && errno == EINVAL) {
-        ::close(fs);
-        return false;  // no lowerdir+ in this kernel
-      }
-      throw fail("lower layer " + l.lower_links[i]);
+// The working directory set to overlay_root for the relative names of the mount options, and
+// restored on scope exit.
+class InOverlayRoot {
+ public:
+  explicit InOverlayRoot(const std::string& root) : cwd_(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+    if (::chdir(root.c_str()) != 0) {
+      int e = errno;
+      if (cwd_ >= 0) ::close(cwd_);
+      throw sys_error(root, e);
     }
   }
-  if (!l.upper.empty()) {
-    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", l.upper.c_str(), 0) != 0) throw fail("upperdir");
-    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", l.work.c_str(), 0) != 0) throw fail("workdir");
+  ~InOverlayRoot() {
+    if (cwd_ >= 0) {
+      if (::fchdir(cwd_) != 0) {
+      }
+      ::close(cwd_);
+    }
   }
-  sys_fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
-  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) throw fail("create");
-  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs_of(flags));
-  if (mnt < 0) throw fail("fsmount");
-  ::close(fs);
+  InOverlayRoot(const InOverlayRoot&) = delete;
+  InOverlayRoot& operator=(const InOverlayRoot&) = delete;
+
+ private:
+  int cwd_;
+};
+
+// Returns false when the kernel lacks "lowerdir+" (the caller falls back), throws on other errors.
+bool mount_new_api(const OverlayLayout& l, const std::string& target, unsigned long flags) {
+  int mnt = overlay_mount_fd(l, flags);
+  if (mnt < 0) return false;
   if (sys_move_mount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     int e = errno;
     ::close(mnt);
@@ -135,6 +137,44 @@ void mount_legacy(const OverlayLayout& l, const std::string& target, unsigned lo
 }
 
 }  // namespace
+
+int overlay_mount_fd(const OverlayLayout& l, unsigned long flags, int bottom_fd) {
+  if (!has_lowerdir_plus()) return -1;
+  int fs = sys_fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  auto fail = [&](const std::string& what) {
+    int e = errno;
+    ::close(fs);
+    return sys_error("overlay mount: " + what, e);
+  };
+  const auto& lowers = l.lower_dirs.size() == l.lower_links.size() ? l.lower_dirs : l.lower_links;
+  {  // the names are resolved in fsconfig, while the working directory is overlay2/
+    InOverlayRoot in_root(l.overlay_root);
+    for (size_t i = 0; i < lowers.size(); i++) {
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i].c_str(), 0) != 0) {
+        if (i == 0 && errno == EINVAL) {
+          ::close(fs);
+          return -1;  // no lowerdir+ in this kernel
+        }
+        throw fail("lower layer " + l.lower_links[i]);
+      }
+    }
+    if (bottom_fd >= 0 && sys_fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", nullptr, bottom_fd) != 0) {
+      ::close(fs);
+      return -1;  // layers by descriptor came with Linux 6.13
+    }
+    if (!l.upper.empty()) {
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", rel(l, l.upper).c_str(), 0) != 0) throw fail("upperdir");
+      if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "workdir", rel(l, l.work).c_str(), 0) != 0) throw fail("workdir");
+    }
+  }
+  sys_fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
+  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) throw fail("create");
+  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs_of(flags));
+  if (mnt < 0) throw fail("fsmount");
+  ::close(fs);
+  return mnt;
+}
 
 size_t legacy_overlay_layer_limit(const OverlayLayout& l) {
   OverlayLayout probe = l;

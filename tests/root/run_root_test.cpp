@@ -242,3 +242,42 @@ TEST_F(Run, InheritedDescriptorsNeverReachTheContainer) {
   EXPECT_EQ(init.out, "0 1 2 3 / 0 1 2\n") << init.err;
   EXPECT_EQ(escape.out, "done\n") << escape.err;
 }
+
+// Images of 40 and of 500 layers take the run path of deep images: the root file system built on
+// a thread as a detached mount (past 499 layers with the image's own overlay below the -init
+// layer) and the mount namespace released on a thread. The view must be the same: every layer's
+// file, a whiteout in the top layer hiding a file of the bottom one, users from the bottom
+// layer, a bind, the upper layer writable, nothing left mounted or in the store afterwards.
+TEST_F(Run, DeepImagesShowEveryLayer) {
+  for (int n : {40, 500}) {
+    TestImage img;
+    img.layers.push_back(busybox_rootfs().build());
+    for (int i = 1; i < n; i++) {
+      TarBuilder l;
+      l.dir("etc").file("etc/layer-" + std::to_string(i), std::to_string(i) + "\n");
+      if (i == n - 1) l.file("etc/.wh.group", "");
+      img.layers.push_back(l.build());
+    }
+    std::string tag = "t/deep:" + std::to_string(n);
+    img.repo_tags = {tag};
+    std::vector<TestImage> imgs = {img};
+    write_file(*t_ / "deep.tar", docker_archive(imgs));
+    ASSERT_EQ(mr({"load", "-q", "-i", *t_ / "deep.tar"}).code, 0);
+    fs::create_directories(*t_ / "vol");
+    write_file(*t_ / "vol/v", "vol\n");
+    std::string last = std::to_string(n - 1);
+    for (const std::string& root : {std::string(*t_ / "store"), std::string("store")}) {
+      // An absolute and a relative --root (the nested overlay's lower is named relative to overlay2/).
+      auto r = run_cmd({"/bin/sh", "-c",
+                        "cd " + t_->path() + " && " + MINIRUN_BINARY + " --root " + root + " run --rm -v " +
+                            (*t_ / "vol") + ":/vol:ro -u app " + tag +
+                            " sh -c 'cat /etc/layer-1 /etc/layer-" + last +
+                            " /vol/v; test -e /etc/group || echo nogroup; id -un; ls /etc | grep -c layer-; "
+                            "echo x > /tmp/x && cat /tmp/x'"});
+      EXPECT_EQ(r.code, 0) << r.err;
+      EXPECT_EQ(r.out, "1\n" + last + "\nvol\nnogroup\napp\n" + last + "\nx\n") << n << " layers, --root " << root;
+    }
+    EXPECT_EQ(mr({"ps", "-aq"}).out, "");
+    EXPECT_TRUE(mounts_under(t_->path()).empty());
+  }
+}
