@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "minirun/digest.h"
@@ -86,6 +87,25 @@ inline void write_whole(const std::string& path, const std::string& data) {
     off += static_cast<size_t>(w);
   }
   ::close(fd);
+}
+
+// The target's scratch directory (with spool/ inside), made once: under $MINIRUN_FUZZ_TMP when
+// set (scripts/fuzz.sh removes that, also after a crash, which skips the atexit handler), else
+// in /dev/shm.
+inline const std::string& scratch_dir() {
+  static char path[4096];  // a plain buffer: still valid in the atexit handler
+  static const std::string dir = [] {
+    const char* base = std::getenv("MINIRUN_FUZZ_TMP");
+    std::snprintf(path, sizeof path, "%s/minirun-fuzz-XXXXXX", base && *base ? base : "/dev/shm");
+    if (!::mkdtemp(path)) std::abort();
+    std::filesystem::create_directories(std::string(path) + "/spool");
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    });
+    return std::string(path);
+  }();
+  return dir;
 }
 
 }  // namespace minirun::fuzz

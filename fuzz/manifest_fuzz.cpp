@@ -21,32 +21,9 @@
 #include "minirun/archive.h"
 #include "minirun/error.h"
 
-namespace {
-
-char g_dir[4096];
-
-const std::string& work_dir() {
-  static const std::string dir = [] {
-    // Under $MINIRUN_FUZZ_TMP when set (scripts/fuzz.sh removes it, also after a crash, which
-    // skips the atexit handler below), else in /dev/shm.
-    const char* base = std::getenv("MINIRUN_FUZZ_TMP");
-    std::snprintf(g_dir, sizeof g_dir, "%s/minirun-fuzz-XXXXXX", base && *base ? base : "/dev/shm");
-    if (!::mkdtemp(g_dir)) std::abort();
-    std::filesystem::create_directories(std::string(g_dir) + "/spool");
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(g_dir, ec);
-    });
-    return std::string(g_dir);
-  }();
-  return dir;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const std::string& dir = work_dir();
+  const std::string& dir = minirun::fuzz::scratch_dir();
   std::string doc(reinterpret_cast<const char*>(data) + 1, size - 1);
   minirun::fuzz::FixedImage img = minirun::fuzz::fixed_image();
   minirun::fuzz::UstarWriter t;

@@ -93,6 +93,7 @@ int last_cap() {
 }
 
 int receive_fd(int sock);
+ssize_t send_fd(int sock, char tag, int fd, int flags = 0);
 
 // ---- the child's error channel ----
 
@@ -315,20 +316,7 @@ struct Child {
     int slave = ::open(name, O_RDWR | O_NOCTTY);
     if (slave < 0) fail(errstr(std::string("open ") + name));
     // Hand the master to minirun outside.
-    struct msghdr msg = {};
-    char c = 'T';
-    struct iovec io = {&c, 1};
-    char ctl[CMSG_SPACE(sizeof(int))] = {};
-    msg.msg_iov = &io;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl;
-    msg.msg_controllen = sizeof ctl;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &master, sizeof(int));
-    if (::sendmsg(tty_sock, &msg, 0) < 0) fail(errstr("send pty"));
+    if (send_fd(tty_sock, 'T', master) < 0) fail(errstr("send pty"));
     ::close(master);
     ::close(tty_sock);
     ::setsid();
@@ -549,6 +537,25 @@ void forward(int sig) {
   if (g_child > 0) ::kill(g_child, sig);
 }
 
+// Sends the byte `tag` and, when fd >= 0, the descriptor fd with it (SCM_RIGHTS).
+ssize_t send_fd(int sock, char tag, int fd, int flags) {
+  struct msghdr msg = {};
+  struct iovec io = {&tag, 1};
+  char ctl[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof ctl;
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  }
+  return ::sendmsg(sock, &msg, flags);
+}
+
 int receive_fd(int sock) {
   struct msghdr msg = {};
   char c;
@@ -736,24 +743,9 @@ void RootfsBuilder::work() {
     fd = -1;  // the child mounts it itself and reports the error
   }
   if (img >= 0) ::close(img);
-  char c = fd >= 0 ? 'F' : 'E';
-  struct msghdr msg = {};
-  struct iovec io = {&c, 1};
-  char ctl[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = ctl;
-    msg.msg_controllen = sizeof ctl;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  }
   // With a few layers a lookup costs microseconds: warming would only take CPU from the child.
   constexpr size_t kWarmFrom = 32;
-  if (::sendmsg(sock_[0], &msg, MSG_NOSIGNAL) < 0 || fd < 0 || layout_.lower_links.size() < kWarmFrom) {
+  if (send_fd(sock_[0], fd >= 0 ? 'F' : 'E', fd, MSG_NOSIGNAL) < 0 || fd < 0 || layout_.lower_links.size() < kWarmFrom) {
     if (fd >= 0) ::close(fd);
     return;
   }

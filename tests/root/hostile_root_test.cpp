@@ -49,29 +49,6 @@ std::set<std::string> listing(const std::string& dir) {
   return out;
 }
 
-// One ustar header block (+ data, padded) with a verbatim size field when given, and a wrong
-// checksum when fix_sum is false.
-std::string ustar(const std::string& name, char type, const std::string& data, const std::string* size_field = nullptr,
-                  bool fix_sum = true) {
-  char h[512] = {};
-  std::snprintf(h, 100, "%s", name.c_str());
-  std::snprintf(h + 100, 8, "%07o", 0644);
-  std::snprintf(h + 108, 8, "%07o", 0);
-  std::snprintf(h + 116, 8, "%07o", 0);
-  if (size_field) std::memcpy(h + 124, size_field->data(), std::min<size_t>(12, size_field->size()));
-  else std::snprintf(h + 124, 12, "%011llo", static_cast<unsigned long long>(data.size()));
-  std::snprintf(h + 136, 12, "%011o", 0);
-  h[156] = type;
-  std::memcpy(h + 257, "ustar\0" "00", 8);
-  std::memset(h + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::snprintf(h + 148, 8, "%06o", fix_sum ? sum : sum + 1);
-  std::string out(h, 512);
-  out += data;
-  out.append((512 - data.size() % 512) % 512, '\0');
-  return out;
-}
 
 // The data offset of the tar member `name` in an archive written by TarBuilder/docker_archive/
 // oci_archive (a 512-aligned ustar header holding the name), or npos.

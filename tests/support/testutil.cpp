@@ -6,7 +6,10 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -370,6 +373,28 @@ CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input
   r.max_rss_kb = ru.ru_maxrss;
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
+}
+
+std::string ustar(const std::string& name, char type, const std::string& data, const std::string* size_field,
+                  bool fix_sum) {
+  char h[512] = {};
+  std::snprintf(h, 100, "%s", name.c_str());
+  std::snprintf(h + 100, 8, "%07o", 0644);
+  std::snprintf(h + 108, 8, "%07o", 0);
+  std::snprintf(h + 116, 8, "%07o", 0);
+  if (size_field) std::memcpy(h + 124, size_field->data(), std::min<size_t>(12, size_field->size()));
+  else std::snprintf(h + 124, 12, "%011llo", static_cast<unsigned long long>(data.size()));
+  std::snprintf(h + 136, 12, "%011o", 0);
+  h[156] = type;
+  std::memcpy(h + 257, "ustar\0" "00", 8);
+  std::memset(h + 148, ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(h + 148, 8, "%06o", fix_sum ? sum : sum + 1);
+  std::string out(h, 512);
+  out += data;
+  out.append((512 - data.size() % 512) % 512, '\0');
+  return out;
 }
 
 pid_t spawn_cmd(const std::vector<std::string>& argv, const std::string& log, const std::function<void()>& in_child) {

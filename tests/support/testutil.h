@@ -83,6 +83,12 @@ class TarBuilder {
 // /etc/passwd and /etc/group (root, app:1000, wheel:10 with app), /tmp, /root, /home/app.
 TarBuilder busybox_rootfs();
 
+// One raw ustar header block (+ data, padded to 512 bytes), for malformed tars libarchive will not
+// write: size_field, when given, is written verbatim into the 12-byte size field instead of the
+// octal size of data; fix_sum=false leaves a wrong checksum.
+std::string ustar(const std::string& name, char type, const std::string& data, const std::string* size_field = nullptr,
+                  bool fix_sum = true);
+
 // Compress bytes with gzip or zstd (libarchive's raw writer).
 std::string compress(const std::string& data, Compression c);
 
