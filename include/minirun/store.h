@@ -62,6 +62,8 @@ class Store {
   std::string overlay_root() const { return root_ + "/overlay2"; }
   std::string layer_dir(std::string_view id) const;
   std::string diff_dir(std::string_view id) const { return layer_dir(id) + "/diff"; }
+  // The same relative to overlay_root(), "<id>/diff": what overlay mounts name as a lower.
+  std::string diff_name(std::string_view id) const { return std::string(id) + "/diff"; }
   // The layer's tar split (extract.h): how to rebuild its original tar for `save`.
   std::string tar_split_path(std::string_view id) const { return layer_dir(id) + "/tar-split"; }
   // "l/<short>" of a layer (read from its link file).

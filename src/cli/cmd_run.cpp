@@ -128,7 +128,7 @@ int run(Globals& g, RunFlags& f) {
   if (!spec.init && ids.size() + 1 >= RootfsBuilder::kMinLayers) {
     OverlayLayout image;
     image.overlay_root = store.overlay_root();
-    for (auto it = ids.rbegin(); it != ids.rend(); ++it) image.lower_dirs.push_back(*it + "/diff");
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) image.lower_dirs.push_back(store.diff_name(*it));
     image.lower_links = image.lower_dirs;
     rootfs.emplace(image);
   }
@@ -174,8 +174,8 @@ int run(Globals& g, RunFlags& f) {
     spec.rootfs.overlay_root = store.overlay_root();
     spec.rootfs.lower_links = store.lower_links(spec.id);
     // The same layers as "<id>/diff": the -init layer, then the image's from the top.
-    std::vector<std::string> dirs = {store.init_layer_id(spec.id) + "/diff"};
-    for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(*it + "/diff");
+    std::vector<std::string> dirs = {store.diff_name(store.init_layer_id(spec.id))};
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(store.diff_name(*it));
     if (dirs.size() == spec.rootfs.lower_links.size()) spec.rootfs.lower_dirs = std::move(dirs);
     spec.rootfs.upper = store.diff_dir(spec.id);
     spec.rootfs.work = store.layer_dir(spec.id) + "/work";
