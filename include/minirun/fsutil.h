@@ -2,6 +2,7 @@
 // (write temp → fsync → rename), whole-file reads, recursive removal, random ids.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -21,6 +22,16 @@ std::string read_whole_file(const std::string& path, size_t max_bytes = 64u << 2
 std::optional<std::string> read_file_if_exists(const std::string& path, size_t max_bytes = 64u << 20);
 // Removes a tree without following symlinks; a missing path is fine.
 void remove_tree(const std::string& path);
+// Gives dst_fd the extended attributes of src_fd (both open files or directories), dropping
+// dst's own first; names starting with skip_prefix (unless empty) are neither dropped nor copied.
+// Throws "<what>: xattr <name>: <error>" (ENOTSUP is ignored: the file system has none).
+void copy_xattrs(int src_fd, int dst_fd, const std::string& what, const std::string& skip_prefix = "");
+// Creates dirfd/name (which must not exist) as a copy of the regular file src_fd whose stat is
+// st: content, owner, mode, extended attributes, times. Throws "<what>: <step>: <error>".
+void copy_regular_file(int src_fd, const struct stat& st, int dirfd, const std::string& name, const std::string& what);
+// A path as it appears in an error message: at most about 200 bytes, so that a hostile name of
+// 5,000 bytes still gives one readable line.
+std::string shortened_path(const std::string& p);
 // n random characters from [0-9a-f].
 std::string random_hex(size_t n);
 // n random characters from [A-Z0-9] (Docker's short-link alphabet).

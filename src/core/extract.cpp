@@ -371,7 +371,7 @@ class Extractor {
     try {
       apply_entry(a, e, path);
     } catch (const Error& err) {
-      throw Error(shortened(path.empty() ? std::string(raw ? raw : "\"\"") : path) + ": " + err.what(), err.exit_code());
+      throw Error(shortened_path(path.empty() ? std::string(raw ? raw : "\"\"") : path) + ": " + err.what(), err.exit_code());
     }
   }
 
@@ -388,12 +388,6 @@ class Extractor {
   uint64_t content_size() const { return content_size_; }
 
  private:
-  // A name as it appears in an error message: at most about 200 bytes, so that a hostile name
-  // of 5,000 bytes still gives one readable line.
-  static std::string shortened(const std::string& p) {
-    if (p.size() <= 200) return p;
-    return p.substr(0, 120) + "…(" + std::to_string(p.size()) + " bytes)…" + p.substr(p.size() - 60);
-  }
   static std::string dirname_of(const std::string& p) {
     auto s = p.rfind('/');
     return s == std::string::npos ? "" : p.substr(0, s);
@@ -409,12 +403,12 @@ class Extractor {
     int fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) return Fd(fd);
     if (errno == ENAMETOOLONG) throw Error("name too long (" + std::to_string(dir.size()) + " bytes of directories)");
-    if (errno != ENOENT) throw sys_error("parent directory " + (dir.empty() ? "/" : shortened(dir)));
+    if (errno != ENOENT) throw sys_error("parent directory " + (dir.empty() ? "/" : shortened_path(dir)));
     std::string parent = dirname_of(dir), base = basename_of(dir);
     Fd p = open_dir(parent);
-    if (::mkdirat(p.fd, base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("mkdir " + shortened(dir));
+    if (::mkdirat(p.fd, base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("mkdir " + shortened_path(dir));
     fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) throw sys_error("parent directory " + shortened(dir));
+    if (fd < 0) throw sys_error("parent directory " + shortened_path(dir));
     return Fd(fd);
   }
 
@@ -501,28 +495,12 @@ class Extractor {
           break;
         continue;
       }
-      if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Error("hard link target \"" + shortened(target) + "\" is not a regular file");
-      Fd dst(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (dst.fd < 0) throw sys_error("create");
-      std::vector<char> buf(kChunk);
-      ssize_t n;
-      while ((n = ::read(src.fd, buf.data(), buf.size())) > 0)
-        write_all(dst.fd, buf.data(), static_cast<size_t>(n), "copy of " + target);
-      if (::fchown(dst.fd, st.st_uid, st.st_gid) != 0 && geteuid() == 0) throw sys_error("chown");
-      ::fchmod(dst.fd, st.st_mode & 07777);
-      char names[4096];
-      ssize_t len = ::flistxattr(src.fd, names, sizeof names);
-      for (ssize_t i = 0; i < len; i += static_cast<ssize_t>(strlen(names + i)) + 1) {
-        char val[4096];
-        ssize_t vl = ::fgetxattr(src.fd, names + i, val, sizeof val);
-        if (vl >= 0) ::fsetxattr(dst.fd, names + i, val, static_cast<size_t>(vl), 0);
-      }
-      struct timespec ts[2] = {st.st_atim, st.st_mtim};
-      ::futimens(dst.fd, ts);
+      if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Error("hard link target \"" + shortened_path(target) + "\" is not a regular file");
+      copy_regular_file(src.fd, st, dirfd, name, "copy of " + shortened_path(target));
       content_size_ += static_cast<uint64_t>(st.st_size);
       return;
     }
-    throw Error("hard link target \"" + shortened(target) + "\" not found in this layer or below");
+    throw Error("hard link target \"" + shortened_path(target) + "\" not found in this layer or below");
   }
 
   void apply_entry(struct archive* a, struct archive_entry* e, const std::string& path) {

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <dirent.h>
@@ -38,6 +39,11 @@ std::string random_from(const char* alphabet, size_t alen, size_t n) {
 }
 
 }  // namespace
+
+std::string shortened_path(const std::string& p) {
+  if (p.size() <= 200) return p;
+  return p.substr(0, 120) + "…(" + std::to_string(p.size()) + " bytes)…" + p.substr(p.size() - 60);
+}
 
 std::string random_hex(size_t n) { return random_from("0123456789abcdef", 16, n); }
 
@@ -279,6 +285,72 @@ void fsync_path(const std::string& path) {
   if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
+}
+
+}  // namespace minirun
+
+namespace minirun {
+
+namespace {
+// The names of a file's extended attributes (flistxattr, grown until they fit).
+std::vector<std::string> xattr_names(int fd, const std::string& what) {
+  std::vector<char> buf(1024);
+  ssize_t n;
+  while ((n = ::flistxattr(fd, buf.data(), buf.size())) < 0) {
+    if (errno == ENOTSUP) return {};
+    if (errno != ERANGE) throw sys_error(what + ": listxattr");
+    buf.resize(buf.size() * 4);
+  }
+  std::vector<std::string> out;
+  for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(buf.data() + i)) + 1) out.emplace_back(buf.data() + i);
+  return out;
+}
+}  // namespace
+
+void copy_xattrs(int src, int dst, const std::string& what, const std::string& skip) {
+  auto skipped = [&](const std::string& n) { return !skip.empty() && n.compare(0, skip.size(), skip) == 0; };
+  for (const auto& n : xattr_names(dst, what))
+    if (!skipped(n) && ::fremovexattr(dst, n.c_str()) != 0 && errno != ENODATA)
+      throw sys_error(what + ": xattr " + n);
+  std::vector<char> val(4096);
+  for (const auto& n : xattr_names(src, what)) {
+    if (skipped(n)) continue;
+    ssize_t vl;
+    while ((vl = ::fgetxattr(src, n.c_str(), val.data(), val.size())) < 0) {
+      if (errno != ERANGE) throw sys_error(what + ": xattr " + n);
+      val.resize(val.size() * 4);
+    }
+    // Without root, trusted.* and security.* cannot be set: skipped, as the extractor does.
+    if (::fsetxattr(dst, n.c_str(), val.data(), static_cast<size_t>(vl), 0) != 0 && errno != ENOTSUP &&
+        (geteuid() == 0 || errno != EPERM))
+      throw sys_error(what + ": xattr " + n);
+  }
+}
+
+void copy_regular_file(int src, const struct stat& st, int dirfd, const std::string& name, const std::string& what) {
+  int dst = ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (dst < 0) throw sys_error(what + ": create");
+  try {
+    std::vector<char> buf(1 << 20);
+    ssize_t n;
+    while ((n = ::read(src, buf.data(), buf.size())) != 0) {
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw sys_error(what + ": read");
+      }
+      write_all(dst, buf.data(), static_cast<size_t>(n), what);
+    }
+    // chown before chmod (chown clears setuid) and before the xattrs (it clears security.capability).
+    if (::fchown(dst, st.st_uid, st.st_gid) != 0 && geteuid() == 0) throw sys_error(what + ": chown");
+    if (::fchmod(dst, st.st_mode & 07777) != 0) throw sys_error(what + ": chmod");
+    copy_xattrs(src, dst, what);
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    if (::futimens(dst, ts) != 0) throw sys_error(what + ": utimens");
+  } catch (...) {
+    ::close(dst);
+    throw;
+  }
+  ::close(dst);
 }
 
 }  // namespace minirun
