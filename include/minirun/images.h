@@ -43,6 +43,11 @@ std::string import_rootfs(Store& store, const std::string& path, const std::stri
 // and moves the tags to it. Returns the image ID hex. Caller holds the lock.
 std::string put_image_locked(Store& store, const std::string& config, const std::vector<std::string>& tags);
 
+// Gives an image of kFlattenFrom layers or more its flat layer (flatten.h), unless it has one.
+// Best effort: on any error the reason is logged and the image runs on its layers as before.
+// Called by load and commit once the image is stored; ids = image_layer_ids(), bottom first.
+void flatten_image(Store& store, const std::vector<std::string>& ids);
+
 // The ChainIDs (hex) of an image's layers, bottom first.
 std::vector<std::string> image_layer_ids(const ImageConfig& cfg);
 // Sum of the layers' content sizes.

@@ -4,6 +4,7 @@
 //   <root>/lock                         flock taken by every change of records
 //   <root>/overlay2/<id>/diff|link|lower|layer.json|tar-split   image layers, <id> = ChainID hex
 //   <root>/overlay2/<cid>/diff|work|merged|link|lower  a container's read-write layer
+//   <root>/overlay2/<id>-flat/diff      a deep image's layers up to <id> merged (flatten.h)
 //   <root>/overlay2/<cid>-init/diff|link|lower         what minirun adds to a container
 //   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
 //   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
@@ -101,8 +102,18 @@ class Store {
   // and creates its short link. Returns false (and removes staged_dir) when the layer already
   // exists. Caller holds the lock; the parent layer must exist.
   bool commit_layer(const std::string& staged_dir, const LayerRecord& rec);
-  // Removes an image layer (caller holds the lock and knows nothing uses it).
+  // Removes an image layer, and the flat layer it tops if there is one (caller holds the lock and
+  // knows nothing uses it).
   void remove_layer(std::string_view id);
+
+  // ---- flat layers (flatten.h): the merged view of the layers up to `top`, one directory ----
+  std::string flat_dir(std::string_view top) const { return layer_dir(std::string(top) + "-flat"); }
+  // "<top>-flat/diff", relative to overlay_root(), as overlay mounts name a lower.
+  std::string flat_diff_name(std::string_view top) const { return std::string(top) + "-flat/diff"; }
+  bool has_flat(std::string_view top) const;
+  // Moves staged_dir (which holds diff/) to flat_dir(top). Returns false (and removes staged_dir)
+  // when the layer `top` is gone or its flat layer exists already. Caller holds the lock.
+  bool commit_flat(const std::string& staged_dir, std::string_view top);
 
   // ---- images ----
   std::vector<std::string> image_ids() const;  // hex, sorted

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "minirun/container.h"
 #include "minirun/error.h"
+#include "minirun/flatten.h"
 #include "minirun/fsutil.h"
 #include "minirun/images.h"
 #include "minirun/process.h"
@@ -120,12 +121,15 @@ int run(Globals& g, RunFlags& f) {
       throw Error("unsupported --security-opt \"" + o + "\"");
   }
 
-  // For an image of many layers the root file system's builder starts now (on the image's own
-  // overlay past 499 layers) and the container's mounts are released on a thread (container.h).
-  // With a few layers both cost more in hand-overs between threads than they save.
+  // A deep image runs on its flat layer (flatten.h) when it has one: two lowers, as a shallow
+  // image. Without one (an image stored by an older minirun, or one that could not be flattened),
+  // the root file system's builder starts now (on the image's own overlay past 499 layers) and
+  // the container's mounts are released on a thread (container.h). With a few layers both cost
+  // more in hand-overs between threads than they save.
   auto ids = image_layer_ids(cfg);
+  const bool flat = ids.size() >= kFlattenFrom && store.has_flat(ids.back());
   std::optional<RootfsBuilder> rootfs;
-  if (!spec.init && ids.size() + 1 >= RootfsBuilder::kMinLayers) {
+  if (!flat && !spec.init && ids.size() + 1 >= RootfsBuilder::kMinLayers) {
     OverlayLayout image;
     image.overlay_root = store.overlay_root();
     for (auto it = ids.rbegin(); it != ids.rend(); ++it) image.lower_dirs.push_back(store.diff_name(*it));
@@ -172,11 +176,17 @@ int run(Globals& g, RunFlags& f) {
     spec.state_dir = store.container_dir(spec.id);
     write_state_files(spec);
     spec.rootfs.overlay_root = store.overlay_root();
-    spec.rootfs.lower_links = store.lower_links(spec.id);
-    // The same layers as "<id>/diff": the -init layer, then the image's from the top.
-    std::vector<std::string> dirs = {store.diff_name(store.init_layer_id(spec.id))};
-    for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(store.diff_name(*it));
-    if (dirs.size() == spec.rootfs.lower_links.size()) spec.rootfs.lower_dirs = std::move(dirs);
+    if (flat) {
+      // The container's records still name every layer (store.lower_links); only the mount differs.
+      spec.rootfs.lower_dirs = {store.diff_name(store.init_layer_id(spec.id)), store.flat_diff_name(ids.back())};
+      spec.rootfs.lower_links = spec.rootfs.lower_dirs;
+    } else {
+      spec.rootfs.lower_links = store.lower_links(spec.id);
+      // The same layers as "<id>/diff": the -init layer, then the image's from the top.
+      std::vector<std::string> dirs = {store.diff_name(store.init_layer_id(spec.id))};
+      for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(store.diff_name(*it));
+      if (dirs.size() == spec.rootfs.lower_links.size()) spec.rootfs.lower_dirs = std::move(dirs);
+    }
     spec.rootfs.upper = store.diff_dir(spec.id);
     spec.rootfs.work = store.layer_dir(spec.id) + "/work";
   } catch (...) {

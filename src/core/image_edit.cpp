@@ -85,9 +85,15 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
   std::string new_config = j.dump();
 
   std::string chain = top.empty() ? digest_hex(r.diff_id) : digest_hex(sha256_digest("sha256:" + top + " " + r.diff_id));
-  auto lock = store.lock();
-  store.commit_layer(staged, {chain, r.diff_id, top, r.content_size});
-  return "sha256:" + put_image_locked(store, new_config, tag.empty() ? std::vector<std::string>{} : std::vector{tag});
+  std::string hex;
+  {
+    auto lock = store.lock();
+    store.commit_layer(staged, {chain, r.diff_id, top, r.content_size});
+    hex = put_image_locked(store, new_config, tag.empty() ? std::vector<std::string>{} : std::vector{tag});
+  }
+  ids.push_back(chain);
+  flatten_image(store, ids);
+  return "sha256:" + hex;
 }
 
 namespace {

@@ -29,8 +29,10 @@
 #include "minirun/digest.h"
 #include "minirun/error.h"
 #include "minirun/extract.h"
+#include "minirun/flatten.h"
 #include "minirun/fsutil.h"
 #include "minirun/reference.h"
+#include <spdlog/spdlog.h>
 
 namespace minirun {
 
@@ -188,24 +190,53 @@ std::vector<LoadedImage> load_archive(Store& store, const std::string& path, con
   }
 
   // Phase 3: commit.
-  auto lock = store.lock();
-  std::sort(todo.begin(), todo.end(), [](const auto& a, const auto& b) { return a.depth < b.depth; });
-  for (auto& p : todo) {
-    LayerRecord rec{p.id, p.diff_id, p.parent, p.result.content_size};
-    store.commit_layer(p.staged, rec);
-  }
   std::vector<LoadedImage> out;
-  auto tags = store.tags();
-  for (const auto& img : images) {
-    for (const auto& id : image_layer_ids(parse_image_config(img.config)))
-      if (!store.has_layer(id)) throw Error("image " + img.id + ": layer " + id + " vanished during the load");
-    std::string hex = digest_hex(img.id);
-    if (!store.has_image(hex)) store.put_image(hex, img.config);
-    tags = move_tags(std::move(tags), img.repo_tags, img.id);
-    out.push_back({img.id, img.repo_tags});
+  std::vector<std::vector<std::string>> layer_ids_of;
+  {
+    auto lock = store.lock();
+    std::sort(todo.begin(), todo.end(), [](const auto& a, const auto& b) { return a.depth < b.depth; });
+    for (auto& p : todo) {
+      LayerRecord rec{p.id, p.diff_id, p.parent, p.result.content_size};
+      store.commit_layer(p.staged, rec);
+    }
+    auto tags = store.tags();
+    for (const auto& img : images) {
+      layer_ids_of.push_back(image_layer_ids(parse_image_config(img.config)));
+      for (const auto& id : layer_ids_of.back())
+        if (!store.has_layer(id)) throw Error("image " + img.id + ": layer " + id + " vanished during the load");
+      std::string hex = digest_hex(img.id);
+      if (!store.has_image(hex)) store.put_image(hex, img.config);
+      tags = move_tags(std::move(tags), img.repo_tags, img.id);
+      out.push_back({img.id, img.repo_tags});
+    }
+    store.set_tags(tags);
   }
-  store.set_tags(tags);
+  // The images are stored; deep ones also get their flat layer (outside the lock: it is a copy).
+  for (const auto& ids : layer_ids_of) flatten_image(store, ids);
   return out;
+}
+
+void flatten_image(Store& store, const std::vector<std::string>& ids) {
+  if (ids.size() < kFlattenFrom || store.has_flat(ids.back())) return;
+  try {
+    RemoveOnExit staged(store.new_temp_dir());
+    std::string diff = staged.path() + "/diff";
+    if (::mkdir(diff.c_str(), 0755) != 0) throw sys_error(diff + ": mkdir");
+    std::vector<std::string> diffs;
+    for (const auto& id : ids) diffs.push_back(store.diff_dir(id));
+    flatten_layers(diffs, diff);
+    // As for layers: one sync of the file system before the flat layer becomes visible.
+    int fd = ::open(store.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::syncfs(fd);
+      ::close(fd);
+    }
+    auto lock = store.lock();
+    store.commit_flat(staged.path(), ids.back());
+  } catch (const Error& e) {
+    spdlog::warn("image with top layer {}: not flattened, it runs on its {} layers: {}", ids.back().substr(0, 12),
+                 ids.size(), e.what());
+  }
 }
 
 std::string put_image_locked(Store& store, const std::string& config, const std::vector<std::string>& names) {

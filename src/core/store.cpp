@@ -294,14 +294,34 @@ bool Store::commit_layer(const std::string& staged, const LayerRecord& rec) {
 void Store::remove_layer(std::string_view id) {
   std::string dir = layer_dir(id);
   std::string trash = new_temp_dir();
+  // The flat layer first: a crash in between leaves a layer without one (it runs on its layers),
+  // never a flat layer without its top layer.
+  if (::rename(flat_dir(id).c_str(), (trash + "/flat").c_str()) != 0 && errno != ENOENT)
+    throw sys_error("layer " + std::string(id) + ": remove its flat layer");
   auto link = read_file_if_exists(dir + "/link", 4096);
   // Rename out of overlay2/ first: the layer disappears atomically, then is deleted at leisure.
   if (::rename(dir.c_str(), (trash + "/layer").c_str()) != 0) {
-    if (errno == ENOENT) return;
-    throw sys_error("layer " + std::string(id) + ": remove");
+    int e = errno;
+    remove_tree(trash);
+    if (e == ENOENT) return;
+    throw sys_error("layer " + std::string(id) + ": remove", e);
   }
   if (link) ::unlink((overlay_root() + "/l/" + trim(*link)).c_str());
   remove_tree(trash);
+}
+
+bool Store::has_flat(std::string_view top) const { return exists(flat_dir(top)); }
+
+bool Store::commit_flat(const std::string& staged, std::string_view top) {
+  if (!has_layer(top) || has_flat(top)) {
+    remove_tree(staged);
+    return false;
+  }
+  fsync_path(staged);
+  if (::rename(staged.c_str(), flat_dir(top).c_str()) != 0)
+    throw sys_error("layer " + std::string(top) + ": rename its flat layer into the store");
+  fsync_path(overlay_root());
+  return true;
 }
 
 void Store::repair_links() const {

@@ -243,11 +243,12 @@ TEST_F(Run, InheritedDescriptorsNeverReachTheContainer) {
   EXPECT_EQ(escape.out, "done\n") << escape.err;
 }
 
-// Images of 40 and of 500 layers take the run path of deep images: the root file system built on
-// a thread as a detached mount (past 499 layers with the image's own overlay below the -init
-// layer) and the mount namespace released on a thread. The view must be the same: every layer's
-// file, a whiteout in the top layer hiding a file of the bottom one, users from the bottom
-// layer, a bind, the upper layer writable, nothing left mounted or in the store afterwards.
+// Images of 40 and of 500 layers run on their flat layer (flatten.h), and without it (a store of
+// an older minirun) on the run path of deep images: the root file system built on a thread as a
+// detached mount (past 499 layers with the image's own overlay below the -init layer) and the
+// mount namespace released on a thread. The view must be the same: every layer's file, a
+// whiteout in the top layer hiding a file of the bottom one, users from the bottom layer, a bind,
+// the upper layer writable, nothing left mounted or in the store afterwards.
 TEST_F(Run, DeepImagesShowEveryLayer) {
   for (int n : {40, 500}) {
     TestImage img;
@@ -266,7 +267,14 @@ TEST_F(Run, DeepImagesShowEveryLayer) {
     fs::create_directories(*t_ / "vol");
     write_file(*t_ / "vol/v", "vol\n");
     std::string last = std::to_string(n - 1);
-    for (const std::string& root : {std::string(*t_ / "store"), std::string("store")}) {
+    for (std::string root : {std::string(*t_ / "store"), std::string("store"), std::string("no-flat")}) {
+      if (root == "no-flat") {  // the same store without its flat layer: the layers themselves
+        int flats = 0;
+        for (const auto& e : fs::directory_iterator(*t_ / "store/overlay2"))
+          if (e.path().string().find("-flat") != std::string::npos) flats += fs::remove_all(e.path()) > 0;
+        EXPECT_EQ(flats, 1) << "the load of " << n << " layers made no flat layer";
+        root = "store";
+      }
       // An absolute and a relative --root (the nested overlay's lower is named relative to overlay2/).
       auto r = run_cmd({"/bin/sh", "-c",
                         "cd " + t_->path() + " && " + MINIRUN_BINARY + " --root " + root + " run --rm -v " +
