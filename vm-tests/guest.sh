@@ -20,7 +20,7 @@ no_mounts() {  # mount hygiene: nothing of the store stays mounted
 layers_complete() {  # every layer directory in the store is whole
   for d in "$S"/overlay2/*/; do
     [ "$(basename "$d")" = l ] && continue
-    case "$d" in *-init/) continue ;; esac
+    case "$d" in *-init/) continue ;; *-flat/) [ -d "$d/diff" ] || { echo "incomplete: $d"; return 1; }; continue ;; esac
     [ -f "$d/layer.json" ] || [ -d "$d/work" ] || { echo "incomplete: $d"; return 1; }
     [ -d "$d/diff" ] && [ -f "$d/link" ] || { echo "incomplete: $d"; return 1; }
   done
@@ -63,8 +63,13 @@ main)
     $M rmi vm/probe:1 >/dev/null
   fi
   check "131 layers load" $M load -q -i /images/deep131.tar
-  check "131 layers run (short links, no lowerdir+)" sh -c "test \"\$($M run --rm bench/deep:131 cat /etc/layer-130)\" = 130"
+  check "131 layers run on their flat layer" sh -c "test \"\$($M run --rm bench/deep:131 cat /etc/layer-130)\" = 130"
   check "500 layers load" $M load -q -i /images/deep500.tar
+  check "500 layers run on their flat layer" sh -c "test \"\$($M run --rm bench/deep:500 cat /etc/layer-499)\" = 499"
+  # Without flat layers (a store of an older minirun) every layer is stacked.
+  check "flat layers made by the loads" sh -c "test \$(ls -d $S/overlay2/*-flat | wc -l) = 2"
+  rm -rf "$S"/overlay2/*-flat
+  check "131 layers run (short links, no lowerdir+)" sh -c "test \"\$($M run --rm bench/deep:131 cat /etc/layer-130)\" = 130"
   $M run --rm bench/deep:500 true >/tmp/out 2>&1; rc=$?
   if [ $rc = 125 ] && grep -q "can stack at most" /tmp/out; then echo "PASS 500 layers refused with a clear message"
   elif [ $rc = 0 ]; then echo "PASS 500 layers run (this kernel has lowerdir+)"
