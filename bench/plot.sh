@@ -65,11 +65,11 @@ done
 rm -rf "$B/ls" "$B/tx" "$S"
 
 gnuplot <<GP
-set terminal pngcairo size 1100,420 font ",10"
+set terminal pngcairo size 1100,460 font ",10"
 set output "docs/performance.png"
 set multiplot layout 1,2
 set title "run --rm --network none /bin/true"
-set xlabel "layers in the image"; set ylabel "ms (median)"; set key top left; set grid
+set xlabel "layers in the image"; set ylabel "ms (median)"; set key below; set grid; set yrange [0:*]
 plot "$B/layers.dat" using 1:2 with linespoints lw 2 title "minirun (flat layer from 32 layers)", \
      "$B/layers.dat" using 1:4 with linespoints lw 1 dt 2 title "minirun, every layer stacked (no flat layer)", \
      "$B/layers.dat" using 1:3 with linespoints lw 2 title "unshare + mount overlay + proc + chroot (fits one page)"
