@@ -225,18 +225,9 @@ class FlatLayer : public ::testing::Test {
         out.push_back(e.path());
     return out;
   }
-  // An image of n layers: busybox, then etc/layer-i in layer i; the top layer removes etc/group.
+  // deep_image(n, tag) as a docker-save archive.
   std::string deep_archive(int n, const std::string& tag) {
-    TestImage img;
-    img.layers.push_back(busybox_rootfs().build());
-    for (int i = 1; i < n; i++) {
-      TarBuilder l;
-      l.dir("etc").file("etc/layer-" + std::to_string(i), std::to_string(i) + "\n");
-      if (i == n - 1) l.file("etc/.wh.group", "");
-      img.layers.push_back(l.build());
-    }
-    img.repo_tags = {tag};
-    std::vector<TestImage> imgs = {img};
+    std::vector<TestImage> imgs = {deep_image(n, tag)};
     std::string path = *t_ / (std::to_string(n) + ".tar");
     write_file(path, docker_archive(imgs));
     return path;

@@ -251,17 +251,8 @@ TEST_F(Run, InheritedDescriptorsNeverReachTheContainer) {
 // the upper layer writable, nothing left mounted or in the store afterwards.
 TEST_F(Run, DeepImagesShowEveryLayer) {
   for (int n : {40, 500}) {
-    TestImage img;
-    img.layers.push_back(busybox_rootfs().build());
-    for (int i = 1; i < n; i++) {
-      TarBuilder l;
-      l.dir("etc").file("etc/layer-" + std::to_string(i), std::to_string(i) + "\n");
-      if (i == n - 1) l.file("etc/.wh.group", "");
-      img.layers.push_back(l.build());
-    }
     std::string tag = "t/deep:" + std::to_string(n);
-    img.repo_tags = {tag};
-    std::vector<TestImage> imgs = {img};
+    std::vector<TestImage> imgs = {deep_image(n, tag)};
     write_file(*t_ / "deep.tar", docker_archive(imgs));
     ASSERT_EQ(mr({"load", "-q", "-i", *t_ / "deep.tar"}).code, 0);
     fs::create_directories(*t_ / "vol");

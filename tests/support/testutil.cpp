@@ -427,4 +427,17 @@ TarBuilder busybox_rootfs() {
   return t;
 }
 
+TestImage deep_image(int n, const std::string& tag) {
+  TestImage img;
+  img.layers.push_back(busybox_rootfs().build());
+  for (int i = 1; i < n; i++) {
+    TarBuilder l;
+    l.dir("etc").file("etc/layer-" + std::to_string(i), std::to_string(i) + "\n");
+    if (i == n - 1) l.file("etc/.wh.group", "");
+    img.layers.push_back(l.build());
+  }
+  img.repo_tags = {tag};
+  return img;
+}
+
 }  // namespace minirun::test

@@ -114,6 +114,9 @@ void finish_config(TestImage& img);
 std::string docker_archive(std::vector<TestImage>& images, Compression layer_compression = Compression::none);
 // An OCI image layout as a tar (oci-layout, index.json, blobs/sha256/...).
 std::string oci_archive(std::vector<TestImage>& images, Compression layer_compression = Compression::gzip);
+// An image of n layers tagged `tag`: busybox_rootfs(), then one file etc/layer-<i> ("<i>\n") in
+// each layer i; the top layer also removes etc/group (a whiteout over the bottom layer).
+TestImage deep_image(int n, const std::string& tag);
 
 }  // namespace minirun::test
 
