@@ -114,6 +114,10 @@ class Store {
   // Moves staged_dir (which holds diff/) to flat_dir(top). Returns false (and removes staged_dir)
   // when the layer `top` is gone or its flat layer exists already. Caller holds the lock.
   bool commit_flat(const std::string& staged_dir, std::string_view top);
+  // The layers that top a flat layer.
+  std::vector<std::string> flat_tops() const;
+  // Removes a flat layer (caller holds the lock and knows no image is topped by its layer).
+  void remove_flat(std::string_view top);
 
   // ---- images ----
   std::vector<std::string> image_ids() const;  // hex, sorted

@@ -296,14 +296,21 @@ std::string import_rootfs(Store& store, const std::string& path, const std::stri
 }
 
 std::vector<std::string> collect_layers(Store& store) {
-  std::set<std::string> used;
+  std::set<std::string> used, tops;
   for (const auto& hex : store.image_ids()) {
     try {
-      for (const auto& id : image_layer_ids(parse_image_config(store.image_config(hex)))) used.insert(id);
+      auto ids = image_layer_ids(parse_image_config(store.image_config(hex)));
+      used.insert(ids.begin(), ids.end());
+      if (!ids.empty()) tops.insert(ids.back());
     } catch (const Error&) {
       // A corrupt image record keeps nothing alive.
     }
   }
+  // A flat layer serves the images its layer tops; one that tops none any more (its image was
+  // removed, a longer image on the same layers stays) goes now. A container's image is an image
+  // record still, so the flat layer it runs on stays.
+  for (const auto& top : store.flat_tops())
+    if (!tops.count(top)) store.remove_flat(top);
   for (const auto& cid : store.container_ids()) {
     // A container holds its image's layers through its lower chain.
     used.insert(cid);  // never its own layer (layer_ids() lists image layers only, but be sure)

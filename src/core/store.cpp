@@ -324,6 +324,23 @@ bool Store::commit_flat(const std::string& staged, std::string_view top) {
   return true;
 }
 
+std::vector<std::string> Store::flat_tops() const {
+  std::vector<std::string> out;
+  for (const auto& n : list_dir(overlay_root()))
+    if (n.size() == 69 && n.compare(64, 5, "-flat") == 0 && is_hex(n.substr(0, 64))) out.push_back(n.substr(0, 64));
+  return out;
+}
+
+void Store::remove_flat(std::string_view top) {
+  std::string trash = new_temp_dir();
+  if (::rename(flat_dir(top).c_str(), (trash + "/flat").c_str()) != 0 && errno != ENOENT) {
+    int e = errno;
+    remove_tree(trash);
+    throw sys_error("layer " + std::string(top) + ": remove its flat layer", e);
+  }
+  remove_tree(trash);
+}
+
 void Store::repair_links() const {
   for (const auto& n : list_dir(overlay_root() + "/l")) {
     std::string p = overlay_root() + "/l/" + n;

@@ -322,11 +322,21 @@ TEST_F(FlatLayer, RunUsesItLoadCommitMakeItRmiRemovesIt) {
   r = mr({"run", "--rm", "t/deep:32", "sh", "-c", "cat /etc/layer-31; ls /etc | grep -c layer-"});
   EXPECT_EQ(r.out, "committed\n31\n") << r.err;
 
-  // rmi takes a flat layer with its image's top layer, and leaves the other image's.
-  ASSERT_EQ(mr({"rm", "c"}).code, 0);
+  // A longer image on top of t/deep:40.
+  ASSERT_EQ(mr({"run", "--name", "d", "t/deep:40", "sh", "-c", "echo more > /etc/more"}).code, 0);
+  ASSERT_EQ(mr({"commit", "d", "t/deep:41"}).code, 0);
+  EXPECT_EQ(flats().size(), 3u);
+
+  // rmi takes a flat layer with its image's top layer, and leaves the other images'.
+  ASSERT_EQ(mr({"rm", "c", "d"}).code, 0);
   ASSERT_EQ(mr({"rmi", "t/deep:32"}).code, 0);
+  EXPECT_EQ(flats().size(), 2u);
+  // t/deep:40's layers stay for t/deep:41, but no image is topped by its top layer any more.
+  ASSERT_EQ(mr({"rmi", "t/deep:40"}).code, 0);
   EXPECT_EQ(flats().size(), 1u);
-  ASSERT_EQ(mr({"rmi", "t/deep:40", "t/deep:31"}).code, 0);
+  r = mr({"run", "--rm", "t/deep:41", "sh", "-c", "cat /etc/more /etc/layer-39 /etc/planted"});
+  EXPECT_EQ(r.out, "more\n39\n") << r.err;
+  ASSERT_EQ(mr({"rmi", "t/deep:41", "t/deep:31"}).code, 0);
   EXPECT_TRUE(flats().empty());
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(*t_ / "store/overlay2")) left.push_back(e.path().filename());

@@ -52,6 +52,43 @@ TEST(Store, CommitLayersWithShortLinksAndLowerChain) {
   EXPECT_EQ(std::distance(fs::directory_iterator(s.overlay_root() + "/l"), fs::directory_iterator()), 1);
 }
 
+// A flat layer is committed only over a present top layer and once; it is no image layer; it
+// goes with its top layer, before it (a crash in between leaves a layer without a flat layer).
+TEST(Store, FlatLayersBelongToTheirTopLayer) {
+  TempDir t;
+  Store s(t / "root");
+  std::string staged;
+  auto base = stage(s, "base", "", staged);
+  ASSERT_TRUE(s.commit_layer(staged, base));
+  auto flat = [&] {
+    std::string d = s.new_temp_dir();
+    fs::create_directory(d + "/diff");
+    minirun::test::write_file(d + "/diff/f", "merged");
+    return d;
+  };
+  std::string absent(64, 'a');
+  staged = flat();
+  EXPECT_FALSE(s.commit_flat(staged, absent));
+  EXPECT_FALSE(fs::exists(staged));
+  EXPECT_FALSE(s.has_flat(absent));
+  ASSERT_TRUE(s.commit_flat(flat(), base.id));
+  EXPECT_TRUE(s.has_flat(base.id));
+  EXPECT_EQ(minirun::test::read_file(s.overlay_root() + "/" + s.flat_diff_name(base.id) + "/f"), "merged");
+  staged = flat();
+  EXPECT_FALSE(s.commit_flat(staged, base.id));
+  EXPECT_FALSE(fs::exists(staged));
+  EXPECT_EQ(s.flat_tops(), std::vector<std::string>{base.id});
+  EXPECT_EQ(s.layer_ids(), std::vector<std::string>{base.id});
+  s.remove_flat(base.id);
+  EXPECT_FALSE(s.has_flat(base.id));
+  EXPECT_TRUE(s.has_layer(base.id));
+  ASSERT_TRUE(s.commit_flat(flat(), base.id));
+  s.remove_layer(base.id);
+  EXPECT_FALSE(s.has_flat(base.id));
+  EXPECT_TRUE(s.flat_tops().empty());
+  EXPECT_TRUE(fs::is_empty(t / "root/tmp"));
+}
+
 TEST(Store, TagsAndImageReferences) {
   TempDir t;
   Store s(t / "root");
