@@ -19,8 +19,9 @@
 # GTEST_FILTER names the root test(s) that must fail with that break (several: Suite.A:Suite.B).
 # For each mutant the script copies the working tree's CMakeLists.txt, include/, src/ and tests/
 # into build-mutants/tree/ (only files that differ, so the build there is incremental; the real
-# sources are never modified), applies the patch there (patch -p1 -F3, so small drift in the
-# code still applies), builds minirun and minirun_root_tests in build-mutants/ (-O1, no -Werror),
+# sources are never modified), applies the patch there (patch -p1 -F0: moved lines still apply,
+# changed context does not, so a patch can never land on a look-alike line elsewhere; re-cut a
+# NO-APPLY patch against the new code), builds minirun and minirun_root_tests in build-mutants/ (-O1, no -Werror),
 # runs `build-mutants/minirun_root_tests --gtest_filter=GTEST_FILTER` and reports:
 #   KILLED     the test failed (or hung until MUTANTS_TIMEOUT): it catches the break, as it must
 #   SURVIVED   the test still passed: the test is too weak for this break
@@ -127,8 +128,8 @@ for patch_file in "${patches[@]}"; do
       fi
     fi
     if [ -z "$result" ]; then
-      if ! patch -p1 -F3 -d "$tree" --dry-run -s <"$patch_file" >"$logs/$n.patch.log" 2>&1; then result=NO-APPLY
-      elif ! patch -p1 -F3 -d "$tree" --no-backup-if-mismatch -s <"$patch_file" >>"$logs/$n.patch.log" 2>&1; then
+      if ! patch -p1 -F0 -d "$tree" --dry-run -s <"$patch_file" >"$logs/$n.patch.log" 2>&1; then result=NO-APPLY
+      elif ! patch -p1 -F0 -d "$tree" --no-backup-if-mismatch -s <"$patch_file" >>"$logs/$n.patch.log" 2>&1; then
         result=NO-APPLY
       elif ! build "$logs/$n.build.log"; then result=NO-BUILD
       else result=$(run_tests "$filter" "$logs/$n.test.log")
