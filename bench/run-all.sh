@@ -57,6 +57,12 @@ hyperfine -N -w 3 -r $((RUNS * 3)) --export-json "$J/deep.json" \
   "$MR --root $S run --rm --network none bench/deep:500 /bin/true" "$MR --root $S run --rm --network none bench/deep:3 /bin/true" >/dev/null
 read -r d500 d3 < <(median "$J/deep.json")
 row "run on a 500-layer image" "$(ms "$d500")" "$(ms "$d3")" "$(ratio "$d500" "$d3")" "<= 2 (3-layer image)"
+# The same without its flat layer (as a store of an older minirun has it): every layer stacked.
+rm -rf "$S"/overlay2/*-flat
+hyperfine -N -w 3 -r $((RUNS * 3)) --export-json "$J/deep-stacked.json" \
+  "$MR --root $S run --rm --network none bench/deep:500 /bin/true" "$MR --root $S run --rm --network none bench/deep:3 /bin/true" >/dev/null
+read -r s500 s3 < <(median "$J/deep-stacked.json")
+row "  the same, every layer stacked (no flat)" "$(ms "$s500")" "$(ms "$s3")" "$(ratio "$s500" "$s3")" "record (what the flat layer saves)"
 
 # 6. diff of 100,000 added files and two deleted large directories.
 "$MR" --root "$S" rm -f bigdiff >/dev/null 2>&1 || true
