@@ -182,6 +182,29 @@ TEST_F(Cli, ImportRunDiffCommitSaveRoundTrip) {
   EXPECT_EQ(r.out, "new\n") << r.err;
 }
 
+// main() registers only the verb named (after the global flags and their values); help, a
+// typo or no verb still see every verb.
+TEST_F(Cli, HelpListsEveryVerbAndGlobalFlagsComeFirst) {
+  auto help = run_cmd({MINIRUN_BINARY, "--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* v : {"load", "import", "images", "inspect", "history", "tag", "rmi", "image", "export", "mount",
+                        "umount", "run", "ps", "rm", "diff", "commit", "save"})
+    EXPECT_NE(help.out.find(std::string("\n  ") + v + " "), std::string::npos) << v << " missing from:\n" << help.out;
+  EXPECT_EQ(run_cmd({MINIRUN_BINARY, "--root", root(), "--help"}).out, help.out);
+  auto typo = run_cmd({MINIRUN_BINARY, "--root", root(), "imagess"});
+  EXPECT_EQ(typo.code, 125);
+  EXPECT_NE(typo.err.find("imagess"), std::string::npos) << typo.err;
+  EXPECT_EQ(run_cmd({MINIRUN_BINARY}).code, 125);
+  // A global flag's value that names a verb is the value, not the verb.
+  auto r = run_cmd({MINIRUN_BINARY, "--log-level", "info", "--root", *store_ / "run", "images", "-q"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_directory(*store_ / "run/overlay2"));
+  r = run_cmd({MINIRUN_BINARY, "--root=" + root(), "ps", "-a"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("CONTAINER ID"), std::string::npos);
+  EXPECT_NE(run_cmd({MINIRUN_BINARY, "run", "--help"}).out.find("--rm"), std::string::npos);
+}
+
 TEST_F(Cli, RunExitCodesAndErrors) {
   ASSERT_EQ(mr({"import", file("rootfs.tar", busybox_layer()), "test/bb"}).code, 0);
   EXPECT_EQ(mr({"run", "--rm", "test/bb"}).code, 125);  // no command
