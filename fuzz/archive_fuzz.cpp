@@ -14,9 +14,9 @@
 #include <string>
 
 #include "fuzz_tar.h"
-#include "minirun/archive.h"
-#include "minirun/error.h"
-#include "minirun/image_config.h"
+#include "minirun/image/archive.h"
+#include "minirun/util/error.h"
+#include "minirun/image/image_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& dir = minirun::fuzz::scratch_dir();

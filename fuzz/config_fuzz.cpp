@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <string>
 
-#include "minirun/error.h"
-#include "minirun/image_config.h"
-#include "minirun/reference.h"
+#include "minirun/util/error.h"
+#include "minirun/image/image_config.h"
+#include "minirun/image/reference.h"
 #include "json_mutator.h"
-#include "minirun/tar_index.h"
+#include "minirun/image/tar_index.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string in(reinterpret_cast<const char*>(data), size);

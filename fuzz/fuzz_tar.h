@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string>
 
-#include "minirun/digest.h"
+#include "minirun/util/digest.h"
 
 namespace minirun::fuzz {
 

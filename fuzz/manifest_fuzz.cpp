@@ -18,8 +18,8 @@
 
 #include "fuzz_tar.h"
 #include "json_mutator.h"
-#include "minirun/archive.h"
-#include "minirun/error.h"
+#include "minirun/image/archive.h"
+#include "minirun/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

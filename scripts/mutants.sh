@@ -3,8 +3,8 @@
 # fail against a deliberately broken build"). NOT run in CI: a full run rebuilds minirun once per
 # mutant and runs kill -9 / concurrency / escape tests: the first build of build-mutants/ takes
 # about 8 minutes on a busy 2-core machine, then a run of all the mutants about 5 minutes (8 with
-# --baseline). Run it by hand, as root, after changing src/core/{store,images,extract,container,
-# fsutil}.cpp, src/cli/cmd_run.cpp or the tests named in the patches.
+# --baseline). Run it by hand, as root, after changing store, images, extract, container,
+# fsutil (src/{store,engine,image,runtime,util}/), src/cli/cmd_run.cpp or the tests named in the patches.
 #
 # Usage: scripts/mutants.sh [--baseline] [NAME|PATCH...]
 #   NAME        a mutant, tests/mutants/NAME.patch (default: every patch there, in name order)

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "minirun/store.h"
+#include "minirun/store/store.h"
 
 namespace minirun::cli {
 

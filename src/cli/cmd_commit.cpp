@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/image_edit.h"
+#include "minirun/engine/image_edit.h"
 
 namespace minirun::cli {
 

@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/changes.h"
+#include "minirun/image/changes.h"
 
 namespace minirun::cli {
 

@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "minirun/container.h"
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
-#include "minirun/images.h"
-#include "minirun/tarwrite.h"
+#include "minirun/runtime/container.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/engine/images.h"
+#include "minirun/image/tarwrite.h"
 
 namespace minirun::cli {
 

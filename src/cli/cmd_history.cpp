@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/hidden.h"
-#include "minirun/images.h"
+#include "minirun/image/hidden.h"
+#include "minirun/engine/images.h"
 
 namespace minirun::cli {
 

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "cli.h"
-#include "minirun/images.h"
+#include "minirun/engine/images.h"
 
 namespace minirun::cli {
 

@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/images.h"
+#include "minirun/engine/images.h"
 
 namespace minirun::cli {
 

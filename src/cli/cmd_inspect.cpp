@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
-#include "minirun/error.h"
-#include "minirun/images.h"
+#include "minirun/util/error.h"
+#include "minirun/engine/images.h"
 
 namespace minirun::cli {
 

@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/images.h"
-#include "minirun/size.h"
+#include "minirun/engine/images.h"
+#include "minirun/util/size.h"
 
 namespace minirun::cli {
 

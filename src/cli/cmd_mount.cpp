@@ -8,9 +8,9 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/error.h"
-#include "minirun/images.h"
-#include "minirun/overlay.h"
+#include "minirun/util/error.h"
+#include "minirun/engine/images.h"
+#include "minirun/runtime/overlay.h"
 
 namespace minirun::cli {
 

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
-#include "minirun/container_state.h"
+#include "minirun/engine/container_state.h"
 
 namespace minirun::cli {
 

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/container_state.h"
-#include "minirun/error.h"
+#include "minirun/engine/container_state.h"
+#include "minirun/util/error.h"
 
 namespace minirun::cli {
 

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/error.h"
-#include "minirun/images.h"
+#include "minirun/util/error.h"
+#include "minirun/engine/images.h"
 
 namespace minirun::cli {
 

@@ -7,13 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
-#include "minirun/container.h"
-#include "minirun/error.h"
-#include "minirun/flatten.h"
-#include "minirun/fsutil.h"
-#include "minirun/images.h"
-#include "minirun/process.h"
-#include "minirun/size.h"
+#include "minirun/runtime/container.h"
+#include "minirun/util/error.h"
+#include "minirun/image/flatten.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/engine/images.h"
+#include "minirun/engine/process.h"
+#include "minirun/util/size.h"
 
 namespace minirun::cli {
 

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "minirun/error.h"
-#include "minirun/image_edit.h"
-#include "minirun/reference.h"
+#include "minirun/util/error.h"
+#include "minirun/engine/image_edit.h"
+#include "minirun/image/reference.h"
 
 namespace minirun::cli {
 

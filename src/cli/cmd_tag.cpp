@@ -1,7 +1,7 @@
 // minirun tag SOURCE TARGET — add a name to an image (moves the name if it was elsewhere).
 #include "cli.h"
-#include "minirun/images.h"
-#include "minirun/reference.h"
+#include "minirun/engine/images.h"
+#include "minirun/image/reference.h"
 
 namespace minirun::cli {
 

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun::cli {
 

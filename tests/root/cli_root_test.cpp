@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "minirun/digest.h"
+#include "minirun/util/digest.h"
 #include "testutil.h"
 
 using namespace minirun::test;

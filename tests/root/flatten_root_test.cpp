@@ -20,8 +20,8 @@
 #include <random>
 #include <set>
 
-#include "minirun/error.h"
-#include "minirun/flatten.h"
+#include "minirun/util/error.h"
+#include "minirun/image/flatten.h"
 #include "testutil.h"
 
 using namespace minirun::test;

@@ -18,9 +18,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/extract.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/image/extract.h"
 #include "testutil.h"
 
 using namespace minirun;

@@ -16,7 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "minirun/digest.h"
+#include "minirun/util/digest.h"
 
 namespace fs = std::filesystem;
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
 
 using namespace minirun;
 

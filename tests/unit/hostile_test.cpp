@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "minirun/archive.h"
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/image_config.h"
-#include "minirun/size.h"
-#include "minirun/tar_index.h"
+#include "minirun/image/archive.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/image/image_config.h"
+#include "minirun/util/size.h"
+#include "minirun/image/tar_index.h"
 #include "testutil.h"
 
 using namespace minirun;

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "minirun/error.h"
-#include "minirun/process.h"
+#include "minirun/util/error.h"
+#include "minirun/engine/process.h"
 #include "testutil.h"
 
 using namespace minirun;

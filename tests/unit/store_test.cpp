@@ -6,10 +6,10 @@
 
 #include <filesystem>
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
-#include "minirun/store.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/store/store.h"
 #include "testutil.h"
 
 using namespace minirun;

@@ -2,7 +2,7 @@
 // (no mount needed): for each directory, the layers that show it are listed nearest first,
 // stopping at an opaque directory or at a layer where the path is not a directory; each name is
 // taken from the nearest layer that has it, and a whiteout there hides it.
-#include "minirun/tarwrite.h"
+#include "minirun/image/tarwrite.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -22,9 +22,9 @@
 #include <set>
 #include <utility>
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/layer_fs.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/util/layer_fs.h"
 
 namespace minirun {
 

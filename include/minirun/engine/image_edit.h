@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "minirun/store.h"
+#include "minirun/store/store.h"
 
 namespace minirun {
 

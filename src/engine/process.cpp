@@ -1,4 +1,4 @@
-#include "minirun/process.h"
+#include "minirun/engine/process.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

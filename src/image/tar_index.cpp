@@ -1,11 +1,11 @@
-#include "minirun/tar_index.h"
+#include "minirun/image/tar_index.h"
 
 #include <unistd.h>
 
 #include <cstring>
 #include <vector>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

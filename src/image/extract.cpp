@@ -20,7 +20,7 @@
 //   of "", "." or ".." is refused.
 // - A hard link whose target is not in this layer gets a copy of the target from the nearest
 //   lower layer that has it (Docker fails such layers).
-#include "minirun/extract.h"
+#include "minirun/image/extract.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -41,11 +41,11 @@
 #include <set>
 #include <vector>
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
-#include "minirun/layer_fs.h"
-#include "minirun/tar_index.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/util/layer_fs.h"
+#include "minirun/image/tar_index.h"
 
 namespace minirun {
 

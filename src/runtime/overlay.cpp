@@ -7,7 +7,7 @@
 // resolve relative names with overlay2/ as the working directory: the new API takes the layers
 // as "<id>/diff" when the caller gives them (lower_dirs), which spares the kernel the store's
 // prefix and a short link per layer.
-#include "minirun/overlay.h"
+#include "minirun/runtime/overlay.h"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -19,7 +19,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

@@ -1,4 +1,4 @@
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "minirun/store.h"
+#include "minirun/store/store.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,10 +13,10 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
-#include "minirun/reference.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/image/reference.h"
 #include <spdlog/spdlog.h>
 
 namespace minirun {

@@ -1,7 +1,7 @@
-#include "minirun/image_config.h"
+#include "minirun/image/image_config.h"
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

@@ -1,4 +1,4 @@
-#include "minirun/fsutil.h"
+#include "minirun/util/fsutil.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

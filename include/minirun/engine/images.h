@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "minirun/image_config.h"
-#include "minirun/store.h"
+#include "minirun/image/image_config.h"
+#include "minirun/store/store.h"
 
 namespace minirun {
 

@@ -28,7 +28,7 @@
 // namespace (an nsfs fd) so that its unmounting, after the last process exits, runs on a thread
 // while minirun records or removes the container instead of before wait4 returns; the thread is
 // joined before exit.
-#include "minirun/container.h"
+#include "minirun/runtime/container.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -58,9 +58,9 @@
 #include <map>
 #include <set>
 
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
-#include "minirun/process.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/engine/process.h"
 
 namespace minirun {
 

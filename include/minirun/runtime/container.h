@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "minirun/overlay.h"
+#include "minirun/runtime/overlay.h"
 
 namespace minirun {
 

@@ -2,13 +2,13 @@
 // interface would first initialise OpenSSL 3's provider machinery, about 1.5 ms of every
 // `minirun run` — most of its user time. They are deprecated, not removed, in OpenSSL 3.
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include "minirun/digest.h"
+#include "minirun/util/digest.h"
 
 #include <array>
 
 #include <openssl/sha.h>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

@@ -1,4 +1,4 @@
-#include "minirun/image_edit.h"
+#include "minirun/engine/image_edit.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -10,15 +10,15 @@
 #include <ctime>
 #include <map>
 
-#include "minirun/config_change.h"
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/extract.h"
-#include "minirun/fsutil.h"
-#include "minirun/image_config.h"
-#include "minirun/images.h"
-#include "minirun/reference.h"
-#include "minirun/tarwrite.h"
+#include "minirun/image/config_change.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/image/extract.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/image/image_config.h"
+#include "minirun/engine/images.h"
+#include "minirun/image/reference.h"
+#include "minirun/image/tarwrite.h"
 
 namespace minirun {
 

@@ -3,7 +3,7 @@
 // directory at an ancestor, or any entry at the path itself. Ancestors are checked top-down
 // with fstatat relative to the later layer's root, stopping at the first non-directory, so no
 // symlink inside a layer is ever followed.
-#include "minirun/hidden.h"
+#include "minirun/image/hidden.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

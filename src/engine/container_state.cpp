@@ -1,4 +1,4 @@
-#include "minirun/container_state.h"
+#include "minirun/engine/container_state.h"
 
 #include <signal.h>
 #include <time.h>
@@ -6,8 +6,8 @@
 
 #include <ctime>
 
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
 
 namespace minirun {
 

@@ -1,10 +1,10 @@
-#include "minirun/config_change.h"
+#include "minirun/image/config_change.h"
 
 #include <cctype>
 #include <utility>
 #include <vector>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

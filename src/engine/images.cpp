@@ -9,7 +9,7 @@
 //     configs, then move the tags. A concurrent loader that committed a layer first wins; ours
 //     is discarded. A crash leaves only tmp/ leftovers (removed at the next start) or complete
 //     layers that no image names yet (reused by the next load, collected by rmi/prune).
-#include "minirun/images.h"
+#include "minirun/engine/images.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,14 +24,14 @@
 #include <set>
 #include <thread>
 
-#include "minirun/archive.h"
-#include "minirun/config_change.h"
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/extract.h"
-#include "minirun/flatten.h"
-#include "minirun/fsutil.h"
-#include "minirun/reference.h"
+#include "minirun/image/archive.h"
+#include "minirun/image/config_change.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/image/extract.h"
+#include "minirun/image/flatten.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/image/reference.h"
 #include <spdlog/spdlog.h>
 
 namespace minirun {

@@ -1,6 +1,6 @@
-#include "minirun/reference.h"
+#include "minirun/image/reference.h"
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

@@ -1,8 +1,8 @@
-#include "minirun/size.h"
+#include "minirun/util/size.h"
 
 #include <cctype>
 
-#include "minirun/error.h"
+#include "minirun/util/error.h"
 
 namespace minirun {
 

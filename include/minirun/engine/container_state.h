@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "minirun/store.h"
+#include "minirun/store/store.h"
 
 namespace minirun {
 

@@ -12,7 +12,7 @@
 // - anything else replaces what was below, as a hard link to this layer's inode.
 // The layers' own trees are never written. The walk stops at kMaxDepth levels (two descriptors
 // per level must fit under the usual 1,024), and the image then runs on its N layers.
-#include "minirun/flatten.h"
+#include "minirun/image/flatten.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,9 +23,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
-#include "minirun/layer_fs.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/util/layer_fs.h"
 
 namespace minirun {
 

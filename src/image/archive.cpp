@@ -6,7 +6,7 @@
 // manifest.json is preferred because it carries the tags) or manifest.json (docker-archive);
 // neither is refused. Compressed archives and standard input are first decompressed into a
 // spool file so that layers can be located by offset and extracted in parallel.
-#include "minirun/archive.h"
+#include "minirun/image/archive.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -17,12 +17,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "minirun/digest.h"
-#include "minirun/error.h"
-#include "minirun/fsutil.h"
-#include "minirun/image_config.h"
-#include "minirun/reference.h"
-#include "minirun/tar_index.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/image/image_config.h"
+#include "minirun/image/reference.h"
+#include "minirun/image/tar_index.h"
 
 namespace minirun {
 

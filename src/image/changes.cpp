@@ -13,7 +13,7 @@
 // other lookup in the lower layers is one fstatat per layer of a path the upper dir names, through
 // directory fds resolved once per directory (nearest layer first, stopping at opaque
 // directories and at non-directories). The image is never walked.
-#include "minirun/changes.h"
+#include "minirun/image/changes.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,8 +28,8 @@
 #include <optional>
 #include <set>
 
-#include "minirun/error.h"
-#include "minirun/layer_fs.h"
+#include "minirun/util/error.h"
+#include "minirun/util/layer_fs.h"
 
 namespace minirun {
 
