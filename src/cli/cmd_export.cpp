@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "minirun/runtime/container.h"
+#include "minirun/engine/container_spec.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 #include "minirun/engine/images.h"
