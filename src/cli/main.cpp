@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "oci/oci.h"
 #include "minirun/util/error.h"
 
 using namespace minirun;
@@ -31,6 +32,9 @@ std::string verb_named(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One binary, two command lines: runc's when called as minirun-runtime (a link to minirun).
+  std::string self = argc > 0 ? argv[0] : "";
+  if (self.substr(self.rfind('/') + 1) == "minirun-runtime") return cli::oci::main(argc, argv);
   cli::Globals g;
   CLI::App app{"minirun: assemble container root filesystems with overlayfs and run them, with no daemon"};
   app.name("minirun");

@@ -146,8 +146,8 @@ struct Child {
       mount_all(report, rp, plan.mounts);
       create_devices(report, rp, plan.devices, plan.devices_by_bind);
       write_sysctls(rp);
-      mask_paths(report, rp, spec.linux.masked_paths);
       readonly_paths(report, rp, spec.linux.readonly_paths);
+      mask_paths(report, rp, spec.linux.masked_paths);
     }
     ::close(root_fd);
   }
@@ -391,10 +391,14 @@ struct Child {
     if (plan.pdeathsig) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     join_cgroup();
     join_namespaces();
-    mount_root();
-    populate_root();
-    switch_root();
-    identity();
+    if (plan.exec_mode) {
+      if (::chdir("/") != 0) report.fail_errno("chdir /");
+    } else {
+      mount_root();
+      populate_root();
+      switch_root();
+      identity();
+    }
     resolve_identity();
     stdio();
     limits();

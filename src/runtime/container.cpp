@@ -359,3 +359,93 @@ pid_t create(const Spec& spec, const CreateOptions& opts) {
 }
 
 }  // namespace minirun::runtime
+
+namespace minirun::runtime {
+
+int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts, pid_t* pid_out) {
+  if (process.args.empty()) throw Error("exec: no command given");
+  Spec spec;
+  spec.process = process;
+  spec.minirun.keep_stdin = true;
+  Prepared p;
+  ChildPlan& plan = p.plan;
+  plan.spec = &spec;
+  plan.exec_mode = true;
+  plan.pdeathsig = false;
+  plan.env = process.env;
+  plan.caps = capability_sets(process.capabilities);
+  plan.cgroup_procs = opts.cgroup_procs;
+  for (const auto& r : process.rlimits) {
+    struct rlimit l = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    plan.rlimits.emplace_back(rlimit_number(r.type), l);
+  }
+  std::string base = "/proc/" + std::to_string(init_pid) + "/ns/";
+  auto same_as_ours = [&](const char* ns) {
+    struct stat a, b;
+    return ::stat((base + ns).c_str(), &a) == 0 && ::stat((std::string("/proc/self/ns/") + ns).c_str(), &b) == 0 &&
+           a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+  };
+  for (auto [ns, flag] : {std::pair{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+                          {"cgroup", CLONE_NEWCGROUP}, {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}}) {
+    if (same_as_ours(ns)) continue;
+    int fd = ::open((base + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) throw Error("container's process " + std::to_string(init_pid) + " is not running");
+      throw sys_error(base + ns);
+    }
+    if (flag == CLONE_NEWPID) p.pid_ns_fd = fd;
+    else plan.join.emplace_back(fd, flag);
+  }
+  int rep[2];
+  if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
+  plan.report_fd = rep[1];
+  int sock[2] = {-1, -1};
+  if (process.terminal) {
+    if (!opts.console_socket.empty()) sock[1] = connect_console_socket(opts.console_socket);
+    else if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("socketpair");
+  }
+  plan.tty_sock = sock[1];
+  long pid = clone_child(p, false);
+  int e = errno;
+  ::close(rep[1]);
+  if (sock[1] >= 0) ::close(sock[1]);
+  if (pid < 0) {
+    ::close(rep[0]);
+    if (sock[0] >= 0) ::close(sock[0]);
+    throw sys_error("clone", e);
+  }
+  try {
+    if (read_record(rep[0], static_cast<pid_t>(pid)) != 0) throw Error("exec: unexpected state");
+  } catch (...) {
+    ::close(rep[0]);
+    if (sock[0] >= 0) ::close(sock[0]);
+    throw;
+  }
+  ::close(rep[0]);
+  if (pid_out) *pid_out = static_cast<pid_t>(pid);
+  if (opts.detach) {
+    if (sock[0] >= 0) ::close(sock[0]);
+    return 0;
+  }
+  g_child = static_cast<pid_t>(pid);
+  struct sigaction sa = {};
+  sa.sa_handler = forward;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(s, &sa, nullptr);
+  if (sock[0] >= 0) {
+    int master = receive_fd(sock[0]);
+    ::close(sock[0]);
+    if (master >= 0) {
+      relay_tty(master, opts.forward_stdin);
+      ::close(master);
+    }
+  }
+  int st = 0;
+  while (::waitpid(static_cast<pid_t>(pid), &st, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+}  // namespace minirun::runtime

@@ -193,13 +193,16 @@ void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<Mou
 }
 
 void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked) {
+  // The container's own /dev/null when it has one (as runc), else the host's.
+  std::string null = rp.existing("/dev/null");
+  if (null.empty()) null = "/dev/null";
   for (const auto& p : masked) {
     std::string at = rp.existing(p);
     if (at.empty()) continue;
     struct stat st;
     if (::fstat(rp.last_fd(), &st) != 0) continue;  // the O_PATH fd itself, not a walk through /proc
     if (S_ISDIR(st.st_mode)) do_mount(report, "tmpfs", at, "tmpfs", MS_RDONLY, nullptr, "masking " + p);
-    else do_mount(report, "/dev/null", at, nullptr, MS_BIND, nullptr, "masking " + p);
+    else do_mount(report, null.c_str(), at, nullptr, MS_BIND, nullptr, "masking " + p);
   }
 }
 

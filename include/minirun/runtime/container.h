@@ -46,6 +46,18 @@ struct CreateOptions {
 // user, capabilities all done; executable found) until something opens exec_fifo to read.
 pid_t create(const Spec& spec, const CreateOptions& opts);
 
+struct ExecOptions {
+  std::string console_socket;  // process.terminal: where the pty master goes; else relayed here
+  bool detach = false;         // return once the process has exec'd
+  bool forward_stdin = true;
+  std::vector<std::string> cgroup_procs;
+};
+
+// Runs `process` inside the running container whose first process is init_pid (joining its
+// namespaces: ipc, uts, network, cgroup, pid, mount). Returns the exit status, or 0 when
+// detached; *pid_out gets the new process's pid once it has exec'd. Errors as run().
+int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts, pid_t* pid_out);
+
 // The prestart/createRuntime/poststart/poststop hooks of one kind, run in the runtime's
 // namespaces with the state JSON on stdin; a failing prestart/createRuntime hook is an Error,
 // the others only warn (returns the warning, "" when none).
