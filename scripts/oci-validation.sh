@@ -106,7 +106,15 @@ if [ -z "${MINIRUN_OCI_INNER:-}" ]; then
 fi
 scratch=$(mktemp -d /tmp/oci-validation.XXXXXX)
 mount -t tmpfs -o mode=0755 oci-validation "$scratch" || die "cannot mount a tmpfs on $scratch"
-cleanup() { umount -l "$scratch" 2>/dev/null; rmdir "$scratch" 2>/dev/null; }
+# The suite's cgroup tests use the cgroup "/testdir/cgrouptest" (absolute) and "testdir/cgrouptest"
+# (relative to ours, the root here) and leave it behind; rmdir only removes it when empty.
+cleanup() {
+  umount -l "$scratch" 2>/dev/null; rmdir "$scratch" 2>/dev/null
+  for d in /sys/fs/cgroup/testdir /sys/fs/cgroup/*/testdir; do
+    [ -d "$d" ] && { rmdir "$d/cgrouptest" 2>/dev/null; rmdir "$d" 2>/dev/null; }
+  done
+  return 0
+}
 trap cleanup EXIT
 
 rm -rf "$out/tap" && mkdir -p "$out/tap" || die "cannot create $out"
