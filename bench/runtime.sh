@@ -41,6 +41,8 @@ trap cleanup EXIT
 bundle=$B/bundle
 if [ "$from" = export ]; then
   [ -x "$MR" ] || { echo "bench/runtime.sh: --export needs $MR" >&2; exit 1; }
+  "$MR" export --help 2>/dev/null | grep -q -- --bundle \
+    || { echo "bench/runtime.sh: this minirun has no 'export --bundle' yet; run without --export" >&2; exit 1; }
   MINIRUN=$MR scripts/make-example-image.sh "$B/busybox.tar" >/dev/null
   "$MR" --root "$B/store" load -q -i "$B/busybox.tar" >/dev/null
   "$MR" --root "$B/store" export --bundle "$bundle" example/busybox:latest
