@@ -336,9 +336,10 @@ struct Child {
     if (!report.created()) _exit(kExitFailed);
     if (plan.start_is_fifo) {
       std::string fifo = "/proc/self/fd/" + std::to_string(plan.start_fd);
-      int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // blocks until `start` opens it to read
+      // Blocks until `start` opens it to read; stays open (close-on-exec) so that `start`, reading
+      // on to end of file, returns only once the command runs.
+      int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
       if (w < 0 || ::write(w, "0", 1) != 1) _exit(kExitFailed);
-      ::close(w);
     } else {
       char c;
       if (::read(plan.start_fd, &c, 1) != 1) _exit(kExitFailed);  // the runtime gave up

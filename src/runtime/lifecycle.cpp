@@ -241,6 +241,14 @@ void Lifecycle::start(const std::string& id) {
     if (::poll(&p, 1, 10) > 0 && (n = ::read(fd, &c, 1)) == 1) break;
     if (!pid_alive(s.pid)) break;
   }
+  if (n == 1) {
+    // End of file: the process has exec'd (its end of the fifo is close-on-exec) or died.
+    for (int waited = 0; waited < 10000; waited += 10) {
+      struct pollfd p = {fd, POLLIN, 0};
+      if (::poll(&p, 1, 10) > 0 && ::read(fd, &c, 1) <= 0) break;
+      if (!pid_alive(s.pid)) break;
+    }
+  }
   ::close(fd);
   if (n != 1) throw Error("container \"" + id + "\" did not start (its process is gone)");
   ::unlink(fifo.c_str());
