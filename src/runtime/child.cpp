@@ -77,7 +77,7 @@ struct Child {
   }
 
   void join_cgroup() {
-    for (const auto& procs : plan.cgroup_procs) {
+    for (const auto& procs : plan.cgroup_by_runtime ? std::vector<std::string>{} : plan.cgroup_procs) {
       int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
       if (fd < 0 || ::write(fd, "0", 1) != 1) report.fail_errno("join cgroup " + procs);
       ::close(fd);
@@ -90,8 +90,17 @@ struct Child {
       if (::setns(fd, type) != 0) report.fail_errno("join namespace");
   }
 
+  // A new user namespace: once the runtime has written its uid and gid maps, become its root.
+  void enter_userns() {
+    if (plan.userns_wait < 0) return;
+    char c;
+    if (::read(plan.userns_wait, &c, 1) != 1) _exit(kExitFailed);  // the runtime gave up
+    ::close(plan.userns_wait);
+    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) report.fail_errno("become root in the user namespace");
+  }
+
   void mount_root() {
-    if (!plan.new_mount_ns) return;
+    if (!plan.own_mount_ns) return;
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) report.fail_errno("make / private");
     const auto& ov = spec.minirun.overlay;
     if (!ov) {
@@ -138,7 +147,6 @@ struct Child {
   }
 
   void populate_root() {
-    if (!plan.new_mount_ns) return;
     int root_fd = ::open(plan.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0) report.fail_errno(plan.root);
     {
@@ -153,7 +161,7 @@ struct Child {
   }
 
   void switch_root() {
-    if (!plan.new_mount_ns) {
+    if (!plan.own_mount_ns) {
       // No mount namespace of its own: a chroot is all there is (as runc does).
       if (::chroot(plan.root.c_str()) != 0 || ::chdir("/") != 0) report.fail_errno("chroot " + plan.root);
       return;
@@ -390,6 +398,7 @@ struct Child {
 
   [[noreturn]] void run() {
     if (plan.pdeathsig) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    enter_userns();
     join_cgroup();
     join_namespaces();
     if (plan.exec_mode) {

@@ -24,6 +24,9 @@ struct ChildPlan {
   std::vector<std::pair<int, struct rlimit>> rlimits;
   std::vector<std::pair<int, int>> join;  // (namespace fd, CLONE_NEW*) to setns, in order
   bool new_mount_ns = false, new_uts_ns = false, new_net_ns = false;
+  bool own_mount_ns = false;  // new or joined: set up privately and pivot; else mounts land in the caller's
+  int userns_wait = -1;
+  bool cgroup_by_runtime = false;  // (a new user namespace) the runtime puts the process in its cgroup       // a new user namespace: wait here until the runtime has written the id maps
   bool new_cgroup_ns = false;  // unshared after joining the cgroup, so that it is the namespace's root
   unsigned long root_propagation = 0;
   std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys/… path, value

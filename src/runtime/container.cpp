@@ -66,11 +66,49 @@ struct Prepared {
   ChildPlan plan;
   unsigned long clone_flags = SIGCHLD;
   int pid_ns_fd = -1;  // joined by the runtime itself before clone: only children enter it
+  int userns_go = -1;  // a new user namespace: written once the id maps are
+  std::vector<IdMapping> uid_map, gid_map;
   ~Prepared() {
     for (auto [fd, t] : plan.join) ::close(fd);
     if (pid_ns_fd >= 0) ::close(pid_ns_fd);
+    if (plan.userns_wait >= 0) ::close(plan.userns_wait);
+    if (userns_go >= 0) ::close(userns_go);
   }
+  bool needs_copy() const { return userns_go >= 0; }
 };
+
+void write_id_map(pid_t pid, const char* file, const std::vector<IdMapping>& map) {
+  std::string text;
+  for (const auto& m : map)
+    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    int e = errno;
+    if (fd >= 0) ::close(fd);
+    throw sys_error("write " + path, e);
+  }
+  ::close(fd);
+}
+
+// After clone, in the runtime: the new user namespace's maps (the child waits for them), and the
+// cgroup for a child that cannot join it from inside a user namespace.
+void after_clone(Prepared& p, pid_t pid) {
+  if (p.userns_go < 0) return;
+  ::close(p.plan.userns_wait);
+  p.plan.userns_wait = -1;
+  for (const auto& procs : p.plan.cgroup_procs) {
+    std::string v = std::to_string(pid);
+    int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, v.data(), v.size()) < 0) throw sys_error("join cgroup " + procs);
+    ::close(fd);
+  }
+  write_id_map(pid, "uid_map", p.uid_map);
+  write_id_map(pid, "gid_map", p.gid_map);
+  if (::write(p.userns_go, "1", 1) != 1) throw sys_error("start the container's user namespace");
+  ::close(p.userns_go);
+  p.userns_go = -1;
+}
 
 void prepare(const Spec& spec, Prepared& p) {
   if (!spec.process) throw Error("config.json: process is required to run a container");
@@ -85,7 +123,6 @@ void prepare(const Spec& spec, Prepared& p) {
   }
   for (const auto& n : spec.linux.namespaces) {
     int flag = ns_flag(n.type);
-    if (n.type == "user") throw Error("user namespaces are not supported by minirun's runtime yet");
     if (n.type == "time") throw Error("time namespaces are not supported by minirun's runtime yet");
     if (n.path.empty()) {
       p.clone_flags |= static_cast<unsigned long>(flag);
@@ -94,9 +131,23 @@ void prepare(const Spec& spec, Prepared& p) {
     int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw sys_error("namespace " + n.type + " " + n.path);
     if (n.type == "pid") p.pid_ns_fd = fd;
+    else if (n.type == "user") plan.join.insert(plan.join.begin(), {fd, flag});  // first: it owns the others
     else plan.join.emplace_back(fd, flag);
   }
+  if (p.clone_flags & CLONE_NEWUSER) {
+    plan.cgroup_by_runtime = true;
+    if (spec.linux.uid_mappings.empty() || spec.linux.gid_mappings.empty())
+      throw Error("a new user namespace needs linux.uidMappings and linux.gidMappings");
+    p.uid_map = spec.linux.uid_mappings;
+    p.gid_map = spec.linux.gid_mappings;
+    int sync[2];
+    if (::pipe2(sync, O_CLOEXEC) != 0) throw sys_error("pipe");
+    plan.userns_wait = sync[0];
+    p.userns_go = sync[1];
+  }
+  const Namespace* mnt = spec.linux.find_namespace("mount");
   plan.new_mount_ns = (p.clone_flags & CLONE_NEWNS) != 0;
+  plan.own_mount_ns = mnt != nullptr;
   plan.new_uts_ns = (p.clone_flags & CLONE_NEWUTS) != 0;
   plan.new_net_ns = (p.clone_flags & CLONE_NEWNET) != 0;
   plan.new_cgroup_ns = (p.clone_flags & CLONE_NEWCGROUP) != 0;
@@ -108,6 +159,7 @@ void prepare(const Spec& spec, Prepared& p) {
   // A /dev mounted nodev cannot hold working nodes: bind the host's instead.
   for (const auto& m : plan.mounts)
     if (m.destination == "/dev") plan.devices_by_bind = (m.flags & MS_NODEV) != 0;
+  if (spec.linux.find_namespace("user")) plan.devices_by_bind = true;  // no mknod in a user namespace
   plan.caps = capability_sets(spec.process->capabilities);
   for (const auto& r : spec.process->rlimits) {
     struct rlimit l = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
@@ -242,7 +294,7 @@ int run(const Spec& spec, const RunOptions& opts) {
     if (fd >= 0) ::close(fd);
     fd = -1;
   };
-  long pid = clone_child(p, !gate && !spec.minirun.init);
+  long pid = clone_child(p, !gate && !spec.minirun.init && !p.needs_copy());
   int clone_errno = errno;
   close_fd(rep[1]);
   close_fd(go[0]);
@@ -252,6 +304,13 @@ int run(const Spec& spec, const RunOptions& opts) {
     close_fd(go[1]);
     close_fd(sock[0]);
     throw sys_error("clone", clone_errno);
+  }
+  try {
+    after_clone(p, static_cast<pid_t>(pid));
+  } catch (...) {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    throw;
   }
   if (opts.mntns) opts.mntns->hold(static_cast<pid_t>(pid));
   g_child = static_cast<pid_t>(pid);
@@ -344,6 +403,7 @@ pid_t create(const Spec& spec, const CreateOptions& opts) {
   }
   int r;
   try {
+    after_clone(p, static_cast<pid_t>(pid));
     r = read_record(rep[0], static_cast<pid_t>(pid));
   } catch (...) {
     ::close(rep[0]);

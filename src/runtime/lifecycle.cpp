@@ -197,7 +197,15 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
   try {
     write_file_atomic(d + "/config.json", spec_to_json(spec).dump());
     std::string fifo = d + "/exec.fifo";
-    if (::mkfifo(fifo.c_str(), 0622) != 0) throw sys_error(fifo);
+    if (::mkfifo(fifo.c_str(), 0622) != 0 || ::chmod(fifo.c_str(), 0622) != 0) throw sys_error(fifo);  // past the umask
+    // Owned by the container's root, whose host ids a user namespace maps elsewhere (as runc).
+    uid_t ruid = 0;
+    gid_t rgid = 0;
+    for (const auto& m : spec.linux.uid_mappings)
+      if (m.container_id == 0) ruid = m.host_id;
+    for (const auto& m : spec.linux.gid_mappings)
+      if (m.container_id == 0) rgid = m.host_id;
+    if ((ruid || rgid) && ::chown(fifo.c_str(), ruid, rgid) != 0) throw sys_error(fifo);
     ContainerState s;
     s.id = id;
     s.bundle = bundle;
