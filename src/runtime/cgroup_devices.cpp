@@ -88,9 +88,16 @@ std::vector<BpfInsn> device_filter_program(const std::vector<DeviceRule>& rules)
     if (r.minor && *r.minor >= 0) block.push_back(jne_k(R5, static_cast<int32_t>(*r.minor), kNext));
     block.push_back(mov_k(R0, r.allow ? 1 : 0));
     block.push_back(exit_insn());
+    bool conditional = false;
     for (size_t i = 0; i < block.size(); i++)
-      if (block[i].off == kNext) block[i].off = static_cast<int16_t>(block.size() - i - 1);
+      if (block[i].off == kNext) {
+        block[i].off = static_cast<int16_t>(block.size() - i - 1);
+        conditional = true;
+      }
     p.insert(p.end(), block.begin(), block.end());
+    // A rule that matches everything decides every request: the verifier refuses the
+    // unreachable rest.
+    if (!conditional) return p;
   }
   p.push_back(mov_k(R0, 0));
   p.push_back(exit_insn());
