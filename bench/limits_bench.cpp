@@ -59,9 +59,37 @@ std::vector<double> in_children(int n, const std::function<double()>& f) {
 
 }  // namespace
 
+// A fresh process (exec'd, as `minirun run` is): one docker_default_seccomp_program call.
+std::vector<double> in_fresh_processes(int n, const std::string& dir) {
+  std::vector<double> out;
+  for (int i = 0; i < n; i++) {
+    int p[2];
+    if (pipe(p) != 0) break;
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(p[1], 1);
+      execl("/proc/self/exe", "limits_bench", "--hit", dir.c_str(), nullptr);
+      _exit(127);
+    }
+    close(p[1]);
+    char buf[64] = {};
+    ssize_t r = read(p[0], buf, sizeof buf - 1);
+    close(p[0]);
+    waitpid(pid, nullptr, 0);
+    if (r > 0) out.push_back(std::atof(buf));
+  }
+  return out;
+}
+
 int main(int argc, char** argv) {
-  const int n = argc > 1 ? std::atoi(argv[1]) : 30;
   const SeccompTarget target{docker_default_capabilities(), "", std::nullopt};
+  if (argc == 3 && std::string(argv[1]) == "--hit") {
+    auto t0 = Clock::now();
+    auto p = docker_default_seccomp_program(target, argv[2]);
+    std::printf("%.1f\n", p.empty() ? -1.0 : us_since(t0));
+    return 0;
+  }
+  const int n = argc > 1 ? std::atoi(argv[1]) : 30;
 
   std::vector<double> parse, compile;
   Seccomp profile;
@@ -81,11 +109,13 @@ int main(int argc, char** argv) {
   std::string dir = mkdtemp(tmpl);
   // First use writes the file; later fresh processes read it (their in-memory cache is empty).
   in_children(1, [&] { compile_seccomp_cached(profile, dir); return 0.0; });
-  report("seccomp: cache hit from file (fresh process)", in_children(n, [&] {
+  report("seccomp: cache hit from file (forked process)", in_children(n, [&] {
            auto t0 = Clock::now();
            auto p = compile_seccomp_cached(profile, dir);
            return p.empty() ? -1.0 : us_since(t0);
          }));
+  in_fresh_processes(1, dir);  // writes the default program's file
+  report("seccomp: docker_default_seccomp_program, file hit (exec'd)", in_fresh_processes(n, dir));
   report("seccomp: cache hit in memory (same process)", in_children(n, [&] {
            compile_seccomp_cached(profile, dir);
            auto t0 = Clock::now();
@@ -110,7 +140,7 @@ int main(int argc, char** argv) {
   f.pids_limit = "100";
   const Resources res = resources_from_flags(f).resources;
   const std::string parent = "minirun-bench-" + std::to_string(getpid());
-  std::vector<double> create, add, destroy, total;
+  std::vector<double> create, add, destroy, destroy_empty, total;
   for (int i = 0; i < n; i++) {
     pid_t child = fork();
     if (child == 0) {
@@ -128,6 +158,11 @@ int main(int argc, char** argv) {
     cg.destroy();
     destroy.push_back(us_since(t2));
     total.push_back(us_since(t0));
+    // The run path's case: the container has exited before its group is removed.
+    auto empty = Cgroup::create(path + "e", res);
+    auto t3 = Clock::now();
+    empty.destroy();
+    destroy_empty.push_back(us_since(t3));
     waitpid(child, nullptr, 0);
   }
   cleanup_stale_cgroups({}, parent);
@@ -138,6 +173,7 @@ int main(int argc, char** argv) {
   report("cgroups: create + apply", create);
   report("cgroups: add_pid", add);
   report("cgroups: destroy (kill 1 process, rmdir)", destroy);
-  report("cgroups: total", total);
+  report("cgroups: destroy of an empty group", destroy_empty);
+  report("cgroups: create + add_pid + destroy (1 process)", total);
   return 0;
 }

@@ -175,6 +175,24 @@ runtime::Seccomp docker_default_seccomp(const SeccompTarget& target) {
   return parse_docker_seccomp(docker_default_seccomp_json(), target);
 }
 
+runtime::SeccompProgram docker_default_seccomp_program(const SeccompTarget& target, const std::string& cache_dir) {
+  static const std::string profile_id = [] {
+    // The embedded text's own hash: an edited profile never meets an old cache file.
+    const char* text = docker_default_seccomp_json();
+    uint64_t h = 1469598103934665603ULL;
+    for (const char* c = text; *c; c++) h = (h ^ static_cast<unsigned char>(*c)) * 1099511628211ULL;
+    return "docker-default " + std::to_string(h);
+  }();
+  std::vector<std::string> caps = target.capabilities;
+  std::sort(caps.begin(), caps.end());
+  caps.erase(std::unique(caps.begin(), caps.end()), caps.end());
+  const auto kernel = target.kernel ? *target.kernel : running_kernel();
+  std::string key = profile_id + ";" + (target.arch.empty() ? native_go_arch() : target.arch) + ";" +
+                    std::to_string(kernel.first) + "." + std::to_string(kernel.second) + ";";
+  for (const auto& c : caps) key += c + ",";
+  return runtime::seccomp_program_cached(key, [&] { return docker_default_seccomp(target); }, cache_dir);
+}
+
 std::optional<runtime::Seccomp> seccomp_from_option(const std::string& value, const SeccompTarget& target) {
   if (value == "unconfined") return std::nullopt;
   if (value.empty() || value == "builtin") return docker_default_seccomp(target);

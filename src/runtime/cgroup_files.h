@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,19 @@ std::optional<uint64_t> read_u64(const std::string& dir, const std::string& file
 // "key value" lines (memory.stat, cpu.stat, memory.events, oom_control): the value of `key`.
 std::optional<uint64_t> read_keyed(const std::string& dir, const std::string& file, const std::string& key);
 std::vector<pid_t> read_pids(const std::string& dir);
+// Sleeps of 20 µs doubling up to 2 ms, for at most ~2 s in all: a kernel state change (a group
+// emptying, a freeze) usually takes microseconds, sometimes a scheduler tick.
+class Backoff {
+ public:
+  explicit Backoff(int total_ms = 2000)
+      : deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(total_ms)) {}
+  bool wait();  // false once the time is up
+
+ private:
+  std::chrono::steady_clock::time_point deadline_;
+  int step_us_ = 20;
+};
+
 // rmdir, retried while the kernel still reports the group busy (at most ~2 s).
 void remove_dir(const std::string& dir);
 // Waits until dir/cgroup.procs is empty (at most ~2 s); false on timeout.

@@ -226,12 +226,13 @@ void freeze(const CgroupHierarchy& h, const std::string& rel, bool frozen) {
   std::string d = cdir(h, "freezer", rel);
   if (d.empty()) throw Error("the freezer controller is not mounted");
   const std::string want = frozen ? "FROZEN" : "THAWED";
-  for (int i = 0; i < 2000; i++) {
-    if (i % 50 == 0) write(d, "freezer.state", want);  // FREEZING can stall on a task in vfork: retry
+  Backoff b;
+  int round = 0;
+  do {
+    if (round++ % 8 == 0) write(d, "freezer.state", want);  // FREEZING can stall on a task in vfork: retry
     auto st = read(d, "freezer.state");
     if (st && st->compare(0, want.size(), want) == 0) return;
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
+  } while (b.wait());
   throw Error(d + ": freezer.state did not become " + want);
 }
 

@@ -165,11 +165,11 @@ void freeze(const CgroupHierarchy& h, const std::string& rel, bool frozen) {
   const std::string d = dir(h, rel);
   write(d, "cgroup.freeze", frozen ? "1" : "0");
   const uint64_t want = frozen ? 1 : 0;
-  for (int i = 0; i < 4000; i++) {
+  Backoff b;
+  do {
     auto v = read_keyed(d, "cgroup.events", "frozen");
     if (!v || *v == want) return;  // no "frozen" key: a kernel before 5.2 (no freezer at all)
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
+  } while (b.wait());
   throw Error(d + ": cgroup.events did not report frozen " + std::to_string(want));
 }
 

@@ -101,21 +101,28 @@ std::vector<pid_t> read_pids(const std::string& dir) {
   return out;
 }
 
+bool Backoff::wait() {
+  if (std::chrono::steady_clock::now() >= deadline_) return false;
+  std::this_thread::sleep_for(std::chrono::microseconds(step_us_));
+  step_us_ = std::min(step_us_ * 2, 2000);
+  return true;
+}
+
 bool wait_empty(const std::string& dir) {
-  for (int i = 0; i < 2000; i++) {
+  Backoff b;
+  do {
     auto s = read(dir, "cgroup.procs");
     if (!s || s->empty()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  } while (b.wait());
   return false;
 }
 
 void remove_dir(const std::string& dir) {
-  for (int i = 0; i < 2000; i++) {
+  Backoff b;
+  do {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
     if (errno != EBUSY) throw sys_error("cgroup " + dir + ": rmdir");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  } while (b.wait());
   throw sys_error("cgroup " + dir + ": rmdir", EBUSY);
 }
 
@@ -314,7 +321,9 @@ void Cgroup::destroy() {
   for (const auto& d : dirs) any = any || ::stat(d.c_str(), &st) == 0;
   if (!any) return;
   const bool v2 = h_.mode == CgroupHierarchy::Mode::v2;
-  if (!(v2 && cg::v2::kill_all(h_, path_))) {
+  // The usual case (the container has exited): nothing to kill, only directories to remove.
+  const bool populated = !pids().empty();
+  if (populated && !(v2 && cg::v2::kill_all(h_, path_))) {
     // Freeze so that nothing forks between reading the list and the kills.
     bool frozen = false;
     try {

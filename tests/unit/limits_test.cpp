@@ -409,6 +409,39 @@ TEST(SeccompCompile, DefaultProfileCompilesAndCaches) {
   auto b = compile_seccomp_cached(admin, dir.path());
   ASSERT_EQ(a.insns.size(), b.insns.size());
   EXPECT_EQ(std::memcmp(a.insns.data(), b.insns.data(), a.insns.size() * sizeof(sock_filter)), 0);
+
+  // Keyed by text, from a fresh process (the in-memory cache is per process): the file is used
+  // and the profile is not built again; a file whose key differs is ignored.
+  const std::string file = dir.path() + "/" + seccomp_cache_key(admin) + ".bpf";
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto p = seccomp_program_cached("probe-key", [&] { return admin; }, dir.path());
+    bool built = false;
+    auto q = seccomp_program_cached("probe-key", [&] { built = true; return admin; }, dir.path());
+    _exit(!built && p.insns.size() == q.insns.size() && q.insns.size() == a.insns.size() ? 0 : 1);
+  }
+  int ws;
+  waitpid(pid, &ws, 0);
+  EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  pid = fork();
+  if (pid == 0) {
+    bool built = false;
+    auto p = seccomp_program_cached("probe-key", [&] { built = true; return admin; }, dir.path());
+    _exit(!built && p.insns.size() == a.insns.size() ? 0 : 1);  // a hit from the file
+  }
+  waitpid(pid, &ws, 0);
+  EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  // A damaged file is ignored (and rewritten).
+  test::write_file(file, "MRSC garbage");
+  pid = fork();
+  if (pid == 0) {
+    auto p = compile_seccomp_cached(admin, dir.path());
+    _exit(p.insns.size() == a.insns.size() ? 0 : 1);
+  }
+  waitpid(pid, &ws, 0);
+  EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  auto d1 = docker_default_seccomp_program(SeccompTarget{docker_default_capabilities(), "", std::nullopt}, dir.path());
+  EXPECT_EQ(d1.insns.size(), prog.insns.size());
 }
 
 TEST(SeccompCompile, RefusesWhatItCannotCompile) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "minirun/runtime/seccomp.h"
 #include "minirun/runtime/spec.h"
 
 namespace minirun {
@@ -34,6 +35,11 @@ runtime::Seccomp parse_docker_seccomp(const std::string& json, const SeccompTarg
 
 // parse_docker_seccomp(docker_default_seccomp_json(), target).
 runtime::Seccomp docker_default_seccomp(const SeccompTarget& target);
+
+// Docker's default profile for `target`, compiled, from the cache (runtime::seccomp_program_cached)
+// keyed by the embedded profile's text, the sorted capabilities, the architecture and the kernel
+// version: a hit parses nothing. cache_dir "" = this process only.
+runtime::SeccompProgram docker_default_seccomp_program(const SeccompTarget& target, const std::string& cache_dir);
 
 // What `--security-opt seccomp=VALUE` selects: nullopt for "unconfined", else the profile read
 // from the file VALUE ("" or "builtin" = the default). --privileged implies unconfined (the

@@ -9,6 +9,7 @@
 #include <linux/filter.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,13 +27,20 @@ struct SeccompProgram {
 // the rule for an unknown action, operator or architecture, or a rule libseccomp refuses.
 SeccompProgram compile_seccomp(const Seccomp& profile);
 
-// compile_seccomp with a cache: in this process (a map keyed by the profile's content) and, when
-// cache_dir is not empty, in files cache_dir/<sha256 of the profile and libseccomp version>.bpf
-// written atomically (a damaged or foreign file is ignored and rewritten). The profile passed
-// here is already resolved for the container's capabilities, so the key covers them.
+// compile_seccomp with a cache: in this process (a map) and, when cache_dir is not empty, in
+// files cache_dir/<hash>.bpf written atomically. Each file holds its whole key (the profile's
+// content and libseccomp's version) and is used only on an exact match: a damaged, foreign or
+// colliding file costs a compile, never a wrong program. The profile passed here is already
+// resolved for the container's capabilities, so the key covers them.
 SeccompProgram compile_seccomp_cached(const Seccomp& profile, const std::string& cache_dir = "");
 
-// The key compile_seccomp_cached uses ("<64 hex>").
+// The same keyed by any text that determines the profile (Docker's default: its version, the
+// capabilities, the architecture, the kernel), so that a hit neither builds nor hashes the
+// profile; make() is called only on a miss.
+SeccompProgram seccomp_program_cached(const std::string& key_text, const std::function<Seccomp()>& make,
+                                      const std::string& cache_dir = "");
+
+// The cache file's stem for a profile (16 hex digits).
 std::string seccomp_cache_key(const Seccomp& profile);
 
 // In the child, last before execve: sets no_new_privs when asked (without it, seccomp(2) needs
