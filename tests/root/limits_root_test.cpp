@@ -23,6 +23,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,6 +32,7 @@
 #include "minirun/engine/resource_flags.h"
 #include "minirun/engine/seccomp_profile.h"
 #include "minirun/runtime/cgroups.h"
+#include "minirun/store/store.h"
 #include "minirun/runtime/seccomp.h"
 #include "minirun/util/error.h"
 #include "testutil.h"
@@ -652,4 +654,68 @@ TEST(LimitsSeccomp, CapSysAdminOpensTheNamespaceCalls) {
   EXPECT_EQ(by_name["clone3"], EINVAL);
   EXPECT_EQ(by_name["keyctl"], EPERM);   // never in Docker's profile
   EXPECT_EQ(by_name["clock_settime"], EPERM);  // needs CAP_SYS_TIME
+}
+
+// --- the stats verb, on a container of the current run path given a cgroup by hand ---
+
+TEST(LimitsStats, VerbReadsTheContainersCgroup) {
+  MINIRUN_REQUIRE_ROOT();
+  const auto& h = CgroupHierarchy::host();
+  if (h.mode == CgroupHierarchy::Mode::none) GTEST_SKIP() << "no cgroup file system";
+  test::TempDir t("minirun-stats-");
+  test::write_file(t / "rootfs.tar", test::busybox_rootfs().build());
+  const std::string store = t / "store";
+  auto mr = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {MINIRUN_BINARY, "--root", store});
+    return test::run_cmd(args);
+  };
+  ASSERT_EQ(mr({"import", t / "rootfs.tar", "t/bb"}).code, 0);
+  pid_t runner = test::spawn_cmd({MINIRUN_BINARY, "--root", store, "run", "--name", "spin", "t/bb", "sh", "-c",
+                                  "while :; do :; done"});
+  std::string id;
+  pid_t cpid = 0;
+  for (int i = 0; i < 500 && cpid == 0; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    Store s(store);
+    auto found = s.find_container("spin");
+    if (!found) continue;
+    auto rec = s.container(*found);
+    if (rec && rec->status == "running" && rec->container_pid > 0) id = rec->id, cpid = rec->container_pid;
+  }
+  ASSERT_GT(cpid, 0) << "the container did not start";
+  std::optional<Cgroup> cg;
+  try {
+    ResourceFlags f;
+    f.memory = "64m";
+    f.cpus = "0.5";
+    f.pids_limit = "50";
+    Resources res = resources_from_flags(f).resources;
+    res.devices.clear();
+    cg = Cgroup::create(container_cgroup_path(id), res);
+    cg->add_pid(cpid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto out = mr({"stats", "--no-stream", "--format", "json", "spin"});
+    EXPECT_EQ(out.code, 0) << out.err;
+    auto j = nlohmann::json::parse(out.out);
+    EXPECT_EQ(j["Name"], "spin");
+    EXPECT_EQ(j["ID"], id.substr(0, 12));
+    EXPECT_EQ(j["PIDs"], "1");
+    const std::string mem = j["MemUsage"];
+    EXPECT_NE(mem.find(" / 64MiB"), std::string::npos) << mem;
+    const double cpu = std::stod(std::string(j["CPUPerc"]));
+    EXPECT_GT(cpu, 1.0);
+    EXPECT_LT(cpu, 70.0);  // quota 0.5 CPU
+    auto table = mr({"stats", "--no-stream"});  // every running container
+    EXPECT_EQ(table.code, 0);
+    EXPECT_NE(table.out.find("CONTAINER ID   NAME   CPU %"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find(id.substr(0, 12) + "   spin"), std::string::npos) << table.out;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+  }
+  mr({"rm", "-f", "spin"});
+  waitpid(runner, nullptr, 0);
+  if (cg) cg->destroy();
+  for (const auto& [c, m] : h.v1) ::rmdir((m + "/minirun").c_str());  // only when empty
+  if (h.mode == CgroupHierarchy::Mode::v2) ::rmdir((h.v2_root + "/minirun").c_str());
+  EXPECT_FALSE(Cgroup::exists(container_cgroup_path(id)));
 }
