@@ -166,6 +166,9 @@ SeccompProgram compile_seccomp(const Seccomp& profile) {
   ssize_t n = ::pread(fd, prog.insns.data(), static_cast<size_t>(st.st_size), 0);
   ::close(fd);
   if (n != st.st_size) throw Error("seccomp: reading the exported program failed");
+  if (prog.insns.size() > BPF_MAXINSNS)
+    throw Error("seccomp: the profile compiles to " + std::to_string(prog.insns.size()) +
+                " instructions, more than the kernel's " + std::to_string(BPF_MAXINSNS));
   for (const auto& f : profile.flags) prog.flags |= flag_of(f);
   return prog;
 }

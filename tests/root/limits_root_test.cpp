@@ -7,7 +7,9 @@
 // default profile gives a container with Docker's default capabilities.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -718,4 +721,102 @@ TEST(LimitsStats, VerbReadsTheContainersCgroup) {
   for (const auto& [c, m] : h.v1) ::rmdir((m + "/minirun").c_str());  // only when empty
   if (h.mode == CgroupHierarchy::Mode::v2) ::rmdir((h.v2_root + "/minirun").c_str());
   EXPECT_FALSE(Cgroup::exists(container_cgroup_path(id)));
+}
+
+// --- the static probe under minirun's filter and under runc 1.1 (Docker 20.10's runtime) ---
+
+namespace {
+
+nlohmann::json oci_seccomp(const Seccomp& s) {
+  nlohmann::json j = {{"defaultAction", s.default_action}, {"architectures", s.architectures},
+                      {"syscalls", nlohmann::json::array()}};
+  if (s.default_errno_ret) j["defaultErrnoRet"] = *s.default_errno_ret;
+  for (const auto& c : s.syscalls) {
+    nlohmann::json x = {{"names", c.names}, {"action", c.action}};
+    if (c.errno_ret) x["errnoRet"] = *c.errno_ret;
+    for (const auto& a : c.args)
+      x["args"].push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+    j["syscalls"].push_back(x);
+  }
+  return j;
+}
+
+// The probe's output under minirun's filter, in a child given Docker's capability set the way
+// runc does it: bounding set dropped, filter installed (no no_new_privs), then capset.
+std::string probe_under_minirun(const SeccompProgram& prog) {
+  static const int keep[] = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31};  // Docker's 14 caps
+  int out[2];
+  if (pipe(out) != 0) return "";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(120);
+    for (int c = 0; c <= 63; c++)
+      if (std::find(std::begin(keep), std::end(keep), c) == std::end(keep)) prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {};
+    for (int c : keep) {
+      data[c / 32].effective |= 1u << (c % 32);
+      data[c / 32].permitted |= 1u << (c % 32);
+    }
+    if (install_seccomp(prog, false) != 0) _exit(121);
+    if (syscall(SYS_capset, &hdr, data) != 0) _exit(122);
+    execl(SECCOMP_PROBE, "seccomp_probe", nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  waitpid(pid, nullptr, 0);
+  return text;
+}
+
+}  // namespace
+
+TEST(LimitsSeccomp, StaticProbeMatchesRuncCallByCall) {
+  MINIRUN_REQUIRE_ROOT();
+  const Seccomp profile = docker_default_seccomp(SeccompTarget{docker_default_capabilities(), "", std::nullopt});
+  const std::string mine = probe_under_minirun(compile_seccomp(profile));
+  // The expectations of the in-process probe, line by line.
+  for (const auto& p : probes()) {
+    auto at = mine.find(std::string(p.name) + " ");
+    ASSERT_NE(at, std::string::npos) << p.name << " missing in:\n" << mine;
+    std::string got = mine.substr(at + strlen(p.name) + 1, mine.find('\n', at) - at - strlen(p.name) - 1);
+    if (p.docker == 0)
+      EXPECT_TRUE(got != "EPERM" && got != "ENOSYS") << p.name << ": " << got;
+    else
+      EXPECT_EQ(got, strerrorname_np(p.docker)) << p.name;
+  }
+  EXPECT_NE(mine.find("Seccomp:\t2"), std::string::npos);
+
+  const char* runc = "/usr/sbin/runc";
+  if (access(runc, X_OK) != 0) GTEST_SKIP() << "runc not installed: compared with the expected table only";
+  test::TempDir t("minirun-runc-");
+  const std::string bundle = t / "bundle";
+  for (const char* d : {"", "/rootfs", "/rootfs/bin", "/rootfs/proc", "/rootfs/dev", "/rootfs/sys"})
+    mkdir((bundle + d).c_str(), 0755);
+  test::write_file(bundle + "/rootfs/bin/probe", test::read_file(SECCOMP_PROBE), 0755);
+  ASSERT_EQ(test::run_cmd({runc, "spec", "--bundle", bundle}).code, 0);
+  auto config = nlohmann::json::parse(test::read_file(bundle + "/config.json"));
+  std::vector<std::string> caps = docker_default_capabilities();
+  config["process"]["terminal"] = false;
+  config["process"]["args"] = {"/bin/probe"};
+  config["process"]["noNewPrivileges"] = false;
+  config["process"]["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+  config["root"]["readonly"] = true;
+  config["linux"]["seccomp"] = oci_seccomp(profile);
+  config["linux"]["cgroupsPath"] = "/" + kTestParent + "-runc";
+  auto& ns = config["linux"]["namespaces"];
+  for (auto it = ns.begin(); it != ns.end();)
+    it = (*it)["type"] == "network" ? ns.erase(it) : it + 1;
+  test::write_file(bundle + "/config.json", config.dump());
+  const std::string id = kTestParent + "-runc";
+  auto res = test::run_cmd({runc, "--root", t / "state", "run", "--bundle", bundle, id});
+  test::run_cmd({runc, "--root", t / "state", "delete", "-f", id});
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_EQ(mine, res.out) << "minirun:\n" << mine << "runc:\n" << res.out;
+  EXPECT_FALSE(exists_anywhere(id, CgroupHierarchy::host()));
 }
