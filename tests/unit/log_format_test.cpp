@@ -77,7 +77,9 @@ TEST(LogFormat, ForeignFieldOrderAndEscapesFallBackToTheParser) {
   Entry e;
   // Docker with attrs, another order, \u escapes with a surrogate pair, a shorter time.
   std::string line = R"({"stream":"stderr","attrs":{"a":"b"},"time":"2026-01-02T03:04:05.5+01:00","log":"\u00e9\ud83d\ude00\/\n"})";
-  EXPECT_FALSE([&] { Stream s; std::string_view a, b; return split_entry(line, s, a, b); }());
+  Stream fs;
+  std::string_view fa, fb;
+  EXPECT_FALSE(split_entry(line, fs, fa, fb));
   ASSERT_TRUE(decode_entry(line, out, e, true));
   EXPECT_EQ(out, "\xc3\xa9\xf0\x9f\x98\x80/\n");
   EXPECT_EQ(e.stream, Stream::err);
