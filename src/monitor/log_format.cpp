@@ -95,46 +95,47 @@ bool hex4(const char* p, unsigned& v) {
   return true;
 }
 
-void put_utf8(std::string& out, unsigned cp) {
-  char b[4];
-  size_t n;
+// put_utf8 into a raw buffer; returns the new end.
+char* put_utf8_raw(char* d, unsigned cp) {
   if (cp < 0x80) {
-    b[0] = static_cast<char>(cp), n = 1;
+    *d++ = static_cast<char>(cp);
   } else if (cp < 0x800) {
-    b[0] = static_cast<char>(0xC0 | (cp >> 6)), b[1] = static_cast<char>(0x80 | (cp & 0x3F)), n = 2;
+    *d++ = static_cast<char>(0xC0 | (cp >> 6)), *d++ = static_cast<char>(0x80 | (cp & 0x3F));
   } else if (cp < 0x10000) {
-    b[0] = static_cast<char>(0xE0 | (cp >> 12)), b[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    b[2] = static_cast<char>(0x80 | (cp & 0x3F)), n = 3;
+    *d++ = static_cast<char>(0xE0 | (cp >> 12)), *d++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *d++ = static_cast<char>(0x80 | (cp & 0x3F));
   } else {
-    b[0] = static_cast<char>(0xF0 | (cp >> 18)), b[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    b[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), b[3] = static_cast<char>(0x80 | (cp & 0x3F)), n = 4;
+    *d++ = static_cast<char>(0xF0 | (cp >> 18)), *d++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *d++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), *d++ = static_cast<char>(0x80 | (cp & 0x3F));
   }
-  out.append(b, n);
+  return d;
 }
 
-// Decodes the JSON string body [p, end) (no quotes) onto out. False on an unescaped quote or a
-// bad escape.
-bool unescape(const char* p, const char* end, std::string& out) {
+// Decodes the JSON string body [p, end) (no quotes) to dst, which has room for end - p bytes
+// (decoding never grows the text). Returns the new end, nullptr on an unescaped quote or a bad
+// escape.
+char* unescape_raw(const char* p, const char* end, char* d) {
   while (p < end) {
     size_t run = string_run(p, static_cast<size_t>(end - p));
-    out.append(p, run);
+    std::memcpy(d, p, run);
+    d += run;
     p += run;
-    if (p == end) return true;
-    if (*p == '"' || p + 1 == end) return false;
+    if (p == end) return d;
+    if (*p == '"' || p + 1 == end) return nullptr;
     char c = p[1];
     p += 2;
     switch (c) {
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case 'r': out.push_back('\r'); break;
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
+      case 'n': *d++ = '\n'; break;
+      case 't': *d++ = '\t'; break;
+      case 'r': *d++ = '\r'; break;
+      case '"': *d++ = '"'; break;
+      case '\\': *d++ = '\\'; break;
+      case '/': *d++ = '/'; break;
+      case 'b': *d++ = '\b'; break;
+      case 'f': *d++ = '\f'; break;
       case 'u': {
         unsigned cp;
-        if (end - p < 4 || !hex4(p, cp)) return false;
+        if (end - p < 4 || !hex4(p, cp)) return nullptr;
         p += 4;
         if (cp >= 0xD800 && cp < 0xDC00) {
           unsigned lo;
@@ -147,12 +148,23 @@ bool unescape(const char* p, const char* end, std::string& out) {
         } else if (cp >= 0xDC00 && cp < 0xE000) {
           cp = 0xFFFD;
         }
-        put_utf8(out, cp);
+        d = put_utf8_raw(d, cp);
         break;
       }
-      default: return false;
+      default: return nullptr;
     }
   }
+  return d;
+}
+
+// Decodes the JSON string body [p, end) (no quotes) onto out. False on an unescaped quote or a
+// bad escape.
+bool unescape(const char* p, const char* end, std::string& out) {
+  size_t at = out.size();
+  out.resize(at + static_cast<size_t>(end - p));
+  char* e = unescape_raw(p, end, out.data() + at);
+  if (!e) return false;
+  out.resize(static_cast<size_t>(e - out.data()));
   return true;
 }
 
@@ -250,6 +262,10 @@ bool split_entry(std::string_view line, Stream& stream, std::string_view& escape
   escaped = line.substr(kHead.size(), mid - kHead.size());
   time = line.substr(q + 1, tend - q - 1);
   return true;
+}
+
+char* unescape_json(std::string_view escaped, char* dst) {
+  return unescape_raw(escaped.data(), escaped.data() + escaped.size(), dst);
 }
 
 bool unescape_json(std::string_view escaped, std::string& out) {

@@ -42,6 +42,9 @@ bool split_entry(std::string_view line, Stream& stream, std::string_view& escape
 // Appends the decoded JSON string body `escaped` (no quotes) to out; false (out may hold part of
 // it) on an unescaped quote or a bad escape.
 bool unescape_json(std::string_view escaped, std::string& out);
+// The same into a raw buffer with room for escaped.size() bytes (decoding never grows the text);
+// returns the new end, nullptr when it is not a valid string body.
+char* unescape_json(std::string_view escaped, char* dst);
 
 // Decodes one line (without its '\n'): appends the log text to `text` and fills `e`. The fast
 // path does not parse the time (need_time = false) unless asked. False when the line is not an
