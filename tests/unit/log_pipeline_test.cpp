@@ -331,3 +331,34 @@ TEST(LogReader, DockerTimeValues) {
   EXPECT_FALSE(parse_go_duration("h", d));
   EXPECT_FALSE(parse_go_duration("1", d));
 }
+
+TEST(LogReader, ALargeLogReadsTheSameThroughTheMappedPath) {
+  // Past 4 MiB the bulk of a file is mapped rather than read: same output, any split.
+  TempDir t;
+  std::string log = t / "c-json.log";
+  std::string all;
+  {
+    LogWriter w(log, {});
+    std::string pad(70, 'p');
+    for (int i = 0; i < 80000; i++) {
+      std::string l = pad + " " + std::to_string(i) + (i % 1000 == 0 ? " \"quoted\" \\ \xc3\xa9\t" : "") + "\n";
+      all += l;
+      w.feed(i % 7 == 0 ? Stream::err : Stream::out, l.data(), l.size(), kT0 + i);
+    }
+  }
+  ASSERT_GT(fs::file_size(log), 8u << 20);
+  auto [out, err] = read_both(t, log, {});
+  std::string want_out, want_err;
+  size_t pos = 0;
+  for (int i = 0; i < 80000; i++) {
+    size_t nl = all.find('\n', pos);
+    (i % 7 == 0 ? want_err : want_out) += all.substr(pos, nl + 1 - pos);
+    pos = nl + 1;
+  }
+  EXPECT_TRUE(out == want_out) << out.size() << " vs " << want_out.size();
+  EXPECT_TRUE(err == want_err) << err.size() << " vs " << want_err.size();
+  ReadOptions since;
+  since.since_ns = kT0 + 79990;
+  EXPECT_EQ(read_both(t, log, since).first.size() + read_both(t, log, since).second.size(),
+            all.size() - all.find(std::string(70, 'p') + " 79990\n"));
+}
