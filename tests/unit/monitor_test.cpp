@@ -277,3 +277,42 @@ TEST(Monitor, AnIdleMonitorUsesNoCpu) {
   EXPECT_TRUE(send_monitor_command(o.ctl_path, "stop 9 0"));
   EXPECT_TRUE(wait_monitor_exit(o.ctl_path, 10000));
 }
+
+TEST(Monitor, AKilledMonitorTakesTheContainerWithIt) {
+  TempDir t;
+  MonitorOptions o;
+  o.log_path = t / "c-json.log";
+  o.ctl_path = t / "ctl";
+  DetachedMonitor d = daemonize_monitor([&](int ready) {
+    o.ready_fd = ready;
+    return run_monitor(o, sh("exec sleep 100"));
+  });
+  ASSERT_EQ(::kill(d.container_pid, 0), 0);
+  ::kill(d.monitor_pid, SIGKILL);
+  // PR_SET_PDEATHSIG in the StartFn's child: the kernel kills it with its parent.
+  for (int i = 0; i < 200 && !exited(d.container_pid); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(exited(d.container_pid));
+  EXPECT_FALSE(send_monitor_command(o.ctl_path, "stop 15 10")) << "a dead monitor's fifo has no reader";
+}
+
+TEST(Monitor, SigtermToTheMonitorStopsTheContainerWithItsStopSignal) {
+  TempDir t;
+  MonitorOptions o;
+  o.log_path = t / "c-json.log";
+  o.ctl_path = t / "ctl";
+  o.stop_signal = SIGUSR1;
+  o.restart = parse_restart_policy("unless-stopped");
+  std::string report = t / "report";
+  DetachedMonitor d = daemonize_monitor([&](int ready) {
+    o.ready_fd = ready;
+    o.on_exit = [&](const ExitInfo& e) {
+      std::ofstream(report, std::ios::app) << e.exit_code << " " << e.manually_stopped << " " << e.restarting << "\n";
+    };
+    return run_monitor(o, sh("trap 'echo got usr1; exit 7' USR1; while :; do sleep 0.05; done"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
+  ::kill(d.monitor_pid, SIGTERM);
+  EXPECT_TRUE(wait_monitor_exit(o.ctl_path, 10000));
+  EXPECT_EQ(read_file(report), "7 1 0\n");
+  EXPECT_EQ(logs_of(t, o.log_path).first, "got usr1\n");
+}
