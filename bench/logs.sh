@@ -21,6 +21,8 @@ S=$B/store
 read -r ID LOG < <("$LB" record "$S")
 
 median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(" ".join("%.6f" % x["median"] for x in r))' "$1"; }
+# CPU seconds (user + system, mean, children included): steadier than wall time on a shared machine.
+cpu() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(" ".join("%.6f" % (x["user"] + x["system"]) for x in r))' "$1"; }
 ratio() { python3 -c 'import sys; print("%.2fx" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
 hyperfine -N -w 1 -r "$RUNS" --export-json "$B/json/write.json" \
@@ -28,12 +30,15 @@ hyperfine -N -w 1 -r "$RUNS" --export-json "$B/json/write.json" \
   --prepare "rm -f $LOG" "$LB write $LOG sh -c 'yes $L | head -c $SIZE'" >/dev/null
 read -r plain mon < <(median "$B/json/write.json")
 echo "write $SIZE of 100-byte lines: yes|head > file $(printf %.3f "$plain") s, monitor → json-file $(printf %.3f "$mon") s ($(ratio "$mon" "$plain") of the plain write; target 2x)"
-echo "  log: $(stat -c %s "$LOG") bytes, $(wc -l < "$LOG") entries"
+read -r cplain cmon < <(cpu "$B/json/write.json")
+echo "  CPU: $(printf %.3f "$cplain") s and $(printf %.3f "$cmon") s ($(ratio "$cmon" "$cplain")); log: $(stat -c %s "$LOG") bytes, $(wc -l < "$LOG") entries"
 
 hyperfine -N -w 1 -r "$RUNS" --export-json "$B/json/read.json" \
   "cat $B/plain" "cat $LOG" "$MR --root $S logs $ID" >/dev/null
 read -r cat_text cat_log logs < <(median "$B/json/read.json")
 echo "read back > /dev/null: cat of the text $(printf %.3f "$cat_text") s, cat of the log $(printf %.3f "$cat_log") s, minirun logs $(printf %.3f "$logs") s ($(ratio "$logs" "$cat_text") of cat of the text, $(ratio "$logs" "$cat_log") of cat of the log; target 3x)"
+read -r ccat_text ccat_log clogs < <(cpu "$B/json/read.json")
+echo "  CPU: $(printf %.3f "$ccat_text") s, $(printf %.3f "$ccat_log") s, $(printf %.3f "$clogs") s ($(ratio "$clogs" "$ccat_text") of cat of the text, $(ratio "$clogs" "$ccat_log") of cat of the log)"
 cmp <("$MR" --root "$S" logs "$ID") "$B/plain" && echo "  logs output is byte-identical to the text written"
 
 read -r MON CTR < <("$LB" idle "$B/idle-json.log" "$B/idle-ctl")

@@ -157,6 +157,45 @@ char* unescape_raw(const char* p, const char* end, char* d) {
   return d;
 }
 
+// Decodes a JSON string body from p up to its closing quote, to d (room for end - p bytes).
+// Returns the quote's position (d is then the text's end), nullptr on a bad escape or when no
+// quote comes before end.
+const char* unescape_to_quote(const char* p, const char* end, char*& d) {
+  while (p < end) {
+    size_t run = string_run(p, static_cast<size_t>(end - p));
+    std::memcpy(d, p, run);
+    d += run;
+    p += run;
+    if (p == end) return nullptr;
+    if (*p == '"') return p;
+    if (p + 1 == end) return nullptr;
+    char c = p[1];
+    if (c == 'n') {  // the one escape of nearly every entry
+      *d++ = '\n';
+      p += 2;
+      continue;
+    }
+    // Anything else: the general decoder on this escape alone.
+    const char* esc_end = p + 2;
+    if (c == 'u') {
+      esc_end = p + 6;
+      if (esc_end + 6 <= end && esc_end[0] == '\\' && esc_end[1] == 'u') esc_end += 6;  // a surrogate pair's half
+      if (esc_end > end) return nullptr;
+    }
+    char* e = unescape_raw(p, esc_end, d);
+    if (!e) {
+      if (c == 'u' && esc_end - p == 12) {  // not a pair after all: decode the first alone
+        esc_end = p + 6;
+        e = unescape_raw(p, esc_end, d);
+      }
+      if (!e) return nullptr;
+    }
+    d = e;
+    p = esc_end;
+  }
+  return nullptr;
+}
+
 // Decodes the JSON string body [p, end) (no quotes) onto out. False on an unescaped quote or a
 // bad escape.
 bool unescape(const char* p, const char* end, std::string& out) {
@@ -266,6 +305,26 @@ bool split_entry(std::string_view line, Stream& stream, std::string_view& escape
 
 char* unescape_json(std::string_view escaped, char* dst) {
   return unescape_raw(escaped.data(), escaped.data() + escaped.size(), dst);
+}
+
+size_t parse_line_fast(const char* p, const char* end, char* dst, size_t room, FastLine& f) {
+  constexpr size_t kTail = kMidOut.size() + kRfc3339NanoLen + 3;  // …"time":"<30>"}\n
+  if (static_cast<size_t>(end - p) < kHead.size() + kTail || std::memcmp(p, kHead.data(), kHead.size()) != 0) return 0;
+  const char* text = p + kHead.size();
+  const char* limit = static_cast<size_t>(end - text) > room ? text + room : end;
+  char* d = dst;
+  const char* q = unescape_to_quote(text, limit, d);
+  if (!q || static_cast<size_t>(end - q) < kTail) return 0;
+  if (std::memcmp(q, kMidOut.data(), kMidOut.size()) == 0) f.stream = Stream::out;
+  else if (std::memcmp(q, kMidErr.data(), kMidErr.size()) == 0) f.stream = Stream::err;
+  else return 0;
+  const char* t = q + kMidOut.size();
+  if (t[kRfc3339NanoLen - 1] != 'Z' || t[kRfc3339NanoLen] != '"' || t[kRfc3339NanoLen + 1] != '}' ||
+      t[kRfc3339NanoLen + 2] != '\n')
+    return 0;
+  f.time = t;
+  f.text_end = d;
+  return static_cast<size_t>(t + kRfc3339NanoLen + 3 - p);
 }
 
 bool unescape_json(std::string_view escaped, std::string& out) {

@@ -1,19 +1,22 @@
-// log_reader.cpp — design: each file is read in 1 MiB chunks; complete lines are split with
-// memchr and decoded by the fast path of log_format straight into the output buffer of their
-// stream (a foreign line falls back to the JSON parser); an output buffer is written when it
+// log_reader.cpp — design: each file is read 256 KiB at a time into one input buffer; lines in
+// minirun's own form are decoded in one pass (parse_line_fast: the text is unescaped straight
+// into the output batch of stdout, and moved to stderr's when the tail says stderr), so the bytes
+// are touched once after the copy; other lines are split with memchr and decoded by the general
+// decoder (a foreign line falls back to the JSON parser). An output batch is written when it
 // holds 1 MiB, and at the end (or after each wake-up when following). --tail scans the files
 // backwards from the newest with pread and memrchr to find where the last N entries start, so
 // `--tail 10` of a 1 GB log reads a few KB. Following: an inotify watch on the log's directory
 // (IN_MODIFY reports writes to the files in it; IN_CREATE/IN_MOVED_* report rotation) is set up
 // before the last read to the end, so no write is missed; on each event the reader reads its open
 // file to the end, and when the log's name now names another file (rotated), it finishes the old
-// one and opens the new one from its start. A truncated file (max-file=1) is read from 0 again.
+// one and opens the next one (found by inode among <log>.N when it fell several rotations
+// behind) from its start. A truncated file (max-file=1) is read from 0 again.
 #include "minirun/monitor/log_reader.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -34,6 +38,9 @@ namespace minirun::logs {
 namespace {
 
 constexpr size_t kChunk = 1 << 20;
+// Reads of 256 KiB: what was just copied is still in the cache when it is parsed (mapping the
+// file instead costs more in page-table work than the copy: measured).
+constexpr size_t kReadSize = 256 * 1024;
 
 class Fd {
  public:
@@ -97,10 +104,9 @@ class Reader {
 
   // Reads fd from its offset to the end; an unfinished last line stays for the next read.
   void read_to_end(int fd) {
-    read_mapped(fd);
     for (;;) {
       if (in_cap_ - in_len_ < kChunk / 2) grow_input();
-      ssize_t n = ::read(fd, in_.get() + in_len_, in_cap_ - in_len_);
+      ssize_t n = ::read(fd, in_.get() + in_len_, std::min(kReadSize, in_cap_ - in_len_));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw sys_error("logs: read");
       if (n == 0) return;
@@ -120,42 +126,43 @@ class Reader {
   bool done() const { return done_; }
 
  private:
-  // The bulk of a regular file is mapped (MAP_POPULATE: the page cache's pages, no copy and no
-  // faults) in windows of kWindow and its lines handled in place; the file offset then stands
-  // after the last whole line, and read() takes the rest.
-  void read_mapped(int fd) {
-    constexpr size_t kWindow = 64 << 20;
-    if (in_len_ != 0) return;
-    struct stat st;
-    off_t pos = ::lseek(fd, 0, SEEK_CUR);
-    if (pos < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size - pos < static_cast<off_t>(4 * kChunk))
-      return;
-    const off_t page = ::sysconf(_SC_PAGESIZE);
-    while (!done_ && st.st_size - pos >= static_cast<off_t>(kChunk)) {
-      off_t start = pos & ~(page - 1);
-      size_t len = static_cast<size_t>(std::min<off_t>(st.st_size - start, static_cast<off_t>(kWindow)));
-      void* m = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, start);
-      if (m == MAP_FAILED) break;
-      const char* b = static_cast<const char*>(m) + (pos - start);
-      const char* e = static_cast<const char*>(m) + len;
-      const char* last = static_cast<const char*>(memrchr(b, '\n', static_cast<size_t>(e - b)));
-      if (last) {
-        lines(b, last + 1);
-        pos += last + 1 - b;
+  // Handles the complete lines at the start of [b, e); returns the bytes they took. Lines in
+  // minirun's own form are decoded in one pass straight into an output buffer (parse_line_fast);
+  // others go through line().
+  size_t parse(const char* b, const char* e) {
+    constexpr size_t kMaxText = 256 * 1024;
+    const char* p = b;
+    const size_t prefix = o_.timestamps ? kRfc3339NanoLen + 1 : 0;
+    while (p < e && !done_) {
+      // Decoded into stdout's batch; moved to stderr's when it turns out to be stderr's.
+      char* d = out_.room(kMaxText + prefix);
+      FastLine f;
+      size_t n = parse_line_fast(p, e, d + prefix, kMaxText, f);
+      if (n) {
+        int64_t t = 0;
+        if ((need_time_ || o_.timestamps) && !parse_rfc3339(std::string_view(f.time, kRfc3339NanoLen), t)) t = 0;
+        p += n;
+        if (!keep(t)) continue;
+        if (prefix) {
+          std::memcpy(d, f.time, kRfc3339NanoLen);
+          d[kRfc3339NanoLen] = ' ';
+        }
+        if (f.stream == Stream::err && !same_) {
+          size_t len = static_cast<size_t>(f.text_end - d);
+          char* to = err_.room(len);
+          std::memcpy(to, d, len);
+          err_.commit(to + len);
+        } else {
+          out_.commit(f.text_end);
+        }
+        continue;
       }
-      ::munmap(m, len);
-      if (!last) break;
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p)));
+      if (!nl) break;
+      line(std::string_view(p, static_cast<size_t>(nl - p)));
+      p = nl + 1;
     }
-    ::lseek(fd, pos, SEEK_SET);
-  }
-
-  // Handles the lines of [b, e), which ends with a '\n'.
-  void lines(const char* b, const char* e) {
-    while (b < e && !done_) {
-      const char* nl = static_cast<const char*>(std::memchr(b, '\n', static_cast<size_t>(e - b)));
-      line(std::string_view(b, static_cast<size_t>(nl - b)));
-      b = nl + 1;
-    }
+    return static_cast<size_t>(p - b);
   }
 
   void grow_input() {
@@ -169,18 +176,10 @@ class Reader {
   }
 
   void consume() {
-    const char* base = in_.get();
-    size_t n = in_len_, pos = 0;
-    while (pos < n) {
-      const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', n - pos));
-      if (!nl) break;
-      line(std::string_view(base + pos, static_cast<size_t>(nl - base) - pos));
-      pos = static_cast<size_t>(nl - base) + 1;
-      if (done_) break;
-    }
+    size_t pos = parse(in_.get(), in_.get() + in_len_);
     if (pos) {
-      std::memmove(in_.get(), base + pos, n - pos);
-      in_len_ = n - pos;
+      std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);
+      in_len_ -= pos;
     }
   }
 
@@ -285,22 +284,39 @@ bool same_file(int fd, const std::string& path) {
   return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-// The file written after the one open at fd: the rotated name just newer than fd's (when the
-// reader fell behind by several rotations), else the log itself. -1 when there is none yet.
+// The file written after the one open at fd, or -1 when it cannot be told yet. The writer rotates
+// with one rename per file, oldest first (<log>.N-1 → <log>.N, …, <log> → <log>.1), so while it
+// is at it the numbers have a hole: then wait for the next event. Otherwise the successor of
+// <log>.N is <log>.N-1 (of <log>.1, <log>); when fd's file is gone (past max-file), everything
+// it was older than is gone too, and the oldest file left is next.
 int open_next(const std::string& path, int fd) {
+  if (fd < 0) return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat cur;
-  if (fd >= 0 && ::fstat(fd, &cur) == 0) {
-    struct stat st;
-    for (int i = 1; ::stat((path + "." + std::to_string(i)).c_str(), &st) == 0; i++) {
-      if (st.st_dev == cur.st_dev && st.st_ino == cur.st_ino) {
-        std::string next = i == 1 ? path : path + "." + std::to_string(i - 1);
-        int n = ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
-        if (n >= 0) return n;
-        break;
-      }
+  if (::fstat(fd, &cur) != 0) return -1;
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  std::string base = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".";
+  std::map<long, std::pair<dev_t, ino_t>> rotated;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+      std::string_view num = name.substr(base.size());
+      if (num.size() > 6 || num.find_first_not_of("0123456789") != std::string_view::npos || num[0] == '0') continue;
+      struct stat st;
+      if (::fstatat(::dirfd(d), e->d_name, &st, 0) == 0) rotated[std::stol(std::string(num))] = {st.st_dev, st.st_ino};
     }
+    ::closedir(d);
   }
-  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (!rotated.empty() && (rotated.begin()->first != 1 || rotated.rbegin()->first != static_cast<long>(rotated.size())))
+    return -1;  // a rotation is under way
+  for (const auto& [n, id] : rotated)
+    if (id.first == cur.st_dev && id.second == cur.st_ino) {
+      std::string next = n == 1 ? path : path + "." + std::to_string(n - 1);
+      return ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
+    }
+  std::string oldest = rotated.empty() ? path : path + "." + std::to_string(rotated.rbegin()->first);
+  return ::open(oldest.c_str(), O_RDONLY | O_CLOEXEC);
 }
 
 }  // namespace
@@ -372,13 +388,15 @@ void read_log(const std::string& path, const ReadOptions& o, int out_fd, int err
         }
         r.read_to_end(cur.get());
         if (same_file(cur.get(), path)) break;
+        // Rotated: the writer finished this file before renaming it, but may have appended to
+        // it after the read above. Read it to its real end, then move on.
+        r.read_to_end(cur.get());
         r.end_file();
       }
       Fd next(open_next(path, cur.get()));
-      if (next.get() < 0) {
-        cur.reset();
-        break;  // not created yet: IN_CREATE will come
-      }
+      // Not created yet: IN_CREATE will come. The finished file stays open: the next round finds
+      // its successor by its inode, even if the new file has rotated away meanwhile.
+      if (next.get() < 0) break;
       cur.reset(::fcntl(next.get(), F_DUPFD_CLOEXEC, 0));
     }
     r.flush();

@@ -136,8 +136,11 @@ TEST_F(Logs, FollowersKeepEveryLineAcrossRotationAndEndWithTheMonitor) {
   std::string want = seq(0, 3000, "line ") + "done\n";
   for (int k = 0; k < 3; k++) {
     std::string got = read_file(t_->path() + "/f" + std::to_string(k));
-    EXPECT_TRUE(got == want) << "follower " << k << ": " << got.size() << " bytes, want " << want.size() << "; starts "
-                             << got.substr(0, 80);
+    size_t diff = 0;
+    while (diff < got.size() && diff < want.size() && got[diff] == want[diff]) diff++;
+    EXPECT_TRUE(got == want) << "follower " << k << ": " << got.size() << " bytes, want " << want.size()
+                             << "; first difference at " << diff << ": got \"" << got.substr(diff, 40) << "\" want \""
+                             << want.substr(diff, 40) << "\"";
   }
   // Whatever happened, no monitor is left behind.
   monitor::send_monitor_command(o.ctl_path, "stop 9 0");

@@ -46,6 +46,18 @@ bool unescape_json(std::string_view escaped, std::string& out);
 // returns the new end, nullptr when it is not a valid string body.
 char* unescape_json(std::string_view escaped, char* dst);
 
+// The one-pass fast path over a buffer, for reading whole files: the line at p (the buffer ends
+// at end) in exactly the form encode_entry writes (a 30-character time). Decodes its log text to
+// dst (room bytes at most) and returns the line's length with its '\n'; 0 when the line has
+// another form, is not complete before end, or its text needs more than room (the caller then
+// takes the general path: find the '\n', decode_entry).
+struct FastLine {
+  Stream stream = Stream::out;
+  char* text_end = nullptr;    // the decoded text is [dst, text_end)
+  const char* time = nullptr;  // kRfc3339NanoLen characters
+};
+size_t parse_line_fast(const char* p, const char* end, char* dst, size_t room, FastLine& f);
+
 // Decodes one line (without its '\n'): appends the log text to `text` and fills `e`. The fast
 // path does not parse the time (need_time = false) unless asked. False when the line is not an
 // entry (not JSON, no "log" string); `text` is unchanged then.
