@@ -3,7 +3,9 @@
 //   log_bench idle LOG CTL          a detached monitor around `sleep 1000`; prints its pid
 //   log_bench record ROOT           a container record in the store at ROOT; prints its id, so
 //                                   that `minirun --root ROOT logs ID` reads Store::container_log_path
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -22,14 +24,31 @@ using namespace minirun;
 static monitor::StartFn exec_start(std::vector<char*> argv) {
   argv.push_back(nullptr);
   return [argv](int in, int out, int err) -> pid_t {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("pipe");
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw sys_error("fork");
     if (pid == 0) {
+      ::close(p[0]);
       monitor::reset_signals_in_child();
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(137);  // the monitor died before the line above
       ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
       ::execvp(argv[0], argv.data());
+      int e = errno;
+      (void)!::write(p[1], &e, sizeof e);
       ::_exit(127);
+    }
+    // Returns once the command runs: the close-on-exec pipe closes on exec.
+    ::close(p[1]);
+    int e = 0;
+    ssize_t n;
+    while ((n = ::read(p[0], &e, sizeof e)) < 0 && errno == EINTR) {}
+    ::close(p[0]);
+    if (n > 0) {
+      ::waitpid(pid, nullptr, 0);
+      throw Error(std::string("exec: ") + std::strerror(e), 127);
     }
     return pid;
   };

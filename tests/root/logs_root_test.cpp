@@ -3,6 +3,8 @@
 // with the monitor, and a disk that fills up while logging (a tmpfs in a private mount namespace:
 // the writer drops lines, the child never blocks, the log says so once there is room again).
 #include <fcntl.h>
+#include <sys/wait.h>
+#include <cstring>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -30,14 +32,31 @@ namespace {
 
 monitor::StartFn sh(const std::string& script) {
   return [script](int in, int out, int err) -> pid_t {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("pipe");
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw sys_error("fork");
     if (pid == 0) {
+      ::close(p[0]);
       monitor::reset_signals_in_child();
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(137);  // the monitor died before the line above
       ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
       ::execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+      int e = errno;
+      (void)!::write(p[1], &e, sizeof e);
       ::_exit(127);
+    }
+    // Returns once the command runs: the close-on-exec pipe closes on exec.
+    ::close(p[1]);
+    int e = 0;
+    ssize_t n;
+    while ((n = ::read(p[0], &e, sizeof e)) < 0 && errno == EINTR) {}
+    ::close(p[0]);
+    if (n > 0) {
+      ::waitpid(pid, nullptr, 0);
+      throw Error(std::string("exec: ") + std::strerror(e), 127);
     }
     return pid;
   };

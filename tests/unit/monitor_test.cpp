@@ -3,6 +3,8 @@
 // (signal, then SIGKILL after the timeout), daemonize_monitor's readiness and errors, SIGHUP,
 // and an idle monitor that takes no CPU.
 #include <fcntl.h>
+#include <sys/wait.h>
+#include <cstring>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,14 +32,31 @@ namespace {
 // A StartFn for `/bin/sh -c script`, as a runtime would start a container.
 StartFn sh(const std::string& script) {
   return [script](int in, int out, int err) -> pid_t {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("pipe");
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw sys_error("fork");
     if (pid == 0) {
+      ::close(p[0]);
       reset_signals_in_child();
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(137);  // the monitor died before the line above
       ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
       ::execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+      int e = errno;
+      (void)!::write(p[1], &e, sizeof e);
       ::_exit(127);
+    }
+    // Returns once the command runs: the close-on-exec pipe closes on exec.
+    ::close(p[1]);
+    int e = 0;
+    ssize_t n;
+    while ((n = ::read(p[0], &e, sizeof e)) < 0 && errno == EINTR) {}
+    ::close(p[0]);
+    if (n > 0) {
+      ::waitpid(pid, nullptr, 0);
+      throw Error(std::string("exec: ") + std::strerror(e), 127);
     }
     return pid;
   };
@@ -291,7 +310,7 @@ TEST(Monitor, AKilledMonitorTakesTheContainerWithIt) {
   ::kill(d.monitor_pid, SIGKILL);
   // PR_SET_PDEATHSIG in the StartFn's child: the kernel kills it with its parent.
   for (int i = 0; i < 200 && !exited(d.container_pid); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_TRUE(exited(d.container_pid));
+  EXPECT_TRUE(exited(d.container_pid)) << read_file("/proc/" + std::to_string(d.container_pid) + "/status").substr(0, 400);
   EXPECT_FALSE(send_monitor_command(o.ctl_path, "stop 15 10")) << "a dead monitor's fifo has no reader";
 }
 

@@ -40,7 +40,9 @@ struct ExitInfo {
 // Starts the container's process with these as its stdin, stdout and stderr, and returns its
 // pid once it runs (exec'd). Throws Error (with 125/126/127) when it cannot be started. The
 // child inherits the monitor's blocked signal mask: it must call reset_signals_in_child(), and
-// should set PR_SET_PDEATHSIG(SIGKILL) so that a killed monitor takes the container with it.
+// should set PR_SET_PDEATHSIG(SIGKILL) so that a killed monitor takes the container with it
+// (then check getppid(): a monitor killed before the prctl left it orphaned; the tests'
+// StartFn in tests/unit/monitor_test.cpp shows the whole pattern).
 using StartFn = std::function<pid_t(int stdin_fd, int stdout_fd, int stderr_fd)>;
 
 struct MonitorOptions {
