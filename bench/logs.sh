@@ -52,3 +52,8 @@ rss=$(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$MON/status")
 echo "idle monitor: VmRSS $rss (target < 2 MB); over 3 s: $((t1 - t0)) CPU ticks, $((w1 - w0)) wake-ups"
 grep -E '^(RssAnon|RssFile|RssShmem)' "/proc/$MON/status" | tr -s ' \t' ' ' | sed 's/^/  /'
 echo "stop 9 0" > "$B/idle-ctl"
+# The same forked from a process that holds 2 MB of heap (a CLI with its parsed state).
+read -r MON2 CTR2 < <(BALLAST_MB=2 "$LB" idle "$B/idle2-json.log" "$B/idle2-ctl")
+sleep 1.5
+echo "idle monitor forked from a process holding 2 MB of heap: VmRSS $(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$MON2/status")"
+echo "stop 9 0" > "$B/idle2-ctl"

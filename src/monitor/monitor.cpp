@@ -11,6 +11,7 @@
 #include "minirun/monitor/monitor.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -399,6 +400,9 @@ DetachedMonitor daemonize_monitor(const std::function<int(int ready_fd)>& body) 
     if (null < 0) ::_exit(kExitFailed);
     for (int fd = 0; fd < 3; fd++) ::dup2(null, fd);
     if (null > 2) ::close(null);
+    // Heap the starting process freed but kept goes back to the kernel: a forked monitor's RSS
+    // counts every anonymous page it inherited (what the caller still holds stays).
+    ::malloc_trim(0);
     int rc = kExitFailed;
     try {
       rc = body(p[1]);
