@@ -335,3 +335,27 @@ TEST(Monitor, SigtermToTheMonitorStopsTheContainerWithItsStopSignal) {
   EXPECT_EQ(read_file(report), "7 1 0\n");
   EXPECT_EQ(logs_of(t, o.log_path).first, "got usr1\n");
 }
+
+TEST(Monitor, KillThroughTheFifoForwardsTheSignalAndKeepsThePolicy) {
+  TempDir t;
+  MonitorOptions o;
+  o.log_path = t / "c-json.log";
+  o.ctl_path = t / "ctl";
+  o.restart = parse_restart_policy("on-failure:1");
+  std::thread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the trap is set
+    while (!send_monitor_command(o.ctl_path, "kill 10")) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
+  std::string report;
+  // The first run exits 3 on SIGUSR1 (10); the restart (on-failure) exits 0 by itself.
+  std::string marker = t / "ran";
+  int rc = monitored(t, o, sh("if [ -e " + marker + " ]; then echo second; exit 0; fi; touch " + marker +
+                              "; trap 'echo usr1; exit 3' USR1; while :; do sleep 0.05; done"),
+                     report);
+  killer.join();
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(report,
+            "start 0\nexit 3 stopped=0 restarting=1 delay=100 count=1\n"
+            "start 1\nexit 0 stopped=0 restarting=0 delay=0 count=1\n");
+  EXPECT_EQ(logs_of(t, o.log_path).first, "usr1\nsecond\n");
+}
