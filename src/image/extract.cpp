@@ -19,7 +19,8 @@
 //   layer stay, whatever their order); other ".wh..wh.*" (aufs metadata) are skipped; a whiteout
 //   of "", "." or ".." is refused.
 // - A hard link whose target is not in this layer gets a copy of the target from the nearest
-//   lower layer that has it (Docker fails such layers).
+//   lower layer that has it (Docker fails such layers). A hard link entry's own uid, gid, mode
+//   (and xattrs) apply to the inode after linking, as Docker's: the later header wins.
 #include "minirun/image/extract.h"
 
 #include <archive.h>
@@ -529,9 +530,23 @@ class Extractor {
         if (S_ISDIR(st.st_mode)) throw Error("hard link to a directory");
         if (::linkat(tdir.fd, basename_of(target).c_str(), dir.fd, base.c_str(), 0) != 0) throw sys_error("link");
         (void)tfd_flags;
-        return;
+      } else {
+        copy_from_lower(target, dir.fd, base);
       }
-      return copy_from_lower(target, dir.fd, base);
+      // The link entry's own header applies to the (shared) inode, as Docker's extraction does:
+      // the later header wins for every name of the file. Only what differs is changed, so a
+      // link header that agrees (as every tar writer's does) keeps the file's setuid bit and
+      // security.capability, which a chown would clear. A symlink keeps its mode.
+      if (::fstatat(dir.fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw sys_error("link");
+      if (st.st_uid != static_cast<uid_t>(archive_entry_uid(e)) || st.st_gid != static_cast<gid_t>(archive_entry_gid(e))) {
+        set_owner(dir.fd, base, e);
+        st.st_mode &= ~static_cast<mode_t>(07777);  // chown cleared setuid/setgid: chmod below
+      }
+      if (!S_ISLNK(st.st_mode) && (st.st_mode & 07777) != archive_entry_perm(e) &&
+          ::fchmodat(dir.fd, base.c_str(), archive_entry_perm(e), 0) != 0)
+        throw sys_error("chmod");
+      set_xattrs(-1, proc, e);
+      return;
     }
     switch (type) {
       case AE_IFDIR: {
