@@ -1,11 +1,16 @@
 // extract.cpp — layer extraction, the most security-sensitive code in minirun.
 //
 // Design:
-// - One pass over the bytes. A BlobReader preads the stored bytes and hashes them (blob digest);
-//   a compressed blob goes through a libarchive "raw" reader that only decompresses; the
-//   uncompressed bytes are hashed (DiffID) and fed to a second libarchive handle that parses the
-//   tar (PAX, GNU, sparse, xattrs, long names). After the end-of-archive marker the rest of the
-//   stream is still read and hashed, since the DiffID covers every byte.
+// - One pass over the bytes. A BlobReader preads the stored bytes and hashes them (blob digest;
+//   for a plain tar also its DiffID); a compressed blob goes through a libarchive "raw" reader
+//   that only decompresses; the uncompressed bytes are hashed (DiffID) and fed to a second
+//   libarchive handle that parses the tar (PAX, GNU, sparse, xattrs, long names). After the
+//   end-of-archive marker the rest of the stream is still read and hashed, since the DiffID
+//   covers every byte. A layer of 8 MiB or more hashes on a thread per stream (ChunkHash), its
+//   reader filling a ring of buffers, each refilled once hashed: hashing runs beside extraction.
+// - An entry's parent directory is resolved once for the entries that follow in it and again
+//   after any removal (the only way a resolved path can come to name another directory). New
+//   entries are created first (O_EXCL) and an existing one is cleared only on EEXIST.
 // - libarchive's disk writer is not used. Each entry's path is cleaned lexically against "/"
 //   (like Docker: "../../x" is "x"), its parent directory is opened with openat2(RESOLVE_IN_ROOT),
 //   so ".." and symlinks (absolute ones included, and those created earlier in the same tar)
