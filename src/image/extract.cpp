@@ -42,6 +42,7 @@
 #include <algorithm>
 #include <array>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -437,6 +438,22 @@ bool is_compressed(const unsigned char* m, size_t n) {
 
 // ---- paths inside the destination ----
 
+// The process's umask, read once without changing it (umask(2) would, for every thread):
+// all bits when it cannot be read, so that every mode is then set by fchmod.
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    FILE* f = std::fopen("/proc/self/status", "re");
+    if (!f) return static_cast<mode_t>(07777);
+    char line[256];
+    unsigned long m = 07777;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "Umask: %lo", &m) == 1) break;
+    std::fclose(f);
+    return static_cast<mode_t>(m);
+  }();
+  return mask;
+}
+
 int openat2_in_root(int root, const std::string& path, int flags) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
@@ -702,23 +719,26 @@ class Extractor {
         if (archive_entry_size(e) < 0 || static_cast<uint64_t>(archive_entry_size(e)) > max_size_)
           throw Error("file of " + std::to_string(archive_entry_size(e)) + " bytes: the layer exceeds the maximum size of " +
                       std::to_string(max_size_) + " bytes uncompressed");
+        // A new file is root's already (root's group unless its directory is setgid): then no
+        // chown, and, when the umask takes nothing from it, the mode is given at creation (no
+        // chown comes after to clear a setuid bit).
+        uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+        gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+        mode_t perm = archive_entry_perm(e);
+        const bool chown = uid != 0 || gid != 0 || parent_setgid_ || !root_ids_;
+        const bool exact = !chown && (perm & process_umask()) == 0;
         constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-        Fd f(::openat(dir.fd, base.c_str(), kCreate, 0600));
+        Fd f(::openat(dir.fd, base.c_str(), kCreate, exact ? perm : 0600));
         if (f.fd < 0 && errno == EEXIST) {  // an earlier entry of the same name: replaced
           make_room(dir.fd, base, false);
-          f = Fd(::openat(dir.fd, base.c_str(), kCreate, 0600));
+          f = Fd(::openat(dir.fd, base.c_str(), kCreate, exact ? perm : 0600));
         }
         if (f.fd < 0) throw sys_error("create");
         la_int64_t size = archive_entry_size(e);
         if (write_file(a, f.fd) != size && ::ftruncate(f.fd, size) != 0) throw sys_error("truncate");
         content_size_ += static_cast<uint64_t>(size);
-        // A new file is root's already (root's group unless its directory is setgid).
-        uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
-        gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
-        if ((uid != 0 || gid != 0 || parent_setgid_ || !root_ids_) &&
-            ::fchown(f.fd, uid, gid) != 0 && (geteuid() == 0 || errno != EPERM))
-          throw sys_error("chown");
-        if (::fchmod(f.fd, archive_entry_perm(e)) != 0) throw sys_error("chmod");
+        if (chown && ::fchown(f.fd, uid, gid) != 0 && (geteuid() == 0 || errno != EPERM)) throw sys_error("chown");
+        if (!exact && ::fchmod(f.fd, perm) != 0) throw sys_error("chmod");
         set_xattrs(f.fd, "", e);
         if (::futimens(f.fd, ts.data()) != 0) throw sys_error("utimes");
         return;
