@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "flags.h"
 #include "oci/oci.h"
 #include "minirun/util/error.h"
 
@@ -65,6 +66,10 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_st("minirun"));
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(spdlog::level::warn);
+  if (auto bad = cli::unknown_flag(app, argc, argv)) {  // before CLI11 takes it for an argument
+    std::cerr << *bad << std::endl;
+    return kExitFailed;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
