@@ -1,8 +1,8 @@
 // netlink.cpp — rtnetlink through libnl-route-3 (its static archives keep the binary static).
 // A container's link is made in one RTM_NEWLINK: the veth pair with the peer created directly in
 // the container's namespace (IFLA_NET_NS_FD in the peer's attributes) under its final name and
-// MAC, the host end enslaved (IFLA_MASTER) and up — no rename, no move, no second request. Its
-// address and route are then set through a socket opened inside that namespace.
+// MAC, the host end enslaved (IFLA_MASTER) and up — no rename, no move. Its address, its link
+// state and the route are then set through a socket opened inside that namespace.
 #include "minirun/network/netlink.h"
 
 #include <arpa/inet.h>
@@ -164,7 +164,8 @@ void Netlink::add_veth(const std::string& host_name, int bridge_index, int netns
   rtnl_link_set_flags(link, IFF_UP);
   rtnl_link_set_name(peer, peer_name.c_str());
   rtnl_link_set_ns_fd(peer, netns_fd);
-  rtnl_link_set_flags(peer, IFF_UP);
+  // Not IFF_UP on the peer: with IFLA_MASTER in the same request the kernel refuses that
+  // (ENOTCONN); configure_container brings it up inside the namespace.
   nl_addr* mac = nl_addr_build(AF_LLC, peer_mac.data(), peer_mac.size());
   rtnl_link_set_addr(peer, mac);
   nl_addr_put(mac);
@@ -207,6 +208,7 @@ void Netlink::configure_container(const std::string& ifname, Ip4 ip, int prefix,
     rtnl_addr_set_broadcast(a, bcast.a);
     if (int err = rtnl_addr_add(sk_, a, 0); err < 0) throw nl_error("netlink: address " + ip_string(ip), err);
   }
+  set_up(idx);
   Route r(rtnl_route_alloc());
   Addr dst(0, 0), gw(gateway, 32);
   rtnl_route_set_family(r, AF_INET);

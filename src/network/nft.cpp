@@ -158,8 +158,16 @@ Nft::~Nft() {
   if (ctx_) api().ctx_free(ctx_);
 }
 
+// The buffers hold what the last command printed until read: emptied before each command, so
+// that what run_output reads is its own command's output only.
+static void drain(const Api& a, nft_ctx* ctx) {
+  a.get_output(ctx);
+  a.get_error(ctx);
+}
+
 bool Nft::try_run(const std::string& cmds, std::string* error) {
   const Api& a = api();
+  drain(a, ctx_);
   a.set_output_flags(ctx_, 0);
   if (a.run(ctx_, cmds.c_str()) == 0) return true;
   if (error) {
@@ -177,6 +185,7 @@ void Nft::run(const std::string& cmds) {
 
 std::string Nft::run_output(const std::string& cmds, bool json) {
   const Api& a = api();
+  drain(a, ctx_);
   a.set_output_flags(ctx_, json ? NFT_CTX_OUTPUT_JSON : 0);
   int rc = a.run(ctx_, cmds.c_str());
   a.set_output_flags(ctx_, 0);
