@@ -63,7 +63,11 @@ Attachment attach(Store& store, const std::string& container_id, const std::stri
                   const AttachRequest& req, const Options& opt = {});
 // Undoes attach: the DNAT elements (one transaction), the veth, the endpoint, the lease; rewrites
 // the hosts files of the network's other containers. Idempotent; no error when not attached.
-void detach(Store& store, const std::string& container_id, const Options& opt = {});
+// delete_veth=false when the container's network namespace is gone (its last process exited and
+// no fd holds it): the kernel then destroys the pair itself, asynchronously, where an
+// RTM_DELLINK would wait ~25 ms for the device's unregistration; recover() deletes any veth
+// still there later (a namespace someone else held).
+void detach(Store& store, const std::string& container_id, const Options& opt = {}, bool delete_veth = true);
 // The attachment of a container, if any (for ps, port, inspect).
 std::optional<Attachment> attachment(const Store& store, const std::string& container_id);
 // At start-up: detaches every container not in `live` whose attaching process is gone too, and
