@@ -212,8 +212,7 @@ int setup_bridge(Netlink& nl, const NetworkRecord& net, const Options& opt) {
   int idx = nl.ensure_bridge(net.bridge, *parse_ip(net.gateway), s.prefix);
   write_sysctl("/proc/sys/net/ipv4/conf/" + net.bridge + "/route_localnet", "1");
   write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-  Nft nft;
-  nft_add(nft, opt, net, "");
+  nft_add(Nft::shared(), opt, net, "");
   return idx;
 }
 
@@ -320,7 +319,7 @@ std::string veth_name(const Options& opt, const std::string& cid) { return opt.v
 // Deletes DNAT elements one transaction for all; if that fails (some are gone already), one by one.
 void nft_delete_ports(const Options& opt, const Attachment& a) {
   if (a.ports.empty()) return;
-  Nft nft;
+  Nft& nft = Nft::shared();
   Ip4 ip = parse_ip(a.ip).value_or(0);
   if (nft.try_run(port_elements("delete", opt.table, a.container_id, ip, a.ports))) return;
   for (const auto& p : a.ports) nft.try_run(port_elements("delete", opt.table, a.container_id, ip, {p}));
@@ -406,8 +405,7 @@ void remove_network(Store& store, const std::string& ref, const Options& opt) {
   Netlink nl;
   nl.delete_link(r->bridge);
   try {
-    Nft nft;
-    nft.try_run(network_elements("delete", opt.table, r->bridge, parse_subnet(r->subnet)));
+    Nft::shared().try_run(network_elements("delete", opt.table, r->bridge, parse_subnet(r->subnet)));
   } catch (const Error& e) {
     spdlog::warn("network {}: {}", r->name, e.what());
   }
@@ -468,8 +466,7 @@ Attachment attach(Store& store, const std::string& cid, const std::string& cname
     nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
     Netlink::in_netns(netns_fd).configure_container("eth0", ip, subnet.prefix, gw);
     if (!a.ports.empty()) {
-      Nft nft;
-      nft_add(nft, opt, net, port_elements("add", opt.table, cid, ip, a.ports));
+      nft_add(Nft::shared(), opt, net, port_elements("add", opt.table, cid, ip, a.ports));
     }
     if (req.write_files) write_container_files(store, a, net, req);
     if (!net.is_default) refresh_hosts(store, net.name);
@@ -567,7 +564,7 @@ void recover(Store& store, const std::set<std::string>& live, const Options& opt
   // table is read (which loads libnftables) only when this recovery found something to clean.
   if (!cleaned) return;
   try {
-    Nft nft;
+    Nft& nft = Nft::shared();
     for (const auto& e : nft.port_elements(opt.table)) {
       if (kept_ids.count(e.container_id) || live.count(e.container_id) || endpoint_exists(e.container_id)) continue;
       nft.try_run("delete element ip " + opt.table + " " + e.map + " { " + e.key + " }\n");

@@ -37,6 +37,7 @@
 #include "minirun/network/nft.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <nftables/libnftables.h>
 
 #include <mutex>
@@ -154,6 +155,24 @@ Nft::Nft() {
   a.buffer_error(ctx_);
 }
 
+Nft& Nft::shared() {
+  // Deliberately never deleted (see nft.h). A socket belongs to the namespace it was made in: a
+  // thread that changed its network namespace since (tests do) gets a new context.
+  static Nft* n = nullptr;
+  static ino_t ns = 0;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> g(mu);
+  struct stat st{};
+  ::stat("/proc/thread-self/ns/net", &st);
+  if (!n || st.st_ino != ns) {
+    delete n;
+    n = nullptr;
+    n = new Nft();
+    ns = st.st_ino;
+  }
+  return *n;
+}
+
 Nft::~Nft() {
   if (ctx_) api().ctx_free(ctx_);
 }
@@ -166,6 +185,7 @@ static void drain(const Api& a, nft_ctx* ctx) {
 }
 
 bool Nft::try_run(const std::string& cmds, std::string* error) {
+  std::lock_guard<std::mutex> g(mu_);
   const Api& a = api();
   drain(a, ctx_);
   a.set_output_flags(ctx_, 0);
@@ -184,6 +204,7 @@ void Nft::run(const std::string& cmds) {
 }
 
 std::string Nft::run_output(const std::string& cmds, bool json) {
+  std::lock_guard<std::mutex> g(mu_);
   const Api& a = api();
   drain(a, ctx_);
   a.set_output_flags(ctx_, json ? NFT_CTX_OUTPUT_JSON : 0);

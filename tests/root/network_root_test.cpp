@@ -443,6 +443,53 @@ TEST_F(Net, TwoHundredCyclesLeakNothing) {
   EXPECT_EQ(files_in(store_->network_endpoints_dir("bridge")), 0u);
 }
 
+// What a run pays, measured as a process does it (fork → exit, so the exit-time socket closes
+// count): a new namespace only (--network none) vs. a namespace attached and detached, with and
+// without a published port. libnftables is already loaded here (a run with -p pays its dlopen,
+// ~0.9 ms, on top).
+TEST_F(Net, RunCostInAProcess) {
+  default_network(*store_, opt_);
+  using ms = std::chrono::duration<double, std::milli>;
+  auto run = [&](int mode) {
+    auto t0 = std::chrono::steady_clock::now();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int code = 0;
+      try {
+        int c = new_netns();
+        if (mode > 0) {
+          std::string id = random_hex(64);
+          AttachRequest req;
+          if (mode == 2) req.ports = {{"", 0, 80, "tcp"}};
+          attach(*store_, id, "c", c, req, opt_);
+          ::close(c);
+          detach(*store_, id, opt_, false);
+        } else {
+          Netlink::in_netns(c).loopback_up();
+          ::close(c);
+        }
+      } catch (...) {
+        code = 1;
+      }
+      ::_exit(code);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return ms(std::chrono::steady_clock::now() - t0).count();
+  };
+  double t[3] = {0, 0, 0};
+  int n = 40;
+  for (int i = 0; i < n; i++)
+    for (int m = 0; m < 3; m++) t[m] += run(m);
+  std::printf("network: a process with a new netns: none %.3f ms, bridge %.3f ms (+%.3f), bridge with -p %.3f ms (+%.3f)\n",
+              t[0] / n, t[1] / n, (t[1] - t[0]) / n, t[2] / n, (t[2] - t[0]) / n);
+  for (int i = 0; i < 100 && !links_with_prefix("mt").empty(); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(links_with_prefix("mt").empty());
+  EXPECT_EQ(files_in(store_->network_leases_dir("bridge")), 0u);
+}
+
 TEST_F(Net, CliNetworkVerbsWithTheStaticBinary) {
   std::string root = dir_->path() + "/clistore";
   auto mr = [&](std::vector<std::string> args) {

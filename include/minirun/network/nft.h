@@ -3,6 +3,7 @@
 // See nft.cpp for the table's layout and why it is static with per-container map elements.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ class Nft {
   ~Nft();
   Nft(const Nft&) = delete;
   Nft& operator=(const Nft&) = delete;
+  // The process's context, made on first use and never freed: its nfnetlink socket is closed
+  // by the process's exit. Closing it right after a transaction that deleted elements would wait
+  // for the kernel's deferred release of those elements (an RCU grace period, ~10 ms: the
+  // NETLINK_URELEASE handler flushes nf_tables' destroy work); by exit time that work is usually
+  // done. Calls on it are serialized by a mutex. Not to be used across fork().
+  static Nft& shared();
 
   // Runs commands as one transaction (one netlink batch): all or nothing. Throws Error with
   // nft's message.
@@ -54,6 +61,7 @@ class Nft {
  private:
   std::string run_output(const std::string& cmds, bool json);
   nft_ctx* ctx_ = nullptr;
+  std::mutex mu_;
 };
 
 }  // namespace minirun::network
