@@ -50,6 +50,7 @@ using nlohmann::json;
 namespace {
 
 void make_dirs(const std::string& p) {
+  if (::mkdir(p.c_str(), 0700) == 0 || errno == EEXIST) return;  // the usual case: one call
   for (size_t i = 1; i <= p.size(); i++)
     if (i == p.size() || p[i] == '/') {
       std::string d = p.substr(0, i);

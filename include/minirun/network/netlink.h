@@ -25,8 +25,8 @@ class Netlink {
  public:
   // A rtnetlink socket in the calling thread's network namespace.
   Netlink();
-  // A rtnetlink socket in the network namespace netns_fd: opened on a short-lived thread that
-  // setns()es there (a socket stays in the namespace it was created in); used from this thread.
+  // A rtnetlink socket in the network namespace netns_fd: this thread setns()es there to create
+  // it and back at once (a socket stays in the namespace it was created in).
   static Netlink in_netns(int netns_fd);
   ~Netlink();
   Netlink(Netlink&& o) noexcept : sk_(o.sk_) { o.sk_ = nullptr; }
