@@ -207,13 +207,20 @@ void nft_add(Nft& nft, const Options& opt, const NetworkRecord& net, const std::
   throw Error("nftables: " + err);
 }
 
-// Bridge up with its address, sysctls, nft table and elements. Returns the bridge's index.
+// The nft table and the network's elements, then the bridge up with its address and the
+// sysctls. Returns the bridge's index. In this order because attach sets up only a bridge that
+// is missing: a bridge must never exist without the NAT behind it (libnftables missing, say).
 int setup_bridge(Netlink& nl, const NetworkRecord& net, const Options& opt) {
   Subnet s = parse_subnet(net.subnet);
-  int idx = nl.ensure_bridge(net.bridge, *parse_ip(net.gateway), s.prefix);
-  write_sysctl("/proc/sys/net/ipv4/conf/" + net.bridge + "/route_localnet", "1");
-  write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
   nft_add(Nft::shared(), opt, net, "");
+  int idx = nl.ensure_bridge(net.bridge, *parse_ip(net.gateway), s.prefix);
+  try {
+    write_sysctl("/proc/sys/net/ipv4/conf/" + net.bridge + "/route_localnet", "1");
+    write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+  } catch (...) {
+    nl.delete_link(net.bridge);
+    throw;
+  }
   return idx;
 }
 
