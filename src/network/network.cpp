@@ -460,27 +460,38 @@ Attachment attach(Store& store, const std::string& cid, const std::string& cname
   a.ports = req.ports;
   a.extra_hosts = req.extra_hosts;
   a.owner = Store::owner_tag();
+  // What this call made, so that a failure undoes that and nothing else: a host port or veth
+  // name found taken belongs to another container.
+  bool recorded = false, veth_made = false, ports_added = false;
   try {
-    if (!a.ports.empty()) {
-      FileLock l(store.networks_dir() + "/ports.lock");
-      choose_host_ports(store, a.ports);
+    {
+      std::optional<FileLock> l;
+      if (!a.ports.empty()) {
+        l.emplace(store.networks_dir() + "/ports.lock");
+        choose_host_ports(store, a.ports);
+      }
       write_record(endpoint_path(store, net.name, cid), attachment_json(a).dump() + "\n");
-    } else {
-      write_record(endpoint_path(store, net.name, cid), attachment_json(a).dump() + "\n");
+      recorded = true;
     }
     Netlink nl;
     int br = nl.link_index(net.bridge);
     if (br == 0) br = setup_bridge(nl, net, opt);
     nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
+    veth_made = true;
     Netlink::in_netns(netns_fd).configure_container("eth0", ip, subnet.prefix, gw);
     if (!a.ports.empty()) {
       nft_add(Nft::shared(), opt, net, port_elements("add", opt.table, cid, ip, a.ports));
+      ports_added = true;
     }
     if (req.write_files) write_container_files(store, a, net, req);
     if (!net.is_default) refresh_hosts(store, net.name);
   } catch (...) {
     try {
-      teardown(store, a, opt);
+      Attachment undo = a;
+      if (!ports_added) undo.ports.clear();
+      if (!veth_made) undo.veth.clear();
+      teardown(store, undo, opt);  // the record (if written) and the lease go in any case
+      if (recorded && !net.is_default) refresh_hosts(store, net.name);
     } catch (const Error& e) {
       spdlog::warn("undoing the network of {}: {}", cid.substr(0, 12), e.what());
     }

@@ -366,6 +366,11 @@ TEST_F(Net, DetachRemovesEverythingAndIsIdempotent) {
   int c2 = container_ns();
   EXPECT_THROW(attach(*store_, cid(), "y", c2, same, opt_), Error);
   EXPECT_EQ(files_in(store_->network_leases_dir("bridge")), 1u);  // the failed attach left nothing
+  EXPECT_EQ(nft.port_elements(opt_.table).size(), 2u);              // and took nothing of the first's
+  // Nor does a failure at the veth (its name taken) delete the veth that holds the name.
+  std::string twin = id.substr(0, 12) + random_hex(52);
+  EXPECT_THROW(attach(*store_, twin, "z", c2, {}, opt_), Error);
+  EXPECT_EQ(links_with_prefix("mt").size(), 1u);
   EXPECT_EQ(links_with_prefix("mt").size(), 1u);
   detach(*store_, id, opt_);
   detach(*store_, id, opt_);
