@@ -467,6 +467,29 @@ TEST_F(Net, TwoHundredCyclesLeakNothing) {
   EXPECT_EQ(files_in(store_->network_endpoints_dir("bridge")), 0u);
 }
 
+TEST_F(Net, SubnetsAvoidTheHostsRoutesAndEachOther) {
+  // The host has a route into 172.30.0.0/16 (the default's first choice).
+  int other = container_ns();
+  Netlink nl;
+  nl.add_veth("hx0", 0, other, "eth0", parse_mac("02:00:00:00:00:09"));
+  nl.add_address("hx0", *parse_ip("172.30.9.1"), 24);
+  Options o = opt_;
+  o.default_subnet = "";
+  auto def = default_network(*store_, o);
+  EXPECT_EQ(def.subnet, "172.31.0.0/16");
+  EXPECT_EQ(def.gateway, "172.31.0.1");
+  auto user = create_network(*store_, "u1", "", "", o);
+  EXPECT_EQ(user.subnet, "172.18.0.0/16");
+  EXPECT_THROW(create_network(*store_, "u2", "172.18.4.0/24", "", o), Error);  // overlaps u1
+  EXPECT_THROW(create_network(*store_, "u1", "10.240.0.0/24", "", o), Error);  // name taken
+  EXPECT_THROW(create_network(*store_, "bad/name", "", "", o), Error);
+  EXPECT_THROW(create_network(*store_, "u3", "10.241.0.0/24", "10.242.0.1", o), Error);  // gateway outside
+  EXPECT_THROW(remove_network(*store_, "bridge", o), Error);  // pre-defined
+  EXPECT_EQ(list_networks(*store_).size(), 2u);
+  remove_network(*store_, "u1", o);
+  EXPECT_EQ(list_networks(*store_).size(), 1u);
+}
+
 // What a run pays, measured as a process does it (fork → exit, so the exit-time socket closes
 // count): a new namespace only (--network none) vs. a namespace attached and detached, with and
 // without a published port. libnftables is already loaded here (a run with -p pays its dlopen,
