@@ -25,6 +25,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "minirun/network/netlink.h"
@@ -488,6 +490,61 @@ TEST_F(Net, SubnetsAvoidTheHostsRoutesAndEachOther) {
   EXPECT_EQ(list_networks(*store_).size(), 2u);
   remove_network(*store_, "u1", o);
   EXPECT_EQ(list_networks(*store_).size(), 1u);
+}
+
+// Runs starting together on a network nobody has used yet: they race to create its record,
+// bridge and table, and to claim addresses; all must succeed with distinct addresses. They then
+// die without detaching, and recovery reclaims everything.
+TEST_F(Net, ConcurrentFirstAttachesGetDistinctAddresses) {
+  constexpr int kProcs = 8, kEach = 6;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProcs; p++) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[0]);
+      int code = 0;
+      for (int i = 0; i < kEach; i++) {
+        try {
+          int c = new_netns();
+          AttachRequest req;
+          req.ports = {{"", 0, 80, "tcp"}};
+          auto a = attach(*store_, random_hex(64), "c", c, req, opt_);
+          std::string line = a.ip + "\n";
+          (void)!::write(fds[1], line.data(), line.size());
+        } catch (const std::exception& e) {
+          std::string line = std::string("ERR ") + e.what() + "\n";
+          (void)!::write(fds[1], line.data(), line.size());
+          code = 1;
+        }
+      }
+      ::_exit(code);
+    }
+    pids.push_back(pid);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  }
+  std::set<std::string> ips;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) ips.insert(line);
+  EXPECT_EQ(ips.size(), static_cast<size_t>(kProcs * kEach)) << out;
+  EXPECT_EQ(Nft().port_elements(opt_.table).size(), static_cast<size_t>(kProcs * kEach));
+  EXPECT_EQ(list_networks(*store_).size(), 1u);
+  recover(*store_, {}, opt_);
+  EXPECT_EQ(files_in(store_->network_leases_dir("bridge")), 0u);
+  EXPECT_EQ(files_in(store_->network_endpoints_dir("bridge")), 0u);
+  EXPECT_TRUE(Nft().port_elements(opt_.table).empty());
+  EXPECT_TRUE(links_with_prefix("mt").empty());
 }
 
 // What a run pays, measured as a process does it (fork → exit, so the exit-time socket closes
