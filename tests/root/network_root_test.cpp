@@ -124,6 +124,63 @@ class WhoServer {
   std::thread t_;
 };
 
+// A UDP server on a thread inside a namespace: answers each datagram with its source address.
+class UdpWhoServer {
+ public:
+  UdpWhoServer(int netns_fd, uint16_t port) {
+    std::atomic<int> ready{0};
+    t_ = std::thread([this, netns_fd, port, &ready] {
+      if (::setns(netns_fd, CLONE_NEWNET) != 0) return void(ready = -1);
+      int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(port);
+      if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(s);
+        return void(ready = -1);
+      }
+      ready = 1;
+      while (!stop_) {
+        pollfd p{s, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buf[64];
+        sockaddr_in peer{};
+        socklen_t len = sizeof peer;
+        if (::recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &len) < 0) continue;
+        char a[INET_ADDRSTRLEN];
+        ::inet_ntop(AF_INET, &peer.sin_addr, a, sizeof a);
+        ::sendto(s, a, std::strlen(a), 0, reinterpret_cast<sockaddr*>(&peer), len);
+      }
+      ::close(s);
+    });
+    while (ready == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (ready < 0) throw Error("udp server did not start");
+  }
+  ~UdpWhoServer() {
+    stop_ = true;
+    t_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread t_;
+};
+
+std::string ask_udp(const std::string& ip, uint16_t port) {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  timeval tv{1, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  ::inet_pton(AF_INET, ip.c_str(), &sa.sin_addr);
+  ::sendto(s, "?", 1, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  char buf[64];
+  ssize_t n = ::recv(s, buf, sizeof buf, 0);
+  ::close(s);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "ERR";
+}
+
 // Connects to ip:port from the calling thread's namespace; returns the server's line, or
 // "ERR <reason>" (2 s timeouts).
 std::string ask(const std::string& ip, uint16_t port) {
@@ -301,6 +358,17 @@ TEST_F(Net, PublishedPortFromOutsideAndFromLoopbackAndMasquerade) {
   // Outbound NAT: the LAN machine sees the host's address, not the container's.
   WhoServer lan_srv(l, 7000);
   EXPECT_EQ(ask_from(c, "192.0.2.2", 7000), "192.0.2.1");
+  // UDP, published on a port of the host's choosing, from the LAN.
+  {
+    AttachRequest ureq;
+    ureq.ports = {{"", 0, 53, "udp"}};
+    int cu = container_ns();
+    std::string uid = cid();
+    auto au = attach(*store_, uid, "dns", cu, ureq, opt_);
+    UdpWhoServer us(cu, 53);
+    EXPECT_EQ(in_netns(l, [&] { return ask_udp("192.0.2.1", au.ports[0].host_port); }), "192.0.2.2");
+    detach(*store_, uid, opt_);
+  }
   // The container reaches the host's own services at the gateway address (the source is its own).
   WhoServer host_srv(host_, 9099);
   EXPECT_EQ(ask("127.0.0.1", 9099), "127.0.0.1");
