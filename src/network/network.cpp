@@ -295,9 +295,23 @@ void choose_host_ports(const Store& store, std::vector<PortMapping>& ports) {
       for (const auto& p : a.ports) taken.insert({p.proto, p.host_port});
   for (auto& p : ports) {
     if (p.host_port != 0) {
-      if (taken.count({p.proto, p.host_port}))
-        throw Error("Bind for " + (p.host_ip.empty() ? std::string("0.0.0.0") : p.host_ip) + ":" +
-                    std::to_string(p.host_port) + " failed: port is already allocated");
+      std::string where = (p.host_ip.empty() ? std::string("0.0.0.0") : p.host_ip) + ":" + std::to_string(p.host_port);
+      if (taken.count({p.proto, p.host_port})) throw Error("Bind for " + where + " failed: port is already allocated");
+      // With no proxy process holding the port, a host service listening there would silently
+      // lose its traffic to the DNAT: refuse, as Docker's proxy would fail to bind.
+      int fd = ::socket(AF_INET, (p.proto == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+      if (fd < 0) throw sys_error("socket");
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(p.host_port);
+      if (!p.host_ip.empty()) sa.sin_addr.s_addr = htonl(*parse_ip(p.host_ip));
+      int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+      int err = errno;
+      ::close(fd);
+      if (rc != 0 && err == EADDRINUSE)
+        throw Error("Bind for " + where + "/" + p.proto + " failed: address already in use on the host");
       taken.insert({p.proto, p.host_port});
       continue;
     }

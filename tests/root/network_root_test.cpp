@@ -371,6 +371,10 @@ TEST_F(Net, PublishedPortFromOutsideAndFromLoopbackAndMasquerade) {
   }
   // The container reaches the host's own services at the gateway address (the source is its own).
   WhoServer host_srv(host_, 9099);
+  // And a port a host service listens on cannot be published (the DNAT would steal its traffic).
+  AttachRequest taken;
+  taken.ports = {{"", 9099, 80, "tcp"}};
+  EXPECT_THROW(attach(*store_, cid(), "t", container_ns(), taken, opt_), Error);
   EXPECT_EQ(ask("127.0.0.1", 9099), "127.0.0.1");
   EXPECT_EQ(ask_from(c, "10.231.0.1", 9099), "10.231.0.2");
   detach(*store_, id, opt_);
