@@ -71,8 +71,10 @@ void detach(Store& store, const std::string& container_id, const Options& opt = 
 // The attachment of a container, if any (for ps, port, inspect).
 std::optional<Attachment> attachment(const Store& store, const std::string& container_id);
 // At start-up: detaches every container not in `live` whose attaching process is gone too, and
-// removes leases without endpoints, DNAT elements without endpoints and host-side veths
-// (<veth_prefix><12 hex>) without endpoints. Safe to run beside running attaches.
+// removes leases without endpoints, endpoints without leases, host-side veths (<veth_prefix><12
+// hex>) without a lease and, when it cleaned something, DNAT elements without endpoints. Safe to
+// run beside running attaches. Cost: one readdir when no network exists; else a readdir and a
+// readlink per lease and one link dump (libnftables is loaded only when something was cleaned).
 void recover(Store& store, const std::set<std::string>& live_container_ids, const Options& opt = {});
 // Name resolution on a user-defined network: rewrites, in place, the hosts file of every
 // container on it with every other one's "IP\tNAME". attach and detach call it; call it after
