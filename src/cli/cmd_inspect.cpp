@@ -71,7 +71,7 @@ ojson inspect_container(const Store& store, const std::string& cid) {
                                       : std::vector<std::string>{};
   bool running = rec->status == "running";
   j["State"] = {{"Status", rec->status},   {"Running", running},          {"Paused", false},
-                {"Restarting", false},     {"OOMKilled", false},          {"Dead", false},
+                {"Restarting", false},     {"OOMKilled", rec->oom_killed},          {"Dead", false},
                 {"Pid", running ? rec->container_pid : 0}, {"ExitCode", rec->exit_code},
                 {"Error", ""},             {"StartedAt", rec->started},   {"FinishedAt", rec->finished}};
   j["Image"] = "sha256:" + rec->image_id;

@@ -8,6 +8,10 @@
 
 #include "cli.h"
 #include "minirun/engine/container_spec.h"
+#include "minirun/engine/resource_flags.h"
+#include "minirun/engine/seccomp_profile.h"
+#include "minirun/runtime/cgroups.h"
+#include "minirun/runtime/seccomp.h"
 #include "minirun/runtime/container.h"
 #include "minirun/runtime/rootfs_builder.h"
 #include "minirun/util/error.h"
@@ -27,6 +31,8 @@ struct RunFlags {
   std::vector<std::string> env, env_files, volumes, cap_add, cap_drop, security_opts;
   bool rm = false, read_only = false, init = false, interactive = false, tty = false, privileged = false;
   std::vector<std::string> rest;  // REF|ARCHIVE then the command's arguments
+  ResourceFlags limits;           // --memory, --cpus, --pids-limit, --device, --ulimit, …
+  std::string cgroup_parent = "minirun", cgroups = "enabled";
 };
 
 bool looks_like_archive(const std::string& ref) {
@@ -85,7 +91,8 @@ nlohmann::json spec_json(const ContainerRequest& s, const RunFlags& f) {
           {"Cmd", s.argv},          {"WorkingDir", s.workdir}, {"Entrypoint", f.entrypoint ? *f.entrypoint : ""},
           {"Tty", f.tty},           {"OpenStdin", f.interactive}, {"NetworkMode", f.network},
           {"ReadonlyRootfs", f.read_only}, {"Init", f.init}, {"Privileged", f.privileged},
-          {"CapAdd", f.cap_add},    {"CapDrop", f.cap_drop},    {"Binds", f.volumes}};
+          {"CapAdd", f.cap_add},    {"CapDrop", f.cap_drop},    {"Binds", f.volumes},
+          {"CgroupParent", f.cgroup_parent}, {"SecurityOpt", f.security_opts}};
 }
 
 int run(Globals& g, RunFlags& f) {
@@ -116,11 +123,35 @@ int run(Globals& g, RunFlags& f) {
   spec.privileged = f.privileged;
   spec.cap_add = f.cap_add;
   spec.cap_drop = f.cap_drop;
+  std::optional<std::string> seccomp_opt;  // nullopt: Docker's default profile
   for (const auto& o : f.security_opts) {
     if (o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true")
       spec.no_new_privileges = true;
+    else if (o.rfind("seccomp=", 0) == 0 || o.rfind("seccomp:", 0) == 0)
+      seccomp_opt = o.substr(8);
     else if (o != "no-new-privileges:false")
       throw Error("unsupported --security-opt \"" + o + "\"");
+  }
+  // Limits, devices, ulimits (Docker's units, defaults and messages).
+  f.limits.privileged = f.privileged;
+  auto limits = resources_from_flags(f.limits);
+  for (const auto& w : limits.warnings) std::cerr << w << "\n";
+  spec.devices = limits.devices;
+  spec.rlimits = limits.rlimits;
+  if (f.cgroups != "enabled" && f.cgroups != "disabled") throw Error("invalid --cgroups \"" + f.cgroups + "\": enabled or disabled");
+  const bool cgroup = f.cgroups == "enabled" && runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none;
+  if (cgroup) spec.resources = limits.resources;
+  else if (limits.resources.memory || limits.resources.cpu || limits.resources.pids_limit || limits.resources.block_io)
+    throw Error("resource limits need a cgroup: not with --cgroups=disabled");
+  // Seccomp: Docker's default profile compiled once per capability set (the store's cache);
+  // --privileged and seccomp=unconfined run without a filter.
+  std::shared_ptr<const runtime::SeccompProgram> seccomp;
+  if (!f.privileged && (!seccomp_opt || *seccomp_opt != "unconfined")) {
+    SeccompTarget target{docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop), "", std::nullopt};
+    if (!seccomp_opt || seccomp_opt->empty() || *seccomp_opt == "builtin")
+      seccomp = std::make_shared<runtime::SeccompProgram>(docker_default_seccomp_program(target, store.root() + "/seccomp"));
+    else if (auto profile = seccomp_from_option(*seccomp_opt, target))
+      seccomp = std::make_shared<runtime::SeccompProgram>(runtime::compile_seccomp_cached(*profile, store.root() + "/seccomp"));
   }
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
 
@@ -142,6 +173,7 @@ int run(Globals& g, RunFlags& f) {
 
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
+  if (cgroup) spec.cgroup_path = runtime::container_cgroup_path(spec.id, f.cgroup_parent);
   std::string name = f.name;
   if (name.empty()) {
     // Reserving is the check: concurrent runs never get the same name.
@@ -196,6 +228,7 @@ int run(Globals& g, RunFlags& f) {
     layout.work = store.layer_dir(spec.id) + "/work";
     oci = build_spec(spec, store.layer_dir(spec.id) + "/merged");
     oci.minirun.overlay = layout;
+    oci.minirun.seccomp_program = seccomp;
   } catch (...) {
     rootfs.reset();
     store.remove_container(spec.id);
@@ -219,6 +252,7 @@ int run(Globals& g, RunFlags& f) {
     };
     opts.mntns = rootfs ? &mntns : nullptr;
     opts.forward_stdin = f.interactive;
+    opts.oom_killed = &rec.oom_killed;
     code = runtime::run(oci, opts);
   } catch (const Error& e) {
     rootfs.reset();
@@ -265,7 +299,31 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_option("--cap-add", f->cap_add, "Add Linux capabilities")->allow_extra_args(false);
   cmd->add_option("--cap-drop", f->cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
   cmd->add_flag("--privileged", f->privileged, "Give extended privileges to this container");
-  cmd->add_option("--security-opt", f->security_opts, "Security options (no-new-privileges)")->allow_extra_args(false);
+  cmd->add_option("--security-opt", f->security_opts,
+                  "Security options: no-new-privileges, seccomp=unconfined|PROFILE.json (Docker's format)")
+      ->allow_extra_args(false);
+  auto& l = f->limits;
+  cmd->add_option("-m,--memory", l.memory, "Memory limit (e.g. 64m)");
+  cmd->add_option("--memory-swap", l.memory_swap, "Memory plus swap limit (-1: unlimited; default twice --memory)");
+  cmd->add_option("--memory-reservation", l.memory_reservation, "Memory soft limit");
+  cmd->add_flag("--oom-kill-disable", l.oom_kill_disable, "Disable the OOM killer");
+  cmd->add_option("--cpus", l.cpus, "Number of CPUs (e.g. 0.5)");
+  cmd->add_option("-c,--cpu-shares", l.cpu_shares, "CPU shares (relative weight)");
+  cmd->add_option("--cpu-period", l.cpu_period, "CPU CFS period (microseconds)");
+  cmd->add_option("--cpu-quota", l.cpu_quota, "CPU CFS quota (microseconds)");
+  cmd->add_option("--cpuset-cpus", l.cpuset_cpus, "CPUs allowed (0-3, 0,1)");
+  cmd->add_option("--cpuset-mems", l.cpuset_mems, "Memory nodes allowed");
+  cmd->add_option("--pids-limit", l.pids_limit, "Process limit (-1: unlimited)");
+  cmd->add_option("--blkio-weight", l.blkio_weight, "Block IO weight (10-1000)");
+  cmd->add_option("--device-read-bps", l.device_read_bps, "Read rate limit of a device (/dev/sda:1mb)")->allow_extra_args(false);
+  cmd->add_option("--device-write-bps", l.device_write_bps, "Write rate limit of a device")->allow_extra_args(false);
+  cmd->add_option("--device-read-iops", l.device_read_iops, "Read IO/s limit of a device")->allow_extra_args(false);
+  cmd->add_option("--device-write-iops", l.device_write_iops, "Write IO/s limit of a device")->allow_extra_args(false);
+  cmd->add_option("--device", l.devices, "Add a host device: /dev/X[:/dev/Y][:rwm]")->allow_extra_args(false);
+  cmd->add_option("--device-cgroup-rule", l.device_cgroup_rules, "A devices cgroup rule ('c 1:3 rwm')")->allow_extra_args(false);
+  cmd->add_option("--ulimit", l.ulimits, "Ulimit: name=soft[:hard] (nofile, nproc, core, …)")->allow_extra_args(false);
+  cmd->add_option("--cgroup-parent", f->cgroup_parent, "Parent cgroup of the container's (default minirun)");
+  cmd->add_option("--cgroups", f->cgroups, "enabled (default) or disabled: no cgroup, no limits");
   cmd->add_option("--max-layer-size", f->max_layer_size,
                   "When ARCHIVE is loaded: refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
       ->type_name("SIZE");

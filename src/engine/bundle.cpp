@@ -9,6 +9,7 @@
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/images.h"
 #include "minirun/engine/process.h"
+#include "minirun/engine/seccomp_profile.h"
 #include "minirun/image/extract.h"
 #include "minirun/image/image_config.h"
 #include "minirun/image/tarwrite.h"
@@ -46,6 +47,8 @@ ContainerRequest request_for(Store& store, const std::string& ref, std::vector<s
     req.privileged = j.value("Privileged", false);
     req.cap_add = j.value("CapAdd", std::vector<std::string>{});
     req.cap_drop = j.value("CapDrop", std::vector<std::string>{});
+    for (const auto& o : j.value("SecurityOpt", std::vector<std::string>{}))
+      if (o == "seccomp=unconfined" || o == "seccomp:unconfined") req.seccomp_unconfined = true;
     for (const auto& v : j.value("Binds", std::vector<std::string>{})) {
       auto c1 = v.find(':'), c2 = v.find(':', c1 + 1);
       BindMount b{v.substr(0, c1), v.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1),
@@ -113,7 +116,12 @@ void write_bundle(Store& store, const std::string& ref, const std::string& dir) 
 
   req.state_dir = tmp;
   write_state_files(req);
+  // Docker's seccomp profile resolved for the container's capabilities, unless it ran without one.
+  if (!req.privileged && !req.seccomp_unconfined)
+    req.seccomp = docker_default_seccomp({docker_capabilities(req.privileged, req.cap_add, req.cap_drop), "", std::nullopt});
   runtime::Spec spec = build_spec(req, "rootfs");
+  // The container's cgroup at /sys/fs/cgroup, read-only, in whatever cgroup the runtime makes.
+  spec.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}});
   // The bundle's own files, by their final path.
   for (auto& m : spec.mounts)
     if (m.source.rfind(tmp + "/", 0) == 0) m.source = dir + m.source.substr(tmp.size());

@@ -8,6 +8,7 @@
 
 #include "minirun/engine/process.h"
 #include "minirun/runtime/capabilities.h"
+#include "minirun/runtime/cgroups.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 
@@ -80,6 +81,13 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
       {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
       {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
   };
+  if (!req.cgroup_path.empty()) {
+    // The container's own cgroup, read-only, at /sys/fs/cgroup (Docker's); on cgroup v2 in a
+    // cgroup namespace of its own (Docker's --cgroupns private there).
+    s.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}});
+    if (runtime::CgroupHierarchy::host().mode == runtime::CgroupHierarchy::Mode::v2)
+      s.linux.namespaces.push_back({"cgroup", ""});
+  }
   for (const char* f : {"hostname", "hosts", "resolv.conf"})
     s.mounts.push_back({std::string("/etc/") + f, "bind", req.state_dir + "/" + f, {"rbind", "rprivate"}});
   for (const auto& b : req.binds) {
@@ -87,6 +95,11 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
     if (b.readonly) opts.push_back("ro");
     s.mounts.push_back({b.target, "bind", b.source, opts});
   }
+  s.linux.resources = req.resources;
+  s.linux.cgroups_path = req.cgroup_path;
+  s.linux.devices = req.devices;
+  s.linux.seccomp = req.seccomp;
+  s.process->rlimits = req.rlimits;
   if (!req.privileged) {
     s.linux.masked_paths = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                             "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",

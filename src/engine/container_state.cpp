@@ -6,10 +6,32 @@
 
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
+#include "minirun/runtime/cgroups.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 
 namespace minirun {
+
+namespace {
+
+// The container's cgroup, removed (its processes killed) when minirun could not do it itself.
+void remove_cgroup(const ContainerRecord& rec) {
+  std::string parent = "minirun";
+  try {
+    if (!rec.spec_json.empty()) parent = nlohmann::json::parse(rec.spec_json).value("CgroupParent", parent);
+  } catch (const nlohmann::json::exception&) {
+  }
+  std::string path = runtime::container_cgroup_path(rec.id, parent);
+  try {
+    if (runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path))
+      runtime::Cgroup::open(path).destroy();
+  } catch (const Error&) {
+  }
+}
+
+}  // namespace
 
 std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid) {
   auto rec = store.container(cid);
@@ -23,6 +45,7 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
   rec->exit_code = 137;
   rec->finished = now_rfc3339();
   store.put_container(*rec);
+  remove_cgroup(*rec);
   return rec;
 }
 
@@ -38,6 +61,7 @@ void remove_container(const Store& store, const std::string& cid, bool force) {
     // Give the minirun process that runs it a moment to see the exit and unmount.
     for (int i = 0; i < 100 && pid_alive(rec->container_pid); i++) usleep(10000);
   }
+  remove_cgroup(*rec);
   auto lock = store.lock();
   store.remove_container(cid);
 }

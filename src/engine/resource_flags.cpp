@@ -3,6 +3,11 @@
 // and adaptContainerSettings).
 #include "minirun/engine/resource_flags.h"
 
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -232,6 +237,15 @@ std::vector<runtime::Rlimit> docker_default_rlimits() {
   if (auto s = read_file_if_exists("/proc/sys/fs/nr_open", 64)) {
     uint64_t v = std::strtoull(s->c_str(), nullptr, 10);
     if (v > 0 && v < n) n = v;
+  }
+  // A caller without CAP_SYS_RESOURCE (a restricted root) cannot raise its hard limit: the
+  // default is then what it has, as a container inherits a restricted dockerd's.
+  struct rlimit have;
+  if (::getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_max < n) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2] = {};
+    bool can_raise = syscall(SYS_capget, &h, d) == 0 && (d[0].effective & (1u << CAP_SYS_RESOURCE));
+    if (!can_raise) n = have.rlim_max;
   }
   return {runtime::Rlimit{"RLIMIT_NOFILE", n, n}};
 }

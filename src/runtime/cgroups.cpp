@@ -234,6 +234,12 @@ std::string Cgroup::dir(const std::string& controller) const {
   return it->second + "/" + path_;
 }
 
+std::vector<std::string> Cgroup::procs_files() const {
+  std::vector<std::string> out;
+  for (const auto& d : all_dirs()) out.push_back(d + "/cgroup.procs");
+  return out;
+}
+
 std::vector<std::string> Cgroup::all_dirs() const {
   if (h_.mode == CgroupHierarchy::Mode::v2) return {cg::v2::dir(h_, path_)};
   return cg::v1::dirs(h_, path_);

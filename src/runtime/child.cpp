@@ -263,8 +263,11 @@ struct Child {
   }
 
   void limits() {
-    for (const auto& [res, lim] : plan.rlimits)
-      if (::setrlimit(res, &lim) != 0) report.fail_errno("setrlimit");
+    size_t failed = 0;
+    if (int e = apply_rlimits(plan.rlimits.data(), plan.rlimits.size(), &failed)) {
+      errno = e;
+      report.fail_errno("setrlimit " + spec.process->rlimits[failed].type);
+    }
     const Process& p = *spec.process;
     if (p.oom_score_adj) {
       std::string v = std::to_string(*p.oom_score_adj);
@@ -282,6 +285,14 @@ struct Child {
     const Process& p = *spec.process;
     uint64_t never = chrooted ? 1ull << 18 /* CAP_SYS_CHROOT */ : 0;
     const char* what = "";
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the user and
+    // capabilities change (as runc); the profile allows what follows.
+    if (plan.seccomp && !p.no_new_privileges) {
+      if (int e = install_seccomp(*plan.seccomp, false)) {
+        errno = e;
+        report.fail_errno("seccomp");
+      }
+    }
     if (int e = drop_bounding(plan.caps, never, &what)) {
       errno = e;
       report.fail_errno(what);
@@ -417,6 +428,12 @@ struct Child {
     privileges();
     find_executable();
     wait_for_start();
+    if (plan.seccomp && spec.process->no_new_privileges) {
+      if (int e = install_seccomp(*plan.seccomp, true)) {
+        errno = e;
+        report.fail_errno("seccomp");
+      }
+    }
     if (spec.minirun.init) run_init();
     exec();
   }

@@ -10,6 +10,8 @@
 
 #include "minirun/runtime/capabilities.h"
 #include "minirun/runtime/mounts.h"
+#include "minirun/runtime/rlimits.h"
+#include "minirun/runtime/seccomp.h"
 #include "minirun/runtime/spec.h"
 
 namespace minirun::runtime {
@@ -21,7 +23,8 @@ struct ChildPlan {
   std::vector<Device> devices;
   bool devices_by_bind = false;
   CapabilitySets caps;
-  std::vector<std::pair<int, struct rlimit>> rlimits;
+  std::vector<ResolvedRlimit> rlimits;
+  const SeccompProgram* seccomp = nullptr;  // installed last (before the capabilities go without no_new_privs)
   std::vector<std::pair<int, int>> join;  // (namespace fd, CLONE_NEW*) to setns, in order
   bool new_mount_ns = false, new_uts_ns = false, new_net_ns = false;
   bool own_mount_ns = false;  // new or joined: set up privately and pivot; else mounts land in the caller's

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "child.h"
+#include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/child_report.h"
 #include "minirun/runtime/devices.h"
 #include "minirun/runtime/tty.h"
@@ -36,19 +37,6 @@
 namespace minirun::runtime {
 
 namespace {
-
-int rlimit_number(const std::string& type) {
-  static const std::map<std::string, int> m = {
-      {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},         {"RLIMIT_CPU", RLIMIT_CPU},
-      {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_FSIZE", RLIMIT_FSIZE},       {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
-      {"RLIMIT_NOFILE", RLIMIT_NOFILE},   {"RLIMIT_NPROC", RLIMIT_NPROC},       {"RLIMIT_RSS", RLIMIT_RSS},
-      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-      {"RLIMIT_STACK", RLIMIT_STACK}};
-  auto it = m.find(type);
-  if (it == m.end()) throw Error("unknown rlimit \"" + type + "\"");
-  return it->second;
-}
 
 int ns_flag(const std::string& type) {
   if (type == "pid") return CLONE_NEWPID;
@@ -67,6 +55,8 @@ struct Prepared {
   unsigned long clone_flags = SIGCHLD;
   int pid_ns_fd = -1;  // joined by the runtime itself before clone: only children enter it
   int userns_go = -1;  // a new user namespace: written once the id maps are
+  std::shared_ptr<const SeccompProgram> seccomp;
+  std::optional<Cgroup> cgroup;
   std::vector<IdMapping> uid_map, gid_map;
   ~Prepared() {
     for (auto [fd, t] : plan.join) ::close(fd);
@@ -110,7 +100,7 @@ void after_clone(Prepared& p, pid_t pid) {
   p.userns_go = -1;
 }
 
-void prepare(const Spec& spec, Prepared& p) {
+void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, const std::string& default_cgroup) {
   if (!spec.process) throw Error("config.json: process is required to run a container");
   if (spec.process->args.empty()) throw Error("no command specified");
   ChildPlan& plan = p.plan;
@@ -161,10 +151,16 @@ void prepare(const Spec& spec, Prepared& p) {
     if (m.destination == "/dev") plan.devices_by_bind = (m.flags & MS_NODEV) != 0;
   if (spec.linux.find_namespace("user")) plan.devices_by_bind = true;  // no mknod in a user namespace
   plan.caps = capability_sets(spec.process->capabilities);
-  for (const auto& r : spec.process->rlimits) {
-    struct rlimit l = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
-    plan.rlimits.emplace_back(rlimit_number(r.type), l);
+  plan.rlimits = resolve_rlimits(spec.process->rlimits);
+  if (spec.minirun.seccomp_program) {
+    p.seccomp = spec.minirun.seccomp_program;
+  } else if (spec.linux.seccomp) {
+    p.seccomp = std::make_shared<SeccompProgram>(compile_seccomp_cached(*spec.linux.seccomp, seccomp_cache));
   }
+  if (p.seccomp && !p.seccomp->empty()) plan.seccomp = p.seccomp.get();
+  if (spec.process->apparmor_profile.size()) throw Error("process.apparmorProfile: AppArmor is not supported by minirun's runtime");
+  if (spec.process->selinux_label.size()) throw Error("process.selinuxLabel: SELinux is not supported by minirun's runtime");
+  if (spec.linux.mount_label.size()) throw Error("linux.mountLabel: SELinux is not supported by minirun's runtime");
   for (const auto& [key, value] : spec.linux.sysctl) {
     std::string path = "/proc/sys/" + key;
     for (size_t i = 10; i < path.size(); i++)
@@ -173,6 +169,30 @@ void prepare(const Spec& spec, Prepared& p) {
   }
   if (!spec.linux.rootfs_propagation.empty()) plan.root_propagation = propagation_flags(spec.linux.rootfs_propagation);
   plan.env = spec.process->env;
+  if (!spec.linux.cgroups_path.empty() || spec.linux.resources) {
+    std::string path = spec.linux.cgroups_path.empty() ? default_cgroup : spec.linux.cgroups_path;
+    Resources res = spec.linux.resources.value_or(Resources{});
+    if (!res.devices.empty()) {
+      // As runc: the container's own nodes and its ptys stay usable whatever the rules deny.
+      for (const auto& d : plan.devices)
+        if (d.type == "c" || d.type == "b") res.devices.push_back({true, d.type, d.major, d.minor, "rwm"});
+      res.devices.push_back({true, "c", 5, 1, "rwm"});
+      res.devices.push_back({true, "c", 5, 2, "rwm"});
+      res.devices.push_back({true, "c", 136, std::nullopt, "rwm"});
+    }
+    p.cgroup = Cgroup::create(path, res);
+    plan.cgroup_procs = p.cgroup->procs_files();
+  }
+}
+
+// A failure after prepare(): the cgroup it made goes again.
+void discard_cgroup(Prepared& p) {
+  if (!p.cgroup) return;
+  try {
+    p.cgroup->destroy();
+  } catch (const Error&) {
+  }
+  p.cgroup.reset();
 }
 
 volatile pid_t g_child = 0;
@@ -275,11 +295,9 @@ std::string run_hooks(const std::vector<Hook>& hooks, const std::string& state_j
 namespace {
 
 // run() and spawn(): with wait, the exit status; else the pid once the command runs.
-int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
-  Prepared p;
-  prepare(spec, p);
+int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepared& p) {
   ChildPlan& plan = p.plan;
-  plan.cgroup_procs = opts.cgroup_procs;
+  for (const auto& f : opts.cgroup_procs) plan.cgroup_procs.push_back(f);
   for (int i = 0; i < 3; i++) plan.stdio[i] = opts.stdio[i];
   if (!wait && spec.process->terminal) throw Error("a detached container with a terminal is not supported yet");
   if (!wait) plan.pdeathsig = false;
@@ -382,17 +400,34 @@ int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
+  Prepared p;
+  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup);
+  int r;
+  try {
+    r = start_process_in(spec, opts, wait, p);
+  } catch (...) {
+    discard_cgroup(p);
+    throw;
+  }
+  if (wait) {
+    if (opts.oom_killed && p.cgroup) *opts.oom_killed = p.cgroup->oom_killed();
+    discard_cgroup(p);
+  }
+  return r;
+}
+
 }  // namespace
 
 int run(const Spec& spec, const RunOptions& opts) { return start_process(spec, opts, true); }
 
 pid_t spawn(const Spec& spec, const RunOptions& opts) { return static_cast<pid_t>(start_process(spec, opts, false)); }
 
-pid_t create(const Spec& spec, const CreateOptions& opts) {
-  Prepared p;
-  prepare(spec, p);
+namespace {
+
+pid_t create_in(const Spec& spec, const CreateOptions& opts, Prepared& p) {
   ChildPlan& plan = p.plan;
-  plan.cgroup_procs = opts.cgroup_procs;
+  for (const auto& f : opts.cgroup_procs) plan.cgroup_procs.push_back(f);
   plan.pdeathsig = false;
   int rep[2];
   if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
@@ -433,6 +468,21 @@ pid_t create(const Spec& spec, const CreateOptions& opts) {
   return static_cast<pid_t>(pid);
 }
 
+}  // namespace
+
+pid_t create(const Spec& spec, const CreateOptions& opts) {
+  Prepared p;
+  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup);
+  try {
+    pid_t pid = create_in(spec, opts, p);
+    if (opts.cgroup_path) *opts.cgroup_path = p.cgroup ? p.cgroup->path() : "";
+    return pid;
+  } catch (...) {
+    discard_cgroup(p);
+    throw;
+  }
+}
+
 }  // namespace minirun::runtime
 
 namespace minirun::runtime {
@@ -450,10 +500,8 @@ int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts
   plan.env = process.env;
   plan.caps = capability_sets(process.capabilities);
   plan.cgroup_procs = opts.cgroup_procs;
-  for (const auto& r : process.rlimits) {
-    struct rlimit l = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
-    plan.rlimits.emplace_back(rlimit_number(r.type), l);
-  }
+  plan.rlimits = resolve_rlimits(process.rlimits);
+  plan.seccomp = opts.seccomp && !opts.seccomp->empty() ? opts.seccomp : nullptr;
   std::string base = "/proc/" + std::to_string(init_pid) + "/ns/";
   auto same_as_ours = [&](const char* ns) {
     struct stat a, b;

@@ -19,7 +19,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/container.h"
+#include "minirun/runtime/seccomp.h"
 #include "minirun/runtime/spec_json.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
@@ -120,8 +122,22 @@ std::string Lifecycle::dir(const std::string& id) const {
 
 void Lifecycle::save(const ContainerState& s) const {
   json j = {{"id", s.id},         {"pid", s.pid},         {"start_time", s.start_time}, {"bundle", s.bundle},
-            {"rootfs", s.rootfs}, {"created", s.created}, {"annotations", s.annotations}};
+            {"rootfs", s.rootfs}, {"created", s.created}, {"annotations", s.annotations}, {"cgroup", s.cgroup}};
   write_file_atomic(dir(s.id) + "/state.json", j.dump());
+}
+
+Spec Lifecycle::load_bundle(const std::string& bundle, const std::string& id) const {
+  Spec spec = load_bundle_spec(bundle);
+  std::string& cg = spec.linux.cgroups_path;
+  if (systemd_ && !cg.empty() && cg[0] != '/') {
+    // slice:prefix:name → slice/prefix-name.scope (cgroupfs placement of systemd's name)
+    auto c1 = cg.find(':'), c2 = cg.find(':', c1 == std::string::npos ? 0 : c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) throw Error("cgroupsPath \"" + cg + "\" is not slice:prefix:name");
+    std::string slice = cg.substr(0, c1), prefix = cg.substr(c1 + 1, c2 - c1 - 1), name = cg.substr(c2 + 1);
+    cg = (slice.empty() ? "system.slice" : slice) + "/" + (prefix.empty() ? name : prefix + "-" + name) + ".scope";
+  }
+  (void)id;
+  return spec;
 }
 
 Spec Lifecycle::load_config(const std::string& id) const {
@@ -144,6 +160,7 @@ ContainerState Lifecycle::state(const std::string& id) const {
     s.rootfs = j.at("rootfs").get<std::string>();
     s.created = j.at("created").get<std::string>();
     s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
+    s.cgroup = j.value("cgroup", "");
   } catch (const json::exception& e) {
     throw Error("container \"" + id + "\": state.json: " + e.what());
   }
@@ -188,7 +205,7 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
                                  const std::string& pid_file) {
   std::string d = dir(id);
   std::string bundle = absolute(bundle_in);
-  Spec spec = load_bundle_spec(bundle);
+  Spec spec = load_bundle(bundle, id);
   if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error(root_);
   if (::mkdir(d.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("container with id \"" + id + "\" already exists");
@@ -215,6 +232,9 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
     CreateOptions opts;
     opts.exec_fifo = fifo;
     opts.console_socket = console_socket.empty() ? "" : absolute(console_socket);
+    opts.seccomp_cache_dir = root_ + "/.seccomp";
+    opts.default_cgroup = "minirun-runtime/" + id;
+    opts.cgroup_path = &s.cgroup;
     s.pid = runtime::create(spec, opts);
     s.start_time = process_start_time(s.pid);
     s.status = "created";
@@ -226,6 +246,7 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
       write_pid_file(pid_file, s.pid);
     } catch (...) {
       ::kill(s.pid, SIGKILL);
+      if (!s.cgroup.empty() && Cgroup::exists(s.cgroup)) Cgroup::open(s.cgroup).destroy();
       throw;
     }
     return s;
@@ -275,7 +296,7 @@ int Lifecycle::run(const std::string& id, const std::string& bundle, const std::
   }
   std::string d = dir(id);
   std::string abs_bundle = absolute(bundle);
-  Spec spec = load_bundle_spec(abs_bundle);
+  Spec spec = load_bundle(abs_bundle, id);
   if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error(root_);
   if (::mkdir(d.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("container with id \"" + id + "\" already exists");
@@ -291,6 +312,8 @@ int Lifecycle::run(const std::string& id, const std::string& bundle, const std::
   s.annotations = spec.annotations;
   RunOptions opts;
   opts.forward_stdin = true;
+  opts.seccomp_cache_dir = root_ + "/.seccomp";
+  opts.default_cgroup = "minirun-runtime/" + id;
   opts.on_start = [&](pid_t pid) {
     s.pid = pid;
     s.start_time = process_start_time(pid);
@@ -333,6 +356,7 @@ std::vector<pid_t> Lifecycle::pids(const std::string& id) const {
   ContainerState s = state(id);
   std::vector<pid_t> out;
   if (s.status == "stopped") return out;
+  if (!s.cgroup.empty() && Cgroup::exists(s.cgroup)) return Cgroup::open(s.cgroup).pids();
   ino_t ns = pid_ns_of(s.pid), ours = pid_ns_of(::getpid());
   auto every = all_pids();
   if (ns != 0 && ns != ours) {
@@ -376,6 +400,7 @@ void Lifecycle::remove(const std::string& id, bool force) {
   } catch (const Error& e) {
     fprintf(stderr, "warning: %s\n", e.what());
   }
+  if (!s.cgroup.empty() && Cgroup::exists(s.cgroup)) Cgroup::open(s.cgroup).destroy();
   remove_tree(dir(id));
 }
 
@@ -386,6 +411,14 @@ int Lifecycle::exec(const std::string& id, const Process& process, const std::st
   ExecOptions opts;
   opts.console_socket = console_socket.empty() ? "" : absolute(console_socket);
   opts.detach = detach;
+  // The container's filter and cgroup hold for the new process too (as runc).
+  Spec config = load_config(id);
+  SeccompProgram prog;
+  if (config.linux.seccomp) {
+    prog = compile_seccomp_cached(*config.linux.seccomp, root_ + "/.seccomp");
+    opts.seccomp = &prog;
+  }
+  if (!s.cgroup.empty() && Cgroup::exists(s.cgroup)) opts.cgroup_procs = Cgroup::open(s.cgroup).procs_files();
   pid_t pid = 0;
   if (detach) {
     int r = exec_process(s.pid, process, opts, &pid);
@@ -409,8 +442,8 @@ void Lifecycle::pause(const std::string& id, bool pause) {
   ContainerState s = state(id);
   if (pause && s.status != "running") throw Error("container not running");
   if (!pause && s.status != "paused") throw Error("container not paused");
-  // Without the container's freezer cgroup, every process of the container is stopped.
-  for (pid_t p : pids(id)) ::kill(p, pause ? SIGSTOP : SIGCONT);
+  if (s.cgroup.empty() || !Cgroup::exists(s.cgroup)) throw Error("container " + id + " has no cgroup to freeze");
+  Cgroup::open(s.cgroup).freeze(pause);
   std::string marker = dir(id) + "/paused";
   if (pause) write_file_atomic(marker, "");
   else ::unlink(marker.c_str());

@@ -48,8 +48,8 @@ void do_mount(const ChildReporter& report, const char* src, const std::string& d
   if (::mount(src, dst.c_str(), type, flags, data) != 0) report.fail(errstr("mount " + what));
 }
 
-// cgroup v1 (every controller its own hierarchy, as on this kind of host): a read-only tmpfs with
-// each controller's directory of this process's own cgroup bound in, as runc shows it.
+// cgroup v1 (every controller its own hierarchy, as on this kind of host): a tmpfs with each
+// controller's directory of this process's own cgroup bound in (read-only as asked), as runc.
 void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan& p, const std::string& at) {
   do_mount(report, "tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination);
   std::ifstream in("/proc/self/cgroup");
@@ -81,9 +81,7 @@ void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan
       if (dfd >= 0) ::close(dfd);
     }
   }
-  if (p.flags & MS_RDONLY)
-    do_mount(report, nullptr, rp.existing(p.destination), nullptr,
-             MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination + " read-only");
+  // The tmpfs itself stays writable, as runc leaves it (Docker's containers on v1 show it so).
 }
 
 bool cgroup2_host() {

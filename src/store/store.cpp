@@ -502,6 +502,7 @@ std::optional<ContainerRecord> Store::container(std::string_view cid) const {
     r.finished = j.value("finished", "");
     r.status = j.value("status", "created");
     r.exit_code = j.value("exit_code", 0);
+    r.oom_killed = j.value("oom_killed", false);
     r.pid = j.value("pid", 0);
     r.container_pid = j.value("container_pid", 0);
     r.auto_remove = j.value("auto_remove", false);
@@ -516,7 +517,7 @@ void Store::put_container(const ContainerRecord& r) const {
   json j = {{"id", r.id},           {"name", r.name},           {"image_id", r.image_id},
             {"image_ref", r.image_ref}, {"command", r.command}, {"created", r.created},
             {"started", r.started}, {"finished", r.finished},   {"status", r.status},
-            {"exit_code", r.exit_code}, {"pid", r.pid},         {"container_pid", r.container_pid},
+            {"exit_code", r.exit_code}, {"oom_killed", r.oom_killed}, {"pid", r.pid},         {"container_pid", r.container_pid},
             {"auto_remove", r.auto_remove}, {"spec", r.spec_json}};
   make_dir(container_dir(r.id), 0710);
   write_file_atomic(container_dir(r.id) + "/state.json", j.dump());

@@ -28,6 +28,15 @@ struct ContainerRequest {
        no_new_privileges = false;
   std::vector<std::string> cap_add, cap_drop;
   std::string state_dir;  // holds hostname, hosts, resolv.conf (write_state_files)
+  // Limits, devices and ulimits (engine/resource_flags.h); the cgroup ("" = none,
+  // --cgroups=disabled); the seccomp profile resolved for the container (none = unconfined;
+  // `run` passes the compiled program from the store's cache instead, bundles the profile).
+  std::optional<runtime::Resources> resources;
+  std::vector<runtime::Device> devices;
+  std::vector<runtime::Rlimit> rlimits;
+  std::string cgroup_path;
+  std::optional<runtime::Seccomp> seccomp;
+  bool seccomp_unconfined = false;  // asked for (--security-opt seccomp=unconfined)
 };
 
 // Docker's capability set for a container: the 14 defaults, then --cap-drop, then --cap-add

@@ -82,6 +82,9 @@ class Cgroup {
   CgroupHierarchy::Mode mode() const { return h_.mode; }
   // Directory of this group for a v1 controller ("" if not mounted), or the v2 directory.
   std::string dir(const std::string& controller = "") const;
+  // Every cgroup.procs file of the group: a new process joins by writing "0" into each (the
+  // container's process joins itself before its setup, so that nothing of it runs outside).
+  std::vector<std::string> procs_files() const;
 
  private:
   Cgroup(std::string path, CgroupHierarchy h) : path_(std::move(path)), h_(std::move(h)) {}

@@ -28,6 +28,13 @@ struct RunOptions {
   std::vector<std::string> cgroup_procs;  // cgroup.procs files the process joins first
   std::string state_json_for_hooks;       // the state given to hooks on stdin
   int stdio[3] = {-1, -1, -1};            // when >= 0: the process's stdin, stdout, stderr
+  // linux.seccomp compiled once per profile: cached in files here ("" = this process only).
+  std::string seccomp_cache_dir;
+  // linux.resources without linux.cgroupsPath: the group to make.
+  std::string default_cgroup;
+  // run(): whether the kernel's OOM killer killed a process of the container's cgroup (which
+  // run() removes after the exit; spawn() leaves it to the caller: Cgroup::open(path).destroy()).
+  bool* oom_killed = nullptr;
 };
 
 // Runs the spec's process to completion and returns its exit status (128+N when killed by signal
@@ -46,6 +53,8 @@ struct CreateOptions {
   std::string exec_fifo;       // created by the caller; the process opens it for writing to start
   std::string console_socket;  // process.terminal: where the pty master is sent
   std::vector<std::string> cgroup_procs;
+  std::string seccomp_cache_dir, default_cgroup;  // as RunOptions
+  std::string* cgroup_path = nullptr;               // gets the cgroup made ("" when none)
 };
 
 // Creates the container: returns the pid of its process, which waits (namespaces, mounts,
@@ -57,6 +66,7 @@ struct ExecOptions {
   bool detach = false;         // return once the process has exec'd
   bool forward_stdin = true;
   std::vector<std::string> cgroup_procs;
+  const struct SeccompProgram* seccomp = nullptr;  // the container's filter, for the new process too
 };
 
 // Runs `process` inside the running container whose first process is init_pid (joining its

@@ -23,12 +23,15 @@ struct ContainerState {
   std::string id, bundle, rootfs, created, status;
   pid_t pid = 0;
   unsigned long long start_time = 0;  // /proc/<pid>/stat field 22: guards against pid reuse
+  std::string cgroup;                 // the container's cgroup ("" when none)
   std::map<std::string, std::string> annotations;
 };
 
 class Lifecycle {
  public:
   explicit Lifecycle(std::string root);  // default root: /run/minirun-runtime
+  // --systemd-cgroup: cgroupsPath is "slice:prefix:name", placed as slice/prefix-name.scope.
+  void systemd_cgroup_paths(bool on) { systemd_ = on; }
 
   // create: the container's process waits for start. pid_file (may be "") gets its pid.
   ContainerState create(const std::string& id, const std::string& bundle, const std::string& console_socket,
@@ -56,7 +59,9 @@ class Lifecycle {
   std::string dir(const std::string& id) const;
   Spec load_config(const std::string& id) const;
   void save(const ContainerState& s) const;
+  Spec load_bundle(const std::string& bundle, const std::string& id) const;
   std::string root_;
+  bool systemd_ = false;
 };
 
 // A pid's start time (/proc/<pid>/stat field 22), 0 when it does not exist; zombie set when it is

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@
 #include "minirun/runtime/overlay.h"
 
 namespace minirun::runtime {
+
+struct SeccompProgram;
 
 struct ConsoleSize {
   unsigned height = 0, width = 0;
@@ -208,6 +211,8 @@ struct MinirunExtensions {
   bool init = false;
   // Without a terminal: stdin is /dev/null unless this is set (`run -i`).
   bool keep_stdin = true;
+  // linux.seccomp already compiled (the engine's cache): used instead of compiling the profile.
+  std::shared_ptr<const struct SeccompProgram> seccomp_program;
 };
 
 struct Spec {

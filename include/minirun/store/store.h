@@ -52,6 +52,7 @@ struct ContainerRecord {
   pid_t pid = 0;                          // minirun's own process while running
   pid_t container_pid = 0;                // the container's pid 1 as seen from the host
   bool auto_remove = false;
+  bool oom_killed = false;                // the kernel's OOM killer killed a process of its cgroup
   std::string spec_json;                  // the run options, for inspect
 };
 

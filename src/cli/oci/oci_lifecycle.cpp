@@ -5,6 +5,14 @@
 
 namespace minirun::cli::oci {
 
+namespace {
+runtime::Lifecycle lifecycle(const Globals& g) {
+  runtime::Lifecycle lc(g.root);
+  lc.systemd_cgroup_paths(g.systemd_cgroup);
+  return lc;
+}
+}  // namespace
+
 void register_lifecycle(CLI::App& app, Globals& g) {
   struct Flags {
     std::string bundle = ".", pid_file, console_socket, id;
@@ -28,7 +36,7 @@ void register_lifecycle(CLI::App& app, Globals& g) {
   common(create);
   create->callback([&g, f, check] {
     check();
-    runtime::Lifecycle(g.root).create(f->id, f->bundle, f->console_socket, f->pid_file);
+    lifecycle(g).create(f->id, f->bundle, f->console_socket, f->pid_file);
   });
   auto* run = app.add_subcommand("run", "Create and start a container, and wait for it (unless --detach)");
   common(run);
@@ -36,15 +44,15 @@ void register_lifecycle(CLI::App& app, Globals& g) {
   run->add_flag("--keep", f->keep, "Accepted");
   run->callback([&g, f, check] {
     check();
-    g.exit_code = runtime::Lifecycle(g.root).run(f->id, f->bundle, f->console_socket, f->pid_file, f->detach);
+    g.exit_code = lifecycle(g).run(f->id, f->bundle, f->console_socket, f->pid_file, f->detach);
   });
   auto* start = app.add_subcommand("start", "Start a created container");
   start->add_option("id", f->id, "Container ID")->required();
-  start->callback([&g, f] { runtime::Lifecycle(g.root).start(f->id); });
+  start->callback([&g, f] { lifecycle(g).start(f->id); });
   auto* del = app.add_subcommand("delete", "Delete a stopped container (--force: kill it first)");
   del->add_flag("-f,--force", f->force, "Kill a running container first");
   del->add_option("id", f->id, "Container ID")->required();
-  del->callback([&g, f] { runtime::Lifecycle(g.root).remove(f->id, f->force); });
+  del->callback([&g, f] { lifecycle(g).remove(f->id, f->force); });
 }
 
 }  // namespace minirun::cli::oci
