@@ -37,7 +37,7 @@ bool has(const std::vector<std::string>& v, const std::string& s) { return std::
 
 CompletionNames fake_names(const std::string& root) {
   CompletionNames n;
-  n.images = {"busybox:latest", "debian:12", root.empty() ? "default:root" : "other:root"};
+  n.images = {"busybox:latest", "debian:12", root.empty() ? "top:root" : "other:root"};
   n.containers = {"web", "db"};
   return n;
 }

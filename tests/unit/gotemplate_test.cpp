@@ -77,7 +77,9 @@ TEST(GoTemplate, DockersFunctions) {
 
 TEST(GoTemplate, PipelinesAndParentheses) {
   EXPECT_EQ(run("{{.State.Status | upper}}"), "RUNNING");
-  EXPECT_EQ(run(R"({{.Config.Env | join ";"}})"), "PATH=/bin;A=1");
+  // The piped value is the last argument, as in Go (so `.Env | join ","` is join(",", list): an error).
+  EXPECT_EQ(run(R"({{.Name | printf "%s!"}})"), "/web!");
+  EXPECT_NE(error_of(R"({{.Config.Env | join ";"}})").find("join: expected a list"), std::string::npos);
   EXPECT_EQ(run(R"({{upper (index .Config.Labels "b")}})"), "2");
   EXPECT_EQ(run("{{.Config.Cmd | json | len}}"), "21");
 }
