@@ -88,7 +88,7 @@ ojson inspect_container(const Store& store, const std::string& cid) {
 }  // namespace
 
 void register_inspect(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("inspect", "Show low-level information on images or containers as JSON");
+  auto* cmd = app.add_subcommand("inspect", "Show low-level information on images or containers (JSON, or a Go template with -f)");
   auto refs = std::make_shared<std::vector<std::string>>();
   auto type = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>();

@@ -2,7 +2,7 @@
 // scripts/package.sh does), dpkg installs it into an empty directory root with its own dpkg
 // database, and the installed binary runs chrooted into that root (so it needs nothing the
 // package does not declare); `man -l` formats an installed page, which names every flag the
-// binary's --help names.
+// binary's --help names. (A dynamic build checks the package's Depends and skips the rest.)
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -72,6 +72,16 @@ TEST(Package, DebInstallsIntoAFreshRootAndRuns) {
   EXPECT_EQ(field("Package"), "minirun");
   EXPECT_EQ(field("Version"), MINIRUN_VERSION);
 
+  // A static binary declares no library; one that needs any must say so in Depends, and then
+  // cannot run in an empty root (the sanitizer build, -DMINIRUN_STATIC=OFF).
+  auto elf = run_cmd({"/usr/bin/readelf", "-d", MINIRUN_BINARY});
+  ASSERT_EQ(elf.code, 0) << elf.err;
+  if (elf.out.find("(NEEDED)") != std::string::npos) {
+    EXPECT_NE(field("Depends"), "") << elf.out;
+    GTEST_SKIP() << "a dynamic build: the install into an empty root is checked on the static build";
+  }
+  EXPECT_EQ(field("Depends"), "");
+
   // An empty root with an empty dpkg database: only what the package brings.
   std::string root = t / "root";
   for (const char* d : {"", "/var", "/var/lib", "/var/lib/dpkg", "/var/lib/dpkg/info", "/var/lib/dpkg/updates", "/tmp"})
@@ -96,11 +106,6 @@ TEST(Package, DebInstallsIntoAFreshRootAndRuns) {
                         "/usr/share/man/man1/minirun-image-prune.1.gz",
                         "/usr/share/bash-completion/completions/minirun", "/usr/share/zsh/vendor-completions/_minirun"})
     EXPECT_EQ(stat((root + f).c_str(), &st), 0) << f;
-
-  // A static binary declares no library; one that needs any must say so in Depends.
-  r = run_cmd({"/usr/bin/readelf", "-d", root + "/usr/bin/minirun"});
-  if (r.out.find("(NEEDED)") == std::string::npos) EXPECT_EQ(field("Depends"), "");
-  else EXPECT_NE(field("Depends"), "") << r.out;
 
   // It runs chrooted into that root: nothing from the host's /usr.
   auto [code, out] = run_chrooted(root, {"/usr/bin/minirun", "--version"}, t / "version.log");
