@@ -115,3 +115,18 @@ TEST_F(Format, CompletionNamesComeFromTheStore) {
   EXPECT_EQ(r.out, "");
   EXPECT_NE(access((*dir_ / "none").c_str(), F_OK), 0);
 }
+
+TEST_F(Format, BashCompletionScriptCompletesNamesAndFlags) {
+  // The installed script, sourced by a bash without bash-completion, as the shell calls it.
+  std::string bin = MINIRUN_BINARY;
+  std::string script = std::string("PATH=") + bin.substr(0, bin.rfind('/')) + ":$PATH\n" +
+                       "source " MINIRUN_SOURCE_DIR "/contrib/completion/bash/minirun\n"
+                       "c() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _minirun; echo \"${COMPREPLY[*]}\"; }\n"
+                       "c minirun --root " + *dir_ / "store" + " rm ''\n"
+                       "c minirun --root " + *dir_ / "store" + " inspect o\n"
+                       "c minirun ps --n\n"
+                       "c minirun ima\n";
+  auto r = run_cmd({"/bin/bash", "--norc", "--noprofile", "-c", script});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "web\nother/fmt:2\n--no-trunc\nimage images\n") << r.err;
+}
