@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git python3
       libarchive-dev nlohmann-json3-dev libssl-dev libmount-dev libspdlog-dev libfmt-dev
       libgtest-dev libgmock-dev libcli11-dev libzstd-dev zlib1g-dev
-      libacl1-dev liblz4-dev libxml2-dev nettle-dev libbz2-dev liblzma-dev
+      libacl1-dev libseccomp-dev liblz4-dev libxml2-dev nettle-dev libbz2-dev liblzma-dev
       busybox-static man-db)  # man-db: the package test formats an installed page (man -l)
 for a in "$@"; do
   case "$a" in

@@ -1,9 +1,11 @@
-// minirun export CONTAINER|IMAGE -o FILE|- — the merged root filesystem as one tar.
+// minirun export CONTAINER|IMAGE -o FILE|- — the merged root filesystem as one tar, or
+// --bundle DIR: an OCI bundle (engine/bundle.h).
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "minirun/runtime/container.h"
+#include "minirun/engine/bundle.h"
+#include "minirun/engine/container_spec.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 #include "minirun/engine/images.h"
@@ -39,11 +41,15 @@ void register_export(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("export", "Export a container's (or an image's) root filesystem as a tar archive");
   auto ref = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>("-");
+  auto bundle = std::make_shared<std::string>();
   cmd->add_option("ref", *ref, "Container (name or ID) or image")->required();
   cmd->add_option("-o,--output", *out, "Write to a file instead of STDOUT");
-  cmd->footer("Example: minirun export web -o web.tar");
-  cmd->callback([&g, ref, out] {
+  cmd->add_option("--bundle", *bundle,
+                  "Write an OCI bundle instead (DIR/config.json and DIR/rootfs) for minirun-runtime, runc or crun");
+  cmd->footer("Examples:\n  minirun export web -o web.tar\n  minirun export --bundle /tmp/web busybox:latest && cd /tmp/web && runc run web");
+  cmd->callback([&g, ref, out, bundle] {
     Store store = open_store(g);
+    if (!bundle->empty()) return write_bundle(store, *ref, *bundle);
     RemoveOnExit scratch(store.new_temp_dir());
     auto layers = layers_of(store, *ref, scratch.path());
     write_output(*out, [&](int fd) { write_merged_tar(layers, fd); });

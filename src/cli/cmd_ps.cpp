@@ -5,17 +5,14 @@
 #include "cli.h"
 #include "gotemplate.h"
 #include "minirun/engine/container_state.h"
+#include "minirun/engine/status_text.h"
+#include "minirun/util/timefmt.h"
 
 namespace minirun::cli {
 
 namespace {
 std::string status_text(const ContainerRecord& r) {
-  if (r.status == "running") {
-    std::string ago = human_ago(r.started);
-    return "Up " + ago.substr(0, ago.size() - 4);
-  }
-  if (r.status == "exited") return "Exited (" + std::to_string(r.exit_code) + ") " + human_ago(r.finished);
-  return "Created";
+  return minirun::status_text({r.status, r.exit_code, r.started, r.finished}, now_unix_ns());
 }
 
 std::string quote_command(const std::vector<std::string>& cmd) {

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "minirun/engine/container_spec.h"
 #include "minirun/runtime/container.h"
+#include "minirun/runtime/rootfs_builder.h"
 #include "minirun/util/error.h"
 #include "minirun/image/flatten.h"
 #include "minirun/util/fsutil.h"
@@ -78,7 +80,7 @@ std::string generate_name(int attempt) {
   return attempt < 3 ? n : n + "_" + random_hex(6);
 }
 
-nlohmann::json spec_json(const ContainerSpec& s, const RunFlags& f) {
+nlohmann::json spec_json(const ContainerRequest& s, const RunFlags& f) {
   return {{"Hostname", s.hostname}, {"User", f.user},         {"Env", s.env},
           {"Cmd", s.argv},          {"WorkingDir", s.workdir}, {"Entrypoint", f.entrypoint ? *f.entrypoint : ""},
           {"Tty", f.tty},           {"OpenStdin", f.interactive}, {"NetworkMode", f.network},
@@ -96,7 +98,7 @@ int run(Globals& g, RunFlags& f) {
   std::string hex = image_for(store, ref, load_opts);
   auto cfg = parse_image_config(store.image_config(hex), /*history=*/false);
 
-  ContainerSpec spec;
+  ContainerRequest spec;
   spec.argv = merge_argv(cfg.entrypoint, cfg.cmd, f.entrypoint, args);
   std::vector<std::string> user_env = f.env;
   for (const auto& file : f.env_files)
@@ -106,7 +108,7 @@ int run(Globals& g, RunFlags& f) {
   spec.workdir = f.workdir.empty() ? cfg.workdir : f.workdir;
   for (const auto& v : f.volumes) spec.binds.push_back(parse_volume(v));
   if (f.network != "host" && f.network != "none") throw Error("network \"" + f.network + "\" not supported: use host or none");
-  spec.network_none = f.network == "none";
+  spec.network = f.network;
   spec.read_only = f.read_only;
   spec.init = f.init;
   spec.interactive = f.interactive;
@@ -120,6 +122,7 @@ int run(Globals& g, RunFlags& f) {
     else if (o != "no-new-privileges:false")
       throw Error("unsupported --security-opt \"" + o + "\"");
   }
+  docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
 
   // A deep image runs on its flat layer (flatten.h) when it has one: two lowers, as a shallow
   // image. Without one (an image stored by an older minirun, or one that could not be flattened),
@@ -165,6 +168,8 @@ int run(Globals& g, RunFlags& f) {
   rec.created = now_rfc3339_nanos();
   rec.auto_remove = f.rm;
   rec.spec_json = spec_json(spec, f).dump();
+  OverlayLayout layout;
+  runtime::Spec oci;
   try {
     {
       auto lock = store.lock();
@@ -175,20 +180,22 @@ int run(Globals& g, RunFlags& f) {
     prepare_init_layer(store.diff_dir(store.init_layer_id(spec.id)));
     spec.state_dir = store.container_dir(spec.id);
     write_state_files(spec);
-    spec.rootfs.overlay_root = store.overlay_root();
+    layout.overlay_root = store.overlay_root();
     if (flat) {
       // The container's records still name every layer (store.lower_links); only the mount differs.
-      spec.rootfs.lower_dirs = {store.diff_name(store.init_layer_id(spec.id)), store.flat_diff_name(ids.back())};
-      spec.rootfs.lower_links = spec.rootfs.lower_dirs;
+      layout.lower_dirs = {store.diff_name(store.init_layer_id(spec.id)), store.flat_diff_name(ids.back())};
+      layout.lower_links = layout.lower_dirs;
     } else {
-      spec.rootfs.lower_links = store.lower_links(spec.id);
+      layout.lower_links = store.lower_links(spec.id);
       // The same layers as "<id>/diff": the -init layer, then the image's from the top.
       std::vector<std::string> dirs = {store.diff_name(store.init_layer_id(spec.id))};
       for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(store.diff_name(*it));
-      if (dirs.size() == spec.rootfs.lower_links.size()) spec.rootfs.lower_dirs = std::move(dirs);
+      if (dirs.size() == layout.lower_links.size()) layout.lower_dirs = std::move(dirs);
     }
-    spec.rootfs.upper = store.diff_dir(spec.id);
-    spec.rootfs.work = store.layer_dir(spec.id) + "/work";
+    layout.upper = store.diff_dir(spec.id);
+    layout.work = store.layer_dir(spec.id) + "/work";
+    oci = build_spec(spec, store.layer_dir(spec.id) + "/merged");
+    oci.minirun.overlay = layout;
   } catch (...) {
     rootfs.reset();
     store.remove_container(spec.id);
@@ -199,16 +206,20 @@ int run(Globals& g, RunFlags& f) {
   MountNamespaceHold mntns;  // many layers: unmounted while the container is removed, joined on return
   try {
     if (rootfs) {  // joined (rootfs.reset()) before the container's layers may be removed
-      rootfs->finish(spec.rootfs);
-      spec.rootfs_sock = rootfs->child_end();
+      rootfs->finish(layout);
+      oci.minirun.rootfs_sock = rootfs->child_end();
     }
-    code = run_container(spec, [&](pid_t pid) {
+    runtime::RunOptions opts;
+    opts.on_start = [&](pid_t pid) {
       rec.status = "running";
       rec.pid = getpid();
       rec.container_pid = pid;
       rec.started = now_rfc3339_nanos();
       store.put_container(rec);
-    }, rootfs ? &mntns : nullptr);
+    };
+    opts.mntns = rootfs ? &mntns : nullptr;
+    opts.forward_stdin = f.interactive;
+    code = runtime::run(oci, opts);
   } catch (const Error& e) {
     rootfs.reset();
     mntns.release();

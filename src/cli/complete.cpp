@@ -28,6 +28,7 @@ const std::map<std::string, ArgKinds>& arg_kinds() {
       {"tag", {images, none}},          {"rmi", {images, images}},       {"save", {images, images}},
       {"export", {both, none}},         {"mount", {images, none}},       {"umount", {images, none}},
       {"rm", {containers, containers}}, {"diff", {containers, none}},    {"commit", {containers, none}},
+      {"logs", {containers, none}},     {"stats", {containers, containers}},
   };
   return m;
 }

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "complete.h"
 #include "manpage.h"
+#include "oci/oci.h"
 #include "minirun/util/error.h"
 
 using namespace minirun;
@@ -49,6 +50,9 @@ int hidden_verb(CLI::App& app, const std::string& verb, std::vector<std::string>
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One binary, two command lines: runc's when called as minirun-runtime (a link to minirun).
+  std::string self = argc > 0 ? argv[0] : "";
+  if (self.substr(self.rfind('/') + 1) == "minirun-runtime") return cli::oci::main(argc, argv);
   cli::Globals g;
   CLI::App app{"minirun: assemble container root filesystems with overlayfs and run them, with no daemon"};
   app.name("minirun");

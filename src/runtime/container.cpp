@@ -1,858 +1,511 @@
-// container.cpp — namespace setup and the container's first process.
+// container.cpp — the runtime's outside half: a Spec turned into a ChildPlan (everything that
+// can fail or allocate much done here, before clone), the clone, and the report pipe read back.
 //
-// The child is cloned like posix_spawn does it (CLONE_VM|CLONE_VFORK, a stack of its own):
-// minirun's memory is shared, not copied, and minirun sleeps until the child's execve or _exit.
-// With --init the child never execs, so it gets a copy of the memory (a plain clone).
-// Order in the child (clone with new PID, mount, UTS, IPC [and network] namespaces):
-//   1. PR_SET_PDEATHSIG: the container dies with minirun.
-//   2. mount("/", MS_REC|MS_PRIVATE) before anything else, so no mount ever propagates to the host.
-//   3. overlay at <layer>/merged (nodev): for an image of many layers the finished detached
-//      mount that a RootfsBuilder thread of minirun made meanwhile (fsmount) arrives on a socket
-//      and is attached with move_mount; else (or when none comes) the child mounts it; inside it, /proc, /sys (ro), /dev (nodev tmpfs with
-//      the standard nodes bound from the host, devpts, shm, mqueue), masked and read-only paths, /etc/hostname|hosts|
-//      resolv.conf and -v binds. Every mount point inside the root is opened with
-//      openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd, so an image's symlinks can
-//      never redirect a mount onto the host.
-//   4. pivot_root(".", ".") + umount2(".", MNT_DETACH): the old root is gone from the namespace,
-//      so `chroot(".."); chdir("..")` finds nothing. Only when pivot_root is impossible (ramfs or
-//      initramfs root) MS_MOVE + chroot, with a warning, and without CAP_SYS_CHROOT for the
-//      container (the old root is still there to walk to).
-//   5. hostname, loopback up (network none), user lookup in the container's /etc/passwd,
-//      workdir created, every descriptor above 2 close-on-exec, capability bounding set,
-//      groups/gid/uid, capabilities, no_new_privs.
-//   6. execve on the container's PATH.
-// Every failing step writes {exit code, message} into a close-on-exec pipe and _exits: the
-// parent reads the pipe until EOF (exec closed it) and turns a message into an Error. The child
-// never throws. With --init, the child stays as pid 1 (reaping, forwarding signals) and a
-// grandchild runs the command. For an image of many layers minirun holds the container's mount
-// namespace (an nsfs fd) so that its unmounting, after the last process exits, runs on a thread
-// while minirun records or removes the container instead of before wait4 returns; the thread is
-// joined before exit.
+// Foreground runs of a spec without hooks clone like posix_spawn (CLONE_VM|CLONE_VFORK, a stack of
+// their own): the runtime's memory is shared, not copied, and the runtime sleeps until the
+// child's execve or _exit. The one thing that may run beside the child in the shared memory is a
+// RootfsBuilder thread (deep images): it touches only its own members and the heap, whose locks
+// are shared like everything else. Everything that must happen between the setup and the execve
+// (create's wait for start, the engine's on_created, hooks, --init's pid 1 that never execs)
+// takes a plain clone: the child then has its own copy of the memory and may wait.
 #include "minirun/runtime/container.h"
 
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/mount.h>
-#include <linux/openat2.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <grp.h>
-#include <termios.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
+#include <chrono>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <set>
+#include <thread>
 
+#include "child.h"
+#include "minirun/runtime/child_report.h"
+#include "minirun/runtime/devices.h"
+#include "minirun/runtime/tty.h"
 #include "minirun/util/error.h"
-#include "minirun/util/fsutil.h"
-#include "minirun/engine/process.h"
 
-namespace minirun {
+namespace minirun::runtime {
 
 namespace {
 
-constexpr size_t kMaxOverlayLowers = 500;  // the kernel's OVL_MAX_STACK
-
-const std::map<std::string, int>& cap_names() {
+int rlimit_number(const std::string& type) {
   static const std::map<std::string, int> m = {
-      {"CHOWN", 0},          {"DAC_OVERRIDE", 1},     {"DAC_READ_SEARCH", 2}, {"FOWNER", 3},         {"FSETID", 4},
-      {"KILL", 5},           {"SETGID", 6},           {"SETUID", 7},          {"SETPCAP", 8},        {"LINUX_IMMUTABLE", 9},
-      {"NET_BIND_SERVICE", 10}, {"NET_BROADCAST", 11}, {"NET_ADMIN", 12},     {"NET_RAW", 13},       {"IPC_LOCK", 14},
-      {"IPC_OWNER", 15},     {"SYS_MODULE", 16},      {"SYS_RAWIO", 17},      {"SYS_CHROOT", 18},    {"SYS_PTRACE", 19},
-      {"SYS_PACCT", 20},     {"SYS_ADMIN", 21},       {"SYS_BOOT", 22},       {"SYS_NICE", 23},      {"SYS_RESOURCE", 24},
-      {"SYS_TIME", 25},      {"SYS_TTY_CONFIG", 26},  {"MKNOD", 27},          {"LEASE", 28},         {"AUDIT_WRITE", 29},
-      {"AUDIT_CONTROL", 30}, {"SETFCAP", 31},         {"MAC_OVERRIDE", 32},   {"MAC_ADMIN", 33},     {"SYSLOG", 34},
-      {"WAKE_ALARM", 35},    {"BLOCK_SUSPEND", 36},   {"AUDIT_READ", 37},     {"PERFMON", 38},       {"BPF", 39},
-      {"CHECKPOINT_RESTORE", 40}};
-  return m;
+      {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},         {"RLIMIT_CPU", RLIMIT_CPU},
+      {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_FSIZE", RLIMIT_FSIZE},       {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_NOFILE", RLIMIT_NOFILE},   {"RLIMIT_NPROC", RLIMIT_NPROC},       {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_STACK", RLIMIT_STACK}};
+  auto it = m.find(type);
+  if (it == m.end()) throw Error("unknown rlimit \"" + type + "\"");
+  return it->second;
 }
 
-int last_cap() {
-  static int last = [] {
-    std::ifstream in("/proc/sys/kernel/cap_last_cap");
-    int v = 40;
-    in >> v;
-    return v;
-  }();
-  return last;
+int ns_flag(const std::string& type) {
+  if (type == "pid") return CLONE_NEWPID;
+  if (type == "network") return CLONE_NEWNET;
+  if (type == "mount") return CLONE_NEWNS;
+  if (type == "ipc") return CLONE_NEWIPC;
+  if (type == "uts") return CLONE_NEWUTS;
+  if (type == "cgroup") return CLONE_NEWCGROUP;
+  if (type == "user") return CLONE_NEWUSER;
+  return 0;
 }
 
-int receive_fd(int sock);
-ssize_t send_fd(int sock, char tag, int fd, int flags = 0);
-
-// ---- the child's error channel ----
-
-struct ChildError {
-  int code;
-  char msg[1000];
+// Owns what a plan opened (namespace descriptors) until the child has them.
+struct Prepared {
+  ChildPlan plan;
+  unsigned long clone_flags = SIGCHLD;
+  int pid_ns_fd = -1;  // joined by the runtime itself before clone: only children enter it
+  int userns_go = -1;  // a new user namespace: written once the id maps are
+  std::vector<IdMapping> uid_map, gid_map;
+  ~Prepared() {
+    for (auto [fd, t] : plan.join) ::close(fd);
+    if (pid_ns_fd >= 0) ::close(pid_ns_fd);
+    if (plan.userns_wait >= 0) ::close(plan.userns_wait);
+    if (userns_go >= 0) ::close(userns_go);
+  }
+  bool needs_copy() const { return userns_go >= 0; }
 };
 
-[[noreturn]] void child_fail(int fd, int code, const std::string& msg) {
-  ChildError e{};
-  e.code = code;
-  snprintf(e.msg, sizeof e.msg, "%s", msg.c_str());
-  if (::write(fd, &e, sizeof e) < 0) {
-  }
-  _exit(code);
-}
-
-std::string errstr(const std::string& what) { return what + ": " + strerror(errno); }
-
-int openat2_in_root(int root, const std::string& path, int flags) {
-  struct open_how how = {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(syscall(SYS_openat2, root, path.c_str(), &how, sizeof how));
-}
-
-// A mount point inside the new root, created if missing (dir or empty file), resolved in root.
-// Returns "/proc/self/fd/N" for mount(2) and keeps N open until the setup is done.
-class RootPaths {
- public:
-  explicit RootPaths(int root) : root_(root) {}
-  ~RootPaths() {
-    for (int fd : fds_) ::close(fd);
-  }
-  // Returns "" with errno set on failure.
-  std::string point(const std::string& path, bool dir) {
-    int fd = openat2_in_root(root_, path, O_PATH | O_NOFOLLOW);
-    if (fd < 0 && errno == ENOENT) {
-      create(path, dir);
-      fd = openat2_in_root(root_, path, O_PATH | O_NOFOLLOW);
-    }
-    if (fd < 0) return "";
-    fds_.push_back(fd);
-    return "/proc/self/fd/" + std::to_string(fd);
-  }
-  // Existing path only.
-  std::string existing(const std::string& path) {
-    int fd = openat2_in_root(root_, path, O_PATH | O_NOFOLLOW);
-    if (fd < 0) return "";
-    fds_.push_back(fd);
-    return "/proc/self/fd/" + std::to_string(fd);
-  }
-  // The descriptor behind the last path point() or existing() returned.
-  int last_fd() const { return fds_.empty() ? -1 : fds_.back(); }
-
- private:
-  void create(const std::string& path, bool dir) {
-    size_t slash = path.rfind('/');
-    std::string parent = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-    std::string base = path.substr(slash == std::string::npos ? 0 : slash + 1);
-    int pfd = openat2_in_root(root_, parent, O_RDONLY | O_DIRECTORY);
-    if (pfd < 0 && errno == ENOENT) {
-      create(parent, true);
-      pfd = openat2_in_root(root_, parent, O_RDONLY | O_DIRECTORY);
-    }
-    if (pfd < 0) return;
-    if (dir) ::mkdirat(pfd, base.c_str(), 0755);
-    else {
-      int f = ::openat(pfd, base.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (f >= 0) ::close(f);
-    }
-    ::close(pfd);
-  }
-  int root_;
-  std::vector<int> fds_;
-};
-
-struct Child {
-  const ContainerSpec& spec;
-  int err_fd;        // write end of the error pipe
-  int tty_sock = -1; // sends the pty master to the parent
-
-  [[noreturn]] void fail(const std::string& msg, int code = kExitFailed) { child_fail(err_fd, code, msg); }
-
-  void mnt(const char* src, const std::string& dst, const char* type, unsigned long flags, const char* data,
-           const std::string& what) {
-    if (::mount(src, dst.c_str(), type, flags, data) != 0) fail(errstr("mount " + what));
-  }
-
-  void setup_dev(RootPaths& rp) {
-    std::string dev = rp.point("/dev", true);
-    if (dev.empty()) fail(errstr("/dev mount point"));
-    // Docker keeps CAP_MKNOD and relies on the devices cgroup to make a node such as
-    // `mknod /dev/sda b 8 0` useless. minirun has no cgroup, so the container's /dev is nodev and
-    // its six standard nodes are bind mounts of the host's (a bind keeps the host devtmpfs's
-    // flags). --privileged containers get plain nodes on a /dev that allows devices.
-    unsigned long devflags = MS_NOSUID | MS_STRICTATIME | (spec.privileged ? 0 : MS_NODEV);
-    mnt("tmpfs", dev, "tmpfs", devflags, "mode=755,size=65536k", "/dev");
-    int dfd = openat2_in_root(rootfd(), "/dev", O_RDONLY | O_DIRECTORY);
-    if (dfd < 0) fail(errstr("/dev"));
-    struct Node {
-      const char* name;
-      unsigned maj, min;
-      mode_t mode;
-    };
-    for (const Node& n : {Node{"null", 1, 3, 0666}, Node{"zero", 1, 5, 0666}, Node{"full", 1, 7, 0666},
-                          Node{"random", 1, 8, 0666}, Node{"urandom", 1, 9, 0666}, Node{"tty", 5, 0, 0666}}) {
-      if (spec.privileged) {
-        if (::mknodat(dfd, n.name, S_IFCHR | n.mode, makedev(n.maj, n.min)) != 0) fail(errstr(std::string("mknod /dev/") + n.name));
-        ::fchmodat(dfd, n.name, n.mode, 0);
-        continue;
-      }
-      std::string host = std::string("/dev/") + n.name;
-      struct stat st;
-      if (::stat(host.c_str(), &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(n.maj, n.min))
-        fail("host " + host + " is not the character device " + std::to_string(n.maj) + ":" + std::to_string(n.min));
-      int f = ::openat(dfd, n.name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
-      if (f < 0) fail(errstr(std::string("/dev/") + n.name));
-      ::close(f);
-      mnt(host.c_str(), "/proc/self/fd/" + std::to_string(dfd) + "/" + n.name, nullptr, MS_BIND, nullptr, host);
-    }
-    for (const char* d : {"pts", "shm", "mqueue"}) ::mkdirat(dfd, d, 0755);
-    ::symlinkat("pts/ptmx", dfd, "ptmx");
-    ::symlinkat("/proc/self/fd", dfd, "fd");
-    ::symlinkat("/proc/self/fd/0", dfd, "stdin");
-    ::symlinkat("/proc/self/fd/1", dfd, "stdout");
-    ::symlinkat("/proc/self/fd/2", dfd, "stderr");
-    ::symlinkat("/proc/kcore", dfd, "core");
-    ::close(dfd);
-    mnt("devpts", rp.point("/dev/pts", true), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5",
-        "/dev/pts");
-    mnt("shm", rp.point("/dev/shm", true), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", "/dev/shm");
-    mnt("mqueue", rp.point("/dev/mqueue", true), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, "/dev/mqueue");
-  }
-
-  int root_fd = -1;
-  int rootfd() const { return root_fd; }
-
-  void mask_paths(RootPaths& rp) {
-    for (const char* p : {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/proc/interrupts",
-                          "/sys/firmware", "/sys/devices/virtual/powercap"}) {
-      std::string at = rp.existing(p);
-      if (at.empty()) continue;
-      struct stat st;
-      if (::fstat(rp.last_fd(), &st) != 0) continue;  // the O_PATH fd itself, not a walk through /proc
-      if (S_ISDIR(st.st_mode)) mnt("tmpfs", at, "tmpfs", MS_RDONLY, nullptr, std::string("masking ") + p);
-      else mnt("/dev/null", at, nullptr, MS_BIND, nullptr, std::string("masking ") + p);
-    }
-    for (const char* p : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
-      std::string at = rp.existing(p);
-      if (at.empty()) continue;
-      mnt(at.c_str(), at, nullptr, MS_BIND | MS_REC, nullptr, std::string("read-only ") + p);
-      // Remount through a fresh lookup: the old fd still names the mount below the bind.
-      mnt(nullptr, rp.existing(p), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
-          std::string("read-only ") + p);
-    }
-  }
-
-  void binds(RootPaths& rp) {
-    for (const char* f : {"hostname", "hosts", "resolv.conf"}) {
-      std::string src = spec.state_dir + "/" + f;
-      std::string at = rp.point(std::string("/etc/") + f, false);
-      if (at.empty()) continue;  // e.g. /etc is a dangling symlink in the image
-      mnt(src.c_str(), at, nullptr, MS_BIND, nullptr, std::string("/etc/") + f);
-    }
-    for (const auto& b : spec.binds) {
-      struct stat st;
-      if (::stat(b.source.c_str(), &st) != 0) fail(errstr("bind source " + b.source));
-      std::string at = rp.point(b.target, S_ISDIR(st.st_mode));
-      if (at.empty()) fail(errstr("bind target " + b.target));
-      mnt(b.source.c_str(), at, nullptr, MS_BIND | MS_REC, nullptr, "bind " + b.source);
-      if (b.readonly)
-        mnt(nullptr, rp.existing(b.target), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr, "read-only bind " + b.target);
-    }
-  }
-
-  void switch_root(const std::string& merged) {
-    if (::chdir(merged.c_str()) != 0) fail(errstr("chdir " + merged));
-    if (syscall(SYS_pivot_root, ".", ".") == 0) {
-      if (::umount2(".", MNT_DETACH) != 0) fail(errstr("detach the old root"));
-      if (::chdir("/") != 0) fail(errstr("chdir /"));
-      return;
-    }
+void write_id_map(pid_t pid, const char* file, const std::vector<IdMapping>& map) {
+  std::string text;
+  for (const auto& m : map)
+    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     int e = errno;
-    struct statfs sf;
-    bool ramfs = ::statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC);
-    if (e != EINVAL || !ramfs) {
-      errno = e;
-      fail(errstr("pivot_root"));
-    }
-    // An initramfs root cannot be pivoted away from: move the new root over it and chroot.
-    if (::write(2, "minirun: warning: pivot_root is not possible on a ramfs root; using chroot (no CAP_SYS_CHROOT)\n", 95) < 0) {
-    }
-    mnt(".", "/", nullptr, MS_MOVE, nullptr, "move root");
-    if (::chroot(".") != 0 || ::chdir("/") != 0) fail(errstr("chroot"));
-    chrooted = true;
-  }
-  // Under chroot the old root is still in the namespace: a process holding CAP_SYS_CHROOT could
-  // walk out of it with chroot(subdir); chdir(".."). Such containers lose CAP_SYS_CHROOT.
-  bool chrooted = false;
-
-  void loopback_up() {
-    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) fail(errstr("socket"));
-    struct ifreq ifr = {};
-    strcpy(ifr.ifr_name, "lo");
-    if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) fail(errstr("lo flags"));
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) fail(errstr("lo up"));
-    ::close(s);
-  }
-
-  void setup_tty() {
-    int master = ::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0) fail(errstr("open /dev/pts/ptmx"));
-    if (::grantpt(master) != 0 || ::unlockpt(master) != 0) fail(errstr("unlockpt"));
-    char name[128];
-    if (::ptsname_r(master, name, sizeof name) != 0) fail(errstr("ptsname"));
-    int slave = ::open(name, O_RDWR | O_NOCTTY);
-    if (slave < 0) fail(errstr(std::string("open ") + name));
-    // Hand the master to minirun outside.
-    if (send_fd(tty_sock, 'T', master) < 0) fail(errstr("send pty"));
-    ::close(master);
-    ::close(tty_sock);
-    ::setsid();
-    if (::ioctl(slave, TIOCSCTTY, 0) != 0) fail(errstr("controlling terminal"));
-    for (int fd = 0; fd < 3; fd++) ::dup2(slave, fd);
-    if (slave > 2) ::close(slave);
-  }
-
-  void drop_privileges(const ResolvedUser& u) {
-    std::vector<int> caps;
-    try {
-      caps = capability_set(spec.privileged, spec.cap_add, spec.cap_drop);
-    } catch (const Error& e) {
-      fail(e.what());
-    }
-    uint64_t keep = 0;
-    for (int c : caps) keep |= 1ull << c;
-    if (chrooted) keep &= ~(1ull << CAP_SYS_CHROOT);
-    // Never more than minirun itself holds (--privileged or --cap-add ALL in a restricted root).
-    struct __user_cap_header_struct hh = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct have[2] = {};
-    if (syscall(SYS_capget, &hh, have) == 0) keep &= (static_cast<uint64_t>(have[1].permitted) << 32) | have[0].permitted;
-    for (int c = 0; c <= last_cap(); c++)
-      if (!(keep & (1ull << c)) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
-        fail(errstr("drop capability " + std::to_string(c)));
-    if (::setgroups(u.groups.size(), u.groups.data()) != 0) fail(errstr("setgroups"));
-    if (::setresgid(u.gid, u.gid, u.gid) != 0) fail(errstr("setgid"));
-    if (::setresuid(u.uid, u.uid, u.uid) != 0) fail(errstr("setuid"));
-    ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2] = {};
-    if (u.uid == 0) {
-      d[0].effective = d[0].permitted = static_cast<uint32_t>(keep);
-      d[1].effective = d[1].permitted = static_cast<uint32_t>(keep >> 32);
-    }
-    if (syscall(SYS_capset, &h, d) != 0) fail(errstr("capset"));
-    if (spec.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(errstr("no_new_privs"));
-  }
-
-  // execvpe on the container's PATH, with Docker's messages and codes.
-  [[noreturn]] void exec(const std::vector<std::string>& env) {
-    std::vector<char*> argv, envp;
-    for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    const std::string& cmd = spec.argv[0];
-    if (cmd.find('/') != std::string::npos) {
-      ::execve(cmd.c_str(), argv.data(), envp.data());
-      int e = errno;
-      if (e == ENOENT || e == ENOTDIR)
-        fail("exec: \"" + cmd + "\": stat " + cmd + ": no such file or directory", kExitNotFound);
-      errno = e;
-      fail("exec: \"" + cmd + "\": " + strerror(e), kExitCannotExec);
-    }
-    std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (const auto& e : env)
-      if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
-    int denied = 0;
-    size_t start = 0;
-    while (start <= path.size()) {
-      size_t c = path.find(':', start);
-      std::string dir = path.substr(start, c == std::string::npos ? std::string::npos : c - start);
-      std::string full = (dir.empty() ? "." : dir) + "/" + cmd;
-      struct stat st;
-      if (::stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-        if (::access(full.c_str(), X_OK) == 0) {
-          ::execve(full.c_str(), argv.data(), envp.data());
-        }
-        denied = errno;
-      }
-      if (c == std::string::npos) break;
-      start = c + 1;
-    }
-    if (denied) {
-      errno = denied;
-      fail("exec: \"" + cmd + "\": " + strerror(denied), kExitCannotExec);
-    }
-    fail("exec: \"" + cmd + "\": executable file not found in $PATH", kExitNotFound);
-  }
-
-  [[noreturn]] void run() {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail(errstr("make / private"));
-    std::string layer_dir = spec.rootfs.upper.substr(0, spec.rootfs.upper.rfind('/'));
-    std::string merged = layer_dir + "/merged";
-    int built = spec.rootfs_sock >= 0 ? receive_fd(spec.rootfs_sock) : -1;  // -1: mount it here
-    if (built >= 0) {
-      if (syscall(SYS_move_mount, built, "", AT_FDCWD, merged.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-        fail(errstr("attach the root file system at " + merged));
-      ::close(built);
-    } else try {
-      OverlayLayout layout = spec.rootfs;
-      if (layout.lower_links.size() > kMaxOverlayLowers) {
-        // The -init layer would make a 500-layer image one lower too many: the image's layers
-        // become a read-only overlay of their own, and that the lower of the container's.
-        bool dirs = layout.lower_dirs.size() == layout.lower_links.size();
-        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()},
-                            {}, "", ""};
-        if (dirs) image.lower_dirs.assign(layout.lower_dirs.begin() + 1, layout.lower_dirs.end());
-        std::string image_dir = layer_dir + "/image";
-        if (::mkdir(image_dir.c_str(), 0755) != 0 && errno != EEXIST) fail(errstr(image_dir));
-        mount_overlay(image, image_dir, MS_RDONLY | MS_NODEV);
-        // Relative to overlay_root like the other lowers (the store root may be relative).
-        std::string image_rel = layer_dir.substr(layer_dir.rfind('/') + 1) + "/image";
-        layout.lower_links = {layout.lower_links[0], image_rel};
-        if (dirs) layout.lower_dirs = {layout.lower_dirs[0], image_rel};
-      }
-      mount_overlay(layout, merged, MS_NODEV);
-    } catch (const Error& e) {
-      fail(e.what());
-    }
-    root_fd = ::open(merged.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd < 0) fail(errstr(merged));
-    {
-      RootPaths rp(root_fd);
-      mnt("proc", rp.point("/proc", true), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, "/proc");
-      std::string sys = rp.point("/sys", true);
-      unsigned long sysflags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (spec.privileged ? 0 : MS_RDONLY);
-      if (::mount("sysfs", sys.c_str(), "sysfs", sysflags, nullptr) != 0) {
-        mnt("/sys", sys, nullptr, MS_BIND | MS_REC, nullptr, "/sys");
-        mnt(nullptr, rp.existing("/sys"), nullptr, MS_BIND | MS_REMOUNT | sysflags, nullptr, "/sys read-only");
-      }
-      setup_dev(rp);
-      if (!spec.privileged) mask_paths(rp);
-      binds(rp);
-    }
-    ::close(root_fd);
-    switch_root(merged);
-    if (spec.read_only)
-      mnt(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, nullptr, "read-only root");
-    if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) fail(errstr("sethostname"));
-    if (spec.network_none) loopback_up();
-
-    int rfd = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ResolvedUser user;
-    try {
-      user = resolve_user(rfd, spec.user);
-    } catch (const Error& e) {
-      fail(e.what(), e.exit_code());
-    }
-    ::close(rfd);
-    std::string wd = spec.workdir.empty() ? "/" : spec.workdir;
-    if (wd[0] != '/') fail("the working directory '" + wd + "' is invalid, it needs to be an absolute path");
-    {
-      // Created (0755, root) if missing; resolved inside the new root, which is now "/".
-      RootPaths rp(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      rp.point(wd, true);
-    }
-    auto env = finish_env(spec.env, spec.hostname, user.home, spec.tty);
-    if (!spec.interactive && !spec.tty) {
-      int null = ::open("/dev/null", O_RDONLY);
-      if (null >= 0) {
-        ::dup2(null, 0);
-        if (null) ::close(null);
-      }
-    }
-    if (spec.tty) setup_tty();
-    // Only stdin, stdout and stderr reach the command, as with runc and Podman: a descriptor
-    // minirun inherited from its caller (a host directory, a socket) would otherwise be a way
-    // out of the container (runc's CVE-2024-21626). The error pipe is close-on-exec already.
-    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(errstr("close_range"));
-    drop_privileges(user);
-    if (::chdir(wd.c_str()) != 0) fail(errstr("chdir to working directory " + wd), kExitCannotExec);
-    if (spec.init) run_init(env);
-    exec(env);
-  }
-
-  // --init: pid 1 forwards signals to the command and reaps every child; exits as the command.
-  [[noreturn]] void run_init(const std::vector<std::string>& env) {
-    sigset_t all, old;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &old);
-    pid_t cmd = fork();
-    if (cmd < 0) fail(errstr("fork"));
-    if (cmd == 0) {
-      sigprocmask(SIG_SETMASK, &old, nullptr);
-      ::setpgid(0, 0);
-      exec(env);
-    }
-    ::close_range(3, ~0U, 0);  // pid 1 never execs: close what the command alone was to lose
-    for (;;) {
-      siginfo_t si;
-      if (sigwaitinfo(&all, &si) < 0) continue;
-      if (si.si_signo == SIGCHLD) {
-        int st;
-        pid_t p;
-        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-          if (p == cmd) _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-      } else {
-        ::kill(cmd, si.si_signo);
-      }
-    }
-  }
-};
-
-struct ChildStart {
-  const ContainerSpec* spec;
-  int* errp;  // error pipe
-  int* sock;  // tty socket pair (-1 without --tty)
-};
-
-int child_main(void* arg) {
-  auto* start = static_cast<ChildStart*>(arg);
-  ::close(start->errp[0]);  // the child's own descriptor table (no CLONE_FILES)
-  if (start->sock[0] >= 0) ::close(start->sock[0]);
-  Child c{*start->spec, start->errp[1], start->sock[1]};
-  c.run();
-}
-
-// ---- the parent ----
-
-volatile pid_t g_child = 0;
-volatile sig_atomic_t g_winch = 0;
-
-void forward(int sig) {
-  if (sig == SIGWINCH) g_winch = 1;
-  if (g_child > 0) ::kill(g_child, sig);
-}
-
-// Sends the byte `tag` and, when fd >= 0, the descriptor fd with it (SCM_RIGHTS).
-ssize_t send_fd(int sock, char tag, int fd, int flags) {
-  struct msghdr msg = {};
-  struct iovec io = {&tag, 1};
-  char ctl[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = ctl;
-    msg.msg_controllen = sizeof ctl;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  }
-  return ::sendmsg(sock, &msg, flags);
-}
-
-int receive_fd(int sock) {
-  struct msghdr msg = {};
-  char c;
-  struct iovec io = {&c, 1};
-  char ctl[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  return fd;
-}
-
-void copy_winsize(int master) {
-  struct winsize ws;
-  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
-}
-
-// Relays the terminal until the pty closes (the container exited).
-void relay_tty(int master) {
-  struct termios saved;
-  bool raw = ::isatty(0) && ::tcgetattr(0, &saved) == 0;
-  if (raw) {
-    struct termios t = saved;
-    cfmakeraw(&t);
-    ::tcsetattr(0, TCSANOW, &t);
-  }
-  copy_winsize(master);
-  char buf[65536];
-  bool in_open = true;
-  for (;;) {
-    if (g_winch) {
-      g_winch = 0;
-      copy_winsize(master);
-    }
-    struct pollfd fds[2] = {{master, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
-    int n = ::poll(fds, 2, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t r = ::read(master, buf, sizeof buf);
-      if (r <= 0) break;
-      if (::write(1, buf, static_cast<size_t>(r)) < 0) {
-      }
-    }
-    if (fds[1].revents & (POLLIN | POLLHUP)) {
-      ssize_t r = ::read(0, buf, sizeof buf);
-      if (r <= 0) in_open = false;
-      else if (::write(master, buf, static_cast<size_t>(r)) < 0) {
-      }
-    }
-  }
-  if (raw) ::tcsetattr(0, TCSANOW, &saved);
-}
-
-}  // namespace
-
-std::vector<int> capability_set(bool privileged, const std::vector<std::string>& add, const std::vector<std::string>& drop) {
-  std::set<int> caps;
-  if (privileged) {
-    for (int c = 0; c <= last_cap(); c++) caps.insert(c);
-    return {caps.begin(), caps.end()};
-  }
-  for (const char* d : {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
-                        "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"})
-    caps.insert(cap_names().at(d));
-  auto parse = [](std::string n) {
-    for (auto& ch : n) ch = static_cast<char>(toupper(ch));
-    if (n.rfind("CAP_", 0) == 0) n = n.substr(4);
-    return n;
-  };
-  for (const auto& d : drop) {
-    std::string n = parse(d);
-    if (n == "ALL") caps.clear();
-    else if (cap_names().count(n)) caps.erase(cap_names().at(n));
-    else throw Error("unknown capability to drop: \"" + d + "\"");
-  }
-  for (const auto& a : add) {
-    std::string n = parse(a);
-    if (n == "ALL")
-      for (int c = 0; c <= last_cap(); c++) caps.insert(c);
-    else if (cap_names().count(n)) caps.insert(cap_names().at(n));
-    else throw Error("unknown capability to add: \"" + a + "\"");
-  }
-  return {caps.begin(), caps.end()};
-}
-
-void write_state_files(const ContainerSpec& spec) {
-  write_file_atomic(spec.state_dir + "/hostname", spec.hostname + "\n");
-  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-                      "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-  hosts += "127.0.1.1\t" + spec.hostname + "\n";
-  write_file_atomic(spec.state_dir + "/hosts", hosts);
-  std::string resolv;
-  if (!spec.network_none) {
-    auto host = read_file_if_exists("/etc/resolv.conf", 1 << 20);
-    // A resolver on the host's loopback is unreachable from a container with its own network.
-    if (host) resolv = *host;
-  }
-  if (resolv.empty()) resolv = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
-  write_file_atomic(spec.state_dir + "/resolv.conf", resolv);
-}
-
-void prepare_init_layer(const std::string& diff) {
-  for (const char* d : {"/dev", "/dev/pts", "/dev/shm", "/proc", "/sys", "/etc"})
-    if (::mkdir((diff + d).c_str(), 0755) != 0 && errno != EEXIST) throw sys_error(diff + d);
-  for (const char* f : {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev/console"}) {
-    int fd = ::open((diff + f).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
-    if (fd < 0) throw sys_error(diff + f);
-    ::close(fd);
-  }
-  if (::symlink("/proc/mounts", (diff + "/etc/mtab").c_str()) != 0 && errno != EEXIST) throw sys_error(diff + "/etc/mtab");
-}
-
-RootfsBuilder::RootfsBuilder(const OverlayLayout& image) : image_(image) {
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock_) != 0) throw sys_error("socketpair");
-  thread_ = std::thread([this] { work(); });
-}
-
-void RootfsBuilder::finish(const OverlayLayout& rootfs) {
-  std::lock_guard<std::mutex> lock(mu_);
-  layout_ = rootfs;
-  state_ = kGo;
-  cv_.notify_one();
-}
-
-RootfsBuilder::~RootfsBuilder() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (state_ == kWaiting) state_ = kCancelled;
-    cv_.notify_one();
-  }
-  if (thread_.joinable()) thread_.join();
-  for (int fd : sock_)
     if (fd >= 0) ::close(fd);
-}
-
-void RootfsBuilder::work() {
-  // A working directory of its own: overlay_mount_fd changes it for a moment.
-  bool own_fs = ::unshare(CLONE_FS) == 0;
-  auto image_of = [](const OverlayLayout& l) {
-    bool dirs = l.lower_dirs.size() == l.lower_links.size();
-    OverlayLayout image{l.overlay_root, {l.lower_links.begin() + 1, l.lower_links.end()}, {}, "", ""};
-    if (dirs) image.lower_dirs.assign(l.lower_dirs.begin() + 1, l.lower_dirs.end());
-    return image;
-  };
-  int img = -1;
-  try {
-    if (own_fs && image_.lower_dirs.size() >= kMaxOverlayLowers) img = overlay_mount_fd(image_, MS_RDONLY | MS_NODEV);
-  } catch (const Error&) {
-    img = -1;
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return state_ != kWaiting; });
-    if (state_ == kCancelled) {
-      if (img >= 0) ::close(img);
-      return;
-    }
-  }
-  int fd = -1;
-  try {
-    const OverlayLayout& l = layout_;
-    if (own_fs && l.lower_links.size() > kMaxOverlayLowers) {
-      // As in Child::run: the image's layers as an overlay of their own, below the -init layer.
-      OverlayLayout image = image_of(l);
-      if (img >= 0 && image.lower_dirs != image_.lower_dirs) {
-        ::close(img);  // not the layers this container got
-        img = -1;
-      }
-      if (img < 0) img = overlay_mount_fd(image, MS_RDONLY | MS_NODEV);
-      OverlayLayout top{l.overlay_root, {l.lower_links[0]}, {}, l.upper, l.work};
-      if (l.lower_dirs.size() == l.lower_links.size()) top.lower_dirs = {l.lower_dirs[0]};
-      if (img >= 0) fd = overlay_mount_fd(top, MS_NODEV, img);
-    } else if (own_fs) {
-      fd = overlay_mount_fd(l, MS_NODEV);
-    }
-  } catch (const Error&) {
-    fd = -1;  // the child mounts it itself and reports the error
-  }
-  if (img >= 0) ::close(img);
-  // With a few layers a lookup costs microseconds: warming would only take CPU from the child.
-  constexpr size_t kWarmFrom = 32;
-  if (send_fd(sock_[0], fd >= 0 ? 'F' : 'E', fd, MSG_NOSIGNAL) < 0 || fd < 0 || layout_.lower_links.size() < kWarmFrom) {
-    if (fd >= 0) ::close(fd);
-    return;
-  }
-  // Warm the overlay's dentry cache from the end of the child's list (setup mount points, bind
-  // targets, the user lookup, the usual PATH), never leaving the new root or following a link.
-  for (const char* p : {"bin", "etc/group", "etc/passwd", "etc/resolv.conf", "etc/hosts", "etc/hostname", "etc",
-                        "dev", "sys", "proc"}) {
-    struct open_how how = {};
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    int f = static_cast<int>(syscall(SYS_openat2, fd, p, &how, sizeof how));
-    if (f >= 0) ::close(f);
+    throw sys_error("write " + path, e);
   }
   ::close(fd);
 }
 
-void MountNamespaceHold::hold(pid_t pid) {
-  if (fd_ >= 0) return;
-  fd_ = ::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+// After clone, in the runtime: the new user namespace's maps (the child waits for them), and the
+// cgroup for a child that cannot join it from inside a user namespace.
+void after_clone(Prepared& p, pid_t pid) {
+  if (p.userns_go < 0) return;
+  ::close(p.plan.userns_wait);
+  p.plan.userns_wait = -1;
+  for (const auto& procs : p.plan.cgroup_procs) {
+    std::string v = std::to_string(pid);
+    int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, v.data(), v.size()) < 0) throw sys_error("join cgroup " + procs);
+    ::close(fd);
+  }
+  write_id_map(pid, "uid_map", p.uid_map);
+  write_id_map(pid, "gid_map", p.gid_map);
+  if (::write(p.userns_go, "1", 1) != 1) throw sys_error("start the container's user namespace");
+  ::close(p.userns_go);
+  p.userns_go = -1;
 }
 
-void MountNamespaceHold::release() {
-  if (fd_ < 0 || thread_.joinable()) return;
-  int fd = fd_;
-  fd_ = -1;
-  thread_ = std::thread([fd] { ::close(fd); });  // the unmounting runs as this close returns
+void prepare(const Spec& spec, Prepared& p) {
+  if (!spec.process) throw Error("config.json: process is required to run a container");
+  if (spec.process->args.empty()) throw Error("no command specified");
+  ChildPlan& plan = p.plan;
+  plan.spec = &spec;
+  plan.root = spec.root.path;
+  if (plan.root.empty()) throw Error("root.path is empty");
+  if (!spec.minirun.overlay) {
+    struct stat st;
+    if (::stat(plan.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw sys_error("root " + plan.root);
+  }
+  for (const auto& n : spec.linux.namespaces) {
+    int flag = ns_flag(n.type);
+    if (n.type == "time") throw Error("time namespaces are not supported by minirun's runtime yet");
+    if (n.path.empty()) {
+      p.clone_flags |= static_cast<unsigned long>(flag);
+      continue;
+    }
+    int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw sys_error("namespace " + n.type + " " + n.path);
+    if (n.type == "pid") p.pid_ns_fd = fd;
+    else if (n.type == "user") plan.join.insert(plan.join.begin(), {fd, flag});  // first: it owns the others
+    else plan.join.emplace_back(fd, flag);
+  }
+  if (p.clone_flags & CLONE_NEWUSER) {
+    plan.cgroup_by_runtime = true;
+    if (spec.linux.uid_mappings.empty() || spec.linux.gid_mappings.empty())
+      throw Error("a new user namespace needs linux.uidMappings and linux.gidMappings");
+    p.uid_map = spec.linux.uid_mappings;
+    p.gid_map = spec.linux.gid_mappings;
+    int sync[2];
+    if (::pipe2(sync, O_CLOEXEC) != 0) throw sys_error("pipe");
+    plan.userns_wait = sync[0];
+    p.userns_go = sync[1];
+  }
+  const Namespace* mnt = spec.linux.find_namespace("mount");
+  plan.new_mount_ns = (p.clone_flags & CLONE_NEWNS) != 0;
+  plan.own_mount_ns = mnt != nullptr;
+  plan.new_uts_ns = (p.clone_flags & CLONE_NEWUTS) != 0;
+  plan.new_net_ns = (p.clone_flags & CLONE_NEWNET) != 0;
+  plan.new_cgroup_ns = (p.clone_flags & CLONE_NEWCGROUP) != 0;
+  p.clone_flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  if (!spec.hostname.empty() && !spec.linux.find_namespace("uts"))
+    throw Error("hostname is set but the container has no UTS namespace of its own");
+  plan.mounts = plan_mounts(spec.mounts);
+  plan.devices = container_devices(spec.linux.devices);
+  // A /dev mounted nodev cannot hold working nodes: bind the host's instead.
+  for (const auto& m : plan.mounts)
+    if (m.destination == "/dev") plan.devices_by_bind = (m.flags & MS_NODEV) != 0;
+  if (spec.linux.find_namespace("user")) plan.devices_by_bind = true;  // no mknod in a user namespace
+  plan.caps = capability_sets(spec.process->capabilities);
+  for (const auto& r : spec.process->rlimits) {
+    struct rlimit l = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    plan.rlimits.emplace_back(rlimit_number(r.type), l);
+  }
+  for (const auto& [key, value] : spec.linux.sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); i++)
+      if (path[i] == '.') path[i] = '/';
+    plan.sysctl.emplace_back(path, value);
+  }
+  if (!spec.linux.rootfs_propagation.empty()) plan.root_propagation = propagation_flags(spec.linux.rootfs_propagation);
+  plan.env = spec.process->env;
 }
 
-MountNamespaceHold::~MountNamespaceHold() {
-  if (thread_.joinable()) thread_.join();
-  if (fd_ >= 0) ::close(fd_);
+volatile pid_t g_child = 0;
+
+void forward(int sig) {
+  if (sig == SIGWINCH) note_winch();
+  if (g_child > 0) ::kill(g_child, sig);
 }
 
-int run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_start,
-                  MountNamespaceHold* mntns) {
-  if (spec.argv.empty()) throw Error("no command specified");
-  capability_set(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before cloning
-  int errp[2];
-  if (::pipe2(errp, O_CLOEXEC) != 0) throw sys_error("pipe");
-  int sock[2] = {-1, -1};
-  if (spec.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("socketpair");
-  unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-  if (spec.network_none) flags |= CLONE_NEWNET;
+// The next record from the child: 1 = created, 0 = EOF (it exec'd), or throws its error after
+// reaping it.
+int read_record(int fd, pid_t pid) {
+  ChildRecord r{};
+  ssize_t n;
+  do n = ::read(fd, &r, sizeof r);
+  while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof r) && r.code == 0) return 1;
+  if (n == static_cast<ssize_t>(sizeof r)) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw Error(r.msg, r.code);
+  }
+  return 0;
+}
+
+long clone_child(Prepared& p, bool share_memory) {
+  if (p.pid_ns_fd >= 0 && ::setns(p.pid_ns_fd, CLONE_NEWPID) != 0) throw sys_error("join the pid namespace");
   std::fflush(stdout);
   std::fflush(stderr);
-  long pid;
-  if (!spec.init) {
-    // Like posix_spawn: the child shares minirun's memory on a stack of its own and minirun's
-    // calling thread sleeps until the child's execve (or _exit). No page tables are copied and
-    // the child takes no copy-on-write faults. The one thing that may run beside the child in
-    // the shared memory is a RootfsBuilder thread (deep images): it touches only its own
-    // members and the heap, whose locks are shared like everything else. With --init the child
-    // stays as pid 1 and never execs: it gets its own copy of the memory.
+  if (share_memory) {
     constexpr size_t kStack = 1 << 20;
     void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) throw sys_error("child stack");
-    ChildStart start{&spec, errp, sock};
-    pid = ::clone(child_main, static_cast<char*>(stack) + kStack, static_cast<int>(flags | CLONE_VM | CLONE_VFORK),
-                  &start);
+    long pid = ::clone(
+        [](void* arg) -> int { child_main(static_cast<Prepared*>(arg)->plan); },
+        static_cast<char*>(stack) + kStack, static_cast<int>(p.clone_flags | CLONE_VM | CLONE_VFORK), &p);
     int e = errno;
     ::munmap(stack, kStack);
     errno = e;
-  } else {
-    pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+    return pid;
+  }
+  long pid = syscall(SYS_clone, p.clone_flags, nullptr, nullptr, nullptr, 0);
+  if (pid == 0) child_main(p.plan);
+  return pid;
+}
+
+}  // namespace
+
+std::string run_hooks(const std::vector<Hook>& hooks, const std::string& state_json, bool fatal) {
+  std::string warnings;
+  for (const auto& h : hooks) {
+    int in[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) throw sys_error("pipe");
+    pid_t pid = ::fork();
+    if (pid < 0) throw sys_error("fork hook");
     if (pid == 0) {
-      ChildStart start{&spec, errp, sock};
-      child_main(&start);
+      ::dup2(in[0], 0);
+      std::vector<char*> argv, envp;
+      std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      std::vector<std::string> env = h.env;
+      for (auto& e : env) envp.push_back(e.data());
+      envp.push_back(nullptr);
+      ::execve(h.path.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
+    ::close(in[0]);
+    ::signal(SIGPIPE, SIG_IGN);
+    if (::write(in[1], state_json.data(), state_json.size()) < 0) {
+    }
+    ::close(in[1]);
+    int st = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(h.timeout.value_or(3600));
+    bool timed_out = false;
+    for (;;) {
+      pid_t r = ::waitpid(pid, &st, WNOHANG);
+      if (r == pid) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &st, 0);
+        timed_out = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::string what;
+    if (timed_out) what = "hook " + h.path + " timed out";
+    else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      what = "hook " + h.path + " failed (" +
+             (WIFEXITED(st) ? "exit status " + std::to_string(WEXITSTATUS(st)) : "signal " + std::to_string(WTERMSIG(st))) + ")";
+    if (!what.empty()) {
+      if (fatal) throw Error(what);
+      warnings += (warnings.empty() ? "" : "; ") + what;
     }
   }
-  if (pid < 0) throw sys_error("clone");
-  if (mntns) mntns->hold(static_cast<pid_t>(pid));
-  ::close(errp[1]);
-  if (sock[1] >= 0) ::close(sock[1]);
-  g_child = static_cast<pid_t>(pid);
-  struct sigaction sa = {};
-  sa.sa_handler = forward;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  std::vector<int> sigs = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  if (spec.tty) sigs.push_back(SIGWINCH);
-  for (int s : sigs) ::sigaction(s, &sa, nullptr);
+  return warnings;
+}
+
+int run(const Spec& spec, const RunOptions& opts) {
+  Prepared p;
+  prepare(spec, p);
+  ChildPlan& plan = p.plan;
+  plan.cgroup_procs = opts.cgroup_procs;
+  const bool hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
+                     !spec.hooks.poststart.empty();
+  const bool gate = hooks || opts.on_created;
+  int rep[2];
+  if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
+  plan.report_fd = rep[1];
+  int go[2] = {-1, -1};
+  if (gate && ::pipe2(go, O_CLOEXEC) != 0) throw sys_error("pipe");
+  plan.start_fd = go[0];
+  int sock[2] = {-1, -1};
+  if (spec.process->terminal && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0)
+    throw sys_error("socketpair");
+  plan.tty_sock = sock[1];
+  auto close_fd = [](int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  };
+  long pid = clone_child(p, !gate && !spec.minirun.init && !p.needs_copy());
+  int clone_errno = errno;
+  close_fd(rep[1]);
+  close_fd(go[0]);
+  close_fd(sock[1]);
+  if (pid < 0) {
+    close_fd(rep[0]);
+    close_fd(go[1]);
+    close_fd(sock[0]);
+    throw sys_error("clone", clone_errno);
+  }
   try {
-    on_start(static_cast<pid_t>(pid));
+    after_clone(p, static_cast<pid_t>(pid));
   } catch (...) {
     ::kill(static_cast<pid_t>(pid), SIGKILL);
     ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
     throw;
   }
-  if (spec.tty) {
+  if (opts.mntns) opts.mntns->hold(static_cast<pid_t>(pid));
+  g_child = static_cast<pid_t>(pid);
+  struct sigaction sa = {};
+  sa.sa_handler = forward;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
+  if (spec.process->terminal) ::sigaction(SIGWINCH, &sa, nullptr);
+  auto kill_child = [&] {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+    }
+    g_child = 0;
+  };
+  try {
+    if (gate) {
+      if (read_record(rep[0], static_cast<pid_t>(pid)) != 1) throw Error("the container's process ended during setup");
+      if (opts.on_created) opts.on_created(static_cast<pid_t>(pid));
+      run_hooks(spec.hooks.prestart, opts.state_json_for_hooks, true);
+      run_hooks(spec.hooks.create_runtime, opts.state_json_for_hooks, true);
+      if (::write(go[1], "1", 1) != 1) throw sys_error("start the container");
+      close_fd(go[1]);
+    }
+    if (opts.on_start) opts.on_start(static_cast<pid_t>(pid));
+  } catch (...) {
+    close_fd(go[1]);
+    close_fd(rep[0]);
+    close_fd(sock[0]);
+    kill_child();
+    throw;
+  }
+  if (spec.process->terminal) {
     int master = receive_fd(sock[0]);
-    ::close(sock[0]);
+    close_fd(sock[0]);
     if (master >= 0) {
-      relay_tty(master);
+      relay_tty(master, opts.forward_stdin);
       ::close(master);
     }
   }
-  ChildError ce{};
-  ssize_t n;
-  do n = ::read(errp[0], &ce, sizeof ce);
-  while (n < 0 && errno == EINTR);
-  ::close(errp[0]);
+  int r;
+  try {
+    r = read_record(rep[0], static_cast<pid_t>(pid));
+  } catch (...) {
+    close_fd(rep[0]);
+    g_child = 0;
+    throw;
+  }
+  close_fd(rep[0]);
+  if (r == 1) {
+    kill_child();
+    throw Error("the container's process reported an unexpected state");
+  }
+  if (hooks) run_hooks(spec.hooks.poststart, opts.state_json_for_hooks, false);
   int st = 0;
   while (::waitpid(static_cast<pid_t>(pid), &st, 0) < 0 && errno == EINTR) {
   }
   g_child = 0;
-  if (n == static_cast<ssize_t>(sizeof ce)) throw Error(ce.msg, ce.code);
+  if (!spec.hooks.poststop.empty()) run_hooks(spec.hooks.poststop, opts.state_json_for_hooks, false);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-}  // namespace minirun
+pid_t create(const Spec& spec, const CreateOptions& opts) {
+  Prepared p;
+  prepare(spec, p);
+  ChildPlan& plan = p.plan;
+  plan.cgroup_procs = opts.cgroup_procs;
+  plan.pdeathsig = false;
+  int rep[2];
+  if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
+  plan.report_fd = rep[1];
+  int fifo = ::open(opts.exec_fifo.c_str(), O_PATH | O_CLOEXEC);
+  if (fifo < 0) throw sys_error("exec fifo " + opts.exec_fifo);
+  plan.start_fd = fifo;
+  plan.start_is_fifo = true;
+  int console = -1;
+  if (spec.process->terminal) {
+    if (opts.console_socket.empty()) throw Error("process.terminal needs --console-socket");
+    console = connect_console_socket(opts.console_socket);
+    plan.tty_sock = console;
+  }
+  long pid = clone_child(p, false);
+  int e = errno;
+  ::close(rep[1]);
+  ::close(fifo);
+  if (console >= 0) ::close(console);
+  if (pid < 0) {
+    ::close(rep[0]);
+    throw sys_error("clone", e);
+  }
+  int r;
+  try {
+    after_clone(p, static_cast<pid_t>(pid));
+    r = read_record(rep[0], static_cast<pid_t>(pid));
+  } catch (...) {
+    ::close(rep[0]);
+    throw;
+  }
+  ::close(rep[0]);
+  if (r != 1) {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    throw Error("the container's process ended during setup");
+  }
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace minirun::runtime
+
+namespace minirun::runtime {
+
+int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts, pid_t* pid_out) {
+  if (process.args.empty()) throw Error("exec: no command given");
+  Spec spec;
+  spec.process = process;
+  spec.minirun.keep_stdin = true;
+  Prepared p;
+  ChildPlan& plan = p.plan;
+  plan.spec = &spec;
+  plan.exec_mode = true;
+  plan.pdeathsig = false;
+  plan.env = process.env;
+  plan.caps = capability_sets(process.capabilities);
+  plan.cgroup_procs = opts.cgroup_procs;
+  for (const auto& r : process.rlimits) {
+    struct rlimit l = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    plan.rlimits.emplace_back(rlimit_number(r.type), l);
+  }
+  std::string base = "/proc/" + std::to_string(init_pid) + "/ns/";
+  auto same_as_ours = [&](const char* ns) {
+    struct stat a, b;
+    return ::stat((base + ns).c_str(), &a) == 0 && ::stat((std::string("/proc/self/ns/") + ns).c_str(), &b) == 0 &&
+           a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+  };
+  for (auto [ns, flag] : {std::pair{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+                          {"cgroup", CLONE_NEWCGROUP}, {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}}) {
+    if (same_as_ours(ns)) continue;
+    int fd = ::open((base + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) throw Error("container's process " + std::to_string(init_pid) + " is not running");
+      throw sys_error(base + ns);
+    }
+    if (flag == CLONE_NEWPID) p.pid_ns_fd = fd;
+    else plan.join.emplace_back(fd, flag);
+  }
+  int rep[2];
+  if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
+  plan.report_fd = rep[1];
+  int sock[2] = {-1, -1};
+  if (process.terminal) {
+    if (!opts.console_socket.empty()) sock[1] = connect_console_socket(opts.console_socket);
+    else if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("socketpair");
+  }
+  plan.tty_sock = sock[1];
+  long pid = clone_child(p, false);
+  int e = errno;
+  ::close(rep[1]);
+  if (sock[1] >= 0) ::close(sock[1]);
+  if (pid < 0) {
+    ::close(rep[0]);
+    if (sock[0] >= 0) ::close(sock[0]);
+    throw sys_error("clone", e);
+  }
+  try {
+    if (read_record(rep[0], static_cast<pid_t>(pid)) != 0) throw Error("exec: unexpected state");
+  } catch (...) {
+    ::close(rep[0]);
+    if (sock[0] >= 0) ::close(sock[0]);
+    throw;
+  }
+  ::close(rep[0]);
+  if (pid_out) *pid_out = static_cast<pid_t>(pid);
+  if (opts.detach) {
+    if (sock[0] >= 0) ::close(sock[0]);
+    return 0;
+  }
+  g_child = static_cast<pid_t>(pid);
+  struct sigaction sa = {};
+  sa.sa_handler = forward;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(s, &sa, nullptr);
+  if (sock[0] >= 0) {
+    int master = receive_fd(sock[0]);
+    ::close(sock[0]);
+    if (master >= 0) {
+      relay_tty(master, opts.forward_stdin);
+      ::close(master);
+    }
+  }
+  int st = 0;
+  while (::waitpid(static_cast<pid_t>(pid), &st, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+}  // namespace minirun::runtime

@@ -219,6 +219,12 @@ std::string Store::container_dir(std::string_view cid) const {
   return root_ + "/containers/" + std::string(cid);
 }
 
+std::string Store::container_log_path(std::string_view cid) const {
+  return container_dir(cid) + "/" + std::string(cid) + "-json.log";
+}
+
+std::string Store::container_ctl_path(std::string_view cid) const { return container_dir(cid) + "/ctl"; }
+
 std::string Store::new_temp_dir() const {
   std::string p = root_ + "/tmp/" + std::to_string(getpid()) + "-" + boot_tag() + "-" + random_hex(12);
   make_dir(p, 0700);

@@ -265,6 +265,7 @@ void remove_tree(const std::string& path) {
 bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
 RemoveOnExit::~RemoveOnExit() {
+  if (dir_.empty()) return;
   try {
     remove_tree(dir_);
   } catch (...) {

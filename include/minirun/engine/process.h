@@ -3,6 +3,8 @@
 // data; the user database read is the CONTAINER's (/etc/passwd, /etc/group), never the host's.
 #pragma once
 
+#include "minirun/runtime/user.h"
+
 #include <sys/types.h>
 
 #include <optional>
@@ -25,20 +27,8 @@ std::vector<std::string> merge_env(const std::vector<std::string>& image_env, co
 // KEY=VALUE lines of an --env-file ("#" comments and blank lines skipped; "KEY" alone as -e KEY).
 std::vector<std::string> read_env_file(const std::string& path);
 
-struct ResolvedUser {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;  // supplementary
-  std::string home = "/";
-};
-
-// "", "name", "uid", "name:group", "uid:gid", resolved through etc/passwd and etc/group under
-// the directory rootfs_dirfd (symlinks resolved inside it). Unknown names → Error (125); an
-// unknown numeric uid is allowed (gid 0, home "/"). Supplementary groups: the primary group and
-// the memberships in etc/group, unless a group was given.
-ResolvedUser resolve_user(int rootfs_dirfd, const std::string& spec);
-
-// Adds what Docker adds: PATH when absent, HOSTNAME, HOME (from the user), TERM=xterm with a tty.
+// Adds what Docker adds: PATH when absent, HOSTNAME, HOME (when home is not empty; else the
+// runtime adds it from the container's passwd), TERM=xterm with a tty.
 std::vector<std::string> finish_env(std::vector<std::string> env, const std::string& hostname,
                                     const std::string& home, bool tty);
 

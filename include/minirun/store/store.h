@@ -9,7 +9,8 @@
 //   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
 //   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
-//   <root>/containers/<cid>/            state.json, hostname, hosts, resolv.conf
+//   <root>/containers/<cid>/            state.json, hostname, hosts, resolv.conf,
+//                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo)
 //   <root>/containers/names/<name> -> <cid>   name reservations (symlink: atomic, unique)
 //   <root>/mounts/<hex>/                `minirun mount` of an image (read-only merged view)
 //   <root>/tmp/<pid>-<boot>-<rand>/     work in progress; removed at start once <pid> is dead
@@ -75,6 +76,10 @@ class Store {
   std::vector<std::string> lower_diffs(std::string_view id) const;
   std::string image_config_path(std::string_view hex) const;
   std::string container_dir(std::string_view cid) const;
+  // The container's json-file log, Docker's name; rotated files beside it end in .1, .2, …
+  std::string container_log_path(std::string_view cid) const;
+  // The control fifo of the container's monitor (monitor.h): there while a monitor runs.
+  std::string container_ctl_path(std::string_view cid) const;
   // Where `minirun mount` shows an image's read-only merged view.
   std::string mount_dir(std::string_view hex) const { return root_ + "/mounts/" + std::string(hex); }
   // A fresh directory tmp/<pid>-<boot>-<rand>, for staging.

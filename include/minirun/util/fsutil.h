@@ -49,6 +49,7 @@ class RemoveOnExit {
   RemoveOnExit& operator=(const RemoveOnExit&) = delete;
   ~RemoveOnExit();
   const std::string& path() const { return dir_; }
+  void release() { dir_.clear(); }  // keep it after all
 
  private:
   std::string dir_;

@@ -1,0 +1,49 @@
+// container_spec.h — Docker's rules for a container, as a runtime::Spec: what `run`'s flags and
+// the image config become (namespaces, Docker's default mounts, masked and read-only paths,
+// capabilities, /etc/hostname|hosts|resolv.conf), and the files of a container's -init layer and
+// state directory. The runtime executes the result; nothing here touches a process.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "minirun/runtime/spec.h"
+
+namespace minirun {
+
+struct BindMount {
+  std::string source, target;
+  bool readonly = false;
+};
+
+// What `run` asks for, already merged with the image config (process.h).
+struct ContainerRequest {
+  std::string id, hostname;
+  std::vector<std::string> argv, env;  // env merged (merge_env); build_spec adds Docker's defaults
+  std::string user, workdir;
+  std::vector<BindMount> binds;
+  std::string network = "host";  // host | none
+  bool read_only = false, init = false, interactive = false, tty = false, privileged = false,
+       no_new_privileges = false;
+  std::vector<std::string> cap_add, cap_drop;
+  std::string state_dir;  // holds hostname, hosts, resolv.conf (write_state_files)
+};
+
+// Docker's capability set for a container: the 14 defaults, then --cap-drop, then --cap-add
+// ("ALL" either way); every capability with --privileged. "CAP_…" names; Error on unknown ones.
+std::vector<std::string> docker_capabilities(bool privileged, const std::vector<std::string>& add,
+                                             const std::vector<std::string>& drop);
+
+// The spec of a container whose root file system is mounted at root_path (the overlay to mount
+// there goes in spec.minirun.overlay). Throws Error on a request Docker refuses.
+runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_path);
+
+// Writes state_dir/{hostname,hosts,resolv.conf}.
+void write_state_files(const ContainerRequest& req);
+
+// What Docker's -init layer holds: mount points for /proc, /sys, /dev, /dev/pts, /dev/shm, empty
+// /etc/hostname, /etc/hosts, /etc/resolv.conf, and /etc/mtab -> /proc/mounts.
+void prepare_init_layer(const std::string& diff_dir);
+
+}  // namespace minirun

@@ -1,0 +1,96 @@
+// monitor.h — a detached container's monitor (Podman's conmon): one small process per running
+// container, in its own session, parent and subreaper of the container's first process. It holds
+// the container's stdio pipes and feeds the log writer, waits for the exit with signalfd and epoll
+// (an idle monitor sleeps in epoll_wait and gives its buffers back), reports each exit, carries
+// out the restart policy, and takes stop/kill requests from its control fifo, so that `stop`
+// needs no daemon. How the container is started is the caller's: a StartFn.
+//
+// Control fifo protocol (one line per request, written whole: shorter than PIPE_BUF):
+//   "stop <signal> <timeout-seconds>\n"  send signal, SIGKILL after the timeout (< 0: never);
+//                                        no restart afterwards
+//   "kill <signal>\n"                    send signal (the restart policy still applies)
+// The monitor holds the fifo open for reading until it exits, so a client that holds it open for
+// writing sees POLLERR exactly when the monitor is gone (watch_monitor): no pid to go stale.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <string>
+
+#include "minirun/monitor/log_writer.h"
+#include "minirun/monitor/restart_policy.h"
+
+namespace minirun::monitor {
+
+struct ExitInfo {
+  int wait_status = 0;  // waitpid's status; 0 when the (re)start itself failed
+  int exit_code = 0;    // as `wait` prints it: the exit code, 128+N for signal N, a failed start's code
+  std::string error;    // a failed restart's message, else ""
+  bool manually_stopped = false;  // a stop request (fifo, SIGTERM/SIGINT to the monitor) came first
+  bool restarting = false;        // the monitor starts it again after restart_delay
+  std::chrono::milliseconds restart_delay{0};
+  int restart_count = 0;  // restarts so far, this decision's included
+  int64_t finished_ns = 0;  // unix ns
+  logs::LogWriter::Stats log;  // the log writer's counters at this exit (dropped lines, …)
+};
+
+// Starts the container's process with these as its stdin, stdout and stderr, and returns its
+// pid once it runs (exec'd). Throws Error (with 125/126/127) when it cannot be started. The
+// child inherits the monitor's blocked signal mask: it must call reset_signals_in_child(), and
+// should set PR_SET_PDEATHSIG(SIGKILL) so that a killed monitor takes the container with it
+// (then check getppid(): a monitor killed before the prctl left it orphaned; the tests'
+// StartFn in tests/unit/monitor_test.cpp shows the whole pattern).
+using StartFn = std::function<pid_t(int stdin_fd, int stdout_fd, int stderr_fd)>;
+
+struct MonitorOptions {
+  std::string log_path;  // the json-file log (Store::container_log_path)
+  logs::LogOptions log;
+  RestartPolicy restart;
+  std::string ctl_path;  // the control fifo (Store::container_ctl_path); "" for none
+  int stop_signal = SIGTERM;  // for SIGTERM/SIGINT sent to the monitor itself
+  int stop_timeout = 10;      // seconds, likewise
+  int ready_fd = -1;  // where the first start is reported (daemonize_monitor's pipe); closed after
+  // After each start (restart_count 0 for the first). The lead records running, pid, StartedAt.
+  std::function<void(pid_t pid, int restart_count)> on_start;
+  // After each exit, once the exit's log lines are written; again with restarting = false when a
+  // stop cancels a pending restart. The lead records the exit atomically.
+  std::function<void(const ExitInfo&)> on_exit;
+};
+
+// Runs the container until it has exited for good (policy, stop). Returns the last exit code.
+// A failure of the first start goes to ready_fd (when set) and its code is returned; without a
+// ready_fd it is thrown. Blocks SIGCHLD, SIGTERM, SIGINT, SIGHUP and SIGPIPE for its signalfd.
+int run_monitor(const MonitorOptions& opts, const StartFn& start);
+
+// In a child of the monitor, before exec: unblocks every signal (async-signal-safe).
+void reset_signals_in_child();
+
+struct DetachedMonitor {
+  pid_t monitor_pid = 0;
+  pid_t container_pid = 0;
+};
+
+// Runs body in a detached process — double fork, setsid, cwd /, stdio on /dev/null: it survives
+// the terminal's SIGHUP and the starting shell — and returns once body reported the first start
+// on the fd it is given (run_monitor with ready_fd does). Throws the Error body reported (one
+// line, its exit code), or Error(125) when it ended without reporting. body's return value is the
+// detached process's exit status; it never returns into the caller's code.
+// Memory: the monitor starts as a copy of the caller, and its RSS counts every anonymous page the
+// caller holds at the fork (measured, bench/logs.sh: 0.74 MB with nothing held, 2.8 MB when the
+// caller holds 2 MB). Call it before the run path builds big structures, or re-exec minirun.
+// Fork from a single-threaded moment when possible (glibc keeps malloc usable after fork anyway).
+DetachedMonitor daemonize_monitor(const std::function<int(int ready_fd)>& body);
+
+// ---- clients (stop, kill, logs -f, wait): no daemon, only the fifo ----
+// Sends one request; false when no monitor listens (the container is not running).
+bool send_monitor_command(const std::string& ctl_path, const std::string& line);
+// A descriptor that reports EPOLLERR/POLLERR once the monitor has exited (for read_log's
+// stop_fd); -1 when no monitor listens. The caller closes it.
+int watch_monitor(const std::string& ctl_path);
+// Waits until the monitor has exited: true, or false after timeout_ms (< 0: no limit).
+bool wait_monitor_exit(const std::string& ctl_path, int timeout_ms);
+
+}  // namespace minirun::monitor

@@ -1,0 +1,39 @@
+// mounts.h — the spec's `mounts`, parsed before clone into mount(2) flags and data (parsing can
+// fail and throw there), then mounted by the container's process inside its new root, in order:
+// bind/rbind (with a remount for ro, nosuid, …), proc, sysfs (a recursive bind of the host's /sys
+// where the kernel refuses a new one), cgroup (v1: a read-only tmpfs with the process's own
+// cgroup of each controller bound in; v2: cgroup2), and any other file system type by name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "minirun/runtime/child_report.h"
+#include "minirun/runtime/root_paths.h"
+#include "minirun/runtime/spec.h"
+
+namespace minirun::runtime {
+
+struct MountPlan {
+  std::string destination, type, source, data;
+  unsigned long flags = 0;        // MS_* of the mount itself
+  unsigned long propagation = 0;  // MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE (+MS_REC)
+  bool bind = false, recursive = false;
+  bool source_is_dir = true;  // for binds: what to create as the mount point
+};
+
+// Error on an option minirun cannot honour (idmap) or a relative destination.
+MountPlan plan_mount(const Mount& m);
+std::vector<MountPlan> plan_mounts(const std::vector<Mount>& mounts);
+// "rprivate" → MS_REC|MS_PRIVATE …; 0 for ""; Error on others.
+unsigned long propagation_flags(const std::string& name);
+
+// In the container's process: every planned mount below rp's root. Fails through `report`.
+void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans);
+
+// The spec's masked paths (a read-only tmpfs on a directory, /dev/null on anything else) and
+// read-only paths (a read-only bind onto itself); missing paths are skipped.
+void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked);
+void readonly_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& readonly);
+
+}  // namespace minirun::runtime

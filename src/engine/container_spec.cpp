@@ -1,0 +1,125 @@
+#include "minirun/engine/container_spec.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "minirun/engine/process.h"
+#include "minirun/runtime/capabilities.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+
+namespace minirun {
+
+std::vector<std::string> docker_capabilities(bool privileged, const std::vector<std::string>& add,
+                                             const std::vector<std::string>& drop) {
+  using runtime::capability_number;
+  std::set<int> caps;
+  if (privileged) return runtime::all_capability_names();
+  for (const char* d : {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
+                        "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"})
+    caps.insert(capability_number(d));
+  auto is_all = [](const std::string& n) { return n == "ALL" || n == "all" || n == "CAP_ALL"; };
+  for (const auto& d : drop) {
+    if (is_all(d)) caps.clear();
+    else if (int c = capability_number(d); c >= 0) caps.erase(c);
+    else throw Error("unknown capability to drop: \"" + d + "\"");
+  }
+  for (const auto& a : add) {
+    if (is_all(a))
+      for (int c = 0; c <= runtime::last_capability(); c++) caps.insert(c);
+    else if (int c = capability_number(a); c >= 0) caps.insert(c);
+    else throw Error("unknown capability to add: \"" + a + "\"");
+  }
+  std::vector<std::string> out;
+  for (int c : caps)
+    if (c <= runtime::last_capability()) out.push_back(runtime::capability_name(c));
+  return out;
+}
+
+runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_path) {
+  if (req.argv.empty()) throw Error("no command specified");
+  std::string wd = req.workdir.empty() ? "/" : req.workdir;
+  if (wd[0] != '/') throw Error("the working directory '" + wd + "' is invalid, it needs to be an absolute path");
+  if (req.network != "host" && req.network != "none")
+    throw Error("network \"" + req.network + "\" not supported: use host or none");
+
+  runtime::Spec s;
+  s.root.path = root_path;
+  s.root.readonly = req.read_only;
+  s.hostname = req.hostname;
+  runtime::Process p;
+  p.terminal = req.tty;
+  p.args = req.argv;
+  p.env = finish_env(req.env, req.hostname, "", req.tty);  // HOME: the runtime, from the user
+  p.cwd = wd;
+  auto caps = docker_capabilities(req.privileged, req.cap_add, req.cap_drop);
+  p.capabilities = runtime::Capabilities{caps, caps, {}, caps, {}};
+  p.no_new_privileges = req.no_new_privileges;
+  s.process = p;
+  s.minirun.user_name = req.user;
+  s.minirun.init = req.init;
+  s.minirun.keep_stdin = req.interactive;
+
+  for (const char* ns : {"pid", "mount", "uts", "ipc"}) s.linux.namespaces.push_back({ns, ""});
+  if (req.network == "none") s.linux.namespaces.push_back({"network", ""});
+
+  // Docker's mounts. Without a devices cgroup, /dev is nodev and its nodes are the host's,
+  // bound (devices.h); --privileged containers get real nodes.
+  std::vector<std::string> dev = {"nosuid", "strictatime", "mode=755", "size=65536k"};
+  if (!req.privileged) dev.push_back("nodev");
+  std::vector<std::string> sys = {"nosuid", "noexec", "nodev"};
+  if (!req.privileged) sys.push_back("ro");
+  s.mounts = {
+      {"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
+      {"/dev", "tmpfs", "tmpfs", dev},
+      {"/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+      {"/sys", "sysfs", "sysfs", sys},
+      {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+      {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+  };
+  for (const char* f : {"hostname", "hosts", "resolv.conf"})
+    s.mounts.push_back({std::string("/etc/") + f, "bind", req.state_dir + "/" + f, {"rbind", "rprivate"}});
+  for (const auto& b : req.binds) {
+    std::vector<std::string> opts = {"rbind"};
+    if (b.readonly) opts.push_back("ro");
+    s.mounts.push_back({b.target, "bind", b.source, opts});
+  }
+  if (!req.privileged) {
+    s.linux.masked_paths = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                            "/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap"};
+    s.linux.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+  }
+  return s;
+}
+
+void write_state_files(const ContainerRequest& req) {
+  write_file_atomic(req.state_dir + "/hostname", req.hostname + "\n");
+  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+                      "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+  hosts += "127.0.1.1\t" + req.hostname + "\n";
+  write_file_atomic(req.state_dir + "/hosts", hosts);
+  std::string resolv;
+  if (req.network != "none") {
+    auto host = read_file_if_exists("/etc/resolv.conf", 1 << 20);
+    if (host) resolv = *host;
+  }
+  if (resolv.empty()) resolv = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+  write_file_atomic(req.state_dir + "/resolv.conf", resolv);
+}
+
+void prepare_init_layer(const std::string& diff) {
+  for (const char* d : {"/dev", "/dev/pts", "/dev/shm", "/proc", "/sys", "/etc"})
+    if (::mkdir((diff + d).c_str(), 0755) != 0 && errno != EEXIST) throw sys_error(diff + d);
+  for (const char* f : {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev/console"}) {
+    int fd = ::open((diff + f).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+    if (fd < 0) throw sys_error(diff + f);
+    ::close(fd);
+  }
+  if (::symlink("/proc/mounts", (diff + "/etc/mtab").c_str()) != 0 && errno != EEXIST) throw sys_error(diff + "/etc/mtab");
+}
+
+}  // namespace minirun

@@ -1,0 +1,474 @@
+// monitor.cpp — design: one epoll set holds the signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP,
+// SIGPIPE, all blocked), the control fifo, a timerfd (SIGKILL after a stop's timeout, or the
+// restart back-off) and, while a container runs, the read ends of its stdout and stderr pipes
+// (1 MiB each, so a burst of output rarely fills them). Each wake-up reads every ready pipe once
+// into a 1 MiB buffer and feeds the log writer; the writer's batch goes out when epoll has
+// nothing more to report (a zero-timeout wait), so a busy container costs one write(2) per batch
+// and a quiet one still has its lines on disk at once. After a second of silence the buffers are
+// given back to the kernel (MADV_DONTNEED) and the monitor blocks in epoll_wait with no timeout:
+// no polling. The first pid's exit (waitpid on SIGCHLD; the monitor is a subreaper, so orphans
+// are reaped too) is final once the pipes are drained of what was written before it.
+#include "minirun/monitor/monitor.h"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "minirun/util/error.h"
+#include "minirun/util/timefmt.h"
+
+namespace minirun::monitor {
+
+namespace {
+
+constexpr size_t kReadBuf = 1 << 20;
+constexpr int kPipeSize = 1 << 20;
+
+enum Tag : uint32_t { kSig = 1, kCtl, kTimer, kOut, kErr };
+
+int64_t mono_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+void write_line(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    ssize_t w = ::write(fd, s.data() + done, s.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    done += static_cast<size_t>(w);
+  }
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+class Monitor {
+ public:
+  Monitor(const MonitorOptions& o) : o_(o), writer_(o.log_path, o.log) {}
+  ~Monitor() {
+    for (int* fd : {&sig_, &ctl_, &timer_, &ep_, &pipe_[0], &pipe_[1]}) close_fd(*fd);
+    if (rbuf_) ::munmap(rbuf_, kReadBuf);
+    if (!o_.ctl_path.empty() && ctl_made_) ::unlink(o_.ctl_path.c_str());
+  }
+
+  void setup() {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaddset(&mask, s);
+    if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) throw sys_error("monitor: sigprocmask");
+    sig_ = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sig_ < 0) throw sys_error("monitor: signalfd");
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+    timer_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (ep_ < 0 || timer_ < 0) throw sys_error("monitor: epoll/timerfd");
+    add(sig_, kSig);
+    add(timer_, kTimer);
+    if (!o_.ctl_path.empty()) {
+      ::unlink(o_.ctl_path.c_str());
+      if (::mkfifo(o_.ctl_path.c_str(), 0600) != 0) throw sys_error("monitor: mkfifo " + o_.ctl_path);
+      ctl_made_ = true;
+      // Read and write: the fifo never reports EOF when a client closes it.
+      ctl_ = ::open(o_.ctl_path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (ctl_ < 0) throw sys_error("monitor: open " + o_.ctl_path);
+      add(ctl_, kCtl);
+    }
+  }
+
+  int run(const StartFn& start) {
+    RestartState rs;
+    int last = 0;
+    for (bool first = true;; first = false) {
+      std::optional<Error> failed;
+      pid_t pid = -1;
+      try {
+        pid = start_one(start);
+      } catch (const Error& e) {
+        failed = e;
+      } catch (const std::exception& e) {
+        failed = Error(e.what());
+      }
+      // The first start is recorded (on_start) before it is reported: once `run -d` returns,
+      // `ps` shows the container running.
+      if (!failed && o_.on_start) o_.on_start(pid, rs.restart_count);
+      if (first) {
+        if (o_.ready_fd >= 0) {
+          write_line(o_.ready_fd, failed ? "err " + std::to_string(failed->exit_code()) + " " + one_line(failed->what()) + "\n"
+                                         : "ok " + std::to_string(getpid()) + " " + std::to_string(pid) + "\n");
+          ::close(o_.ready_fd);
+        }
+        if (failed) {
+          if (o_.ready_fd >= 0) return failed->exit_code();
+          throw *failed;
+        }
+      }
+      int64_t started = mono_ms();
+      ExitInfo info;
+      if (!failed) {
+        info.wait_status = wait_for(pid);
+        info.exit_code = WIFEXITED(info.wait_status)     ? WEXITSTATUS(info.wait_status)
+                         : WIFSIGNALED(info.wait_status) ? 128 + WTERMSIG(info.wait_status)
+                                                         : 125;
+      } else {
+        info.exit_code = failed->exit_code();
+        info.error = failed->what();
+      }
+      writer_.flush();
+      info.manually_stopped = stop_requested_;
+      RestartDecision d = decide_restart(o_.restart, rs, info.exit_code, stop_requested_,
+                                         std::chrono::milliseconds(mono_ms() - started));
+      info.restarting = d.restart;
+      info.restart_delay = d.delay;
+      info.restart_count = rs.restart_count;
+      info.finished_ns = now_unix_ns();
+      info.log = writer_.stats();
+      last = info.exit_code;
+      if (o_.on_exit) o_.on_exit(info);
+      if (!d.restart) break;
+      if (!sleep_for(d.delay)) {  // a stop came during the back-off
+        info.restarting = false;
+        info.manually_stopped = true;
+        if (o_.on_exit) o_.on_exit(info);
+        break;
+      }
+    }
+    return last;
+  }
+
+ private:
+  void add(int fd, uint32_t tag) {
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN;
+    ev.data.u32 = tag;
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) throw sys_error("monitor: epoll_ctl");
+  }
+
+  pid_t start_one(const StartFn& start) {
+    int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int child[2] = {-1, -1};
+    if (o_.log.driver == logs::LogOptions::Driver::none) {
+      // Nothing is kept: the container writes to /dev/null and the monitor reads nothing.
+      child[0] = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+      child[1] = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    } else {
+      for (int s = 0; s < 2; s++) {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("monitor: pipe");
+        ::fcntl(p[0], F_SETPIPE_SZ, kPipeSize);  // best effort: a smaller pipe only costs wake-ups
+        ::fcntl(p[0], F_SETFL, O_NONBLOCK);
+        pipe_[s] = p[0];
+        child[s] = p[1];
+        add(p[0], s == 0 ? kOut : kErr);
+      }
+    }
+    pid_t pid = -1;
+    try {
+      if (in < 0 || child[0] < 0 || child[1] < 0) throw sys_error("monitor: open /dev/null");
+      pid = start(in, child[0], child[1]);
+    } catch (...) {
+      for (int fd : {in, child[0], child[1]})
+        if (fd >= 0) ::close(fd);
+      for (int s = 0; s < 2; s++) end_pipe(s);
+      throw;
+    }
+    for (int fd : {in, child[0], child[1]}) ::close(fd);
+    child_ = pid;
+    return pid;
+  }
+
+  void end_pipe(int s) {
+    if (pipe_[s] < 0) return;
+    ::epoll_ctl(ep_, EPOLL_CTL_DEL, pipe_[s], nullptr);
+    close_fd(pipe_[s]);
+    writer_.end_stream(static_cast<logs::Stream>(s), now_unix_ns());
+  }
+
+  // Reads once from pipe s: the bytes read, 0 at EOF (the pipe is closed then), -1 when there is
+  // nothing to read now.
+  ssize_t read_pipe(int s) {
+    if (pipe_[s] < 0) return 0;
+    if (!rbuf_) {
+      void* m = ::mmap(nullptr, kReadBuf, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) throw sys_error("monitor: mmap");
+      rbuf_ = static_cast<char*>(m);
+    }
+    ssize_t n = ::read(pipe_[s], rbuf_, kReadBuf);
+    if (n > 0) {
+      writer_.feed(static_cast<logs::Stream>(s), rbuf_, static_cast<size_t>(n), now_unix_ns());
+      hot_ = true;
+      return n;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return -1;
+    end_pipe(s);
+    return 0;
+  }
+
+  void arm_timer(int64_t ms) {
+    struct itimerspec its = {};
+    its.it_value.tv_sec = ms / 1000;
+    its.it_value.tv_nsec = (ms % 1000) * 1000000;
+    if (ms == 0) its.it_value.tv_nsec = 1;  // 0 would disarm
+    ::timerfd_settime(timer_, 0, &its, nullptr);
+  }
+  void disarm_timer() {
+    struct itimerspec its = {};
+    ::timerfd_settime(timer_, 0, &its, nullptr);
+  }
+
+  void request_stop(int sig, int timeout_s) {
+    stop_requested_ = true;
+    if (child_ > 0) {
+      ::kill(child_, sig);
+      if (sig != SIGKILL && timeout_s >= 0) arm_timer(static_cast<int64_t>(timeout_s) * 1000);
+    }
+  }
+
+  void handle_ctl() {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(ctl_, buf, sizeof buf)) > 0) {
+      ctl_buf_.append(buf, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = ctl_buf_.find('\n')) != std::string::npos) {
+        std::string line = ctl_buf_.substr(0, nl);
+        ctl_buf_.erase(0, nl + 1);
+        char verb[16] = {};
+        int sig = 0, timeout = 0;
+        int got = std::sscanf(line.c_str(), "%15s %d %d", verb, &sig, &timeout);
+        if (got < 2 || sig <= 0 || sig >= NSIG) continue;
+        if (std::strcmp(verb, "stop") == 0) request_stop(sig, got == 3 ? timeout : 10);
+        else if (std::strcmp(verb, "kill") == 0 && child_ > 0) ::kill(child_, sig);
+      }
+      if (ctl_buf_.size() > 65536) ctl_buf_.clear();
+    }
+  }
+
+  void handle_signals() {
+    struct signalfd_siginfo si;
+    while (::read(sig_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+      if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) request_stop(o_.stop_signal, o_.stop_timeout);
+      // SIGHUP and SIGPIPE: ignored. SIGCHLD: reap below.
+    }
+    for (;;) {
+      int st;
+      pid_t p = ::waitpid(-1, &st, WNOHANG);
+      if (p <= 0) break;
+      if (p == child_) {
+        child_status_ = st;
+        child_ = -1;
+        disarm_timer();
+      }
+    }
+  }
+
+  // One round of events: waits for some (or flushes the batch, or goes idle).
+  void round(bool allow_idle) {
+    int timeout = writer_.buffered() ? 0 : (hot_ && allow_idle ? 1000 : -1);
+    struct epoll_event evs[8];
+    int n = ::epoll_wait(ep_, evs, 8, timeout);
+    if (n < 0) {
+      if (errno == EINTR) return;
+      throw sys_error("monitor: epoll_wait");
+    }
+    if (n == 0) {
+      if (writer_.buffered()) {
+        writer_.flush();
+      } else if (hot_) {  // a second of silence: give the buffers back
+        if (rbuf_) ::madvise(rbuf_, kReadBuf, MADV_DONTNEED);
+        writer_.release_memory();
+        hot_ = false;
+      }
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      switch (evs[i].data.u32) {
+        case kSig: handle_signals(); break;
+        case kCtl: handle_ctl(); break;
+        case kTimer: {
+          uint64_t x;
+          (void)!::read(timer_, &x, sizeof x);
+          timer_fired_ = true;
+          if (child_ > 0) ::kill(child_, SIGKILL);
+          break;
+        }
+        case kOut: read_pipe(0); break;
+        case kErr: read_pipe(1); break;
+      }
+    }
+  }
+
+  // Runs until the child exited and the pipes hold nothing written before that.
+  int wait_for(pid_t pid) {
+    (void)pid;
+    while (child_ > 0) round(true);
+    // Everything the container wrote before it exited is in the pipes now: read it without
+    // waiting (a process it left behind may hold the pipes open; what it writes later is lost).
+    for (int s = 0; s < 2; s++) {
+      while (read_pipe(s) > 0) {
+      }
+      end_pipe(s);
+    }
+    writer_.flush();
+    return child_status_;
+  }
+
+  // The restart back-off; false when a stop cancelled it.
+  bool sleep_for(std::chrono::milliseconds d) {
+    timer_fired_ = false;
+    arm_timer(d.count());
+    while (!timer_fired_ && !stop_requested_) round(true);
+    disarm_timer();
+    return !stop_requested_;
+  }
+
+  const MonitorOptions& o_;
+  logs::LogWriter writer_;
+  int sig_ = -1, ctl_ = -1, timer_ = -1, ep_ = -1;
+  int pipe_[2] = {-1, -1};
+  bool ctl_made_ = false;
+  std::string ctl_buf_;
+  char* rbuf_ = nullptr;
+  bool hot_ = false;
+  pid_t child_ = -1;
+  int child_status_ = 0;
+  bool stop_requested_ = false;
+  bool timer_fired_ = false;
+};
+
+}  // namespace
+
+int run_monitor(const MonitorOptions& opts, const StartFn& start) {
+  std::optional<Monitor> m;
+  try {
+    m.emplace(opts);
+    m->setup();
+  } catch (const Error& e) {
+    if (opts.ready_fd < 0) throw;
+    write_line(opts.ready_fd, "err " + std::to_string(e.exit_code()) + " " + one_line(e.what()) + "\n");
+    ::close(opts.ready_fd);
+    return e.exit_code();
+  }
+  return m->run(start);
+}
+
+void reset_signals_in_child() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+DetachedMonitor daemonize_monitor(const std::function<int(int ready_fd)>& body) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("monitor: pipe");
+  std::fflush(nullptr);
+  pid_t c = ::fork();
+  if (c < 0) {
+    ::close(p[0]), ::close(p[1]);
+    throw sys_error("monitor: fork");
+  }
+  if (c == 0) {
+    ::close(p[0]);
+    if (::setsid() < 0) ::_exit(kExitFailed);
+    pid_t g = ::fork();  // not a session leader: it can never get a controlling terminal
+    if (g != 0) ::_exit(g < 0 ? kExitFailed : 0);
+    if (::chdir("/") != 0) ::_exit(kExitFailed);
+    int null = ::open("/dev/null", O_RDWR);
+    if (null < 0) ::_exit(kExitFailed);
+    for (int fd = 0; fd < 3; fd++) ::dup2(null, fd);
+    if (null > 2) ::close(null);
+    // Heap the starting process freed but kept goes back to the kernel: a forked monitor's RSS
+    // counts every anonymous page it inherited (what the caller still holds stays).
+    ::malloc_trim(0);
+    int rc = kExitFailed;
+    try {
+      rc = body(p[1]);
+    } catch (const Error& e) {
+      write_line(p[1], "err " + std::to_string(e.exit_code()) + " " + one_line(e.what()) + "\n");
+      rc = e.exit_code();
+    } catch (const std::exception& e) {
+      write_line(p[1], "err 125 " + one_line(e.what()) + "\n");
+    }
+    ::_exit(rc);
+  }
+  ::close(p[1]);
+  int st;
+  while (::waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+  std::string msg;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(p[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    msg.append(buf, static_cast<size_t>(n));
+    if (msg.find('\n') != std::string::npos) break;
+  }
+  ::close(p[0]);
+  if (msg.rfind("ok ", 0) == 0) {
+    DetachedMonitor d;
+    if (std::sscanf(msg.c_str(), "ok %d %d", &d.monitor_pid, &d.container_pid) == 2) return d;
+  }
+  if (msg.rfind("err ", 0) == 0) {
+    int code = kExitFailed, used = 0;
+    std::sscanf(msg.c_str(), "err %d %n", &code, &used);
+    std::string text = msg.substr(static_cast<size_t>(used));
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    throw Error(text, code);
+  }
+  throw Error("the container's monitor ended before the container started");
+}
+
+bool send_monitor_command(const std::string& ctl_path, const std::string& line) {
+  int fd = ::open(ctl_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;  // ENXIO: nobody reads it; ENOENT: no monitor ever, or it ended
+  std::string l = line.empty() || line.back() != '\n' ? line + "\n" : line;
+  ssize_t w = ::write(fd, l.data(), l.size());
+  ::close(fd);
+  return w == static_cast<ssize_t>(l.size());
+}
+
+int watch_monitor(const std::string& ctl_path) {
+  return ::open(ctl_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+bool wait_monitor_exit(const std::string& ctl_path, int timeout_ms) {
+  int fd = watch_monitor(ctl_path);
+  if (fd < 0) return true;
+  struct pollfd pfd = {fd, 0, 0};
+  int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+  bool gone = false;
+  for (;;) {
+    int left = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - mono_ms()));
+    int n = ::poll(&pfd, 1, left);
+    if (n < 0 && errno == EINTR) continue;
+    gone = n > 0;
+    break;
+  }
+  ::close(fd);
+  return gone;
+}
+
+}  // namespace minirun::monitor

@@ -1,0 +1,430 @@
+// child.cpp — the container's first process, from clone() to execve(), as a sequence of named
+// steps (order matters; each step fails through the report pipe and never throws):
+//   1. die with the runtime (run only); join the cgroup; join namespaces given by path.
+//   2. mount("/", MS_REC|MS_PRIVATE) before anything else: no mount ever propagates to the host.
+//   3. the root: the overlay minirun's run mounts here (a detached mount a RootfsBuilder made
+//      arrives on a socket and is attached with move_mount; else mounted now), or the bundle's
+//      directory bound onto itself.
+//   4. the spec's mounts, devices, sysctls, masked and read-only paths, every mount point resolved
+//      inside the root (root_paths.h).
+//   5. pivot_root(".", ".") + umount2(".", MNT_DETACH): the old root leaves the namespace. Only on
+//      a ramfs/initramfs host root, where pivot_root is impossible, MS_MOVE + chroot with a
+//      warning, and without CAP_SYS_CHROOT for the container.
+//   6. hostname, loopback up in a new network namespace, the user (numeric from the spec, or a
+//      USER resolved in the container's own /etc/passwd), HOME, cwd, stdio or the terminal.
+//   7. every descriptor above 2 close-on-exec, rlimits, capabilities (bounding; uid/gid/groups;
+//      the other four sets), no_new_privs; the executable looked up on the container's PATH.
+//   8. create mode: report "created" and wait until start opens the exec fifo; then execve. With
+//      --init the process stays pid 1 (reaping, forwarding signals) and a grandchild execs.
+#include "child.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "minirun/runtime/child_report.h"
+#include "minirun/runtime/devices.h"
+#include "minirun/runtime/root_paths.h"
+#include "minirun/runtime/tty.h"
+#include "minirun/runtime/user.h"
+#include "minirun/util/error.h"
+
+namespace minirun::runtime {
+
+namespace {
+
+constexpr size_t kMaxOverlayLowers = 500;  // the kernel's OVL_MAX_STACK
+
+bool has_env(const std::vector<std::string>& env, const char* key) {
+  size_t n = strlen(key);
+  for (const auto& e : env)
+    if (e.size() > n && e.compare(0, n, key) == 0 && e[n] == '=') return true;
+  return false;
+}
+
+struct Child {
+  const ChildPlan& plan;
+  const Spec& spec;
+  ChildReporter report;
+  bool chrooted = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::vector<std::string> env;
+  std::string exe;
+
+  explicit Child(const ChildPlan& p) : plan(p), spec(*p.spec), report(p.report_fd) {}
+
+  void mnt(const char* src, const std::string& dst, const char* type, unsigned long flags, const char* data,
+           const std::string& what) {
+    if (::mount(src, dst.c_str(), type, flags, data) != 0) report.fail_errno("mount " + what);
+  }
+
+  void join_cgroup() {
+    for (const auto& procs : plan.cgroup_by_runtime ? std::vector<std::string>{} : plan.cgroup_procs) {
+      int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) report.fail_errno("join cgroup " + procs);
+      ::close(fd);
+    }
+    if (plan.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) report.fail_errno("cgroup namespace");
+  }
+
+  void join_namespaces() {
+    for (auto [fd, type] : plan.join)
+      if (::setns(fd, type) != 0) report.fail_errno("join namespace");
+  }
+
+  // A new user namespace: once the runtime has written its uid and gid maps, become its root.
+  void enter_userns() {
+    if (plan.userns_wait < 0) return;
+    char c;
+    if (::read(plan.userns_wait, &c, 1) != 1) _exit(kExitFailed);  // the runtime gave up
+    ::close(plan.userns_wait);
+    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) report.fail_errno("become root in the user namespace");
+  }
+
+  void mount_root() {
+    if (!plan.own_mount_ns) return;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) report.fail_errno("make / private");
+    const auto& ov = spec.minirun.overlay;
+    if (!ov) {
+      mnt(plan.root.c_str(), plan.root, nullptr, MS_BIND | MS_REC, nullptr, "root " + plan.root);
+      return;
+    }
+    int built = spec.minirun.rootfs_sock >= 0 ? receive_fd(spec.minirun.rootfs_sock) : -1;  // -1: mount it here
+    if (built >= 0) {
+      if (syscall(SYS_move_mount, built, "", AT_FDCWD, plan.root.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        report.fail_errno("attach the root file system at " + plan.root);
+      ::close(built);
+      return;
+    }
+    try {
+      OverlayLayout layout = *ov;
+      if (layout.lower_links.size() > kMaxOverlayLowers) {
+        // The -init layer would make a 500-layer image one lower too many: the image's layers
+        // become a read-only overlay of their own, and that the lower of the container's.
+        std::string layer_dir = layout.upper.substr(0, layout.upper.rfind('/'));
+        bool dirs = layout.lower_dirs.size() == layout.lower_links.size();
+        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()}, {}, "", ""};
+        if (dirs) image.lower_dirs.assign(layout.lower_dirs.begin() + 1, layout.lower_dirs.end());
+        std::string image_dir = layer_dir + "/image";
+        if (::mkdir(image_dir.c_str(), 0755) != 0 && errno != EEXIST) report.fail_errno(image_dir);
+        mount_overlay(image, image_dir, MS_RDONLY | MS_NODEV);
+        // Relative to overlay_root like the other lowers (the store root may be relative).
+        std::string image_rel = layer_dir.substr(layer_dir.rfind('/') + 1) + "/image";
+        layout.lower_links = {layout.lower_links[0], image_rel};
+        if (dirs) layout.lower_dirs = {layout.lower_dirs[0], image_rel};
+      }
+      mount_overlay(layout, plan.root, MS_NODEV);
+    } catch (const Error& e) {
+      report.fail(e.what());
+    }
+  }
+
+  void write_sysctls(RootPaths& rp) {
+    for (const auto& [path, value] : plan.sysctl) {
+      int fd = openat2_in_root(rp.root(), path, O_WRONLY | O_TRUNC);
+      if (fd < 0 || ::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+        report.fail_errno("sysctl " + path);
+      ::close(fd);
+    }
+  }
+
+  void populate_root() {
+    int root_fd = ::open(plan.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0) report.fail_errno(plan.root);
+    {
+      RootPaths rp(root_fd);
+      mount_all(report, rp, plan.mounts);
+      create_devices(report, rp, plan.devices, plan.devices_by_bind);
+      write_sysctls(rp);
+      readonly_paths(report, rp, spec.linux.readonly_paths);
+      mask_paths(report, rp, spec.linux.masked_paths);
+    }
+    ::close(root_fd);
+  }
+
+  void switch_root() {
+    if (!plan.own_mount_ns) {
+      // No mount namespace of its own: a chroot is all there is (as runc does).
+      if (::chroot(plan.root.c_str()) != 0 || ::chdir("/") != 0) report.fail_errno("chroot " + plan.root);
+      return;
+    }
+    if (::chdir(plan.root.c_str()) != 0) report.fail_errno("chdir " + plan.root);
+    if (syscall(SYS_pivot_root, ".", ".") == 0) {
+      if (::umount2(".", MNT_DETACH) != 0) report.fail_errno("detach the old root");
+      if (::chdir("/") != 0) report.fail_errno("chdir /");
+    } else {
+      int e = errno;
+      struct statfs sf;
+      bool ramfs = ::statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC);
+      if (e != EINVAL || !ramfs) {
+        errno = e;
+        report.fail_errno("pivot_root");
+      }
+      // An initramfs root cannot be pivoted away from: move the new root over it and chroot.
+      static const char warn[] = "minirun: warning: pivot_root is not possible on a ramfs root; using chroot (no CAP_SYS_CHROOT)\n";
+      if (::write(2, warn, sizeof warn - 1) < 0) {
+      }
+      mnt(".", "/", nullptr, MS_MOVE, nullptr, "move root");
+      if (::chroot(".") != 0 || ::chdir("/") != 0) report.fail_errno("chroot");
+      chrooted = true;
+    }
+    if (spec.root.readonly) mnt(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, nullptr, "read-only root");
+    if (plan.root_propagation) mnt(nullptr, "/", nullptr, plan.root_propagation, nullptr, "root propagation");
+  }
+
+  void loopback_up() {
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) report.fail_errno("socket");
+    struct ifreq ifr = {};
+    strcpy(ifr.ifr_name, "lo");
+    if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) report.fail_errno("lo flags");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) report.fail_errno("lo up");
+    ::close(s);
+  }
+
+  void identity() {
+    if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
+      report.fail_errno("sethostname");
+    if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0)
+      report.fail_errno("setdomainname");
+    if (plan.new_net_ns) loopback_up();
+  }
+
+  void resolve_identity() {
+    const Process& p = *spec.process;
+    env = plan.env;
+    int rfd = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    std::string home;
+    if (spec.minirun.user_name) {
+      ResolvedUser u;
+      try {
+        u = resolve_user(rfd, *spec.minirun.user_name);
+      } catch (const Error& e) {
+        report.fail(e.what(), e.exit_code());
+      }
+      uid = u.uid;
+      gid = u.gid;
+      groups = u.groups;
+      home = u.home;
+    } else {
+      uid = p.user.uid;
+      gid = p.user.gid;
+      groups.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
+      if (!has_env(env, "HOME")) home = home_of_uid(rfd, uid);
+    }
+    ::close(rfd);
+    if (!has_env(env, "HOME")) env.push_back("HOME=" + (home.empty() ? std::string("/") : home));
+    // The working directory, created (0755, root) if missing, resolved inside the new root.
+    RootPaths rp(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    rp.point(p.cwd, true);
+  }
+
+  void stdio() {
+    const Process& p = *spec.process;
+    if (!p.terminal && !spec.minirun.keep_stdin) {
+      int null = ::open("/dev/null", O_RDONLY);
+      if (null >= 0) {
+        ::dup2(null, 0);
+        if (null) ::close(null);
+      }
+    }
+    if (p.terminal) {
+      const char* what = "";
+      if (int e = attach_new_pty(plan.tty_sock, &what)) {
+        errno = e;
+        report.fail_errno(what);
+      }
+    }
+    // Only stdin, stdout and stderr reach the command, as with runc and Podman: a descriptor
+    // the runtime inherited from its caller (a host directory, a socket) would otherwise be a way
+    // out of the container (runc's CVE-2024-21626). The report pipe is close-on-exec already.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) report.fail_errno("close_range");
+  }
+
+  void limits() {
+    for (const auto& [res, lim] : plan.rlimits)
+      if (::setrlimit(res, &lim) != 0) report.fail_errno("setrlimit");
+    const Process& p = *spec.process;
+    if (p.oom_score_adj) {
+      std::string v = std::to_string(*p.oom_score_adj);
+      int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, v.data(), v.size()) < 0) report.fail_errno("oom_score_adj");
+      ::close(fd);
+    }
+    if (spec.linux.personality_domain) {
+      unsigned long pers = *spec.linux.personality_domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
+      if (::personality(pers) < 0) report.fail_errno("personality");
+    }
+  }
+
+  void privileges() {
+    const Process& p = *spec.process;
+    uint64_t never = chrooted ? 1ull << 18 /* CAP_SYS_CHROOT */ : 0;
+    const char* what = "";
+    if (int e = drop_bounding(plan.caps, never, &what)) {
+      errno = e;
+      report.fail_errno(what);
+    }
+    if (::setgroups(groups.size(), groups.data()) != 0) report.fail_errno("setgroups");
+    if (::setresgid(gid, gid, gid) != 0) report.fail_errno("setgid");
+    if (::setresuid(uid, uid, uid) != 0) report.fail_errno("setuid");
+    if (p.user.umask) ::umask(static_cast<mode_t>(*p.user.umask));
+    CapabilitySets sets = plan.caps;
+    if (spec.minirun.user_name && uid != 0) sets.effective = sets.permitted = sets.inheritable = sets.ambient = 0;
+    if (int e = apply_capabilities(sets, never, &what)) {
+      errno = e;
+      report.fail_errno(what);
+    }
+    if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report.fail_errno("no_new_privs");
+    if (::chdir(p.cwd.c_str()) != 0) report.fail_errno("chdir to working directory " + p.cwd, kExitCannotExec);
+  }
+
+  // The executable on the container's PATH, with Docker's messages and codes.
+  void find_executable() {
+    const std::string& cmd = spec.process->args[0];
+    if (cmd.find('/') != std::string::npos) {
+      struct stat st;
+      if (::stat(cmd.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+          report.fail("exec: \"" + cmd + "\": stat " + cmd + ": no such file or directory", kExitNotFound);
+        report.fail("exec: \"" + cmd + "\": " + strerror(errno), kExitCannotExec);
+      }
+      exe = cmd;
+      return;
+    }
+    std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const auto& e : env)
+      if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+    int denied = 0;
+    size_t start = 0;
+    while (start <= path.size()) {
+      size_t c = path.find(':', start);
+      std::string dir = path.substr(start, c == std::string::npos ? std::string::npos : c - start);
+      std::string full = (dir.empty() ? "." : dir) + "/" + cmd;
+      struct stat st;
+      if (::stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        if (::access(full.c_str(), X_OK) == 0) {
+          exe = full;
+          return;
+        }
+        denied = errno;
+      }
+      if (c == std::string::npos) break;
+      start = c + 1;
+    }
+    if (denied) {
+      errno = denied;
+      report.fail("exec: \"" + cmd + "\": " + strerror(denied), kExitCannotExec);
+    }
+    report.fail("exec: \"" + cmd + "\": executable file not found in $PATH", kExitNotFound);
+  }
+
+  // Create mode: "created", then wait for start.
+  void wait_for_start() {
+    if (plan.start_fd < 0) return;
+    if (!report.created()) _exit(kExitFailed);
+    if (plan.start_is_fifo) {
+      std::string fifo = "/proc/self/fd/" + std::to_string(plan.start_fd);
+      // Blocks until `start` opens it to read; stays open (close-on-exec) so that `start`, reading
+      // on to end of file, returns only once the command runs.
+      int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+      if (w < 0 || ::write(w, "0", 1) != 1) _exit(kExitFailed);
+    } else {
+      char c;
+      if (::read(plan.start_fd, &c, 1) != 1) _exit(kExitFailed);  // the runtime gave up
+    }
+    ::close(plan.start_fd);
+  }
+
+  [[noreturn]] void exec() {
+    std::vector<char*> argv, envp;
+    for (const auto& a : spec.process->args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(exe.c_str(), argv.data(), envp.data());
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR)
+      report.fail("exec: \"" + spec.process->args[0] + "\": stat " + exe + ": no such file or directory", kExitNotFound);
+    errno = e;
+    report.fail("exec: \"" + spec.process->args[0] + "\": " + strerror(e), kExitCannotExec);
+  }
+
+  // --init: pid 1 forwards signals to the command and reaps every child; exits as the command.
+  [[noreturn]] void run_init() {
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t cmd = fork();
+    if (cmd < 0) report.fail_errno("fork");
+    if (cmd == 0) {
+      sigprocmask(SIG_SETMASK, &old, nullptr);
+      ::setpgid(0, 0);
+      exec();
+    }
+    ::close_range(3, ~0U, 0);  // pid 1 never execs: close what the command alone was to lose
+    for (;;) {
+      siginfo_t si;
+      if (sigwaitinfo(&all, &si) < 0) continue;
+      if (si.si_signo == SIGCHLD) {
+        int st;
+        pid_t p;
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+          if (p == cmd) _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+      } else {
+        ::kill(cmd, si.si_signo);
+      }
+    }
+  }
+
+  [[noreturn]] void run() {
+    if (plan.pdeathsig) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    enter_userns();
+    join_cgroup();
+    join_namespaces();
+    if (plan.exec_mode) {
+      if (::chdir("/") != 0) report.fail_errno("chdir /");
+    } else {
+      mount_root();
+      populate_root();
+      switch_root();
+      identity();
+    }
+    resolve_identity();
+    stdio();
+    limits();
+    privileges();
+    find_executable();
+    wait_for_start();
+    if (spec.minirun.init) run_init();
+    exec();
+  }
+};
+
+}  // namespace
+
+void child_main(const ChildPlan& plan) {
+  Child c(plan);
+  c.run();
+}
+
+}  // namespace minirun::runtime

@@ -1,0 +1,46 @@
+// child.h — (private to src/runtime) everything the container's first process needs, prepared
+// by the runtime before clone() so that the child only makes system calls, and the child's entry.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "minirun/runtime/capabilities.h"
+#include "minirun/runtime/mounts.h"
+#include "minirun/runtime/spec.h"
+
+namespace minirun::runtime {
+
+struct ChildPlan {
+  const Spec* spec = nullptr;
+  std::string root;  // absolute: the directory that becomes "/"
+  std::vector<MountPlan> mounts;
+  std::vector<Device> devices;
+  bool devices_by_bind = false;
+  CapabilitySets caps;
+  std::vector<std::pair<int, struct rlimit>> rlimits;
+  std::vector<std::pair<int, int>> join;  // (namespace fd, CLONE_NEW*) to setns, in order
+  bool new_mount_ns = false, new_uts_ns = false, new_net_ns = false;
+  bool own_mount_ns = false;  // new or joined: set up privately and pivot; else mounts land in the caller's
+  int userns_wait = -1;
+  bool cgroup_by_runtime = false;  // (a new user namespace) the runtime puts the process in its cgroup       // a new user namespace: wait here until the runtime has written the id maps
+  bool new_cgroup_ns = false;  // unshared after joining the cgroup, so that it is the namespace's root
+  unsigned long root_propagation = 0;
+  std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys/… path, value
+  std::vector<std::string> cgroup_procs;  // the container's cgroup.procs files: the child joins them first
+  std::vector<std::string> env;  // process.env (HOME added in the child when missing)
+
+  int report_fd = -1;     // ChildReporter's pipe
+  int tty_sock = -1;      // where the pty master goes (terminal)
+  int start_fd = -1;      // create mode: the exec fifo (O_PATH) to open for writing, or a pipe to read
+  bool start_is_fifo = false;
+  bool pdeathsig = true;  // dies with the runtime (run, not create)
+  bool exec_mode = false; // `exec`: join a running container's namespaces; no root to set up
+};
+
+[[noreturn]] void child_main(const ChildPlan& plan);
+
+}  // namespace minirun::runtime

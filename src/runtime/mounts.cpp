@@ -1,0 +1,220 @@
+// mounts.cpp — mounting the spec's list inside the new root. Every destination is resolved in
+// the root (root_paths.h) and mounted through /proc/self/fd/N; a bind's extra flags (ro, nosuid,
+// nodev, noexec) take a second, remounting call, as the kernel ignores them on MS_BIND.
+#include "minirun/runtime/mounts.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "minirun/util/error.h"
+
+namespace minirun::runtime {
+
+namespace {
+
+struct Opt {
+  unsigned long set, clear;
+};
+
+const std::map<std::string, Opt>& option_table() {
+  static const std::map<std::string, Opt> t = {
+      {"ro", {MS_RDONLY, 0}},          {"rw", {0, MS_RDONLY}},           {"nosuid", {MS_NOSUID, 0}},
+      {"suid", {0, MS_NOSUID}},        {"nodev", {MS_NODEV, 0}},         {"dev", {0, MS_NODEV}},
+      {"noexec", {MS_NOEXEC, 0}},      {"exec", {0, MS_NOEXEC}},         {"sync", {MS_SYNCHRONOUS, 0}},
+      {"async", {0, MS_SYNCHRONOUS}},  {"dirsync", {MS_DIRSYNC, 0}},     {"remount", {MS_REMOUNT, 0}},
+      {"mand", {MS_MANDLOCK, 0}},      {"nomand", {0, MS_MANDLOCK}},     {"atime", {0, MS_NOATIME}},
+      {"noatime", {MS_NOATIME, 0}},    {"diratime", {0, MS_NODIRATIME}}, {"nodiratime", {MS_NODIRATIME, 0}},
+      {"relatime", {MS_RELATIME, 0}},  {"norelatime", {0, MS_RELATIME}}, {"strictatime", {MS_STRICTATIME, 0}},
+      {"nostrictatime", {0, MS_STRICTATIME}}, {"silent", {MS_SILENT, 0}}, {"loud", {0, MS_SILENT}},
+      {"iversion", {MS_I_VERSION, 0}}, {"noiversion", {0, MS_I_VERSION}}, {"lazytime", {MS_LAZYTIME, 0}},
+      {"nolazytime", {0, MS_LAZYTIME}}, {"defaults", {0, 0}}};
+  return t;
+}
+
+constexpr unsigned long kBindRemountFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                            MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+std::string errstr(const std::string& what) { return what + ": " + strerror(errno); }
+
+void do_mount(const ChildReporter& report, const char* src, const std::string& dst, const char* type,
+              unsigned long flags, const char* data, const std::string& what) {
+  if (::mount(src, dst.c_str(), type, flags, data) != 0) report.fail(errstr("mount " + what));
+}
+
+// cgroup v1 (every controller its own hierarchy, as on this kind of host): a read-only tmpfs with
+// each controller's directory of this process's own cgroup bound in, as runc shows it.
+void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan& p, const std::string& at) {
+  do_mount(report, "tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination);
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    // "4:memory:/minirun/abc" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
+    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+    if (ctrls.empty()) continue;
+    std::string dir = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
+    std::string host = "/sys/fs/cgroup/" + dir;
+    struct stat st;
+    if (::stat(host.c_str(), &st) != 0) continue;
+    std::string src = host + path;
+    if (::stat(src.c_str(), &st) != 0) src = host;
+    std::string dst = rp.point(p.destination + "/" + dir, true);
+    if (dst.empty()) report.fail_errno(p.destination + "/" + dir);
+    do_mount(report, src.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr, p.destination + "/" + dir);
+    do_mount(report, nullptr, rp.existing(p.destination + "/" + dir), nullptr,
+             MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | (p.flags & MS_RDONLY), nullptr,
+             p.destination + "/" + dir);
+    // cpu,cpuacct mounted together: the usual symlinks for each name.
+    if (dir.find(',') != std::string::npos) {
+      std::stringstream names(dir);
+      std::string n;
+      int dfd = openat2_in_root(rp.root(), p.destination, O_RDONLY | O_DIRECTORY);
+      while (dfd >= 0 && std::getline(names, n, ',')) ::symlinkat(dir.c_str(), dfd, n.c_str());
+      if (dfd >= 0) ::close(dfd);
+    }
+  }
+  if (p.flags & MS_RDONLY)
+    do_mount(report, nullptr, rp.existing(p.destination), nullptr,
+             MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination + " read-only");
+}
+
+bool cgroup2_host() {
+  struct stat st;
+  return ::stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+}
+
+}  // namespace
+
+unsigned long propagation_flags(const std::string& n) {
+  if (n.empty()) return 0;
+  if (n == "private") return MS_PRIVATE;
+  if (n == "rprivate") return MS_REC | MS_PRIVATE;
+  if (n == "shared") return MS_SHARED;
+  if (n == "rshared") return MS_REC | MS_SHARED;
+  if (n == "slave") return MS_SLAVE;
+  if (n == "rslave") return MS_REC | MS_SLAVE;
+  if (n == "unbindable") return MS_UNBINDABLE;
+  if (n == "runbindable") return MS_REC | MS_UNBINDABLE;
+  throw Error("unknown mount propagation \"" + n + "\"");
+}
+
+MountPlan plan_mount(const Mount& m) {
+  if (m.destination.empty() || m.destination[0] != '/')
+    throw Error("mount destination \"" + m.destination + "\" is not an absolute path");
+  MountPlan p;
+  p.destination = m.destination;
+  p.type = m.type;
+  p.source = m.source;
+  std::string data;
+  for (const auto& o : m.options) {
+    if (o == "bind" || o == "rbind") {
+      p.bind = true;
+      p.recursive = p.recursive || o == "rbind";
+      continue;
+    }
+    if (o == "idmap" || o == "ridmap") throw Error("mount " + m.destination + ": idmapped mounts are not supported");
+    if (o == "tmpcopyup") continue;  // nothing to copy up from: minirun's roots start empty there
+    auto it = option_table().find(o);
+    if (it != option_table().end()) {
+      p.flags = (p.flags | it->second.set) & ~it->second.clear;
+      continue;
+    }
+    try {
+      if (unsigned long prop = propagation_flags(o)) {
+        p.propagation = prop;
+        continue;
+      }
+    } catch (const Error&) {
+    }
+    data += (data.empty() ? "" : ",") + o;
+  }
+  if (m.type == "bind") p.bind = true;
+  p.data = data;
+  if (p.bind) {
+    if (p.source.empty()) throw Error("bind mount " + m.destination + " has no source");
+    struct stat st;
+    if (::stat(p.source.c_str(), &st) != 0) throw sys_error("mount source " + p.source);
+    p.source_is_dir = S_ISDIR(st.st_mode);
+  }
+  return p;
+}
+
+std::vector<MountPlan> plan_mounts(const std::vector<Mount>& mounts) {
+  std::vector<MountPlan> out;
+  out.reserve(mounts.size());
+  for (const auto& m : mounts) out.push_back(plan_mount(m));
+  return out;
+}
+
+void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans) {
+  for (const auto& p : plans) {
+    std::string at = rp.point(p.destination, !p.bind || p.source_is_dir);
+    if (at.empty()) report.fail_errno("mount point " + p.destination);
+    unsigned long flags = p.flags & ~MS_REMOUNT;
+    if (p.bind) {
+      do_mount(report, p.source.c_str(), at, nullptr, MS_BIND | (p.recursive ? MS_REC : 0), nullptr,
+               p.destination);
+      if (flags & kBindRemountFlags)
+        do_mount(report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
+                 p.destination + " (" + p.source + ")");
+    } else if (p.type == "sysfs") {
+      if (::mount("sysfs", at.c_str(), "sysfs", flags, p.data.empty() ? nullptr : p.data.c_str()) != 0) {
+        // A network namespace minirun did not create (or none): bind the host's /sys instead.
+        do_mount(report, "/sys", at, nullptr, MS_BIND | MS_REC, nullptr, p.destination);
+        do_mount(report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
+                 p.destination);
+      }
+    } else if (p.type == "cgroup" || p.type == "cgroup2") {
+      if (cgroup2_host()) {
+        if (::mount("cgroup2", at.c_str(), "cgroup2", flags, nullptr) != 0) {
+          do_mount(report, "/sys/fs/cgroup", at, nullptr, MS_BIND | MS_REC, nullptr, p.destination);
+          do_mount(report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
+                   p.destination);
+        }
+      } else {
+        mount_cgroup_v1(report, rp, p, at);
+      }
+    } else {
+      const char* src = p.source.empty() ? p.type.c_str() : p.source.c_str();
+      do_mount(report, src, at, p.type.empty() ? nullptr : p.type.c_str(), flags,
+               p.data.empty() ? nullptr : p.data.c_str(), p.destination);
+    }
+    if (p.propagation) do_mount(report, nullptr, rp.existing(p.destination), nullptr, p.propagation, nullptr,
+                                p.destination + " propagation");
+  }
+}
+
+void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked) {
+  // The container's own /dev/null when it has one (as runc), else the host's.
+  std::string null = rp.existing("/dev/null");
+  if (null.empty()) null = "/dev/null";
+  for (const auto& p : masked) {
+    std::string at = rp.existing(p);
+    if (at.empty()) continue;
+    struct stat st;
+    if (::fstat(rp.last_fd(), &st) != 0) continue;  // the O_PATH fd itself, not a walk through /proc
+    if (S_ISDIR(st.st_mode)) do_mount(report, "tmpfs", at, "tmpfs", MS_RDONLY, nullptr, "masking " + p);
+    else do_mount(report, null.c_str(), at, nullptr, MS_BIND, nullptr, "masking " + p);
+  }
+}
+
+void readonly_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& readonly) {
+  for (const auto& p : readonly) {
+    std::string at = rp.existing(p);
+    if (at.empty()) continue;
+    do_mount(report, at.c_str(), at, nullptr, MS_BIND | MS_REC, nullptr, "read-only " + p);
+    // Remount through a fresh lookup: the old fd still names the mount below the bind.
+    do_mount(report, nullptr, rp.existing(p), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+             nullptr, "read-only " + p);
+  }
+}
+
+}  // namespace minirun::runtime

@@ -1,0 +1,178 @@
+// minirun-runtime as an engine drives it (runc's command line), on bundles minirun exports:
+// the same output as `minirun run` and as runc (when installed), the create/start/state/kill/
+// delete lifecycle, exec, hooks with the state on stdin, and errors.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "testutil.h"
+
+using namespace minirun::test;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string runtime_binary() { return fs::path(MINIRUN_BINARY).parent_path() / "minirun-runtime"; }
+
+class Runtime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MINIRUN_REQUIRE_ROOT();
+    t_ = std::make_unique<TempDir>("minirun-runtime-");
+    write_file(*t_ / "rootfs.tar", busybox_rootfs().build());
+    ASSERT_EQ(mr({"import", "-c", "CMD [\"/bin/sh\"]", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+  }
+  void TearDown() override {
+    if (!t_) return;
+    // Whatever a failed test left running is killed, its state removed.
+    for (const auto& id : {"c1", "c2", "c3"}) rt({"delete", "--force", id});
+    EXPECT_TRUE(mounts_under(t_->path()).empty()) << "a mount was left on the host";
+  }
+  CmdResult mr(std::vector<std::string> args) {
+    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
+    return run_cmd(args);
+  }
+  CmdResult rt(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {runtime_binary(), "--root", *t_ / "state"});
+    return run_cmd(args, input);
+  }
+  // A bundle of t/bb whose process runs args.
+  std::string bundle(const std::string& name, const std::vector<std::string>& args,
+                     const std::function<void(json&)>& edit = {}) {
+    std::string dir = *t_ / name;
+    auto r = mr({"export", "--bundle", dir, "t/bb"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    json j = json::parse(read_file(dir + "/config.json"));
+    j["process"]["args"] = args;
+    if (edit) edit(j);
+    write_file(dir + "/config.json", j.dump());
+    return dir;
+  }
+  std::string status(const std::string& id) {
+    auto r = rt({"state", id});
+    if (r.code != 0) return "error: " + r.err;
+    return json::parse(r.out).at("status").get<std::string>();
+  }
+  std::unique_ptr<TempDir> t_;
+};
+
+const char* kProbe =
+    "id; ls /dev; grep -E '^(CapBnd|CapEff|NoNewPrivs)' /proc/self/status; cat /proc/1/cmdline | tr '\\0' ' '; "
+    "echo; ls /; cat /etc/hosts | head -1; touch /sys/x 2>&1 | sed 's/.*: //'";
+
+}  // namespace
+
+TEST_F(Runtime, ABundleRunsAsMinirunRunsTheImage) {
+  auto ran = mr({"run", "--rm", "t/bb", "sh", "-c", kProbe});
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  std::string dir = bundle("b", {"sh", "-c", kProbe});
+  ASSERT_TRUE(fs::exists(dir + "/rootfs/bin/busybox"));
+  auto r = run_cmd({"/bin/sh", "-c", "cd " + dir + " && " + runtime_binary() + " --root " + (*t_ / "state") + " run c1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, ran.out);
+  EXPECT_NE(r.out.find("uid=0(root)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
+  if (access("/usr/sbin/runc", X_OK) != 0) {
+    GTEST_SKIP() << "runc is not installed: minirun-runtime and minirun run agree; runc not compared";
+  }
+  auto rc = run_cmd({"/bin/sh", "-c", "cd " + dir + " && runc --root " + (*t_ / "runc") + " run c1"});
+  ASSERT_EQ(rc.code, 0) << rc.err;
+  EXPECT_EQ(rc.out, r.out);
+}
+
+TEST_F(Runtime, CreateStartStateKillDeleteAsRunc) {
+  std::string dir = bundle("b", {"sh", "-c", "echo started > /tmp/started; exec sleep 1000"});
+  auto c = rt({"create", "--bundle", dir, "--pid-file", *t_ / "pid", "c1"});
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(status("c1"), "created");
+  pid_t pid = std::stoi(read_file(*t_ / "pid"));
+  auto st = json::parse(rt({"state", "c1"}).out);
+  EXPECT_EQ(st.at("pid").get<pid_t>(), pid);
+  EXPECT_EQ(st.at("bundle").get<std::string>(), dir);
+  EXPECT_EQ(st.at("id").get<std::string>(), "c1");
+  // Created, not started: the command has not run.
+  EXPECT_FALSE(fs::exists(dir + "/rootfs/tmp/started"));
+  EXPECT_NE(rt({"create", "--bundle", dir, "c1"}).code, 0) << "a second container with the same id";
+  ASSERT_EQ(rt({"start", "c1"}).code, 0);
+  EXPECT_EQ(status("c1"), "running");
+  EXPECT_NE(rt({"start", "c1"}).code, 0) << "started twice";
+  auto e = rt({"exec", "c1", "sh", "-c", "cat /tmp/started; hostname; echo $$"});
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_NE(e.out.find("started\n"), std::string::npos) << e.out;
+  auto ex = rt({"exec", "c1", "sh", "-c", "exit 7"});
+  EXPECT_EQ(ex.code, 7);
+  auto ps = rt({"ps", "--format", "json", "c1"});
+  ASSERT_EQ(ps.code, 0) << ps.err;
+  auto pids = json::parse(ps.out);
+  EXPECT_EQ(pids.size(), 1u);
+  EXPECT_EQ(pids[0].get<pid_t>(), pid);
+  auto del = rt({"delete", "c1"});
+  EXPECT_NE(del.code, 0) << "a running container is not deleted without --force";
+  EXPECT_NE(del.err.find("not stopped"), std::string::npos) << del.err;
+  ASSERT_EQ(rt({"kill", "c1", "KILL"}).code, 0);
+  for (int i = 0; i < 200 && status("c1") != "stopped"; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(status("c1"), "stopped");
+  EXPECT_NE(rt({"kill", "c1", "TERM"}).code, 0) << "kill of a stopped container";
+  EXPECT_EQ(rt({"delete", "c1"}).code, 0);
+  EXPECT_NE(rt({"state", "c1"}).code, 0);
+  EXPECT_EQ(rt({"list", "-q"}).out, "");
+}
+
+TEST_F(Runtime, DeleteForceKillsAndSignalsByNumberAndName) {
+  std::string dir = bundle("b", {"sleep", "1000"});
+  ASSERT_EQ(rt({"run", "--detach", "--bundle", dir, "c2"}).code, 0);
+  EXPECT_EQ(status("c2"), "running");
+  EXPECT_NE(rt({"kill", "c2", "NOSUCHSIG"}).code, 0);
+  ASSERT_EQ(rt({"kill", "c2", "15"}).code, 0);  // sleep as pid 1 ignores TERM
+  ASSERT_EQ(rt({"pause", "c2"}).code, 0);
+  EXPECT_EQ(status("c2"), "paused");
+  ASSERT_EQ(rt({"resume", "c2"}).code, 0);
+  EXPECT_EQ(status("c2"), "running");
+  ASSERT_EQ(rt({"delete", "--force", "c2"}).code, 0);
+  EXPECT_NE(rt({"state", "c2"}).code, 0);
+}
+
+TEST_F(Runtime, HooksGetTheStateOnStdin) {
+  std::string log = *t_ / "hooks";
+  std::string dir = bundle("b", {"true"}, [&](json& j) {
+    for (const char* kind : {"prestart", "createRuntime", "poststart", "poststop"})
+      j["hooks"][kind] = json::array(
+          {{{"path", "/bin/sh"}, {"args", {"sh", "-c", std::string("cat >> ") + log + "; echo ' " + kind + "' >> " + log}}}});
+  });
+  auto r = run_cmd({"/bin/sh", "-c", "cd " + dir + " && " + runtime_binary() + " --root " + (*t_ / "state") + " run c3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string got = read_file(log);
+  size_t at = 0;
+  for (const char* kind : {"prestart", "createRuntime", "poststart", "poststop"}) {
+    size_t k = got.find(std::string(" ") + kind, at);
+    ASSERT_NE(k, std::string::npos) << kind << " missing or out of order in: " << got;
+    at = k;
+  }
+  EXPECT_NE(got.find("\"id\":\"c3\""), std::string::npos) << got;
+  EXPECT_NE(got.find("\"bundle\":\"" + dir + "\""), std::string::npos) << got;
+}
+
+TEST_F(Runtime, ErrorsAreOneLineWithDockersCodes) {
+  std::string dir = bundle("b", {"no-such-command"});
+  auto r = rt({"create", "--bundle", dir, "c1"});
+  EXPECT_EQ(r.code, 127);
+  EXPECT_NE(r.err.find("executable file not found"), std::string::npos) << r.err;
+  EXPECT_NE(rt({"state", "c1"}).code, 0) << "a failed create leaves no container";
+  json j = json::parse(read_file(dir + "/config.json"));
+  j["ociVersion"] = "2.0.0";
+  write_file(dir + "/config.json", j.dump());
+  auto v = rt({"create", "--bundle", dir, "c1"});
+  EXPECT_EQ(v.code, 1);
+  EXPECT_NE(v.err.find("ociVersion"), std::string::npos) << v.err;
+  auto log = rt({"--log", *t_ / "log.json", "--log-format", "json", "state", "nosuch"});
+  EXPECT_NE(log.code, 0);
+  auto line = json::parse(read_file(*t_ / "log.json"));
+  EXPECT_EQ(line.at("level"), "error");
+  EXPECT_NE(line.at("msg").get<std::string>().find("does not exist"), std::string::npos);
+}
