@@ -111,6 +111,10 @@ TEST(Package, DebInstallsIntoAFreshRootAndRuns) {
   auto [code, out] = run_chrooted(root, {"/usr/bin/minirun", "--version"}, t / "version.log");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "minirun " MINIRUN_VERSION "\n");
+  // The same binary under its runtime name speaks runc's command line (argv[0] dispatch).
+  std::tie(code, out) = run_chrooted(root, {"/usr/bin/minirun-runtime", "--version"}, t / "runtime.log");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out.rfind("minirun-runtime version " MINIRUN_VERSION "\n", 0), 0u) << out;
   std::tie(code, out) = run_chrooted(root, {"/usr/bin/minirun", "--root", "/tmp/store", "images", "-q"}, t / "images.log");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "");
