@@ -10,7 +10,7 @@ B=${BENCH:-/dev/shm/minirun-bench}
 MR=${MINIRUN:-$PWD/build/minirun}
 mkdir -p "$B"
 if [ ! -x "$B/rootfs/bin/true" ]; then
-  debootstrap --variant=minbase bookworm "$B/rootfs" http://deb.debian.org/debian >"$B/debootstrap.log"
+  debootstrap --variant=minbase bookworm "$B/rootfs" >"$B/debootstrap.log"
 fi
 S=$B/build-store
 rm -rf "$S"

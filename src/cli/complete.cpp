@@ -42,6 +42,7 @@ const std::map<std::string, std::vector<std::string>>& flag_values() {
       {"--net", {"host", "none"}},
       {"--security-opt", {"no-new-privileges"}},
       {"--format", {"json", "table"}},
+      {"--driver", {"bridge"}},
   };
   return m;
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "complete.h"
+#include "flags.h"
 #include "manpage.h"
 #include "oci/oci.h"
 #include "minirun/util/error.h"
@@ -93,6 +94,10 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_st("minirun"));
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(spdlog::level::warn);
+  if (auto bad = cli::unknown_flag(app, argc, argv)) {  // before CLI11 takes it for an argument
+    std::cerr << *bad << std::endl;
+    return kExitFailed;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -97,8 +97,10 @@ void extract_all(Store& store, std::vector<PendingLayer>& todo, const LoadOption
     prog.bytes_done += p.source.size;
     if (opts.progress) opts.progress(prog);
   };
-  unsigned hw = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-  size_t workers = std::min<size_t>(hw, todo.size());
+  // Up to four layers at a time, whatever the number of CPUs: with fewer workers than layers
+  // the last layer runs alone while the other CPU idles (3 layers on 2 CPUs); each large layer
+  // also hashes on threads of its own (extract.cpp).
+  size_t workers = std::min<size_t>(4, todo.size());
   std::vector<std::thread> threads;
   for (size_t w = 1; w < workers; w++)
     threads.emplace_back([&] {

@@ -1,11 +1,16 @@
 // extract.cpp — layer extraction, the most security-sensitive code in minirun.
 //
 // Design:
-// - One pass over the bytes. A BlobReader preads the stored bytes and hashes them (blob digest);
-//   a compressed blob goes through a libarchive "raw" reader that only decompresses; the
-//   uncompressed bytes are hashed (DiffID) and fed to a second libarchive handle that parses the
-//   tar (PAX, GNU, sparse, xattrs, long names). After the end-of-archive marker the rest of the
-//   stream is still read and hashed, since the DiffID covers every byte.
+// - One pass over the bytes. A BlobReader preads the stored bytes and hashes them (blob digest;
+//   for a plain tar also its DiffID); a compressed blob goes through a libarchive "raw" reader
+//   that only decompresses; the uncompressed bytes are hashed (DiffID) and fed to a second
+//   libarchive handle that parses the tar (PAX, GNU, sparse, xattrs, long names). After the
+//   end-of-archive marker the rest of the stream is still read and hashed, since the DiffID
+//   covers every byte. A layer of 8 MiB or more hashes on a thread per stream (ChunkHash), its
+//   reader filling a ring of buffers, each refilled once hashed: hashing runs beside extraction.
+// - An entry's parent directory is resolved once for the entries that follow in it and again
+//   after any removal (the only way a resolved path can come to name another directory). New
+//   entries are created first (O_EXCL) and an existing one is cleared only on EEXIST.
 // - libarchive's disk writer is not used. Each entry's path is cleaned lexically against "/"
 //   (like Docker: "../../x" is "x"), its parent directory is opened with openat2(RESOLVE_IN_ROOT),
 //   so ".." and symlinks (absolute ones included, and those created earlier in the same tar)
@@ -19,7 +24,8 @@
 //   layer stay, whatever their order); other ".wh..wh.*" (aufs metadata) are skipped; a whiteout
 //   of "", "." or ".." is refused.
 // - A hard link whose target is not in this layer gets a copy of the target from the nearest
-//   lower layer that has it (Docker fails such layers).
+//   lower layer that has it (Docker fails such layers). A hard link entry's own uid, gid, mode
+//   (and xattrs) apply to the inode after linking, as Docker's: the later header wins.
 #include "minirun/image/extract.h"
 
 #include <archive.h>
@@ -35,10 +41,15 @@
 
 #include <algorithm>
 #include <array>
-#include <tuple>
+#include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "minirun/util/digest.h"
@@ -56,22 +67,116 @@ constexpr uint64_t kDefaultMax = 64ull << 30;
 
 // ---- the byte pipeline ----
 
+// A layer this large hashes on threads of its own, beside its extraction (a layer's SHA-256
+// is a third of its load's CPU time); a smaller one hashes inline (a thread costs more).
+constexpr uint64_t kHashThreadFrom = 8ull << 20;
+constexpr size_t kRing = 4;  // chunks in flight between a reader and its hashing thread
+
+// SHA-256 of a stream of chunks, inline or on a thread of its own. With a thread, a chunk's
+// bytes must stay unchanged until done(k) for its index k (Ring waits for that).
+class ChunkHash {
+ public:
+  ChunkHash() = default;
+  ChunkHash(const ChunkHash&) = delete;
+  ChunkHash& operator=(const ChunkHash&) = delete;
+  ~ChunkHash() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      queue_.clear();  // an error path: nothing more to hash
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void start_thread() {
+    threaded_ = true;
+    thread_ = std::thread([this] { loop(); });
+  }
+  bool threaded() const { return threaded_; }
+  void add(const char* p, size_t n) {
+    if (!threaded_) {
+      sha_.update(p, n);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      queue_.emplace_back(p, n);
+    }
+    cv_.notify_all();
+  }
+  // Waits until chunk number k (0-based, in the order added) is hashed.
+  void wait_done(uint64_t k) {
+    if (!threaded_) return;
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return done_ > k; });
+  }
+  std::string final_digest() {
+    if (threaded_) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        stop_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+      threaded_ = false;
+    }
+    return sha_.final_digest();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto [p, n] = queue_.front();
+      queue_.pop_front();
+      l.unlock();
+      sha_.update(p, n);
+      l.lock();
+      done_++;
+      cv_.notify_all();
+    }
+  }
+  Sha256 sha_;
+  bool threaded_ = false, stop_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<const char*, size_t>> queue_;
+  uint64_t done_ = 0;
+  std::thread thread_;
+};
+
+// The buffers a reader fills in turn: one when its hash is inline, kRing when a thread hashes
+// them. A buffer is refilled once the chunk it held is hashed (libarchive is done with a chunk
+// when it asks for the next).
+struct Ring {
+  std::vector<std::vector<char>> bufs;
+  uint64_t handed = 0;
+  char* next(ChunkHash& h) {
+    if (bufs.empty()) bufs.resize(h.threaded() ? kRing : 1, std::vector<char>(kChunk));
+    if (handed >= bufs.size()) h.wait_done(handed - bufs.size());
+    return bufs[handed++ % bufs.size()].data();
+  }
+};
+
 struct BlobReader {
   int fd;
   uint64_t pos, end;
-  Sha256 hash;
-  bool hashing = true;  // off for a plain tar, whose blob digest is its DiffID
-  std::vector<char> buf = std::vector<char>(kChunk);
+  Ring ring;        // before hash: a hashing thread stops before the buffers go
+  ChunkHash hash;   // of the stored bytes (for a plain tar: its DiffID as well)
   // Returns the next chunk (empty at the end).
   std::pair<const char*, size_t> next() {
     if (pos >= end) return {nullptr, 0};
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - pos));
-    ssize_t r = ::pread(fd, buf.data(), want, static_cast<off_t>(pos));
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, end - pos));
+    char* buf = ring.next(hash);
+    ssize_t r = ::pread(fd, buf, want, static_cast<off_t>(pos));
     if (r < 0) throw sys_error("read");
     if (r == 0) throw Error("blob truncated: file ends before the layer's recorded size");
     pos += static_cast<uint64_t>(r);
-    if (hashing) hash.update(buf.data(), static_cast<size_t>(r));
-    return {buf.data(), static_cast<size_t>(r)};
+    hash.add(buf, static_cast<size_t>(r));
+    return {buf, static_cast<size_t>(r)};
   }
 };
 
@@ -129,6 +234,7 @@ class SplitRecorder {
   }
   void finish() {
     flush_raw(true);
+    flush_out();
     ::close(fd_);
     fd_ = -1;
     if (!ok_) ::unlink(path_.c_str());
@@ -250,9 +356,15 @@ class SplitRecorder {
     rec += path;
     write(rec);
   }
+  // Records go through a buffer: a layer of 5,000 files would otherwise take 15,000 writes.
   void write(const std::string& s) {
     if (!ok_ && fd_ < 0) return;
-    write_all(fd_, s.data(), s.size(), path_);
+    out_ += s;
+    if (out_.size() >= (1u << 20)) flush_out();
+  }
+  void flush_out() {
+    if (!out_.empty() && fd_ >= 0) write_all(fd_, out_.data(), out_.size(), path_);
+    out_.clear();
   }
 
   std::string path_;
@@ -263,19 +375,20 @@ class SplitRecorder {
   size_t hlen_ = 0;
   uint64_t remain_ = 0, pad_ = 0, meta_pad_ = 0;
   char meta_type_ = 0;
-  std::string raw_, meta_, long_name_, pax_path_;
+  std::string raw_, meta_, long_name_, pax_path_, out_;
   uint64_t pax_size_ = 0;
   bool pax_has_size_ = false;
   std::set<std::string> seen_;
 };
 
-// The uncompressed tar stream, hashed as it is produced.
+// The uncompressed tar stream, hashed as it is produced (a plain tar's by its BlobReader:
+// the same bytes).
 struct TarStream {
   BlobReader* blob;
   struct archive* decomp = nullptr;  // null for a plain tar
-  Sha256 hash;
   uint64_t total = 0, max = kDefaultMax;
-  std::vector<char> buf = std::vector<char>(kChunk);
+  Ring ring;       // before hash (see BlobReader)
+  ChunkHash hash;  // the DiffID of a compressed layer
   std::string error;
   SplitRecorder* split = nullptr;
 
@@ -285,14 +398,15 @@ struct TarStream {
     if (!decomp) {
       std::tie(p, n) = blob->next();
     } else {
-      la_ssize_t r = archive_read_data(decomp, buf.data(), buf.size());
+      char* buf = ring.next(hash);
+      la_ssize_t r = archive_read_data(decomp, buf, kChunk);
       if (r < 0) throw Error(std::string("decompressing: ") + (archive_error_string(decomp) ? archive_error_string(decomp) : "corrupt data"));
-      p = buf.data();
+      p = buf;
       n = static_cast<size_t>(r);
+      hash.add(p, n);
     }
     total += n;
     if (total > max) throw Error("layer exceeds the maximum size of " + std::to_string(max) + " bytes uncompressed");
-    hash.update(p, n);
     if (split) split->feed(p, n);
     return {p, n};
   }
@@ -323,6 +437,22 @@ bool is_compressed(const unsigned char* m, size_t n) {
 }
 
 // ---- paths inside the destination ----
+
+// The process's umask, read once without changing it (umask(2) would, for every thread):
+// all bits when it cannot be read, so that every mode is then set by fchmod.
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    FILE* f = std::fopen("/proc/self/status", "re");
+    if (!f) return static_cast<mode_t>(07777);
+    char line[256];
+    unsigned long m = 07777;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "Umask: %lo", &m) == 1) break;
+    std::fclose(f);
+    return static_cast<mode_t>(m);
+  }();
+  return mask;
+}
 
 int openat2_in_root(int root, const std::string& path, int flags) {
   struct open_how how = {};
@@ -397,6 +527,21 @@ class Extractor {
     return s == std::string::npos ? p : p.substr(s + 1);
   }
 
+  // The directory `dir` (as open_dir) for an entry's parent, kept open for the entries that
+  // follow in the same directory, as a tar lists them. Resolved again after anything was
+  // removed: a removal (an entry replacing another, a whiteout) is the only way a path that
+  // was resolved can come to name another directory. Owned here: valid until the next call.
+  int parent_dir(const std::string& dir) {
+    if (!parent_valid_ || dir != parent_path_) {
+      parent_ = open_dir(dir);
+      parent_path_ = dir;
+      parent_valid_ = true;
+      struct stat st;
+      parent_setgid_ = ::fstat(parent_.fd, &st) != 0 || (st.st_mode & S_ISGID);
+    }
+    return parent_.fd;
+  }
+
   // Opens (creating missing components, 0755 root-owned like Docker) the directory `dir`
   // resolved inside the root.
   Fd open_dir(const std::string& dir) {
@@ -442,6 +587,7 @@ class Extractor {
     struct stat st;
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
     if (new_is_dir && S_ISDIR(st.st_mode)) return true;
+    parent_valid_ = false;  // see parent_dir()
     remove_at(dirfd, name);
     return false;
   }
@@ -455,15 +601,17 @@ class Extractor {
     }
     if (target.rfind(".wh.", 0) == 0) return;  // other aufs metadata: ignored, as Docker does
     if (target.empty() || target == "." || target == "..") throw Error("invalid whiteout name \"" + base + "\"");
-    Fd dir = open_dir(dirname_of(path));
-    make_room(dir.fd, target, false);
-    if (::mknodat(dir.fd, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) throw sys_error("whiteout");
+    int dir = parent_dir(dirname_of(path));
+    make_room(dir, target, false);
+    if (::mknodat(dir, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) throw sys_error("whiteout");
   }
 
-  void write_file(struct archive* a, int fd) {
+  // Writes the entry's data blocks; returns the end of the last one (short of the size when
+  // a sparse file ends in a hole).
+  la_int64_t write_file(struct archive* a, int fd) {
     const void* buf;
     size_t len;
-    la_int64_t off;
+    la_int64_t off, end = 0;
     for (;;) {
       int r = archive_read_data_block(a, &buf, &len, &off);
       if (r == ARCHIVE_EOF) break;
@@ -477,7 +625,9 @@ class Extractor {
         }
         p += w, len -= static_cast<size_t>(w), off += w;
       }
+      end = std::max(end, off);
     }
+    return end;
   }
 
   // Copies a file that a hard link names from the nearest lower layer holding it.
@@ -515,7 +665,9 @@ class Extractor {
     }
     std::string base = basename_of(path);
     if (base.rfind(".wh.", 0) == 0) return whiteout(path, base);
-    Fd dir = open_dir(dirname_of(path));
+    struct DirRef {
+      int fd;
+    } dir{parent_dir(dirname_of(path))};
     auto ts = times_of(e);
     std::string proc = "/proc/self/fd/" + std::to_string(dir.fd) + "/" + base;
     if (hl) {
@@ -529,13 +681,29 @@ class Extractor {
         if (S_ISDIR(st.st_mode)) throw Error("hard link to a directory");
         if (::linkat(tdir.fd, basename_of(target).c_str(), dir.fd, base.c_str(), 0) != 0) throw sys_error("link");
         (void)tfd_flags;
-        return;
+      } else {
+        copy_from_lower(target, dir.fd, base);
       }
-      return copy_from_lower(target, dir.fd, base);
+      // The link entry's own header applies to the (shared) inode, as Docker's extraction does:
+      // the later header wins for every name of the file. Only what differs is changed, so a
+      // link header that agrees (as every tar writer's does) keeps the file's setuid bit and
+      // security.capability, which a chown would clear. A symlink keeps its mode.
+      if (::fstatat(dir.fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw sys_error("link");
+      if (st.st_uid != static_cast<uid_t>(archive_entry_uid(e)) || st.st_gid != static_cast<gid_t>(archive_entry_gid(e))) {
+        set_owner(dir.fd, base, e);
+        st.st_mode &= ~static_cast<mode_t>(07777);  // chown cleared setuid/setgid: chmod below
+      }
+      if (!S_ISLNK(st.st_mode) && (st.st_mode & 07777) != archive_entry_perm(e) &&
+          ::fchmodat(dir.fd, base.c_str(), archive_entry_perm(e), 0) != 0)
+        throw sys_error("chmod");
+      set_xattrs(-1, proc, e);
+      return;
     }
     switch (type) {
       case AE_IFDIR: {
-        if (!make_room(dir.fd, base, true) && ::mkdirat(dir.fd, base.c_str(), 0700) != 0) throw sys_error("mkdir");
+        if (::mkdirat(dir.fd, base.c_str(), 0700) != 0 &&
+            (errno != EEXIST || (!make_room(dir.fd, base, true) && ::mkdirat(dir.fd, base.c_str(), 0700) != 0)))
+          throw sys_error("mkdir");
         Fd d(::openat(dir.fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (d.fd < 0) throw sys_error("open directory");
         if (::fchown(d.fd, static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e))) != 0 &&
@@ -551,25 +719,35 @@ class Extractor {
         if (archive_entry_size(e) < 0 || static_cast<uint64_t>(archive_entry_size(e)) > max_size_)
           throw Error("file of " + std::to_string(archive_entry_size(e)) + " bytes: the layer exceeds the maximum size of " +
                       std::to_string(max_size_) + " bytes uncompressed");
-        make_room(dir.fd, base, false);
-        Fd f(::openat(dir.fd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        // A new file is root's already (root's group unless its directory is setgid): then no
+        // chown, and, when the umask takes nothing from it, the mode is given at creation (no
+        // chown comes after to clear a setuid bit).
+        uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+        gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+        mode_t perm = archive_entry_perm(e);
+        const bool chown = uid != 0 || gid != 0 || parent_setgid_ || !root_ids_;
+        const bool exact = !chown && (perm & process_umask()) == 0;
+        constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+        Fd f(::openat(dir.fd, base.c_str(), kCreate, exact ? perm : 0600));
+        if (f.fd < 0 && errno == EEXIST) {  // an earlier entry of the same name: replaced
+          make_room(dir.fd, base, false);
+          f = Fd(::openat(dir.fd, base.c_str(), kCreate, exact ? perm : 0600));
+        }
         if (f.fd < 0) throw sys_error("create");
-        write_file(a, f.fd);
         la_int64_t size = archive_entry_size(e);
-        if (::ftruncate(f.fd, size) != 0) throw sys_error("truncate");
+        if (write_file(a, f.fd) != size && ::ftruncate(f.fd, size) != 0) throw sys_error("truncate");
         content_size_ += static_cast<uint64_t>(size);
-        if (::fchown(f.fd, static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e))) != 0 &&
-            (geteuid() == 0 || errno != EPERM))
-          throw sys_error("chown");
-        if (::fchmod(f.fd, archive_entry_perm(e)) != 0) throw sys_error("chmod");
+        if (chown && ::fchown(f.fd, uid, gid) != 0 && (geteuid() == 0 || errno != EPERM)) throw sys_error("chown");
+        if (!exact && ::fchmod(f.fd, perm) != 0) throw sys_error("chmod");
         set_xattrs(f.fd, "", e);
         if (::futimens(f.fd, ts.data()) != 0) throw sys_error("utimes");
         return;
       }
       case AE_IFLNK: {
-        make_room(dir.fd, base, false);
         const char* target = archive_entry_symlink(e);
-        if (::symlinkat(target ? target : "", dir.fd, base.c_str()) != 0) throw sys_error("symlink");
+        if (::symlinkat(target ? target : "", dir.fd, base.c_str()) != 0 &&
+            (errno != EEXIST || (make_room(dir.fd, base, false), ::symlinkat(target ? target : "", dir.fd, base.c_str())) != 0))
+          throw sys_error("symlink");
         set_owner(dir.fd, base, e);
         ::utimensat(dir.fd, base.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW);
         return;
@@ -596,6 +774,10 @@ class Extractor {
   uint64_t max_size_ = opts_.max_size ? opts_.max_size : kDefaultMax;
   uint64_t content_size_ = 0;
   std::vector<std::pair<std::string, std::array<struct timespec, 2>>> dir_times_;
+  const bool root_ids_ = geteuid() == 0 && getegid() == 0;  // new files are 0:0
+  Fd parent_;  // parent_dir()'s cache
+  std::string parent_path_;
+  bool parent_valid_ = false, parent_setgid_ = false;
 };
 
 struct ArchiveHandle {
@@ -609,7 +791,8 @@ ExtractResult extract_layer(const std::string& file, uint64_t offset, uint64_t s
                             const ExtractOptions& opts) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.fd < 0) throw sys_error(file);
-  BlobReader blob{fd.fd, offset, offset + size, {}};
+  BlobReader blob{fd.fd, offset, offset + size};
+  if (size >= kHashThreadFrom) blob.hash.start_thread();
   unsigned char magic[6] = {0};
   ssize_t m = size ? ::pread(fd.fd, magic, std::min<uint64_t>(6, size), static_cast<off_t>(offset)) : 0;
   if (m < 0) throw sys_error(file);
@@ -625,8 +808,7 @@ ExtractResult extract_layer(const std::string& file, uint64_t offset, uint64_t s
         archive_read_next_header(decomp.a, &e) != ARCHIVE_OK)
       throw Error(std::string("decompressing: ") + (archive_error_string(decomp.a) ? archive_error_string(decomp.a) : "unreadable"));
     stream.decomp = decomp.a;
-  } else {
-    blob.hashing = false;
+    if (size >= kHashThreadFrom) stream.hash.start_thread();
   }
 
   std::unique_ptr<SplitRecorder> split;
@@ -660,8 +842,8 @@ ExtractResult extract_layer(const std::string& file, uint64_t offset, uint64_t s
   ex.finish();
   if (split) split->finish();
   ExtractResult res;
-  res.diff_id = stream.hash.final_digest();
-  res.blob_digest = stream.decomp ? blob.hash.final_digest() : res.diff_id;
+  res.blob_digest = blob.hash.final_digest();
+  res.diff_id = stream.decomp ? stream.hash.final_digest() : res.blob_digest;
   res.tar_size = stream.total;
   res.content_size = ex.content_size();
   return res;

@@ -240,7 +240,9 @@ struct Child {
 
   void stdio() {
     const Process& p = *spec.process;
-    if (!p.terminal && !spec.minirun.keep_stdin) {
+    for (int fd = 0; fd < 3; fd++)
+      if (plan.stdio[fd] >= 0 && ::dup2(plan.stdio[fd], fd) < 0) report.fail_errno("stdio");
+    if (!p.terminal && !spec.minirun.keep_stdin && plan.stdio[0] < 0) {
       int null = ::open("/dev/null", O_RDONLY);
       if (null >= 0) {
         ::dup2(null, 0);

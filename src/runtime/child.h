@@ -33,6 +33,7 @@ struct ChildPlan {
   std::vector<std::string> cgroup_procs;  // the container's cgroup.procs files: the child joins them first
   std::vector<std::string> env;  // process.env (HOME added in the child when missing)
 
+  int stdio[3] = {-1, -1, -1};  // dup'ed onto 0, 1, 2 when >= 0
   int report_fd = -1;     // ChildReporter's pipe
   int tty_sock = -1;      // where the pty master goes (terminal)
   int start_fd = -1;      // create mode: the exec fifo (O_PATH) to open for writing, or a pipe to read

@@ -272,11 +272,17 @@ std::string run_hooks(const std::vector<Hook>& hooks, const std::string& state_j
   return warnings;
 }
 
-int run(const Spec& spec, const RunOptions& opts) {
+namespace {
+
+// run() and spawn(): with wait, the exit status; else the pid once the command runs.
+int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
   Prepared p;
   prepare(spec, p);
   ChildPlan& plan = p.plan;
   plan.cgroup_procs = opts.cgroup_procs;
+  for (int i = 0; i < 3; i++) plan.stdio[i] = opts.stdio[i];
+  if (!wait && spec.process->terminal) throw Error("a detached container with a terminal is not supported yet");
+  if (!wait) plan.pdeathsig = false;
   const bool hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
                      !spec.hooks.poststart.empty();
   const bool gate = hooks || opts.on_created;
@@ -313,13 +319,15 @@ int run(const Spec& spec, const RunOptions& opts) {
     throw;
   }
   if (opts.mntns) opts.mntns->hold(static_cast<pid_t>(pid));
-  g_child = static_cast<pid_t>(pid);
-  struct sigaction sa = {};
-  sa.sa_handler = forward;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
-  if (spec.process->terminal) ::sigaction(SIGWINCH, &sa, nullptr);
+  if (wait) {
+    g_child = static_cast<pid_t>(pid);
+    struct sigaction sa = {};
+    sa.sa_handler = forward;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
+    if (spec.process->terminal) ::sigaction(SIGWINCH, &sa, nullptr);
+  }
   auto kill_child = [&] {
     ::kill(static_cast<pid_t>(pid), SIGKILL);
     while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
@@ -365,6 +373,7 @@ int run(const Spec& spec, const RunOptions& opts) {
     throw Error("the container's process reported an unexpected state");
   }
   if (hooks) run_hooks(spec.hooks.poststart, opts.state_json_for_hooks, false);
+  if (!wait) return static_cast<int>(pid);
   int st = 0;
   while (::waitpid(static_cast<pid_t>(pid), &st, 0) < 0 && errno == EINTR) {
   }
@@ -372,6 +381,12 @@ int run(const Spec& spec, const RunOptions& opts) {
   if (!spec.hooks.poststop.empty()) run_hooks(spec.hooks.poststop, opts.state_json_for_hooks, false);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+}  // namespace
+
+int run(const Spec& spec, const RunOptions& opts) { return start_process(spec, opts, true); }
+
+pid_t spawn(const Spec& spec, const RunOptions& opts) { return static_cast<pid_t>(start_process(spec, opts, false)); }
 
 pid_t create(const Spec& spec, const CreateOptions& opts) {
   Prepared p;

@@ -123,6 +123,29 @@ static const std::string& boot_tag() {
   return tag;
 }
 
+std::string Store::owner_tag() { return std::to_string(::getpid()) + "." + boot_tag(); }
+
+bool Store::owner_alive(std::string_view tag) {
+  auto dot = tag.find('.');
+  if (dot == std::string_view::npos) return false;
+  pid_t pid = static_cast<pid_t>(std::atoi(std::string(tag.substr(0, dot)).c_str()));
+  return pid > 0 && tag.substr(dot + 1) == boot_tag() && pid_alive(pid);
+}
+
+// Network names are checked like ids: they name files.
+std::string Store::network_record_path(std::string_view name) const {
+  check_id(name);
+  return root_ + "/networks/" + std::string(name) + ".json";
+}
+std::string Store::network_leases_dir(std::string_view name) const {
+  check_id(name);
+  return root_ + "/networks/" + std::string(name) + "/leases";
+}
+std::string Store::network_endpoints_dir(std::string_view name) const {
+  check_id(name);
+  return root_ + "/networks/" + std::string(name) + "/endpoints";
+}
+
 // A temp dir is named <pid>-<boot>-<rand>; it is stale once that process is gone, or when it
 // was made before the last reboot.
 // An interrupted command always leaves its temp dir behind (staged layers, the trash of rmi and

@@ -49,7 +49,7 @@ TEST_F(Extract, ExactMetadataAndDigests) {
                         .dir(std::string(150, 'n'))
                         .file(longname, "long")
                         .file("d/\xff\xfe", "bytes")
-                        .hardlink("d/hard", "d/suid")
+                        .hardlink("d/hard", "d/suid", suid)
                         .build();
   for (auto c : {Compression::none, Compression::gzip, Compression::zstd}) {
     fs::remove_all(out());
@@ -140,7 +140,7 @@ TEST_F(Extract, HardLinkIntoALowerLayerGetsACopy) {
   write_file(lower + "/bin/tool", "TOOL", 0755);
   ExtractOptions o;
   o.lower_diffs = {lower};
-  extract(TarBuilder().dir("bin").hardlink("bin/alias", "bin/tool").build(), o);
+  extract(TarBuilder().dir("bin").hardlink("bin/alias", "bin/tool", TarMeta{0755}).build(), o);
   EXPECT_EQ(read_file(out("bin/alias")), "TOOL");
   EXPECT_EQ(fs::status(out("bin/alias")).permissions() & fs::perms::owner_exec, fs::perms::owner_exec);
 }

@@ -79,8 +79,8 @@ TarBuilder& TarBuilder::symlink(const std::string& path, const std::string& targ
   entries_.push_back({path, "", target, AE_IFLNK, false, 0, 0, m});
   return *this;
 }
-TarBuilder& TarBuilder::hardlink(const std::string& path, const std::string& target) {
-  entries_.push_back({path, "", target, AE_IFREG, true, 0, 0, {}});
+TarBuilder& TarBuilder::hardlink(const std::string& path, const std::string& target, Meta m) {
+  entries_.push_back({path, "", target, AE_IFREG, true, 0, 0, m});
   return *this;
 }
 TarBuilder& TarBuilder::fifo(const std::string& path, Meta m) {

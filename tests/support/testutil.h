@@ -60,7 +60,9 @@ class TarBuilder {
   TarBuilder& file(const std::string& path, const std::string& data, TarMeta m = TarMeta{});
   TarBuilder& dir(const std::string& path, TarMeta m = TarMeta{0755});
   TarBuilder& symlink(const std::string& path, const std::string& target, TarMeta m = TarMeta{0777});
-  TarBuilder& hardlink(const std::string& path, const std::string& target);
+  // A hard link entry; its header's own metadata (m) applies to the linked file (the later
+  // header wins, as in Docker): give it the target's to leave the file as it is.
+  TarBuilder& hardlink(const std::string& path, const std::string& target, TarMeta m = TarMeta{});
   TarBuilder& fifo(const std::string& path, TarMeta m = TarMeta{0644});
   TarBuilder& chardev(const std::string& path, unsigned major, unsigned minor, TarMeta m = TarMeta{0600});
   // An entry of any type with a raw name, for hostile archives (type: AE_IF* value).

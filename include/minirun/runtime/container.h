@@ -27,6 +27,7 @@ struct RunOptions {
   bool forward_stdin = false;           // with a terminal: relay stdin into it (`run -i`)
   std::vector<std::string> cgroup_procs;  // cgroup.procs files the process joins first
   std::string state_json_for_hooks;       // the state given to hooks on stdin
+  int stdio[3] = {-1, -1, -1};            // when >= 0: the process's stdin, stdout, stderr
 };
 
 // Runs the spec's process to completion and returns its exit status (128+N when killed by signal
@@ -35,6 +36,11 @@ struct RunOptions {
 // runs throws Error with Docker's code (125 setup, 126 cannot execute, 127 not found), its
 // message from the child.
 int run(const Spec& spec, const RunOptions& opts);
+
+// Starts the spec's process like run() but returns its pid as soon as it has exec'd, without
+// waiting for it (the caller, e.g. a container's monitor, reaps it); no terminal relay and no
+// signal forwarding.
+pid_t spawn(const Spec& spec, const RunOptions& opts);
 
 struct CreateOptions {
   std::string exec_fifo;       // created by the caller; the process opens it for writing to start

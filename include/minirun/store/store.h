@@ -13,6 +13,10 @@
 //                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo)
 //   <root>/containers/names/<name> -> <cid>   name reservations (symlink: atomic, unique)
 //   <root>/mounts/<hex>/                `minirun mount` of an image (read-only merged view)
+//   <root>/networks/<name>.json         a bridge network (network.h): subnet, gateway, bridge
+//   <root>/networks/<name>/leases/<ip> -> <cid>.<pid>.<boot>   an address lease (symlink: atomic,
+//                                       exclusive; the claiming process is part of the target)
+//   <root>/networks/<name>/endpoints/<cid>.json   a container's attachment (veth, mac, ports)
 //   <root>/tmp/<pid>-<boot>-<rand>/     work in progress; removed at start once <pid> is dead
 //                                       or <boot> is not this boot
 // Every change is write-temp → fsync → rename (directories are staged in tmp/ and renamed into
@@ -82,6 +86,15 @@ class Store {
   std::string container_ctl_path(std::string_view cid) const;
   // Where `minirun mount` shows an image's read-only merged view.
   std::string mount_dir(std::string_view hex) const { return root_ + "/mounts/" + std::string(hex); }
+  // Networks (network.h): the record, its leases and its endpoints.
+  std::string networks_dir() const { return root_ + "/networks"; }
+  std::string network_record_path(std::string_view name) const;
+  std::string network_leases_dir(std::string_view name) const;
+  std::string network_endpoints_dir(std::string_view name) const;
+  // "<pid>.<boot>" of this process: the owner part of a lease or name reservation target.
+  static std::string owner_tag();
+  // Whether the owner named by "<pid>.<boot>" (as owner_tag() wrote it) is still running.
+  static bool owner_alive(std::string_view tag);
   // A fresh directory tmp/<pid>-<boot>-<rand>, for staging.
   std::string new_temp_dir() const;
 
