@@ -1,9 +1,10 @@
-// minirun images [-q] [--no-trunc] [--format json] — list images.
+// minirun images [-q] [--no-trunc] [--format json|TEMPLATE] — list images.
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "cli.h"
+#include "gotemplate.h"
 #include "minirun/engine/images.h"
 
 namespace minirun::cli {
@@ -15,11 +16,15 @@ void register_images(CLI::App& app, Globals& g) {
   auto format = std::make_shared<std::string>();
   cmd->add_flag("-q,--quiet", *quiet, "Only show image IDs");
   cmd->add_flag("--no-trunc", *notrunc, "Don't truncate output");
-  cmd->add_option("--format", *format, "json: one JSON object per line")->check(CLI::IsMember({"json", "table"}));
-  cmd->footer("Example: minirun images --no-trunc");
+  cmd->add_option("--format", *format,
+                  "table (the default), json (one object per line), or a Go template: "
+                  "'{{.Repository}}:{{.Tag}}', 'table {{.ID}}\\t{{.Size}}' (fields: Repository, Tag, ID, Digest, "
+                  "CreatedSince, CreatedAt, Size, VirtualSize, SharedSize, UniqueSize, Containers)");
+  cmd->footer("Examples:\n  minirun images --no-trunc\n  minirun images --format '{{.Repository}}:{{.Tag}}'");
   cmd->callback([&g, quiet, notrunc, format] {
     Store store = open_store(g);
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+    std::vector<nlohmann::ordered_json> items;
     std::set<std::string> seen;
     for (const auto& hex : store.image_ids()) {
       auto cfg = parse_image_config(store.image_config(hex));
@@ -34,16 +39,23 @@ void register_images(CLI::App& app, Globals& g) {
       for (const auto& t : tags) {
         auto colon = t.rfind(':');
         std::string repo = t.substr(0, colon), tag = t.substr(colon + 1);
-        if (*format == "json") {
-          nlohmann::json j = {{"Repository", repo}, {"Tag", tag}, {"ID", id}, {"CreatedAt", cfg.created},
-                              {"CreatedSince", human_ago(cfg.created)}, {"Size", human_size(size)}};
-          std::cout << j.dump() << "\n";
-        } else {
-          rows.push_back({repo, tag, id, human_ago(cfg.created), human_size(size)});
-        }
+        rows.push_back({repo, tag, id, human_ago(cfg.created), human_size(size)});
+        // Docker's image fields, in the (alphabetical) order its --format json prints them.
+        items.push_back({{"Containers", "N/A"}, {"CreatedAt", cfg.created}, {"CreatedSince", human_ago(cfg.created)},
+                         {"Digest", "<none>"},  {"ID", id},                  {"Repository", repo},
+                         {"SharedSize", "N/A"}, {"Size", human_size(size)},  {"Tag", tag},
+                         {"UniqueSize", "N/A"}, {"VirtualSize", human_size(size)}});
       }
     }
-    if (!*quiet && *format != "json") print_table(rows);
+    if (*quiet) return;
+    static const nlohmann::ordered_json headers = {
+        {"Containers", "CONTAINERS"}, {"CreatedAt", "CREATED AT"}, {"CreatedSince", "CREATED"},
+        {"Digest", "DIGEST"},         {"ID", "IMAGE ID"},          {"Repository", "REPOSITORY"},
+        {"SharedSize", "SHARED SIZE"}, {"Size", "SIZE"},           {"Tag", "TAG"},
+        {"UniqueSize", "UNIQUE SIZE"}, {"VirtualSize", "SIZE"}};
+    std::string out;
+    if (format_rows(*format, headers, items, out)) std::cout << out;
+    else print_table(rows);
   });
 }
 

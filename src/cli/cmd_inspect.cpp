@@ -1,8 +1,9 @@
-// minirun inspect REF… — JSON array like `docker inspect` (images, then containers).
+// minirun inspect [-f TEMPLATE] REF… — JSON array like `docker inspect`, or a Go template per object.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "gotemplate.h"
 #include "minirun/util/error.h"
 #include "minirun/engine/images.h"
 
@@ -87,13 +88,20 @@ ojson inspect_container(const Store& store, const std::string& cid) {
 }  // namespace
 
 void register_inspect(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("inspect", "Show low-level information on images or containers as JSON");
+  auto* cmd = app.add_subcommand("inspect", "Show low-level information on images or containers (JSON, or a Go template with -f)");
   auto refs = std::make_shared<std::vector<std::string>>();
   auto type = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>();
   cmd->add_option("ref", *refs, "Image (NAME[:TAG], ID) or container (name, ID)")->required();
   cmd->add_option("--type", *type, "image or container")->check(CLI::IsMember({"image", "container"}));
-  cmd->footer("Example: minirun inspect busybox:latest");
-  cmd->callback([&g, refs, type] {
+  cmd->add_option("-f,--format", *format,
+                  "A Go template run on each object: '{{.State.Pid}}', '{{json .Config}}', "
+                  "'{{join .Config.Env \"\\n\"}}' (json: the JSON array, the default)");
+  cmd->footer("Examples:\n  minirun inspect busybox:latest\n  minirun inspect -f '{{.State.Status}} {{.State.Pid}}' web");
+  cmd->callback([&g, refs, type, format] {
+    // The template is parsed before anything is read, so a mistyped one fails alone.
+    std::unique_ptr<GoTemplate> tmpl;
+    if (!format->empty() && *format != "json") tmpl = std::make_unique<GoTemplate>(*format);
     Store store = open_store(g);
     ojson out = ojson::array();
     std::string missing;
@@ -113,7 +121,13 @@ void register_inspect(CLI::App& app, Globals& g) {
         missing = "No such object: " + r;
       }
     }
-    std::cout << out.dump(4) << "\n";
+    if (tmpl) {
+      std::string text;
+      for (const auto& o : out) text += tmpl->execute(o) + "\n";
+      std::cout << text;
+    } else {
+      std::cout << out.dump(4) << "\n";
+    }
     if (!missing.empty()) throw Error(missing, 1);
   });
 }

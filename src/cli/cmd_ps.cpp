@@ -1,8 +1,9 @@
-// minirun ps [-a] [-q] [--no-trunc] [--format json] — list containers.
+// minirun ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE] — list containers.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "gotemplate.h"
 #include "minirun/engine/container_state.h"
 #include "minirun/engine/status_text.h"
 #include "minirun/util/timefmt.h"
@@ -30,12 +31,16 @@ void register_ps(CLI::App& app, Globals& g) {
   cmd->add_flag("-a,--all", *all, "Show all containers (default shows just running)");
   cmd->add_flag("-q,--quiet", *quiet, "Only display container IDs");
   cmd->add_flag("--no-trunc", *notrunc, "Don't truncate output");
-  cmd->add_option("--format", *format, "json: one JSON object per line")->check(CLI::IsMember({"json", "table"}));
-  cmd->footer("Example: minirun ps -a");
+  cmd->add_option("--format", *format,
+                  "table (the default), json (one object per line), or a Go template: '{{.ID}} {{.Names}}', "
+                  "'table {{.ID}}\\t{{.Status}}' (fields: ID, Image, Command, CreatedAt, RunningFor, Status, "
+                  "State, Names, Ports, Size, Labels, Mounts, Networks, LocalVolumes)");
+  cmd->footer("Examples:\n  minirun ps -a\n  minirun ps -a --format '{{.ID}} {{.Names}} {{.Status}}'");
   cmd->callback([&g, all, quiet, notrunc, format] {
     Store store = open_store(g);
     std::vector<std::vector<std::string>> rows = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+    std::vector<nlohmann::ordered_json> items;
     std::vector<ContainerRecord> recs;
     for (const auto& cid : store.container_ids())
       if (auto r = refresh_container_state(store, cid)) recs.push_back(*r);
@@ -49,16 +54,23 @@ void register_ps(CLI::App& app, Globals& g) {
       }
       std::string command = quote_command(r.command);
       if (!*notrunc) command = truncate(command, 20);
-      if (*format == "json") {
-        nlohmann::json j = {{"ID", id},         {"Image", r.image_ref},     {"Command", command},
-                            {"CreatedAt", r.created}, {"Status", status_text(r)}, {"State", r.status},
-                            {"Names", r.name},  {"Ports", ""}};
-        std::cout << j.dump() << "\n";
-      } else {
-        rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), "", r.name});
-      }
+      rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), "", r.name});
+      // Docker's container fields, in the (alphabetical) order its --format json prints them.
+      items.push_back({{"Command", command},          {"CreatedAt", r.created}, {"ID", id},
+                       {"Image", r.image_ref},        {"Labels", ""},           {"LocalVolumes", "0"},
+                       {"Mounts", ""},                {"Names", r.name},        {"Networks", ""},
+                       {"Ports", ""},                 {"RunningFor", human_ago(r.created)},
+                       {"Size", "N/A"},               {"State", r.status},      {"Status", status_text(r)}});
     }
-    if (!*quiet && *format != "json") print_table(rows);
+    if (*quiet) return;
+    static const nlohmann::ordered_json headers = {
+        {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"}, {"ID", "CONTAINER ID"}, {"Image", "IMAGE"},
+        {"Labels", "LABELS"},   {"LocalVolumes", "LOCAL VOLUMES"}, {"Mounts", "MOUNTS"}, {"Names", "NAMES"},
+        {"Networks", "NETWORKS"}, {"Ports", "PORTS"}, {"RunningFor", "CREATED"}, {"Size", "SIZE"},
+        {"State", "STATE"},     {"Status", "STATUS"}};
+    std::string out;
+    if (format_rows(*format, headers, items, out)) std::cout << out;
+    else print_table(rows);
   });
 }
 

@@ -7,7 +7,9 @@
 #include <iostream>
 
 #include "cli.h"
+#include "complete.h"
 #include "flags.h"
+#include "manpage.h"
 #include "oci/oci.h"
 #include "minirun/util/error.h"
 
@@ -15,19 +17,35 @@ using namespace minirun;
 
 namespace {
 
-// The verb on the command line: the first argument that is neither a global flag nor the value
-// of one; "" when there is none or help or the version is asked for first.
-std::string verb_named(int argc, char** argv) {
+// Where the verb is on the command line: the first argument that is neither a global flag nor
+// the value of one; 0 when there is none or help or the version is asked for first.
+int verb_index(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a == "--root" || a == "--log-level") {
       i++;
       continue;
     }
-    if (a == "-h" || a == "--help" || a == "--version") return "";
-    if (a.empty() || a[0] != '-') return a;
+    if (a == "-h" || a == "--help" || a == "--version") return 0;
+    if (a.empty() || a[0] != '-') return i;
   }
-  return "";
+  return 0;
+}
+
+// The hidden verbs, for the build and the shell: `__man DIR` writes the manual pages,
+// `__complete WORD…` prints the completions of the last WORD (complete.h). Both read the
+// registrations of every verb, as --help does.
+int hidden_verb(CLI::App& app, const std::string& verb, std::vector<std::string> args) {
+  if (verb == "__man") {
+    if (args.size() != 1) {
+      std::cerr << "usage: minirun __man DIR" << std::endl;
+      return kExitFailed;
+    }
+    cli::write_man_pages(app, MINIRUN_VERSION, args[0]);
+    return 0;
+  }
+  for (const auto& c : cli::complete(app, args, cli::store_names)) std::cout << c << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -40,25 +58,35 @@ int main(int argc, char** argv) {
   CLI::App app{"minirun: assemble container root filesystems with overlayfs and run them, with no daemon"};
   app.name("minirun");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "minirun 0.1.0");
+  app.set_version_flag("--version", "minirun " MINIRUN_VERSION);
   app.add_option("--root", g.root, "Store directory (default: $MINIRUN_ROOT, else /var/lib/minirun)");
   app.add_option("--log-level", g.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   // Only the verb named is registered: building every verb's options took about 0.2 ms of each
   // `run`. With none named (help, --version, no arguments) all are, so the help is whole.
-  const std::string verb = verb_named(argc, argv);
+  const int verb_at = verb_index(argc, argv);
+  const std::string verb = verb_at ? argv[verb_at] : "";
   bool registered = false;
 #define MINIRUN_REGISTER_NAMED(v) \
   if (verb == #v) cli::register_##v(app, g), registered = true;
   MINIRUN_VERBS(MINIRUN_REGISTER_NAMED)
 #undef MINIRUN_REGISTER_NAMED
-  if (!registered && !verb.empty()) {  // as `docker imagess`, with minirun's exit code
+  const bool hidden = verb == "__man" || verb == "__complete";
+  if (!registered && !verb.empty() && !hidden) {  // as `docker imagess`, with minirun's exit code
     std::cerr << "Error: '" << verb << "' is not a minirun command (see 'minirun --help')" << std::endl;
     return kExitFailed;
   }
 #define MINIRUN_REGISTER_VERB(v) cli::register_##v(app, g);
   if (!registered) { MINIRUN_VERBS(MINIRUN_REGISTER_VERB) }
 #undef MINIRUN_REGISTER_VERB
+  if (hidden) {
+    try {
+      return hidden_verb(app, verb, std::vector<std::string>(argv + verb_at + 1, argv + argc));
+    } catch (const std::exception& e) {
+      std::cerr << "Error: " << e.what() << std::endl;
+      return kExitFailed;
+    }
+  }
   app.parse_complete_callback([&] {
     spdlog::set_level(spdlog::level::from_str(g.log_level));
   });

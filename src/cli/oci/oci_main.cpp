@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   CLI::App app{"minirun-runtime: an OCI runtime with runc's command line (minirun's runtime)"};
   app.name("minirun-runtime");
   app.require_subcommand(1);
-  app.set_version_flag("-v,--version", "minirun-runtime version 0.1.0\nspec: 1.2.0");
+  app.set_version_flag("-v,--version", "minirun-runtime version " MINIRUN_VERSION "\nspec: 1.2.0");
   app.add_option("--root", g.root, "Directory for the containers' state (default /run/minirun-runtime)");
   app.add_option("--log", g.log, "Also write errors to this file");
   app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
