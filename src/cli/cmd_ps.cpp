@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "minirun/engine/container_state.h"
+#include "minirun/network/network.h"
 #include "minirun/engine/status_text.h"
 #include "minirun/util/timefmt.h"
 
@@ -47,15 +48,19 @@ void register_ps(CLI::App& app, Globals& g) {
         std::cout << id << "\n";
         continue;
       }
+      std::string ports;  // "0.0.0.0:8080->80/tcp, …" while attached to a bridge network
+      if (r.status == "running")
+        if (auto a = network::attachment(store, r.id))
+          for (const auto& p : a->ports) ports += (ports.empty() ? "" : ", ") + network::format_port(p);
       std::string command = quote_command(r.command);
       if (!*notrunc) command = truncate(command, 20);
       if (*format == "json") {
         nlohmann::json j = {{"ID", id},         {"Image", r.image_ref},     {"Command", command},
                             {"CreatedAt", r.created}, {"Status", status_text(r)}, {"State", r.status},
-                            {"Names", r.name},  {"Ports", ""}};
+                            {"Names", r.name},  {"Ports", ports}};
         std::cout << j.dump() << "\n";
       } else {
-        rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), "", r.name});
+        rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), ports, r.name});
       }
     }
     if (!*quiet && *format != "json") print_table(rows);
