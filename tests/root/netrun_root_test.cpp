@@ -154,11 +154,16 @@ class WhoServer {
   std::thread t_;
 };
 
+// Links named prefix + 12 hex digits (minirun's host-side veths are "mr<12 of the id>").
 std::vector<std::string> links_with_prefix(const std::string& prefix) {
   std::vector<std::string> out;
   if (auto* ifs = ::if_nameindex()) {
-    for (auto* i = ifs; i->if_index; i++)
-      if (std::string(i->if_name).rfind(prefix, 0) == 0) out.push_back(i->if_name);
+    for (auto* i = ifs; i->if_index; i++) {
+      std::string n = i->if_name;
+      if (n.rfind(prefix, 0) == 0 && n.size() == prefix.size() + 12 &&
+          n.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos)
+        out.push_back(n);
+    }
     ::if_freenameindex(ifs);
   }
   return out;
@@ -211,7 +216,9 @@ class NetRun : public ::testing::Test {
     }
     for (int fd : fds_) ::close(fd);
     if (host_ >= 0) ::close(host_);
-    if (in_mntns_ && orig_mnt_ >= 0) EXPECT_EQ(::setns(orig_mnt_, CLONE_NEWNS), 0) << std::strerror(errno);
+    if (in_mntns_ && orig_mnt_ >= 0) {
+      EXPECT_EQ(::setns(orig_mnt_, CLONE_NEWNS), 0) << std::strerror(errno);
+    }
     if (orig_mnt_ >= 0) ::close(orig_mnt_);
     if (orig_net_ >= 0) {
       EXPECT_EQ(::setns(orig_net_, CLONE_NEWNET), 0);
@@ -278,7 +285,9 @@ class NetRun : public ::testing::Test {
         EXPECT_EQ(files_in(e.path().string() + "/endpoints"), 0u) << e.path();
       }
     network::Nft nft;
-    if (nft.has_table("minirun")) EXPECT_TRUE(nft.port_elements("minirun").empty());
+    if (nft.has_table("minirun")) {
+      EXPECT_TRUE(nft.port_elements("minirun").empty());
+    }
   }
   // What `sh -c script` prints in a container run with `flags`.
   CmdResult sh(const std::string& script, std::vector<std::string> flags = {}) {
@@ -302,11 +311,11 @@ TEST_F(NetRun, DefaultIsABridgeWithEth0RouteNatAndHosts) {
   WhoServer lan_srv(l, 7000);
   auto r = sh("ls /sys/class/net; awk '$2==\"00000000\"{print $3}' /proc/net/route; grep box /etc/hosts;"
               "busybox nc 192.0.2.2 7000",
-              {"-h", "box"});
+              {"-h", "box", "--name", "n1"});
   ASSERT_EQ(r.code, 0) << r.err;
   // eth0 and lo; the default route via 172.30.0.1 (little-endian hex); the container's own
   // address for its host name; the LAN machine sees the host's address (masquerade).
-  EXPECT_EQ(r.out, "eth0\nlo\n01001EAC\n172.30.0.2\tbox\n192.0.2.1\n") << r.err;
+  EXPECT_EQ(r.out, "eth0\nlo\n01001EAC\n172.30.0.2\tbox n1\n192.0.2.1\n") << r.err;
   expect_nothing_left();
 }
 
