@@ -43,7 +43,7 @@ hyperfine -N -w 5 -r "$RUNS" --export-json "$B/json/network.json" \
   -n "none" "$run --network none $img /bin/true" \
   -n "host" "$run --network host $img /bin/true" \
   -n "bridge -p 80" "$run -p 80 $img /bin/true" >/dev/null
-left=$(ls "$B/store/networks/bridge/leases" "$B/store/networks/bridge/endpoints" 2>/dev/null | grep -vc ':$' || true)
+left=$(find "$B/store/networks" -path "*/leases/*" -o -path "*/endpoints/*" | wc -l)
 veths=$(ip -o link show | grep -c ': mr[0-9a-f]\{12\}@' || true)
 
 echo "run --rm $img /bin/true by network mode, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), $RUNS runs, store on tmpfs, load $(cut -d' ' -f1 /proc/loadavg)"

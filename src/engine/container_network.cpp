@@ -154,9 +154,35 @@ void detach_container_network(Store& store, const std::string& cid) noexcept {
   }
 }
 
+namespace {
+
+// Whether a dead run left a lease or an endpoint: its claiming process is gone. A run still
+// attaching, running or detaching owns its records, so this is false in the common case.
+bool dead_records(const Store& store, const std::vector<network::NetworkRecord>& nets) {
+  for (const auto& r : nets) {
+    for (const auto& a : network::network_endpoints(store, r.name))
+      if (!Store::owner_alive(a.owner)) return true;
+    auto subnet = network::parse_subnet(r.subnet);
+    auto gw = network::parse_ip(r.gateway);
+    if (!gw) continue;
+    for (const auto& l : network::Ipam(store.network_leases_dir(r.name), subnet, *gw).leases())
+      if (!Store::owner_alive(l.owner)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void recover_container_networks(Store& store) noexcept {
   try {
-    if (network::list_networks(store).empty()) return;
+    auto nets = network::list_networks(store);
+    if (nets.empty()) return;
+    // network::recover also deletes host-side veths that no endpoint names; right after a
+    // container's exit its veth is still there until the kernel has destroyed its namespace
+    // (asynchronously, some ms), and deleting it then costs the next run an RTM_DELLINK (10-25 ms).
+    // So the full recovery runs only when a dead run left records; `rm` and the failure paths
+    // delete their veths themselves.
+    if (!dead_records(store, nets)) return;
     std::set<std::string> live;
     for (const auto& cid : store.container_ids()) {
       try {
