@@ -130,9 +130,13 @@ void ContainerNetwork::on_created(pid_t pid) {
   attached_ = true;
 }
 
-void ContainerNetwork::exited() {
+void ContainerNetwork::exited() noexcept {
   if (!plan_.attaches()) return;
-  network::detach(store_, id_, {}, /*delete_veth=*/false);
+  try {
+    network::detach(store_, id_, {}, /*delete_veth=*/false);
+  } catch (const std::exception& e) {  // the records stay: the next verb's recovery retries
+    spdlog::warn("container {}: network teardown: {}", id_.substr(0, 12), e.what());
+  }
   attached_ = false;
 }
 

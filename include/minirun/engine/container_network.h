@@ -60,8 +60,8 @@ class ContainerNetwork {
   // its own work.
   void on_created(pid_t pid);
   // The namespace is released with the process: the kernel deletes the veth; the DNAT elements,
-  // endpoint and lease go now.
-  void exited();
+  // endpoint and lease go now. Never throws (a failure is logged; recovery retries).
+  void exited() noexcept;
   // A failure anywhere: detach, deleting the veth too (idempotent, never throws).
   void failed() noexcept;
   const std::optional<network::Attachment>& attachment() const { return attachment_; }
