@@ -43,6 +43,8 @@ hyperfine -N -w 5 -r "$RUNS" --export-json "$B/json/network.json" \
   -n "none" "$run --network none $img /bin/true" \
   -n "host" "$run --network host $img /bin/true" \
   -n "bridge -p 80" "$run -p 80 $img /bin/true" >/dev/null
+# The last run's veth goes with its namespace, which the kernel destroys asynchronously.
+for _ in $(seq 50); do ip -o link show | grep -q ': mr[0-9a-f]\{12\}@' || break; sleep 0.02; done
 left=$(find "$B/store/networks" -path "*/leases/*" -o -path "*/endpoints/*" | wc -l)
 veths=$(ip -o link show | grep -c ': mr[0-9a-f]\{12\}@' || true)
 
