@@ -41,7 +41,7 @@ void write_output(const std::string& path, const std::function<void(int fd)>& wr
 
 #define MINIRUN_VERBS(X) \
   X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
-  X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network)
+  X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network) X(port)
 
 #define MINIRUN_DECLARE_VERB(v) void register_##v(CLI::App& app, Globals& g);
 MINIRUN_VERBS(MINIRUN_DECLARE_VERB)

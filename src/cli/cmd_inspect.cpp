@@ -6,6 +6,7 @@
 #include "gotemplate.h"
 #include "minirun/util/error.h"
 #include "minirun/engine/images.h"
+#include "minirun/network/network.h"
 
 namespace minirun::cli {
 
@@ -61,6 +62,31 @@ ojson inspect_image(const Store& store, const std::string& hex) {
   return j;
 }
 
+// Docker's NetworkSettings: the address, gateway, MAC and published ports of a container on a
+// bridge network while it runs (empty otherwise, as Docker shows a stopped container).
+ojson network_settings(const Store& store, const ContainerRecord& rec) {
+  ojson ports = ojson::object();
+  ojson n = {{"Bridge", ""}, {"Ports", ports}, {"Gateway", ""}, {"IPAddress", ""}, {"IPPrefixLen", 0},
+             {"MacAddress", ""}, {"Networks", ojson::object()}};
+  auto a = rec.status == "running" ? network::attachment(store, rec.id) : std::nullopt;
+  if (!a) return n;
+  for (const auto& p : a->ports) {
+    std::string key = std::to_string(p.container_port) + "/" + p.proto;
+    if (!ports.contains(key)) ports[key] = ojson::array();
+    ports[key].push_back({{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+  }
+  auto net = network::find_network(store, a->network);
+  n["Bridge"] = net ? net->bridge : "";
+  n["Ports"] = ports;
+  n["Gateway"] = a->gateway;
+  n["IPAddress"] = a->ip;
+  n["IPPrefixLen"] = a->prefix;
+  n["MacAddress"] = a->mac;
+  n["Networks"][a->network] = {{"NetworkID", net ? net->id : ""}, {"Gateway", a->gateway}, {"IPAddress", a->ip},
+                               {"IPPrefixLen", a->prefix}, {"MacAddress", a->mac}};
+  return n;
+}
+
 ojson inspect_container(const Store& store, const std::string& cid) {
   auto rec = store.container(cid);
   if (!rec) throw Error("No such container: " + cid, 1);
@@ -82,6 +108,7 @@ ojson inspect_container(const Store& store, const std::string& cid) {
   ojson spec = rec->spec_json.empty() ? ojson::object() : ojson::parse(rec->spec_json);
   spec["Image"] = rec->image_ref;
   j["Config"] = spec;
+  j["NetworkSettings"] = network_settings(store, *rec);
   return j;
 }
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "gotemplate.h"
 #include "minirun/engine/container_state.h"
+#include "minirun/network/network.h"
 #include "minirun/engine/status_text.h"
 #include "minirun/util/timefmt.h"
 
@@ -52,14 +53,18 @@ void register_ps(CLI::App& app, Globals& g) {
         std::cout << id << "\n";
         continue;
       }
+      std::string ports;  // "0.0.0.0:8080->80/tcp, …" while attached to a bridge network
+      if (r.status == "running")
+        if (auto a = network::attachment(store, r.id))
+          for (const auto& p : a->ports) ports += (ports.empty() ? "" : ", ") + network::format_port(p);
       std::string command = quote_command(r.command);
       if (!*notrunc) command = truncate(command, 20);
-      rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), "", r.name});
+      rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), ports, r.name});
       // Docker's container fields, in the (alphabetical) order its --format json prints them.
       items.push_back({{"Command", command},          {"CreatedAt", r.created}, {"ID", id},
                        {"Image", r.image_ref},        {"Labels", ""},           {"LocalVolumes", "0"},
                        {"Mounts", ""},                {"Names", r.name},        {"Networks", ""},
-                       {"Ports", ""},                 {"RunningFor", human_ago(r.created)},
+                       {"Ports", ports},                 {"RunningFor", human_ago(r.created)},
                        {"Size", "N/A"},               {"State", r.status},      {"Status", status_text(r)}});
     }
     if (*quiet) return;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "minirun/engine/container_network.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/resource_flags.h"
 #include "minirun/engine/seccomp_profile.h"
@@ -26,13 +27,14 @@ namespace minirun::cli {
 namespace {
 
 struct RunFlags {
-  std::string name, workdir, user, hostname, network = "host", max_layer_size;
+  std::string name, workdir, user, hostname, network = "bridge", max_layer_size;
   std::optional<std::string> entrypoint;
   std::vector<std::string> env, env_files, volumes, cap_add, cap_drop, security_opts;
   bool rm = false, read_only = false, init = false, interactive = false, tty = false, privileged = false;
   std::vector<std::string> rest;  // REF|ARCHIVE then the command's arguments
   ResourceFlags limits;           // --memory, --cpus, --pids-limit, --device, --ulimit, …
   std::string cgroup_parent = "minirun", cgroups = "enabled";
+  NetworkFlags net;  // -p, -P, --ip, --mac-address, --dns*, --add-host (container_network.h)
 };
 
 bool looks_like_archive(const std::string& ref) {
@@ -114,8 +116,12 @@ int run(Globals& g, RunFlags& f) {
   spec.user = f.user.empty() ? cfg.user : f.user;
   spec.workdir = f.workdir.empty() ? cfg.workdir : f.workdir;
   for (const auto& v : f.volumes) spec.binds.push_back(parse_volume(v));
-  if (f.network != "host" && f.network != "none") throw Error("network \"" + f.network + "\" not supported: use host or none");
-  spec.network = f.network;
+  // ---- network (netrun): validated before any record; container_network.h ----
+  f.net.network = f.network;
+  NetworkPlan netplan = plan_network(store, f.net, cfg.exposed_ports, f.hostname);
+  f.network = netplan.network_mode;
+  spec.network = netplan.network_mode;
+  spec.network_ns_path = netplan.ns_path;
   spec.read_only = f.read_only;
   spec.init = f.init;
   spec.interactive = f.interactive;
@@ -212,6 +218,7 @@ int run(Globals& g, RunFlags& f) {
     prepare_init_layer(store.diff_dir(store.init_layer_id(spec.id)));
     spec.state_dir = store.container_dir(spec.id);
     write_state_files(spec);
+    copy_peer_files(store, netplan, spec.state_dir);  // netrun: container: / --add-host, --dns without a bridge
     layout.overlay_root = store.overlay_root();
     if (flat) {
       // The container's records still name every layer (store.lower_links); only the mount differs.
@@ -236,6 +243,8 @@ int run(Globals& g, RunFlags& f) {
   }
 
   int code;
+  netplan.attach.hostname = spec.hostname;  // netrun: /etc/hosts names the host name
+  ContainerNetwork net(store, spec.id, name, netplan);
   MountNamespaceHold mntns;  // many layers: unmounted while the container is removed, joined on return
   try {
     if (rootfs) {  // joined (rootfs.reset()) before the container's layers may be removed
@@ -250,11 +259,13 @@ int run(Globals& g, RunFlags& f) {
       rec.started = now_rfc3339_nanos();
       store.put_container(rec);
     };
+    if (netplan.attaches()) opts.on_created = [&net](pid_t pid) { net.on_created(pid); };  // netrun: attach
     opts.mntns = rootfs ? &mntns : nullptr;
     opts.forward_stdin = f.interactive;
     opts.oom_killed = &rec.oom_killed;
     code = runtime::run(oci, opts);
   } catch (const Error& e) {
+    net.failed();  // netrun: detach (veth deleted too)
     rootfs.reset();
     mntns.release();
     rec.status = "exited";
@@ -264,6 +275,7 @@ int run(Globals& g, RunFlags& f) {
     else store.put_container(rec);
     throw;
   }
+  net.exited();  // netrun: detach; the kernel removes the veth with the namespace
   rootfs.reset();
   mntns.release();
   rec.status = "exited";
@@ -292,7 +304,7 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_option("-v,--volume", f->volumes, "Bind mount a volume: SRC:DST[:ro|rw]")->allow_extra_args(false);
   cmd->add_option("-h,--hostname", f->hostname, "Container host name");
   cmd->add_flag("--read-only", f->read_only, "Mount the container's root filesystem as read only");
-  cmd->add_option("--network,--net", f->network, "host (default) or none");
+  cmd->add_option("--network,--net", f->network, "bridge (default), none, host, container:NAME|ID or a network's name");
   cmd->add_flag("--init", f->init, "Run an init inside the container that forwards signals and reaps processes");
   cmd->add_flag("-i,--interactive", f->interactive, "Keep STDIN open");
   cmd->add_flag("-t,--tty", f->tty, "Allocate a pseudo-TTY");
@@ -327,6 +339,16 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_option("--max-layer-size", f->max_layer_size,
                   "When ARCHIVE is loaded: refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
       ->type_name("SIZE");
+  // ---- network flags (netrun; container_network.h) ----
+  cmd->add_option("-p,--publish", f->net.publish, "Publish a container's port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]")
+      ->allow_extra_args(false);
+  cmd->add_flag("-P,--publish-all", f->net.publish_all, "Publish all exposed ports to free host ports");
+  cmd->add_option("--ip", f->net.ip, "IPv4 address (user-defined networks)");
+  cmd->add_option("--mac-address", f->net.mac, "Container MAC address (e.g. 02:42:ac:11:00:02)");
+  cmd->add_option("--dns", f->net.dns, "Set custom DNS servers")->allow_extra_args(false);
+  cmd->add_option("--dns-search", f->net.dns_search, "Set custom DNS search domains")->allow_extra_args(false);
+  cmd->add_option("--dns-option", f->net.dns_option, "Set DNS options")->allow_extra_args(false);
+  cmd->add_option("--add-host", f->net.add_host, "Add a custom host-to-IP mapping (host:ip)")->allow_extra_args(false);
   cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
   cmd->callback([&g, f, cmd] {
     f->rest = cmd->remaining();

@@ -7,11 +7,17 @@
 #include <iostream>
 
 #include "cli.h"
+#include "minirun/engine/container_network.h"
 #include "minirun/util/error.h"
 
 namespace minirun::cli {
 
-Store open_store(const Globals& g) { return Store(Store::default_root(g.root)); }
+Store open_store(const Globals& g) {
+  Store store(Store::default_root(g.root));
+  // Start-up recovery of bridge networks (one readdir when there is none): what dead runs left.
+  recover_container_networks(store);
+  return store;
+}
 
 std::string human_size(uint64_t bytes) {
   static const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};

@@ -42,6 +42,8 @@ ContainerRequest request_for(Store& store, const std::string& ref, std::vector<s
     req.tty = j.value("Tty", false);
     req.interactive = j.value("OpenStdin", false);
     req.network = j.value("NetworkMode", "host");
+    // A bundle has no other container to join: its own namespace, as for bridge networks.
+    if (req.network.rfind("container:", 0) == 0) req.network = "none";
     req.read_only = j.value("ReadonlyRootfs", false);
     req.init = j.value("Init", false);
     req.privileged = j.value("Privileged", false);

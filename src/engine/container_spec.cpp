@@ -44,8 +44,8 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
   if (req.argv.empty()) throw Error("no command specified");
   std::string wd = req.workdir.empty() ? "/" : req.workdir;
   if (wd[0] != '/') throw Error("the working directory '" + wd + "' is invalid, it needs to be an absolute path");
-  if (req.network != "host" && req.network != "none")
-    throw Error("network \"" + req.network + "\" not supported: use host or none");
+  const bool joins_net = req.network.rfind("container:", 0) == 0;
+  if (joins_net && req.network_ns_path.empty()) throw Error("network " + req.network + ": no namespace to join");
 
   runtime::Spec s;
   s.root.path = root_path;
@@ -65,7 +65,10 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
   s.minirun.keep_stdin = req.interactive;
 
   for (const char* ns : {"pid", "mount", "uts", "ipc"}) s.linux.namespaces.push_back({ns, ""});
-  if (req.network == "none") s.linux.namespaces.push_back({"network", ""});
+  // Network: the host's (host), another container's (container:), else a new one — lo only
+  // (none), or eth0 added by the engine's on_created (bridge, user networks).
+  if (joins_net) s.linux.namespaces.push_back({"network", req.network_ns_path});
+  else if (req.network != "host") s.linux.namespaces.push_back({"network", ""});
 
   // Docker's mounts. Without a devices cgroup, /dev is nodev and its nodes are the host's,
   // bound (devices.h); --privileged containers get real nodes.

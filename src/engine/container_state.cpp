@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "minirun/runtime/cgroups.h"
+#include "minirun/engine/container_network.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 
@@ -49,7 +50,7 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
   return rec;
 }
 
-void remove_container(const Store& store, const std::string& cid, bool force) {
+void remove_container(Store& store, const std::string& cid, bool force) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
   if (rec->status == "running") {
@@ -62,6 +63,7 @@ void remove_container(const Store& store, const std::string& cid, bool force) {
     for (int i = 0; i < 100 && pid_alive(rec->container_pid); i++) usleep(10000);
   }
   remove_cgroup(*rec);
+  detach_container_network(store, cid);  // before the layers go; idempotent
   auto lock = store.lock();
   store.remove_container(cid);
 }

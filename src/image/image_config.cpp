@@ -61,6 +61,10 @@ ImageConfig parse_image_config(std::string_view bytes, bool history) {
     c.entrypoint = strings(*it, "Entrypoint", &c.has_entrypoint);
     c.user = str(*it, "User");
     c.workdir = str(*it, "WorkingDir");
+    if (auto ep = it->find("ExposedPorts"); ep != it->end() && !ep->is_null()) {
+      if (!ep->is_object()) throw bad("\"ExposedPorts\" is not an object");
+      for (auto e = ep->begin(); e != ep->end(); ++e) c.exposed_ports.push_back(e.key());
+    }
   }
   auto rootfs = j.find("rootfs");
   if (rootfs == j.end() || !rootfs->is_object()) throw bad("no \"rootfs\" object");

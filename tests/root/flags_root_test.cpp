@@ -43,7 +43,7 @@ TEST_F(Flags, RunRejectsAnUnknownFlagBeforeTheImage) {
   for (const Case& c : std::vector<Case>{
            {{"run", "-d", "flags/busybox:1"}, "unknown shorthand flag: 'd' in -d"},
            {{"run", "--foo", "flags/busybox:1"}, "unknown flag: --foo"},
-           {{"run", "-p", "80:80", "flags/busybox:1"}, "unknown shorthand flag: 'p' in -p"},
+           {{"run", "-l", "a=b", "flags/busybox:1"}, "unknown shorthand flag: 'l' in -l"},  // -p exists since netrun
            {{"run", "--rm", "-itd", "flags/busybox:1"}, "unknown shorthand flag: 'd' in -itd"},
            {{"run", "--rm", "--foo=bar", "flags/busybox:1", "true"}, "unknown flag: --foo"},
            {{"run", "--name", "x", "--detach", "flags/busybox:1"}, "unknown flag: --detach"},

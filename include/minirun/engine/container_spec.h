@@ -23,7 +23,10 @@ struct ContainerRequest {
   std::vector<std::string> argv, env;  // env merged (merge_env); build_spec adds Docker's defaults
   std::string user, workdir;
   std::vector<BindMount> binds;
-  std::string network = "host";  // host | none
+  // bridge (Docker's default) | none | host | container:<id> | a user-defined network's name
+  // (container_network.h): every mode but host and container: gets a new network namespace.
+  std::string network = "bridge";
+  std::string network_ns_path;  // container:<id> — the namespace joined (/proc/<pid>/ns/net)
   bool read_only = false, init = false, interactive = false, tty = false, privileged = false,
        no_new_privileges = false;
   std::vector<std::string> cap_add, cap_drop;

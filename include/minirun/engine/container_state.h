@@ -14,7 +14,8 @@ namespace minirun {
 std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid);
 
 // Removes a container: refused while it runs unless force, which kills it first (SIGKILL to
-// its init; the kernel then kills the rest of its pid namespace).
-void remove_container(const Store& store, const std::string& cid, bool force);
+// its init; the kernel then kills the rest of its pid namespace). Takes it off its network
+// first (veth, published ports, lease: container_network.h).
+void remove_container(Store& store, const std::string& cid, bool force);
 
 }  // namespace minirun

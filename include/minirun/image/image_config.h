@@ -19,6 +19,7 @@ struct ImageConfig {
   std::vector<std::string> env, cmd, entrypoint;  // absent → empty
   bool has_cmd = false, has_entrypoint = false;
   std::string user, workdir;
+  std::vector<std::string> exposed_ports;  // config.ExposedPorts keys ("80/tcp"), in order
   std::vector<std::string> diff_ids;  // validated "sha256:<hex>"
   std::vector<HistoryEntry> history;
   nlohmann::json raw;  // the whole document

@@ -1,0 +1,461 @@
+// `run`'s networking as root, black box through the minirun binary: the default bridge, -p/-P,
+// user-defined networks, none/host/container:, ps/port/inspect, and teardown after --rm, rm,
+// kill -9 and many cycles. Each test first moves its thread (and so every minirun it starts)
+// into a fresh network namespace standing for "the host", and a private mount namespace: the
+// bridge minirun0, the nft table minirun, the veths and the sysctls exist there only and vanish
+// with it, even when the test dies. "A machine on the LAN" is one more namespace joined to it by
+// a veth pair with TEST-NET-1 addresses (192.0.2.0/24). No traffic leaves these namespaces.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "minirun/network/netlink.h"
+#include "minirun/network/nft.h"
+#include "minirun/util/error.h"
+#include "testutil.h"
+
+using namespace minirun;
+using namespace minirun::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+int new_netns() {
+  int fd = -1;
+  std::thread t([&] {
+    if (::unshare(CLONE_NEWNET) == 0) fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  });
+  t.join();
+  if (fd < 0) throw sys_error("new network namespace");
+  return fd;
+}
+
+template <class F>
+auto in_netns(int netns_fd, F f) -> decltype(f()) {
+  decltype(f()) out{};
+  std::string err;
+  std::thread t([&] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) return void(err = "setns failed");
+    try {
+      out = f();
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  });
+  t.join();
+  if (!err.empty()) throw Error(err);
+  return out;
+}
+
+// Sends `request` to ip:port and returns everything read until the peer closes ("ERR …" when
+// the connection fails). 2 s timeouts.
+std::string talk(const std::string& ip, uint16_t port, const std::string& request) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{2, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  ::inet_pton(AF_INET, ip.c_str(), &sa.sin_addr);
+  if (::connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    std::string e = std::string("ERR connect: ") + std::strerror(errno);
+    ::close(s);
+    return e;
+  }
+  (void)!::write(s, request.data(), request.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(s, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(s);
+  return out;
+}
+
+// The body of GET / from ip:port ("ERR…" when it fails).
+std::string http_get(const std::string& ip, uint16_t port) {
+  std::string r = talk(ip, port, "GET / HTTP/1.0\r\nHost: x\r\n\r\n");
+  if (r.rfind("ERR", 0) == 0) return r;
+  auto body = r.find("\r\n\r\n");
+  return body == std::string::npos ? "ERR no body: " + r : r.substr(body + 4);
+}
+
+// Retries http_get for up to ~10 s until it answers.
+std::string http_get_wait(const std::string& ip, uint16_t port) {
+  std::string r;
+  for (int i = 0; i < 100; i++) {
+    r = http_get(ip, port);
+    if (r.rfind("ERR", 0) != 0) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return r;
+}
+
+// A TCP server on a thread inside a namespace: writes the peer's address to each connection.
+class WhoServer {
+ public:
+  WhoServer(int netns_fd, uint16_t port) {
+    std::atomic<int> ready{0};
+    t_ = std::thread([this, netns_fd, port, &ready] {
+      if (::setns(netns_fd, CLONE_NEWNET) != 0) return void(ready = -1);
+      int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(port);
+      if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(s, 64) != 0) {
+        ::close(s);
+        return void(ready = -1);
+      }
+      ready = 1;
+      while (!stop_) {
+        pollfd p{s, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        sockaddr_in peer{};
+        socklen_t len = sizeof peer;
+        int c = ::accept4(s, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        char buf[INET_ADDRSTRLEN];
+        ::inet_ntop(AF_INET, &peer.sin_addr, buf, sizeof buf);
+        std::string msg = std::string(buf) + "\n";
+        (void)!::write(c, msg.data(), msg.size());
+        ::close(c);
+      }
+      ::close(s);
+    });
+    while (ready == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (ready < 0) throw Error("server did not start");
+  }
+  ~WhoServer() {
+    stop_ = true;
+    t_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread t_;
+};
+
+// Links named prefix + 12 hex digits (minirun's host-side veths are "mr<12 of the id>").
+std::vector<std::string> links_with_prefix(const std::string& prefix) {
+  std::vector<std::string> out;
+  if (auto* ifs = ::if_nameindex()) {
+    for (auto* i = ifs; i->if_index; i++) {
+      std::string n = i->if_name;
+      if (n.rfind(prefix, 0) == 0 && n.size() == prefix.size() + 12 &&
+          n.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos)
+        out.push_back(n);
+    }
+    ::if_freenameindex(ifs);
+  }
+  return out;
+}
+
+size_t files_in(const std::string& dir) {
+  if (!fs::exists(dir)) return 0;
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// An httpd serving `body` at / on port 80 of the container (busybox httpd in the foreground).
+std::string httpd_script(const std::string& body) {
+  return "mkdir -p /www && echo " + body + " > /www/index.html && exec busybox httpd -f -p 80 -h /www";
+}
+
+class NetRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MINIRUN_REQUIRE_ROOT();
+    if (::access("/usr/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0 &&
+        ::access("/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0)
+      GTEST_SKIP() << "libnftables1 not installed";
+    orig_net_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    orig_mnt_ = ::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(orig_net_, 0);
+    ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << std::strerror(errno);  // this thread is now "the host"
+    if (::unshare(CLONE_NEWNS) == 0) {
+      in_mntns_ = true;
+      ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
+    }
+    host_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    network::Netlink().loopback_up();
+    t_ = std::make_unique<TempDir>("minirun-netrun-");
+    write_file(*t_ / "rootfs.tar", busybox_rootfs().build());
+    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+  }
+  void TearDown() override {
+    for (pid_t p : bg_) {
+      ::kill(p, SIGKILL);
+      ::waitpid(p, nullptr, 0);
+    }
+    if (t_) {
+      mr({"rm", "-f", "web", "db", "keep", "victim"});
+      t_.reset();
+    }
+    for (int fd : fds_) ::close(fd);
+    if (host_ >= 0) ::close(host_);
+    if (in_mntns_ && orig_mnt_ >= 0) {
+      EXPECT_EQ(::setns(orig_mnt_, CLONE_NEWNS), 0) << std::strerror(errno);
+    }
+    if (orig_mnt_ >= 0) ::close(orig_mnt_);
+    if (orig_net_ >= 0) {
+      EXPECT_EQ(::setns(orig_net_, CLONE_NEWNET), 0);
+      ::close(orig_net_);
+    }
+  }
+  CmdResult mr(std::vector<std::string> args) {
+    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
+    return run_cmd(args);
+  }
+  // Starts `minirun run ARGS` in the background; its output goes to <tmp>/<log>.
+  pid_t bg(std::vector<std::string> args, const std::string& log) {
+    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store", "run"});
+    pid_t p = spawn_cmd(args, *t_ / log);
+    bg_.push_back(p);
+    return p;
+  }
+  int wait_bg(pid_t p) {
+    int st = 0;
+    for (int i = 0; i < 300; i++) {
+      pid_t r = ::waitpid(p, &st, WNOHANG);
+      if (r == p) {
+        bg_.erase(std::remove(bg_.begin(), bg_.end(), p), bg_.end());
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  // Waits until the named container is running (its record says so).
+  bool wait_running(const std::string& name) {
+    for (int i = 0; i < 200; i++) {
+      auto r = mr({"ps", "--format", "json"});
+      if (r.out.find("\"Names\":\"" + name + "\"") != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  // "A machine on the LAN": lan0 (192.0.2.1) on the host <-> eth0 (192.0.2.2) in a namespace.
+  int lan() {
+    int fd = new_netns();
+    fds_.push_back(fd);
+    network::Netlink nl;
+    nl.add_veth("lan0", 0, fd, "eth0", network::parse_mac("02:00:00:00:00:02"));
+    nl.add_address("lan0", *network::parse_ip("192.0.2.1"), 24);
+    network::Netlink::in_netns(fd).configure_container("eth0", *network::parse_ip("192.0.2.2"), 24,
+                                                       *network::parse_ip("192.0.2.1"));
+    return fd;
+  }
+  // Nothing of any container left: no veth, no lease, no endpoint, no DNAT element.
+  void expect_nothing_left() {
+    std::string nets = *t_ / "store/networks";
+    std::vector<std::string> veths;
+    for (int i = 0; i < 100; i++) {  // the kernel deletes a veth with its namespace, asynchronously
+      veths = links_with_prefix("mr");
+      if (veths.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(veths.empty()) << veths.front();
+    if (fs::exists(nets))
+      for (const auto& e : fs::directory_iterator(nets)) {
+        if (!e.is_directory()) continue;
+        EXPECT_EQ(files_in(e.path().string() + "/leases"), 0u) << e.path();
+        EXPECT_EQ(files_in(e.path().string() + "/endpoints"), 0u) << e.path();
+      }
+    network::Nft nft;
+    if (nft.has_table("minirun")) {
+      EXPECT_TRUE(nft.port_elements("minirun").empty());
+    }
+  }
+  // What `sh -c script` prints in a container run with `flags`.
+  CmdResult sh(const std::string& script, std::vector<std::string> flags = {}) {
+    std::vector<std::string> a = {"run", "--rm"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"t/bb", "sh", "-c", script});
+    return mr(a);
+  }
+
+  int orig_net_ = -1, orig_mnt_ = -1, host_ = -1;
+  bool in_mntns_ = false;
+  std::vector<int> fds_;
+  std::vector<pid_t> bg_;
+  std::unique_ptr<TempDir> t_;
+};
+
+}  // namespace
+
+TEST_F(NetRun, DefaultIsABridgeWithEth0RouteNatAndHosts) {
+  int l = lan();
+  WhoServer lan_srv(l, 7000);
+  auto r = sh("ls /sys/class/net; awk '$2==\"00000000\"{print $3}' /proc/net/route; grep box /etc/hosts;"
+              "busybox nc 192.0.2.2 7000",
+              {"-h", "box", "--name", "n1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // eth0 and lo; the default route via 172.30.0.1 (little-endian hex); the container's own
+  // address for its host name; the LAN machine sees the host's address (masquerade).
+  EXPECT_EQ(r.out, "eth0\nlo\n01001EAC\n172.30.0.2\tbox n1\n192.0.2.1\n") << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(NetRun, PublishedPortFromLoopbackAndFromTheLan) {
+  int l = lan();
+  pid_t p = bg({"--rm", "--name", "web", "-p", "8080:80", "t/bb", "sh", "-c", httpd_script("hello")}, "web.log");
+  EXPECT_EQ(http_get_wait("127.0.0.1", 8080), "hello\n") << read_file(*t_ / "web.log");
+  EXPECT_EQ(in_netns(l, [] { return http_get("192.0.2.1", 8080); }), "hello\n");
+  // ps, port, inspect show it.
+  EXPECT_NE(mr({"ps"}).out.find("0.0.0.0:8080->80/tcp"), std::string::npos) << mr({"ps"}).out;
+  EXPECT_EQ(mr({"port", "web"}).out, "80/tcp -> 0.0.0.0:8080\n");
+  EXPECT_EQ(mr({"port", "web", "80"}).out, "0.0.0.0:8080\n");
+  auto ins = mr({"inspect", "web"}).out;
+  EXPECT_NE(ins.find("\"IPAddress\": \"172.30.0.2\""), std::string::npos) << ins;
+  EXPECT_NE(ins.find("\"Gateway\": \"172.30.0.1\""), std::string::npos) << ins;
+  EXPECT_NE(ins.find("\"MacAddress\": \"02:42:ac:1e:00:02\""), std::string::npos) << ins;
+  EXPECT_NE(ins.find("\"HostPort\": \"8080\""), std::string::npos) << ins;
+  // A second container can't take the same host port; both can listen on their own port 80.
+  EXPECT_NE(sh("true", {"-p", "8080:80"}).code, 0);
+  EXPECT_EQ(mr({"rm", "-f", "web"}).code, 0);
+  EXPECT_NE(wait_bg(p), -1);
+  EXPECT_EQ(http_get("127.0.0.1", 8080).rfind("ERR", 0), 0u);
+  expect_nothing_left();
+}
+
+TEST_F(NetRun, PublishAllUsesExposedPortsAndFreeHostPorts) {
+  ASSERT_EQ(mr({"import", "-c", "EXPOSE 80", *t_ / "rootfs.tar", "t/web"}).code, 0);
+  pid_t p = bg({"--rm", "--name", "web", "-P", "t/web", "sh", "-c", httpd_script("all")}, "web.log");
+  ASSERT_TRUE(wait_running("web"));
+  std::string port;
+  for (int i = 0; i < 100 && port.empty(); i++) {
+    port = trim(mr({"port", "web", "80/tcp"}).out);
+    if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(port.rfind("0.0.0.0:", 0), 0u) << port;
+  uint16_t hp = static_cast<uint16_t>(std::stoi(port.substr(8)));
+  EXPECT_NE(hp, 80);
+  EXPECT_EQ(http_get_wait("127.0.0.1", hp), "all\n");
+  EXPECT_EQ(mr({"rm", "-f", "web"}).code, 0);
+  EXPECT_NE(wait_bg(p), -1);
+  expect_nothing_left();
+}
+
+TEST_F(NetRun, ContainersReachEachOtherByNameOnAUserNetwork) {
+  ASSERT_EQ(mr({"network", "create", "--subnet", "10.233.0.0/24", "backend"}).code, 0);
+  pid_t p = bg({"--rm", "--name", "db", "--network", "backend", "--ip", "10.233.0.50", "t/bb", "sh", "-c",
+                httpd_script("db-here")},
+               "db.log");
+  std::string loop = "i=0; while [ $i -lt 100 ]; do busybox wget -q -O - http://db/ && exit 0; i=$((i+1)); "
+                     "busybox usleep 100000; done; exit 1";
+  auto r = sh(loop, {"--network", "backend"});
+  EXPECT_EQ(r.out, "db-here\n") << r.err << read_file(*t_ / "db.log");
+  // By address too, and a container on the default bridge cannot resolve the name.
+  EXPECT_EQ(sh("busybox wget -q -O - http://10.233.0.50/", {"--network", "backend"}).out, "db-here\n");
+  EXPECT_NE(sh("grep -w db /etc/hosts").code, 0);
+  // --add-host and --dns land in the files.
+  auto f = sh("cat /etc/hosts /etc/resolv.conf", {"--network", "backend", "--add-host", "gw.example:10.233.0.1",
+                                                  "--dns", "10.233.0.1"});
+  EXPECT_NE(f.out.find("10.233.0.1\tgw.example\n"), std::string::npos) << f.out;
+  EXPECT_NE(f.out.find("nameserver 10.233.0.1"), std::string::npos) << f.out;
+  EXPECT_EQ(mr({"rm", "-f", "db"}).code, 0);
+  EXPECT_NE(wait_bg(p), -1);
+  expect_nothing_left();
+  EXPECT_EQ(mr({"network", "rm", "backend"}).code, 0);
+}
+
+TEST_F(NetRun, NoneHostAndContainerModesAsDocker) {
+  // none: lo only.
+  EXPECT_EQ(sh("ls /sys/class/net", {"--network", "none"}).out, "lo\n");
+  // host: the host's interfaces (the test's namespace: lo and the LAN link made here).
+  lan();
+  auto h = sh("ls /sys/class/net", {"--network", "host"});
+  EXPECT_EQ(h.out, "lan0\nlo\n") << h.err;
+  EXPECT_EQ(links_with_prefix("mr").size(), 0u);
+  // container:NAME: the other container's namespace (its eth0, MAC and localhost services).
+  pid_t p = bg({"--rm", "--name", "web", "--mac-address", "02:42:0a:00:00:99", "t/bb", "sh", "-c",
+                httpd_script("shared")},
+               "web.log");
+  ASSERT_TRUE(wait_running("web"));
+  std::string loop = "i=0; while [ $i -lt 100 ]; do busybox wget -q -O - http://127.0.0.1/ && break; i=$((i+1)); "
+                     "busybox usleep 100000; done; cat /sys/class/net/eth0/address";
+  auto c = sh(loop, {"--network", "container:web"});
+  EXPECT_EQ(c.out, "shared\n02:42:0a:00:00:99\n") << c.err;
+  EXPECT_NE(sh("true", {"--network", "container:web", "-p", "81:80"}).code, 0);  // conflicting options
+  EXPECT_NE(sh("true", {"--network", "container:nosuch"}).code, 0);
+  EXPECT_NE(sh("true", {"--ip", "172.30.0.9"}).code, 0);  // --ip: user-defined networks only
+  EXPECT_NE(sh("true", {"--network", "nosuchnet"}).code, 0);
+  EXPECT_EQ(mr({"rm", "-f", "web"}).code, 0);
+  EXPECT_NE(wait_bg(p), -1);
+  expect_nothing_left();
+}
+
+TEST_F(NetRun, NothingLeftAfterRmRunRmAndKill9) {
+  // Exited without --rm: detached at the exit; rm removes the rest.
+  ASSERT_EQ(mr({"run", "--name", "keep", "-p", "9000:80", "t/bb", "true"}).code, 0);
+  expect_nothing_left();
+  EXPECT_EQ(mr({"rm", "keep"}).code, 0);
+  // rm -f of a running container.
+  pid_t p = bg({"--name", "victim", "-p", "9001:80", "t/bb", "sleep", "100"}, "victim.log");
+  ASSERT_TRUE(wait_running("victim"));
+  EXPECT_EQ(links_with_prefix("mr").size(), 1u);
+  EXPECT_EQ(mr({"rm", "-f", "victim"}).code, 0);
+  EXPECT_NE(wait_bg(p), -1);
+  expect_nothing_left();
+  // kill -9 of minirun itself: its container dies with it (PDEATHSIG); the next verb recovers.
+  p = bg({"--rm", "--name", "victim", "-p", "9002:80", "t/bb", "sleep", "100"}, "victim.log");
+  ASSERT_TRUE(wait_running("victim"));
+  ::kill(p, SIGKILL);
+  EXPECT_EQ(wait_bg(p), 128 + SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  mr({"ps"});  // start-up recovery
+  expect_nothing_left();
+}
+
+TEST_F(NetRun, TwoHundredRunRmCyclesLeakNothing) {
+  for (int i = 0; i < 200; i++) {
+    std::vector<std::string> a = {"run", "--name", "c"};
+    if (i % 2) a.insert(a.end(), {"-p", "80"});
+    a.insert(a.end(), {"t/bb", "true"});
+    auto r = mr(a);
+    ASSERT_EQ(r.code, 0) << i << ": " << r.err;
+    ASSERT_EQ(mr({"rm", "c"}).code, 0) << i;
+  }
+  expect_nothing_left();
+  EXPECT_EQ(files_in(*t_ / "store/containers"), 1u);  // names/ only
+}
+
+TEST_F(NetRun, TwentyConcurrentRunsGetDistinctAddresses) {
+  std::vector<pid_t> ps;
+  for (int i = 0; i < 20; i++)
+    ps.push_back(bg({"--rm", "t/bb", "sh", "-c", "busybox ip -o -4 addr show dev eth0 | busybox awk '{print $4}'; "
+                                                  "busybox sleep 1"},
+                    "c" + std::to_string(i) + ".log"));
+  std::set<std::string> addrs;
+  for (int i = 0; i < 20; i++) {
+    EXPECT_EQ(wait_bg(ps[static_cast<size_t>(i)]), 0) << read_file(*t_ / ("c" + std::to_string(i) + ".log"));
+    std::string a = trim(read_file(*t_ / ("c" + std::to_string(i) + ".log")));
+    EXPECT_EQ(a.rfind("172.30.", 0), 0u) << a;
+    addrs.insert(a);
+  }
+  EXPECT_EQ(addrs.size(), 20u);
+  expect_nothing_left();
+}
