@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "minirun/engine/container_spec.h"
+#include "minirun/engine/detached.h"
 #include "minirun/runtime/container.h"
 #include "minirun/runtime/rootfs_builder.h"
 #include "minirun/util/error.h"
@@ -27,6 +28,9 @@ struct RunFlags {
   std::vector<std::string> env, env_files, volumes, cap_add, cap_drop, security_opts;
   bool rm = false, read_only = false, init = false, interactive = false, tty = false, privileged = false;
   std::vector<std::string> rest;  // REF|ARCHIVE then the command's arguments
+  // run -d (engine/detached.h)
+  bool detach = false;
+  DetachOptions detach_opts;
 };
 
 bool looks_like_archive(const std::string& ref) {
@@ -123,6 +127,7 @@ int run(Globals& g, RunFlags& f) {
       throw Error("unsupported --security-opt \"" + o + "\"");
   }
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
+  if (f.detach) check_detach_options(f.detach_opts);  // run -d
 
   // A deep image runs on its flat layer (flatten.h) when it has one: two lowers, as a shallow
   // image. Without one (an image stored by an older minirun, or one that could not be flattened),
@@ -139,6 +144,7 @@ int run(Globals& g, RunFlags& f) {
     image.lower_links = image.lower_dirs;
     rootfs.emplace(image);
   }
+  if (f.detach) rootfs.reset();  // run -d: the monitor mounts the layers itself (a builder is a thread here)
 
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
@@ -219,6 +225,11 @@ int run(Globals& g, RunFlags& f) {
     };
     opts.mntns = rootfs ? &mntns : nullptr;
     opts.forward_stdin = f.interactive;
+    if (f.detach) {  // run -d: a monitor runs it (engine/detached.h); a failed start is recorded below
+      start_detached(store, rec, oci, opts, f.detach_opts);
+      std::cout << rec.id << std::endl;
+      return 0;
+    }
     code = runtime::run(oci, opts);
   } catch (const Error& e) {
     rootfs.reset();
@@ -269,6 +280,13 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_option("--max-layer-size", f->max_layer_size,
                   "When ARCHIVE is loaded: refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
       ->type_name("SIZE");
+  // run -d (engine/detached.h)
+  cmd->add_flag("-d,--detach", f->detach, "Run the container in the background (under a monitor) and print its ID");
+  cmd->add_option("--restart", f->detach_opts.restart, "Restart policy: no, on-failure[:N], always, unless-stopped");
+  cmd->add_option("--log-driver", f->detach_opts.log_driver, "Logging driver: json-file (default) or none");
+  cmd->add_option("--log-opt", f->detach_opts.log_opts, "Log driver options (max-size=10m, max-file=3)")->allow_extra_args(false);
+  cmd->add_option("--stop-signal", f->detach_opts.stop_signal, "Signal to stop the container (default: the image's, or SIGTERM)");
+  cmd->add_option("--stop-timeout", f->detach_opts.stop_timeout, "Seconds to wait after the stop signal before SIGKILL (default 10)");
   cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
   cmd->callback([&g, f, cmd] {
     f->rest = cmd->remaining();

@@ -282,7 +282,7 @@ int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
   plan.cgroup_procs = opts.cgroup_procs;
   for (int i = 0; i < 3; i++) plan.stdio[i] = opts.stdio[i];
   if (!wait && spec.process->terminal) throw Error("a detached container with a terminal is not supported yet");
-  if (!wait) plan.pdeathsig = false;
+  if (!wait) plan.pdeathsig = opts.kill_with_parent;
   const bool hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
                      !spec.hooks.poststart.empty();
   const bool gate = hooks || opts.on_created;

@@ -28,6 +28,7 @@ struct RunOptions {
   std::vector<std::string> cgroup_procs;  // cgroup.procs files the process joins first
   std::string state_json_for_hooks;       // the state given to hooks on stdin
   int stdio[3] = {-1, -1, -1};            // when >= 0: the process's stdin, stdout, stderr
+  bool kill_with_parent = false;          // spawn(): PR_SET_PDEATHSIG(SIGKILL) (a monitor's container)
 };
 
 // Runs the spec's process to completion and returns its exit status (128+N when killed by signal
