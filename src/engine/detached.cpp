@@ -8,8 +8,10 @@
 
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -66,6 +68,32 @@ void update_record(const Store& store, const std::string& cid, F&& f) {
   auto rec = store.container(cid);
   if (!rec) return;
   if (f(*rec)) store.put_container(*rec);
+}
+
+// In the forked monitor: the executable's read-only pages the CLI touched (CLI11, JSON, the run
+// path: about 4 MB of a static binary) count in the monitor's RSS although it never uses them
+// again. They are clean private file pages: dropping them only costs a fault from the page cache
+// for the few the monitor's loop touches. Writable mappings (.data, .bss, heap) are left alone.
+void drop_unused_text() {
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  std::string self(exe, static_cast<size_t>(n));
+  auto maps = read_file_if_exists("/proc/self/maps", 1 << 20);
+  if (!maps) return;
+  size_t pos = 0;
+  while (pos < maps->size()) {
+    size_t end = maps->find('\n', pos);
+    if (end == std::string::npos) end = maps->size();
+    std::string line = maps->substr(pos, end - pos);
+    pos = end + 1;
+    unsigned long lo = 0, hi = 0;
+    char perms[8] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
+    auto slash = line.find('/');
+    if (slash == std::string::npos || line.substr(slash) != self || perms[1] == 'w') continue;
+    ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+  }
 }
 
 }  // namespace
@@ -126,6 +154,7 @@ void start_detached(const Store& store, ContainerRecord& rec, const runtime::Spe
       r.container_pid = pid;
       r.started = now_nanos();
       r.restart_count = restart_count;
+      r.exit_code = 0;  // Docker's SetRunning: the last exit is gone
       r.error.clear();
       return true;
     });
@@ -149,6 +178,7 @@ void start_detached(const Store& store, ContainerRecord& rec, const runtime::Spe
     // a process that lives on: only the readiness pipe.
     if (ready > 3) ::close_range(3, static_cast<unsigned>(ready - 1), 0);
     ::close_range(static_cast<unsigned>(ready + 1), ~0U, 0);
+    drop_unused_text();
     o.ready_fd = ready;
     return monitor::run_monitor(o, [&](int in, int out, int err) {
       runtime::RunOptions ro = base;
