@@ -72,28 +72,43 @@ void update_record(const Store& store, const std::string& cid, F&& f) {
 
 // In the forked monitor: the executable's read-only pages the CLI touched (CLI11, JSON, the run
 // path: about 4 MB of a static binary) count in the monitor's RSS although it never uses them
-// again. They are clean private file pages: dropping them only costs a fault from the page cache
-// for the few the monitor's loop touches. Writable mappings (.data, .bss, heap) are left alone.
+// again. Clean private file pages: dropping them only costs a fault from the page cache for the
+// few the monitor's loop touches. Only read-only mappings with no dirty or anonymous page (RELRO
+// is read-only too, but relocated: its pages differ from the file's and must stay).
 void drop_unused_text() {
   char exe[4096];
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return;
   std::string self(exe, static_cast<size_t>(n));
-  auto maps = read_file_if_exists("/proc/self/maps", 1 << 20);
-  if (!maps) return;
+  auto smaps = read_file_if_exists("/proc/self/smaps", 4 << 20);
+  if (!smaps) return;
+  // One mapping: its header line, then "Key: value kB" lines up to the next header.
+  unsigned long lo = 0, hi = 0;
+  bool candidate = false, dirty = false;
+  auto finish = [&] {
+    if (candidate && !dirty) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    candidate = dirty = false;
+  };
   size_t pos = 0;
-  while (pos < maps->size()) {
-    size_t end = maps->find('\n', pos);
-    if (end == std::string::npos) end = maps->size();
-    std::string line = maps->substr(pos, end - pos);
+  while (pos < smaps->size()) {
+    size_t end = smaps->find('\n', pos);
+    if (end == std::string::npos) end = smaps->size();
+    std::string line = smaps->substr(pos, end - pos);
     pos = end + 1;
-    unsigned long lo = 0, hi = 0;
+    unsigned long a = 0, b = 0;
     char perms[8] = {};
-    if (std::sscanf(line.c_str(), "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
-    auto slash = line.find('/');
-    if (slash == std::string::npos || line.substr(slash) != self || perms[1] == 'w') continue;
-    ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    if (std::sscanf(line.c_str(), "%lx-%lx %7s", &a, &b, perms) == 3 && line.find(':') > line.find(' ')) {
+      finish();
+      auto slash = line.find('/');
+      lo = a, hi = b;
+      candidate = slash != std::string::npos && line.substr(slash) == self && perms[1] != 'w';
+    } else if (line.rfind("Private_Dirty:", 0) == 0 || line.rfind("Anonymous:", 0) == 0) {
+      unsigned long kb = 0;
+      std::sscanf(line.c_str() + line.find(':') + 1, "%lu", &kb);
+      if (kb) dirty = true;
+    }
   }
+  finish();
 }
 
 }  // namespace
@@ -158,6 +173,7 @@ void start_detached(const Store& store, ContainerRecord& rec, const runtime::Spe
       r.error.clear();
       return true;
     });
+    drop_unused_text();  // the start path's code is done with too
   };
   o.on_exit = [&store, cid](const monitor::ExitInfo& e) {
     auto lock = store.lock();

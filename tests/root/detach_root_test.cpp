@@ -58,7 +58,9 @@ class Detach : public ::testing::Test {
     std::istringstream in(ids.out);
     std::vector<std::string> all = {"rm", "-f"};
     for (std::string id; in >> id;) all.push_back(id);
-    if (all.size() > 2) EXPECT_EQ(mr(all).code, 0);
+    if (all.size() > 2) {
+      EXPECT_EQ(mr(all).code, 0);
+    }
     EXPECT_TRUE(mounts_under(t_->path()).empty()) << "a mount was left on the host";
   }
   CmdResult mr(std::vector<std::string> args, int timeout_s = 60) {
@@ -78,7 +80,7 @@ class Detach : public ::testing::Test {
     if (r.code != 0) return json();
     return json::parse(r.out)[0];
   }
-  json record(const std::string& id) { return json::parse(read_file(*t_ / "store" / "containers" / id / "state.json")); }
+  json record(const std::string& id) { return json::parse(read_file(*t_ / ("store/containers/" + id + "/state.json"))); }
   std::unique_ptr<TempDir> t_;
 };
 
@@ -163,7 +165,7 @@ TEST_F(Detach, RunLogsExecStopStartWait) {
   EXPECT_EQ(mr({"rm", "-f", "web"}).code, 0);
   EXPECT_FALSE(alive(init2));
   EXPECT_FALSE(state("web").is_object());
-  EXPECT_FALSE(fs::exists(*t_ / "store" / "containers" / id));
+  EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
 }
 
 TEST_F(Detach, StartErrorsComeBackAsOneLine) {
@@ -199,8 +201,8 @@ TEST_F(Detach, RestartOnFailureCountsAndRmRemoves) {
 
   std::string id = run_d({"--rm", "--name", "gone", "t/bb", "sh", "-c", "sleep 0.2; exit 4"});
   EXPECT_EQ(mr({"wait", "gone"}).code, 0);
-  for (int i = 0; i < 50 && fs::exists(*t_ / "store" / "containers" / id); i++) usleep(100000);
-  EXPECT_FALSE(fs::exists(*t_ / "store" / "containers" / id));
+  for (int i = 0; i < 50 && fs::exists(*t_ / ("store/containers/" + id)); i++) usleep(100000);
+  EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
   EXPECT_EQ(mr({"inspect", "gone"}).code, 1);
 
   // --log-driver none: no log written, logs says nothing.
