@@ -70,7 +70,27 @@ int exec(Globals& g, const ExecFlags& f) {
   eo.detach = f.detach;
   eo.forward_stdin = f.interactive;
   pid_t pid = 0;
-  return runtime::exec_process(rec->container_pid, p, eo, &pid);
+  if (!f.detach) return runtime::exec_process(rec->container_pid, p, eo, &pid);
+  // exec -d: the process outlives this command and must not hold its stdio (a caller waiting for
+  // EOF on our stdout would wait for it): /dev/null, as Docker. stdout/stderr come back for errors.
+  int saved[3];
+  for (int fd = 0; fd < 3; fd++) saved[fd] = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) throw Error("open /dev/null", 125);
+  for (int fd = 0; fd < 3; fd++) ::dup2(null, fd);
+  ::close(null);
+  auto restore = [&] {
+    for (int fd = 0; fd < 3; fd++)
+      if (saved[fd] >= 0) ::dup2(saved[fd], fd), ::close(saved[fd]);
+  };
+  try {
+    int rc = runtime::exec_process(rec->container_pid, p, eo, &pid);
+    restore();
+    return rc;
+  } catch (...) {
+    restore();
+    throw;
+  }
 }
 
 }  // namespace

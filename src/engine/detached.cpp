@@ -312,11 +312,8 @@ void stop_container(const Store& store, const std::string& cid, std::optional<in
   int sig = container_stop_signal(*rec);
   int t = timeout.value_or(detach_options_of(spec_of(*rec)).stop_timeout.value_or(10));
   std::string ctl = store.container_ctl_path(cid);
-  if (rec->status == "paused") {
-    // A frozen process cannot take its signal: SIGKILL is the only thing a frozen cgroup obeys
-    // at once, so Docker thaws first; the lead's pause thaws in unpause (cmd_pause.cpp).
-    throw Error("cannot stop paused container " + cid + ": unpause it first", 1);
-  }
+  // A frozen process cannot act on its stop signal: thawed first, as Docker does.
+  if (rec->status == "paused") set_container_paused(store, cid, false);
   if (monitor::send_monitor_command(ctl, "stop " + std::to_string(sig) + " " + std::to_string(t) + "\n")) {
     monitor::wait_monitor_exit(ctl, -1);
     refresh_container_state(store, cid);
