@@ -12,6 +12,7 @@
 #include "minirun/engine/container_state.h"
 #include "minirun/engine/detached.h"
 #include "minirun/engine/process.h"
+#include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/container.h"
 #include "minirun/runtime/user.h"
 #include "minirun/util/error.h"
@@ -67,6 +68,16 @@ int exec(Globals& g, const ExecFlags& f) {
     p.user.additional_gids.assign(u.groups.begin(), u.groups.end());
   }
   runtime::ExecOptions eo;
+  // The container's cgroup, when it has one (limits, freezer, stats count the exec'd process).
+  const std::string cg = runtime::container_cgroup_path(cid);
+  if (runtime::Cgroup::exists(cg)) {
+    auto group = runtime::Cgroup::open(cg);
+    if (group.mode() == runtime::CgroupHierarchy::Mode::v2) eo.cgroup_procs.push_back(group.dir() + "/cgroup.procs");
+    else
+      for (const char* c : {"cpu", "memory", "pids", "devices", "freezer", "blkio", "cpuset"})
+        if (std::string d = group.dir(c); !d.empty() && ::access((d + "/cgroup.procs").c_str(), W_OK) == 0)
+          eo.cgroup_procs.push_back(d + "/cgroup.procs");
+  }
   eo.detach = f.detach;
   eo.forward_stdin = f.interactive;
   pid_t pid = 0;
