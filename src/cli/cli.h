@@ -39,9 +39,15 @@ std::string truncate(const std::string& s, size_t n);
 // leaves half a tar; anything else that exists (/dev/null, a fifo) is written directly.
 void write_output(const std::string& path, const std::function<void(int fd)>& write);
 
+// Runs fn on each container named in refs, Docker's way: the name printed on success, "Error: …"
+// on stderr otherwise and the rest still done; returns the exit code (1 if any failed).
+int for_each_container(const Globals& g, const std::vector<std::string>& refs,
+                       const std::function<void(Store&, const std::string& cid)>& fn, bool print = true);
+
 #define MINIRUN_VERBS(X) \
   X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
-  X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network) X(port)
+  X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network) X(port) \
+  X(start) X(stop) X(restart) X(kill) X(wait) X(exec) X(pause) X(unpause) X(rename) X(top)
 
 #define MINIRUN_DECLARE_VERB(v) void register_##v(CLI::App& app, Globals& g);
 MINIRUN_VERBS(MINIRUN_DECLARE_VERB)

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "gotemplate.h"
+#include "minirun/engine/container_state.h"
 #include "minirun/util/error.h"
 #include "minirun/engine/images.h"
 #include "minirun/network/network.h"
@@ -96,11 +97,16 @@ ojson inspect_container(const Store& store, const std::string& cid) {
   j["Path"] = rec->command.empty() ? "" : rec->command[0];
   j["Args"] = rec->command.size() > 1 ? std::vector<std::string>(rec->command.begin() + 1, rec->command.end())
                                       : std::vector<std::string>{};
-  bool running = rec->status == "running";
-  j["State"] = {{"Status", rec->status},   {"Running", running},          {"Paused", false},
-                {"Restarting", false},     {"OOMKilled", rec->oom_killed},          {"Dead", false},
+  auto fresh = refresh_container_state(store, cid);  // a dead monitor shows as exited
+  if (fresh) rec = fresh;
+  // Docker: Running stays true while paused or restarting.
+  bool running = rec->status == "running" || rec->status == "paused" || rec->status == "restarting";
+  j["State"] = {{"Status", rec->status},   {"Running", running},          {"Paused", rec->status == "paused"},
+                {"Restarting", rec->status == "restarting"}, {"OOMKilled", rec->oom_killed}, {"Dead", false},
                 {"Pid", running ? rec->container_pid : 0}, {"ExitCode", rec->exit_code},
-                {"Error", ""},             {"StartedAt", rec->started},   {"FinishedAt", rec->finished}};
+                {"Error", rec->error},     {"StartedAt", rec->started},   {"FinishedAt", rec->finished}};
+  j["RestartCount"] = rec->restart_count;
+  j["LogPath"] = store.container_log_path(rec->id);
   j["Image"] = "sha256:" + rec->image_id;
   j["Name"] = "/" + rec->name;
   j["Driver"] = "overlay2";

@@ -1,5 +1,7 @@
-// minirun ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE] — list containers.
+// minirun ps [-a] [-q] [--no-trunc] [-f FILTER] [--format json|TEMPLATE] — list containers.
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -7,6 +9,7 @@
 #include "minirun/engine/container_state.h"
 #include "minirun/network/network.h"
 #include "minirun/engine/status_text.h"
+#include "minirun/util/error.h"
 #include "minirun/util/timefmt.h"
 
 namespace minirun::cli {
@@ -21,6 +24,37 @@ std::string quote_command(const std::vector<std::string>& cmd) {
   for (const auto& a : cmd) s += (s.empty() ? "" : " ") + a;
   return "\"" + s + "\"";
 }
+// Docker's `ps -f KEY=VALUE`: status= (exact state), name= (substring of the name), ancestor=
+// (the image as named, or its ID or an ID prefix), id= (ID prefix). Same keys OR, different AND.
+bool matches(const Store& store, const ContainerRecord& r, const std::vector<std::string>& filters) {
+  std::map<std::string, std::vector<std::string>> by;
+  for (const auto& f : filters) {
+    auto eq = f.find('=');
+    if (eq == std::string::npos) throw Error("bad format of filter (expected name=value)", 1);
+    std::string k = f.substr(0, eq);
+    if (k != "status" && k != "name" && k != "ancestor" && k != "id") throw Error("invalid filter '" + k + "'", 1);
+    by[k].push_back(f.substr(eq + 1));
+  }
+  for (const auto& [k, vals] : by) {
+    bool any = false;
+    for (const auto& v : vals) {
+      if (k == "status") any |= r.status == v;
+      else if (k == "name") any |= r.name.find(v) != std::string::npos;
+      else if (k == "id") any |= r.id.rfind(v, 0) == 0;
+      else {
+        std::string img;
+        try {
+          img = store.resolve_image(v);
+        } catch (const Error&) {
+        }
+        any |= r.image_ref == v || (!img.empty() && img == r.image_id);
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void register_ps(CLI::App& app, Globals& g) {
@@ -29,6 +63,7 @@ void register_ps(CLI::App& app, Globals& g) {
   auto quiet = std::make_shared<bool>(false);
   auto notrunc = std::make_shared<bool>(false);
   auto format = std::make_shared<std::string>();
+  auto filters = std::make_shared<std::vector<std::string>>();
   cmd->add_flag("-a,--all", *all, "Show all containers (default shows just running)");
   cmd->add_flag("-q,--quiet", *quiet, "Only display container IDs");
   cmd->add_flag("--no-trunc", *notrunc, "Don't truncate output");
@@ -36,8 +71,9 @@ void register_ps(CLI::App& app, Globals& g) {
                   "table (the default), json (one object per line), or a Go template: '{{.ID}} {{.Names}}', "
                   "'table {{.ID}}\\t{{.Status}}' (fields: ID, Image, Command, CreatedAt, RunningFor, Status, "
                   "State, Names, Ports, Size, Labels, Mounts, Networks, LocalVolumes)");
+  cmd->add_option("-f,--filter", *filters, "Filter: status=, name=, ancestor=, id=")->allow_extra_args(false);
   cmd->footer("Examples:\n  minirun ps -a\n  minirun ps -a --format '{{.ID}} {{.Names}} {{.Status}}'");
-  cmd->callback([&g, all, quiet, notrunc, format] {
+  cmd->callback([&g, all, quiet, notrunc, format, filters] {
     Store store = open_store(g);
     std::vector<std::vector<std::string>> rows = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
@@ -47,7 +83,12 @@ void register_ps(CLI::App& app, Globals& g) {
       if (auto r = refresh_container_state(store, cid)) recs.push_back(*r);
     std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
     for (const auto& r : recs) {
-      if (!*all && r.status != "running") continue;
+      const bool shown = r.status == "running" || r.status == "paused" || r.status == "restarting";
+      if (!*all && !shown && !std::any_of(filters->begin(), filters->end(), [](const std::string& f) {
+            return f.rfind("status=", 0) == 0;
+          }))
+        continue;
+      if (!matches(store, r, *filters)) continue;
       std::string id = *notrunc ? r.id : r.id.substr(0, 12);
       if (*quiet) {
         std::cout << id << "\n";

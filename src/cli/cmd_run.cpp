@@ -13,6 +13,8 @@
 #include "minirun/engine/seccomp_profile.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/seccomp.h"
+#include "minirun/runtime/spec_json.h"
+#include "minirun/engine/detached.h"
 #include "minirun/runtime/container.h"
 #include "minirun/runtime/rootfs_builder.h"
 #include "minirun/util/error.h"
@@ -35,6 +37,9 @@ struct RunFlags {
   ResourceFlags limits;           // --memory, --cpus, --pids-limit, --device, --ulimit, …
   std::string cgroup_parent = "minirun", cgroups = "enabled";
   NetworkFlags net;  // -p, -P, --ip, --mac-address, --dns*, --add-host (container_network.h)
+  // run -d (engine/detached.h)
+  bool detach = false;
+  DetachOptions detach_opts;
 };
 
 bool looks_like_archive(const std::string& ref) {
@@ -94,7 +99,10 @@ nlohmann::json spec_json(const ContainerRequest& s, const RunFlags& f) {
           {"Tty", f.tty},           {"OpenStdin", f.interactive}, {"NetworkMode", f.network},
           {"ReadonlyRootfs", f.read_only}, {"Init", f.init}, {"Privileged", f.privileged},
           {"CapAdd", f.cap_add},    {"CapDrop", f.cap_drop},    {"Binds", f.volumes},
-          {"CgroupParent", f.cgroup_parent}, {"SecurityOpt", f.security_opts}};
+          {"CgroupParent", f.cgroup_parent}, {"SecurityOpt", f.security_opts},
+          {"Cgroup", s.cgroup_path},
+          {"Resources", s.resources ? runtime::resources_to_json(*s.resources) : nlohmann::json()},
+          {"Ulimits", f.limits.ulimits}};
 }
 
 int run(Globals& g, RunFlags& f) {
@@ -160,6 +168,7 @@ int run(Globals& g, RunFlags& f) {
       seccomp = std::make_shared<runtime::SeccompProgram>(runtime::compile_seccomp_cached(*profile, store.root() + "/seccomp"));
   }
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
+  if (f.detach) check_detach_options(f.detach_opts);  // run -d
 
   // A deep image runs on its flat layer (flatten.h) when it has one: two lowers, as a shallow
   // image. Without one (an image stored by an older minirun, or one that could not be flattened),
@@ -176,6 +185,7 @@ int run(Globals& g, RunFlags& f) {
     image.lower_links = image.lower_dirs;
     rootfs.emplace(image);
   }
+  if (f.detach) rootfs.reset();  // run -d: the monitor mounts the layers itself (a builder is a thread here)
 
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
@@ -263,6 +273,11 @@ int run(Globals& g, RunFlags& f) {
     opts.mntns = rootfs ? &mntns : nullptr;
     opts.forward_stdin = f.interactive;
     opts.oom_killed = &rec.oom_killed;
+    if (f.detach) {  // run -d: a monitor runs it (engine/detached.h); a failed start is recorded below
+      start_detached(store, rec, oci, opts, f.detach_opts);
+      std::cout << rec.id << std::endl;
+      return 0;
+    }
     code = runtime::run(oci, opts);
   } catch (const Error& e) {
     net.failed();  // netrun: detach (veth deleted too)
@@ -349,6 +364,13 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_option("--dns-search", f->net.dns_search, "Set custom DNS search domains")->allow_extra_args(false);
   cmd->add_option("--dns-option", f->net.dns_option, "Set DNS options")->allow_extra_args(false);
   cmd->add_option("--add-host", f->net.add_host, "Add a custom host-to-IP mapping (host:ip)")->allow_extra_args(false);
+  // run -d (engine/detached.h)
+  cmd->add_flag("-d,--detach", f->detach, "Run the container in the background (under a monitor) and print its ID");
+  cmd->add_option("--restart", f->detach_opts.restart, "Restart policy: no, on-failure[:N], always, unless-stopped");
+  cmd->add_option("--log-driver", f->detach_opts.log_driver, "Logging driver: json-file (default) or none");
+  cmd->add_option("--log-opt", f->detach_opts.log_opts, "Log driver options (max-size=10m, max-file=3)")->allow_extra_args(false);
+  cmd->add_option("--stop-signal", f->detach_opts.stop_signal, "Signal to stop the container (default: the image's, or SIGTERM)");
+  cmd->add_option("--stop-timeout", f->detach_opts.stop_timeout, "Seconds to wait after the stop signal before SIGKILL (default 10)");
   cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
   cmd->callback([&g, f, cmd] {
     f->rest = cmd->remaining();

@@ -8,8 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "minirun/runtime/cgroups.h"
 #include "minirun/engine/container_network.h"
+#include "minirun/monitor/monitor.h"
+#include "minirun/runtime/cgroups.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 
@@ -17,33 +18,93 @@ namespace minirun {
 
 namespace {
 
-// The container's cgroup, removed (its processes killed) when minirun could not do it itself.
-void remove_cgroup(const ContainerRecord& rec) {
+// The container's cgroup path (under the --cgroup-parent it ran with).
+std::string cgroup_of(const ContainerRecord& rec) {
   std::string parent = "minirun";
   try {
     if (!rec.spec_json.empty()) parent = nlohmann::json::parse(rec.spec_json).value("CgroupParent", parent);
   } catch (const nlohmann::json::exception&) {
   }
-  std::string path = runtime::container_cgroup_path(rec.id, parent);
+  return runtime::container_cgroup_path(rec.id, parent);
+}
+
+bool has_cgroup(const std::string& path) {
+  return runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);
+}
+
+// The container's cgroup, removed (its processes killed) when minirun could not do it itself.
+void remove_cgroup(const ContainerRecord& rec) {
   try {
-    if (runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path))
-      runtime::Cgroup::open(path).destroy();
+    if (std::string path = cgroup_of(rec); has_cgroup(path)) runtime::Cgroup::open(path).destroy();
   } catch (const Error&) {
   }
 }
 
+bool active(const ContainerRecord& r) {
+  return r.status == "running" || r.status == "restarting" || r.status == "paused";
+}
+
+// The process that runs the container (the foreground minirun or its monitor) is still there: a
+// live pid whose command is minirun's (after a reboot the pid may be any other process's).
+bool runner_alive(pid_t pid) {
+  if (!pid_alive(pid)) return false;
+  auto stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!stat) return false;
+  auto paren = stat->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return false;
+  char state = (*stat)[paren + 2];
+  if (state == 'Z' || state == 'X') return false;  // killed, not yet reaped by its new parent
+  std::string comm = stat->substr(stat->find('(') + 1, paren - stat->find('(') - 1);
+  if (comm.rfind("minirun", 0) == 0) return true;
+  // A test binary or a renamed copy: the same executable as ours counts too.
+  char a[4096], b[4096];
+  ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), a, sizeof a - 1);
+  ssize_t m = ::readlink("/proc/self/exe", b, sizeof b - 1);
+  return n > 0 && m > 0 && std::string(a, static_cast<size_t>(n)) == std::string(b, static_cast<size_t>(m));
+}
+
+void thaw_container(const ContainerRecord& rec) {
+  if (std::string path = cgroup_of(rec); has_cgroup(path)) runtime::Cgroup::open(path).freeze(false);
+}
+
 }  // namespace
+
+void set_container_paused(const Store& store, const std::string& cid, bool paused) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  if (paused && rec->status == "paused") throw Error("Container " + cid + " is already paused", 1);
+  if (!paused && rec->status != "paused") throw Error("Container " + cid + " is not paused", 1);
+  if (paused && rec->status != "running") throw Error("Container " + cid + " is not running", 1);
+  // The freezer of the container's cgroup (runtime/cgroups.h): every process, atomically; a
+  // SIGSTOP per process would race with forks and be visible to the container.
+  const std::string path = cgroup_of(*rec);
+  if (!has_cgroup(path))
+    throw Error("cannot " + std::string(paused ? "pause" : "unpause") + " container " + cid +
+                    ": it has no cgroup (the freezer needs one)",
+                1);
+  runtime::Cgroup::open(path).freeze(paused);
+  auto lock = store.lock();
+  rec = store.container(cid);
+  if (!rec) return;
+  rec->status = paused ? "paused" : "running";
+  store.put_container(*rec);
+}
 
 std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid) {
   auto rec = store.container(cid);
-  if (!rec || rec->status != "running" || pid_alive(rec->pid)) return rec;
+  if (!rec || !active(*rec) || runner_alive(rec->pid)) return rec;
   auto lock = store.lock();
   rec = store.container(cid);
-  if (!rec || rec->status != "running" || pid_alive(rec->pid)) return rec;
-  // minirun died with the container (PDEATHSIG killed it).
-  if (rec->container_pid > 0) ::kill(rec->container_pid, SIGKILL);
+  if (!rec || !active(*rec) || runner_alive(rec->pid)) return rec;
+  // The minirun process or monitor that ran it died (SIGKILL, a reboot): its container went with
+  // it (PR_SET_PDEATHSIG; after a reboot nothing runs), so nothing is signalled here: the pid
+  // may belong to another process by now.
+  const bool was_running = rec->status != "restarting";
   rec->status = "exited";
-  rec->exit_code = 137;
+  if (was_running) rec->exit_code = 137;
+  rec->error = "the container's monitor (minirun process " + std::to_string(rec->pid) + ") is gone";
+  rec->pid = 0;
+  rec->container_pid = 0;
   rec->finished = now_rfc3339();
   store.put_container(*rec);
   remove_cgroup(*rec);
@@ -53,14 +114,21 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
 void remove_container(Store& store, const std::string& cid, bool force) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (rec->status == "running") {
+  if (active(*rec)) {
     if (!force)
       throw Error("cannot remove container \"/" + rec->name +
                       "\": container is running: stop the container before removing or force remove",
                   1);
-    if (rec->container_pid > 0) ::kill(rec->container_pid, SIGKILL);
-    // Give the minirun process that runs it a moment to see the exit and unmount.
-    for (int i = 0; i < 100 && pid_alive(rec->container_pid); i++) usleep(10000);
+    // Its monitor kills it and records the exit (no restart after a stop); a foreground minirun
+    // sees it end. Either way the runner has let go of the layers when it is gone.
+    if (rec->status == "paused") thaw_container(*rec);
+    if (!monitor::send_monitor_command(store.container_ctl_path(cid), "stop 9 -1\n") && rec->container_pid > 0)
+      ::kill(rec->container_pid, SIGKILL);
+    if (!monitor::wait_monitor_exit(store.container_ctl_path(cid), 10000))
+      throw Error("container " + cid + ": its monitor did not end after SIGKILL", 1);
+    for (int i = 0; i < 500 && runner_alive(rec->pid); i++) usleep(10000);
+    rec = store.container(cid);
+    if (!rec) return;  // --rm: its monitor removed it
   }
   remove_cgroup(*rec);
   detach_container_network(store, cid);  // before the layers go; idempotent

@@ -374,6 +374,13 @@ struct Child {
     argv.push_back(nullptr);
     for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
+    // The command starts with default dispositions and nothing blocked, whatever its starter
+    // (a monitor blocks SIGTERM, SIGCHLD, … for its signalfd) had: handlers first, then the mask.
+    for (int sig = 1; sig < NSIG; sig++)
+      if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execve(exe.c_str(), argv.data(), envp.data());
     int e = errno;
     if (e == ENOENT || e == ENOTDIR)

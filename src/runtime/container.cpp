@@ -300,7 +300,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   for (const auto& f : opts.cgroup_procs) plan.cgroup_procs.push_back(f);
   for (int i = 0; i < 3; i++) plan.stdio[i] = opts.stdio[i];
   if (!wait && spec.process->terminal) throw Error("a detached container with a terminal is not supported yet");
-  if (!wait) plan.pdeathsig = false;
+  if (!wait) plan.pdeathsig = opts.kill_with_parent;
   const bool hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
                      !spec.hooks.poststart.empty();
   const bool gate = hooks || opts.on_created;

@@ -557,6 +557,10 @@ json spec_to_json(const Spec& s) {
   return j;
 }
 
+nlohmann::json resources_to_json(const Resources& r) { return ::minirun::runtime::resources_json(r); }
+
+Resources resources_from_json(const nlohmann::json& j) { return read_resources(Reader{"resources"}, j); }
+
 Spec load_bundle_spec(const std::string& bundle) {
   std::string path = bundle + "/config.json";
   auto text = read_file_if_exists(path, 64 << 20);

@@ -506,6 +506,8 @@ std::optional<ContainerRecord> Store::container(std::string_view cid) const {
     r.pid = j.value("pid", 0);
     r.container_pid = j.value("container_pid", 0);
     r.auto_remove = j.value("auto_remove", false);
+    r.restart_count = j.value("restart_count", 0);
+    r.error = j.value("error", "");
     r.spec_json = j.value("spec", "");
     return r;
   } catch (const json::exception& e) {
@@ -518,7 +520,8 @@ void Store::put_container(const ContainerRecord& r) const {
             {"image_ref", r.image_ref}, {"command", r.command}, {"created", r.created},
             {"started", r.started}, {"finished", r.finished},   {"status", r.status},
             {"exit_code", r.exit_code}, {"oom_killed", r.oom_killed}, {"pid", r.pid},         {"container_pid", r.container_pid},
-            {"auto_remove", r.auto_remove}, {"spec", r.spec_json}};
+            {"auto_remove", r.auto_remove}, {"spec", r.spec_json},
+            {"restart_count", r.restart_count}, {"error", r.error}};
   make_dir(container_dir(r.id), 0710);
   write_file_atomic(container_dir(r.id) + "/state.json", j.dump());
 }

@@ -9,13 +9,19 @@
 
 namespace minirun {
 
-// The container's record; a "running" container whose minirun process is gone is marked
-// exited (exit code 137 like a killed container, or its recorded code) and saved.
+// The container's record; a running, paused or restarting container whose minirun process (the
+// foreground `run` or its monitor) is gone is marked exited (137, or its last code while it was
+// restarting) with the reason in `error`, and saved. After a reboot every such container shows
+// exited: its pid is then no minirun process.
 std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid);
 
-// Removes a container: refused while it runs unless force, which kills it first (SIGKILL to
-// its init; the kernel then kills the rest of its pid namespace). Takes it off its network
-// first (veth, published ports, lease: container_network.h).
+// Removes a container: refused while it runs unless force, which kills it first (through its
+// monitor, or SIGKILL to its init), waits until its runner is gone, then removes it. Takes it off
+// its network first (veth, published ports, lease: container_network.h).
 void remove_container(Store& store, const std::string& cid, bool force);
+
+// pause/unpause: freezes or thaws the container's cgroup (container_cgroup_path) and records
+// "paused"/"running". Error(1) when it is not running/paused, or has no cgroup.
+void set_container_paused(const Store& store, const std::string& cid, bool paused);
 
 }  // namespace minirun

@@ -35,6 +35,7 @@ struct RunOptions {
   // run(): whether the kernel's OOM killer killed a process of the container's cgroup (which
   // run() removes after the exit; spawn() leaves it to the caller: Cgroup::open(path).destroy()).
   bool* oom_killed = nullptr;
+  bool kill_with_parent = false;          // spawn(): PR_SET_PDEATHSIG(SIGKILL) (a monitor's container)
 };
 
 // Runs the spec's process to completion and returns its exit status (128+N when killed by signal

@@ -15,6 +15,10 @@ namespace minirun::runtime {
 Spec spec_from_json(const nlohmann::json& j);
 nlohmann::json spec_to_json(const Spec& s);
 
+// linux.resources alone (a container record keeps its limits so that `start` applies them again).
+nlohmann::json resources_to_json(const Resources& r);
+Resources resources_from_json(const nlohmann::json& j);
+
 // bundle/config.json → Spec; root.path made absolute against the bundle.
 Spec load_bundle_spec(const std::string& bundle);
 

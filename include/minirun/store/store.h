@@ -47,12 +47,14 @@ struct ContainerRecord {
   std::string image_ref;  // as the user named it
   std::vector<std::string> command;
   std::string created, started, finished;  // RFC 3339
-  std::string status = "created";         // created | running | exited
+  std::string status = "created";         // created | running | paused | restarting | exited
   int exit_code = 0;
   pid_t pid = 0;                          // minirun's own process while running
   pid_t container_pid = 0;                // the container's pid 1 as seen from the host
   bool auto_remove = false;
   bool oom_killed = false;                // the kernel's OOM killer killed a process of its cgroup
+  int restart_count = 0;                  // restarts by the monitor's policy (inspect's RestartCount)
+  std::string error;                      // why it ended other than by its own exit ("" if it did)
   std::string spec_json;                  // the run options, for inspect
 };
 

@@ -1,0 +1,386 @@
+// detached.cpp — design: the CLI forks the monitor (daemonize_monitor) after the container's
+// record, layers and spec exist, so the monitor only has to spawn the process and watch it. Every
+// change of the record is read-modify-write under the store lock (the monitor's on_start and
+// on_exit, pause, rename can interleave). The monitor's pid is the record's pid: a dead monitor
+// is noticed by refresh_container_state (container_state.h). Clients never hold the lock while
+// they wait: `stop` and `wait` watch the monitor's control fifo (monitor.h), no pid to go stale.
+#include "minirun/engine/detached.h"
+
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "minirun/engine/container_network.h"
+#include "minirun/engine/container_spec.h"
+#include "minirun/engine/resource_flags.h"
+#include "minirun/engine/seccomp_profile.h"
+#include "minirun/runtime/seccomp.h"
+#include "minirun/runtime/spec_json.h"
+#include "minirun/engine/container_state.h"
+#include "minirun/engine/images.h"
+#include "minirun/image/flatten.h"
+#include "minirun/image/image_config.h"
+#include "minirun/monitor/log_writer.h"
+#include "minirun/monitor/monitor.h"
+#include "minirun/monitor/restart_policy.h"
+#include "minirun/runtime/cgroups.h"
+#include "minirun/runtime/lifecycle.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+#include "minirun/util/timefmt.h"
+
+namespace minirun {
+
+namespace {
+
+using json = nlohmann::json;
+
+json spec_of(const ContainerRecord& rec) {
+  if (rec.spec_json.empty()) return json::object();
+  try {
+    return json::parse(rec.spec_json);
+  } catch (const json::exception&) {
+    return json::object();
+  }
+}
+
+DetachOptions detach_options_of(const json& j) {
+  DetachOptions d;
+  if (auto it = j.find("RestartPolicy"); it != j.end() && it->is_object()) {
+    std::string name = it->value("Name", "no");
+    int n = it->value("MaximumRetryCount", 0);
+    d.restart = name == "on-failure" && n > 0 ? name + ":" + std::to_string(n) : name;
+  }
+  if (auto it = j.find("LogConfig"); it != j.end() && it->is_object()) {
+    d.log_driver = it->value("Type", "json-file");
+    d.log_opts = it->value("Opts", std::vector<std::string>{});
+  }
+  d.stop_signal = j.value("StopSignal", "");
+  if (j.contains("StopTimeout") && j["StopTimeout"].is_number_integer()) d.stop_timeout = j["StopTimeout"].get<int>();
+  return d;
+}
+
+std::string now_nanos() { return format_rfc3339_nano(now_unix_ns()); }
+
+// Read-modify-write of a record under the lock; nothing when it is gone.
+template <class F>
+void update_record(const Store& store, const std::string& cid, F&& f) {
+  auto lock = store.lock();
+  auto rec = store.container(cid);
+  if (!rec) return;
+  if (f(*rec)) store.put_container(*rec);
+}
+
+// In the forked monitor: the executable's read-only pages the CLI touched (CLI11, JSON, the run
+// path: about 4 MB of a static binary) count in the monitor's RSS although it never uses them
+// again. Clean private file pages: dropping them only costs a fault from the page cache for the
+// few the monitor's loop touches. Only read-only mappings with no dirty or anonymous page (RELRO
+// is read-only too, but relocated: its pages differ from the file's and must stay).
+void drop_unused_text() {
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  std::string self(exe, static_cast<size_t>(n));
+  auto smaps = read_file_if_exists("/proc/self/smaps", 4 << 20);
+  if (!smaps) return;
+  // One mapping: its header line, then "Key: value kB" lines up to the next header.
+  unsigned long lo = 0, hi = 0;
+  bool candidate = false, dirty = false;
+  auto finish = [&] {
+    if (candidate && !dirty) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    candidate = dirty = false;
+  };
+  size_t pos = 0;
+  while (pos < smaps->size()) {
+    size_t end = smaps->find('\n', pos);
+    if (end == std::string::npos) end = smaps->size();
+    std::string line = smaps->substr(pos, end - pos);
+    pos = end + 1;
+    unsigned long a = 0, b = 0;
+    char perms[8] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %7s", &a, &b, perms) == 3 && line.find(':') > line.find(' ')) {
+      finish();
+      auto slash = line.find('/');
+      lo = a, hi = b;
+      candidate = slash != std::string::npos && line.substr(slash) == self && perms[1] != 'w';
+    } else if (line.rfind("Private_Dirty:", 0) == 0 || line.rfind("Anonymous:", 0) == 0) {
+      unsigned long kb = 0;
+      std::sscanf(line.c_str() + line.find(':') + 1, "%lu", &kb);
+      if (kb) dirty = true;
+    }
+  }
+  finish();
+}
+
+}  // namespace
+
+int container_stop_signal(const ContainerRecord& rec) {
+  std::string s = spec_of(rec).value("StopSignal", "");
+  try {
+    return s.empty() ? SIGTERM : runtime::Lifecycle::signal_number(s);
+  } catch (const Error&) {
+    return SIGTERM;
+  }
+}
+
+void check_detach_options(const DetachOptions& d) {
+  parse_restart_policy(d.restart);
+  logs::parse_log_options(d.log_driver, d.log_opts);
+  if (!d.stop_signal.empty()) runtime::Lifecycle::signal_number(d.stop_signal);
+  if (d.stop_timeout && *d.stop_timeout < -1) throw Error("invalid --stop-timeout", 125);
+}
+
+void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci, const runtime::RunOptions& base,
+                    const DetachOptions& d) {
+  check_detach_options(d);
+  RestartPolicy policy = parse_restart_policy(d.restart);
+  {
+    json j = spec_of(rec);
+    j["RestartPolicy"] = {{"Name", restart_policy_name(policy)}, {"MaximumRetryCount", policy.max_retries}};
+    j["LogConfig"] = {{"Type", d.log_driver}, {"Opts", d.log_opts}};
+    std::string sig = d.stop_signal;
+    if (sig.empty()) sig = j.value("StopSignal", "");
+    if (sig.empty() && store.has_image(rec.image_id)) {  // the image's STOPSIGNAL
+      auto cfg = json::parse(store.image_config(rec.image_id), nullptr, false);
+      if (cfg.is_object() && cfg.contains("config") && cfg["config"].is_object() &&
+          cfg["config"].contains("StopSignal") && cfg["config"]["StopSignal"].is_string())
+        sig = cfg["config"]["StopSignal"].get<std::string>();
+    }
+    if (!sig.empty()) j["StopSignal"] = sig;
+    if (d.stop_timeout) j["StopTimeout"] = *d.stop_timeout;
+    if (oci.process && oci.process->no_new_privileges) j["NoNewPrivileges"] = true;
+    rec.spec_json = j.dump();
+    update_record(store, rec.id, [&](ContainerRecord& r) {
+      r.spec_json = rec.spec_json;
+      return true;
+    });
+  }
+  monitor::MonitorOptions o;
+  o.log_path = store.container_log_path(rec.id);
+  o.ctl_path = store.container_ctl_path(rec.id);
+  o.log = logs::parse_log_options(d.log_driver, d.log_opts);
+  o.restart = policy;
+  o.stop_signal = container_stop_signal(rec);
+  o.stop_timeout = d.stop_timeout.value_or(10);
+  const std::string cid = rec.id;
+  o.on_start = [&store, cid](pid_t pid, int restart_count) {
+    update_record(store, cid, [&](ContainerRecord& r) {
+      r.status = "running";
+      r.pid = getpid();
+      r.container_pid = pid;
+      r.started = now_nanos();
+      r.restart_count = restart_count;
+      r.exit_code = 0;  // Docker's SetRunning: the last exit is gone
+      r.error.clear();
+      return true;
+    });
+    drop_unused_text();  // the start path's code is done with too
+  };
+  const std::string cgroup_path = oci.linux.cgroups_path;
+  o.on_exit = [&store, cid, cgroup_path](const monitor::ExitInfo& e) {
+    bool oom = false;
+    if (!e.restarting) {
+      // What a foreground run does after its container: the cgroup goes (its OOM kills read
+      // first), and the container leaves its network.
+      try {
+        if (!cgroup_path.empty() && runtime::Cgroup::exists(cgroup_path)) {
+          auto cg = runtime::Cgroup::open(cgroup_path);
+          oom = cg.oom_killed();
+          cg.destroy();
+        }
+      } catch (const Error&) {
+      }
+      detach_container_network(store, cid);
+    }
+    auto lock = store.lock();
+    auto r = store.container(cid);
+    if (!r) return;
+    if (!e.restarting) r->oom_killed = oom;
+    r->status = e.restarting ? "restarting" : "exited";
+    r->exit_code = e.exit_code;
+    r->finished = format_rfc3339_nano(e.finished_ns ? e.finished_ns : now_unix_ns());
+    r->restart_count = e.restart_count;
+    r->error = e.error;
+    r->container_pid = 0;
+    if (!e.restarting) r->pid = 0;
+    if (r->auto_remove && !e.restarting) store.remove_container(cid);
+    else store.put_container(*r);
+  };
+  monitor::daemonize_monitor([&](int ready) {
+    // Nothing of the starting command's descriptors (a caller's pipes, a terminal) stays open in
+    // a process that lives on: only the readiness pipe.
+    if (ready > 3) ::close_range(3, static_cast<unsigned>(ready - 1), 0);
+    ::close_range(static_cast<unsigned>(ready + 1), ~0U, 0);
+    drop_unused_text();
+    o.ready_fd = ready;
+    return monitor::run_monitor(o, [&](int in, int out, int err) {
+      runtime::RunOptions ro = base;
+      ro.on_start = nullptr;
+      ro.mntns = nullptr;
+      ro.forward_stdin = false;
+      ro.stdio[0] = in;
+      ro.stdio[1] = out;
+      ro.stdio[2] = err;
+      ro.kill_with_parent = true;
+      return runtime::spawn(oci, ro);
+    });
+  });
+}
+
+OverlayLayout container_overlay_layout(const Store& store, const std::string& cid, const std::vector<std::string>& ids) {
+  OverlayLayout layout;
+  layout.overlay_root = store.overlay_root();
+  const bool flat = ids.size() >= kFlattenFrom && store.has_flat(ids.back());
+  if (flat) {
+    layout.lower_dirs = {store.diff_name(store.init_layer_id(cid)), store.flat_diff_name(ids.back())};
+    layout.lower_links = layout.lower_dirs;
+  } else {
+    layout.lower_links = store.lower_links(cid);
+    std::vector<std::string> dirs = {store.diff_name(store.init_layer_id(cid))};
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(store.diff_name(*it));
+    if (dirs.size() == layout.lower_links.size()) layout.lower_dirs = std::move(dirs);
+  }
+  layout.upper = store.diff_dir(cid);
+  layout.work = store.layer_dir(cid) + "/work";
+  return layout;
+}
+
+runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& rec) {
+  if (!store.has_image(rec.image_id)) throw Error("image " + rec.image_id.substr(0, 12) + " of the container was removed");
+  auto cfg = parse_image_config(store.image_config(rec.image_id), /*history=*/false);
+  json j = spec_of(rec);
+  ContainerRequest req;
+  req.id = rec.id;
+  req.hostname = j.value("Hostname", rec.id.substr(0, 12));
+  req.argv = rec.command;
+  req.env = j.value("Env", std::vector<std::string>{});
+  req.user = j.value("User", "");
+  if (req.user.empty()) req.user = cfg.user;
+  req.workdir = j.value("WorkingDir", "");
+  for (const auto& v : j.value("Binds", std::vector<std::string>{})) {
+    BindMount b;
+    auto first = v.find(':');
+    if (first == std::string::npos) continue;
+    b.source = v.substr(0, first);
+    std::string rest = v.substr(first + 1);
+    auto second = rest.find(':');
+    b.target = rest.substr(0, second);
+    b.readonly = second != std::string::npos && rest.substr(second + 1) == "ro";
+    req.binds.push_back(b);
+  }
+  req.network = j.value("NetworkMode", "host");
+  req.read_only = j.value("ReadonlyRootfs", false);
+  req.init = j.value("Init", false);
+  req.interactive = false;
+  req.tty = j.value("Tty", false);
+  req.privileged = j.value("Privileged", false);
+  req.no_new_privileges = j.value("NoNewPrivileges", false);
+  req.cap_add = j.value("CapAdd", std::vector<std::string>{});
+  req.cap_drop = j.value("CapDrop", std::vector<std::string>{});
+  req.state_dir = store.container_dir(rec.id);
+  // Its cgroup and limits, ulimits and seccomp profile as `run` gave them.
+  req.cgroup_path = j.value("Cgroup", "");
+  if (j.contains("Resources") && j["Resources"].is_object()) req.resources = runtime::resources_from_json(j["Resources"]);
+  for (const auto& u : j.value("Ulimits", std::vector<std::string>{})) req.rlimits.push_back(parse_ulimit(u));
+  bool unconfined = req.privileged;
+  for (const auto& o : j.value("SecurityOpt", std::vector<std::string>{}))
+    unconfined = unconfined || o == "seccomp=unconfined" || o == "seccomp:unconfined";
+  runtime::Spec oci = build_spec(req, store.layer_dir(rec.id) + "/merged");
+  oci.minirun.overlay = container_overlay_layout(store, rec.id, image_layer_ids(cfg));
+  if (!unconfined) {
+    SeccompTarget target{docker_capabilities(req.privileged, req.cap_add, req.cap_drop), "", std::nullopt};
+    oci.minirun.seccomp_program =
+        std::make_shared<runtime::SeccompProgram>(docker_default_seccomp_program(target, store.root() + "/seccomp"));
+  }
+  return oci;
+}
+
+void start_container(Store& store, const std::string& cid) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  if (rec->status == "paused")
+    throw Error("cannot start a paused container, try unpause instead", 1);
+  if (rec->status == "running" || rec->status == "restarting") return;
+  runtime::Spec oci = rebuild_container_spec(store, *rec);
+  DetachOptions d = detach_options_of(spec_of(*rec));
+  try {
+    start_detached(store, *rec, oci, runtime::RunOptions{}, d);
+  } catch (const Error& e) {
+    update_record(store, cid, [&](ContainerRecord& r) {
+      r.status = "exited";
+      r.exit_code = e.exit_code();
+      r.error = e.what();
+      r.finished = now_nanos();
+      return true;
+    });
+    throw;
+  }
+}
+
+namespace {
+
+// Waits for a foreground-run container (no monitor) to end: its minirun process records the exit.
+bool wait_pid_gone(pid_t pid, int timeout_ms) {
+  for (int waited = 0; pid_alive(pid); waited += 20) {
+    if (timeout_ms >= 0 && waited >= timeout_ms) return false;
+    usleep(20000);
+  }
+  return true;
+}
+
+bool active(const ContainerRecord& r) {
+  return r.status == "running" || r.status == "restarting" || r.status == "paused";
+}
+
+}  // namespace
+
+void stop_container(const Store& store, const std::string& cid, std::optional<int> timeout) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  if (!active(*rec)) return;
+  int sig = container_stop_signal(*rec);
+  int t = timeout.value_or(detach_options_of(spec_of(*rec)).stop_timeout.value_or(10));
+  std::string ctl = store.container_ctl_path(cid);
+  // A frozen process cannot act on its stop signal: thawed first, as Docker does.
+  if (rec->status == "paused") set_container_paused(store, cid, false);
+  if (monitor::send_monitor_command(ctl, "stop " + std::to_string(sig) + " " + std::to_string(t) + "\n")) {
+    monitor::wait_monitor_exit(ctl, -1);
+    refresh_container_state(store, cid);
+    return;
+  }
+  // Run in the foreground by another minirun: signal its process, which records the exit.
+  if (rec->container_pid > 0) ::kill(rec->container_pid, sig);
+  if (!wait_pid_gone(rec->pid, t < 0 ? -1 : t * 1000) && rec->container_pid > 0) {
+    ::kill(rec->container_pid, SIGKILL);
+    wait_pid_gone(rec->pid, -1);
+  }
+  refresh_container_state(store, cid);
+}
+
+void kill_container(const Store& store, const std::string& cid, int sig) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  if (rec->status != "running" && rec->status != "paused")
+    throw Error("Cannot kill container: " + cid + ": container " + cid + " is not running", 1);
+  if (monitor::send_monitor_command(store.container_ctl_path(cid), "kill " + std::to_string(sig) + "\n")) return;
+  if (rec->container_pid > 0 && ::kill(rec->container_pid, sig) != 0) throw sys_error("kill");
+}
+
+int wait_container(const Store& store, const std::string& cid) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  if (active(*rec)) {
+    std::string ctl = store.container_ctl_path(cid);
+    if (!monitor::wait_monitor_exit(ctl, -1) || pid_alive(rec->pid)) wait_pid_gone(rec->pid, -1);
+  }
+  rec = refresh_container_state(store, cid);
+  if (!rec) return 0;  // --rm removed it
+  return rec->exit_code;
+}
+
+}  // namespace minirun

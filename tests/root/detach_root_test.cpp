@@ -1,0 +1,292 @@
+// Detached containers (engine/detached.h, monitor.h): run -d, logs, exec, stop, start, wait,
+// kill, restart policy, --rm, rm -f, a killed monitor, many at once, exec leaks. Black box
+// through the minirun binary, on a busybox image made here, in a store in a TempDir; every
+// container is removed with rm -f in TearDown, even after a failure.
+#include <gtest/gtest.h>
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "testutil.h"
+
+using namespace minirun::test;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+int count_entries(const std::string& dir) {
+  int n = 0;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (auto* e = ::readdir(d))
+      if (e->d_name[0] != '.') n++;
+    ::closedir(d);
+  }
+  return n;
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+int count_lines(const std::string& s, const std::string& line) {
+  int n = 0;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) n += l == line;
+  return n;
+}
+
+class Detach : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MINIRUN_REQUIRE_ROOT();
+    t_ = std::make_unique<TempDir>("minirun-detach-");
+    TarBuilder t = busybox_rootfs();
+    write_file(*t_ / "rootfs.tar", t.build());
+    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+  }
+  void TearDown() override {
+    if (!t_) return;
+    auto ids = mr({"ps", "-aq", "--no-trunc"});
+    std::istringstream in(ids.out);
+    std::vector<std::string> all = {"rm", "-f"};
+    for (std::string id; in >> id;) all.push_back(id);
+    if (all.size() > 2) {
+      EXPECT_EQ(mr(all).code, 0);
+    }
+    EXPECT_TRUE(mounts_under(t_->path()).empty()) << "a mount was left on the host";
+  }
+  CmdResult mr(std::vector<std::string> args, int timeout_s = 60) {
+    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
+    return run_cmd(args, "", timeout_s);
+  }
+  // run -d …: the container's ID, asserted to be the whole 64-character one.
+  std::string run_d(std::vector<std::string> args) {
+    args.insert(args.begin(), {"run", "-d"});
+    auto r = mr(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.size(), 65u) << r.out;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  json state(const std::string& ref) {
+    auto r = mr({"inspect", "--type", "container", ref});
+    if (r.code != 0) return json();
+    return json::parse(r.out)[0];
+  }
+  json record(const std::string& id) { return json::parse(read_file(*t_ / ("store/containers/" + id + "/state.json"))); }
+  std::unique_ptr<TempDir> t_;
+};
+
+const char* kService = "echo out; echo err >&2; trap 'echo bye; exit 3' TERM; while true; do sleep 0.1; done";
+
+}  // namespace
+
+TEST_F(Detach, RunLogsExecStopStartWait) {
+  std::string id = run_d({"--name", "web", "t/bb", "sh", "-c", kService});
+  auto st = state("web");
+  ASSERT_TRUE(st.is_object());
+  EXPECT_EQ(st["Id"], id);
+  EXPECT_EQ(st["State"]["Status"], "running");
+  EXPECT_EQ(st["State"]["Running"], true);
+  pid_t init = st["State"]["Pid"].get<int>();
+  EXPECT_TRUE(alive(init));
+  EXPECT_NE(mr({"ps"}).out.find("Up "), std::string::npos);
+
+  // The log keeps stdout and stderr apart (give the monitor a moment to write the first lines).
+  CmdResult logs;
+  for (int i = 0; i < 50; i++) {
+    logs = mr({"logs", "web"});
+    if (logs.out == "out\n" && logs.err == "err\n") break;
+    usleep(100000);
+  }
+  EXPECT_EQ(logs.out, "out\n");
+  EXPECT_EQ(logs.err, "err\n");
+
+  // exec: same pid namespace and root, Docker's env/user/workdir rules, status propagated.
+  EXPECT_EQ(mr({"exec", "web", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '"}).out, std::string("sh -c ") + kService + " ");
+  EXPECT_EQ(mr({"exec", "web", "sh", "-c", "exit 7"}).code, 7);
+  EXPECT_EQ(mr({"exec", "-e", "X=1", "web", "sh", "-c", "echo $X $HOME $PATH"}).out,
+            "1 /root /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+  EXPECT_EQ(mr({"exec", "-u", "app", "-w", "/tmp", "web", "sh", "-c", "id -u; pwd"}).out, "1000\n/tmp\n");
+  EXPECT_EQ(mr({"exec", "web", "grep", "CapEff", "/proc/self/status"}).out, "CapEff:\t00000000a80425fb\n");
+  auto nf = mr({"exec", "web", "no-such-command"});
+  EXPECT_EQ(nf.code, 127);
+  EXPECT_EQ(lines(nf.err), 1) << nf.err;
+  EXPECT_EQ(mr({"exec", "web", "/etc"}).code, 126);
+  EXPECT_EQ(mr({"exec", "-d", "web", "sleep", "100"}).code, 0);
+
+  // stop: SIGTERM, the trap's exit code recorded; wait prints it.
+  auto stop = mr({"stop", "-t", "5", "web"});
+  EXPECT_EQ(stop.code, 0) << stop.err;
+  EXPECT_EQ(stop.out, "web\n");
+  EXPECT_FALSE(alive(init));
+  st = state("web");
+  EXPECT_EQ(st["State"]["Status"], "exited");
+  EXPECT_EQ(st["State"]["ExitCode"], 3);
+  EXPECT_EQ(st["State"]["Pid"], 0);
+  EXPECT_NE(st["State"]["FinishedAt"], "");
+  EXPECT_EQ(mr({"wait", "web"}).out, "3\n");
+  EXPECT_NE(mr({"ps", "-a"}).out.find("Exited (3)"), std::string::npos);
+  EXPECT_EQ(mr({"exec", "web", "true"}).code, 1);
+  EXPECT_EQ(mr({"ps", "-q"}).out, "");
+
+  // start: the same upper layer, the log appended.
+  EXPECT_EQ(mr({"exec", "-d", "web", "true"}).code, 1);
+  auto start = mr({"start", "web"});
+  EXPECT_EQ(start.code, 0) << start.err;
+  st = state("web");
+  EXPECT_EQ(st["State"]["Status"], "running");
+  EXPECT_EQ(mr({"exec", "web", "sh", "-c", "echo kept > /kept"}).code, 0);
+  for (int i = 0; i < 50 && count_lines(mr({"logs", "web"}).out, "out") < 2; i++) usleep(100000);
+  EXPECT_EQ(mr({"logs", "web"}).out, "out\nbye\nout\n");
+
+  // kill: 137, and restart brings it back; the file written in the upper layer is still there.
+  EXPECT_EQ(mr({"kill", "web"}).code, 0);
+  EXPECT_EQ(mr({"wait", "web"}).out, "137\n");
+  EXPECT_EQ(mr({"kill", "web"}).code, 1);  // not running
+  EXPECT_EQ(mr({"restart", "-t", "1", "web"}).code, 0);
+  EXPECT_EQ(mr({"exec", "web", "cat", "/kept"}).out, "kept\n");
+  auto top = mr({"top", "web"}).out;
+  EXPECT_NE(top.find("sh -c echo out"), std::string::npos) << top;
+  EXPECT_EQ(top.find("sleep 100\n"), std::string::npos) << top;  // the exec -d sleep went with the stop
+
+  // rm refuses a running container; rm -f stops it and removes it.
+  auto rm = mr({"rm", "web"});
+  EXPECT_EQ(rm.code, 1);
+  EXPECT_NE(rm.err.find("container is running"), std::string::npos) << rm.err;
+  pid_t init2 = state("web")["State"]["Pid"].get<int>();
+  EXPECT_EQ(mr({"rm", "-f", "web"}).code, 0);
+  EXPECT_FALSE(alive(init2));
+  EXPECT_FALSE(state("web").is_object());
+  EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
+}
+
+TEST_F(Detach, StartErrorsComeBackAsOneLine) {
+  auto nf = mr({"run", "-d", "--name", "nf", "t/bb", "no-such-command"});
+  EXPECT_EQ(nf.code, 127);
+  EXPECT_EQ(nf.out, "");
+  EXPECT_EQ(lines(nf.err), 1) << nf.err;
+  EXPECT_EQ(state("nf")["State"]["Status"], "exited");
+  EXPECT_EQ(state("nf")["State"]["ExitCode"], 127);
+  EXPECT_EQ(mr({"run", "-d", "t/bb", "/etc"}).code, 126);
+  EXPECT_EQ(mr({"run", "-d", "-u", "nosuch", "t/bb", "true"}).code, 125);
+  EXPECT_EQ(mr({"run", "-d", "--restart", "sometimes", "t/bb", "true"}).code, 125);
+  EXPECT_EQ(mr({"run", "-d", "--log-driver", "syslog", "t/bb", "true"}).code, 125);
+  // None of the refused ones left a container behind (validated before the record).
+  // nf, /etc and nosuch were created (the child found the error); the flags' errors were not.
+  EXPECT_EQ(lines(mr({"ps", "-aq"}).out), 3);
+}
+
+TEST_F(Detach, RestartOnFailureCountsAndRmRemoves) {
+  run_d({"--name", "flaky", "--restart", "on-failure:2", "t/bb", "sh", "-c", "echo try; exit 1"});
+  EXPECT_EQ(mr({"wait", "flaky"}).out, "1\n");
+  auto st = state("flaky");
+  EXPECT_EQ(st["RestartCount"], 2);
+  EXPECT_EQ(st["State"]["Status"], "exited");
+  EXPECT_EQ(count_lines(mr({"logs", "flaky"}).out, "try"), 3);
+
+  // always: restarting until stop, which ends it.
+  run_d({"--name", "always", "--restart", "always", "t/bb", "sh", "-c", "exit 2"});
+  for (int i = 0; i < 50 && state("always")["RestartCount"].get<int>() < 1; i++) usleep(100000);
+  EXPECT_GE(state("always")["RestartCount"].get<int>(), 1);
+  EXPECT_EQ(mr({"stop", "always"}).code, 0);
+  EXPECT_EQ(state("always")["State"]["Status"], "exited");
+
+  std::string id = run_d({"--rm", "--name", "gone", "t/bb", "sh", "-c", "sleep 0.2; exit 4"});
+  EXPECT_EQ(mr({"wait", "gone"}).code, 0);
+  for (int i = 0; i < 50 && fs::exists(*t_ / ("store/containers/" + id)); i++) usleep(100000);
+  EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
+  EXPECT_EQ(mr({"inspect", "gone"}).code, 1);
+
+  // --log-driver none: no log written, logs says nothing.
+  run_d({"--name", "quiet", "--log-driver", "none", "t/bb", "sh", "-c", "echo hidden"});
+  mr({"wait", "quiet"});
+  EXPECT_EQ(mr({"logs", "quiet"}).out, "");
+}
+
+TEST_F(Detach, KilledMonitorTakesItsContainer) {
+  std::string id = run_d({"--name", "victim", "t/bb", "sleep", "1000"});
+  pid_t init = state("victim")["State"]["Pid"].get<int>();
+  pid_t mon = record(id)["pid"].get<int>();
+  ASSERT_TRUE(alive(mon));
+  ASSERT_TRUE(alive(init));
+  EXPECT_NE(mon, getpid());
+  // The monitor is in its own session, not the starting command's (SIGHUP cannot reach it).
+  EXPECT_NE(::getsid(mon), ::getsid(0));
+  ASSERT_EQ(::kill(mon, SIGKILL), 0);
+  for (int i = 0; i < 100 && (alive(init) || alive(mon)); i++) usleep(50000);
+  EXPECT_FALSE(alive(init)) << "the container outlived its monitor";
+  auto st = state("victim");
+  EXPECT_EQ(st["State"]["Status"], "exited");
+  EXPECT_EQ(st["State"]["ExitCode"], 137);
+  EXPECT_NE(st["State"]["Error"].get<std::string>().find("monitor"), std::string::npos);
+  EXPECT_NE(mr({"ps", "-a"}).out.find("Exited (137)"), std::string::npos);
+  // start again, then rm works.
+  EXPECT_EQ(mr({"start", "victim"}).code, 0);
+  EXPECT_EQ(state("victim")["State"]["Status"], "running");
+  EXPECT_EQ(mr({"rm", "-f", "victim"}).code, 0);
+}
+
+TEST_F(Detach, TwentyAtOnceListedAndStoppedByOneStop) {
+  const int n = 20;
+  std::vector<std::thread> th;
+  std::vector<CmdResult> res(n);
+  for (int i = 0; i < n; i++)
+    th.emplace_back([&, i] { res[i] = mr({"run", "-d", "--name", "c" + std::to_string(i), "t/bb", "sleep", "1000"}); });
+  for (auto& t : th) t.join();
+  std::vector<std::string> stop = {"stop", "-t", "1"};
+  for (int i = 0; i < n; i++) {
+    EXPECT_EQ(res[i].code, 0) << res[i].err;
+    stop.push_back("c" + std::to_string(i));
+  }
+  auto ps = mr({"ps", "-q"});
+  EXPECT_EQ(lines(ps.out), n) << ps.out;
+  EXPECT_EQ(lines(mr({"ps", "-f", "status=running"}).out), n + 1);  // the header and n rows
+  EXPECT_EQ(mr({"ps", "-q", "-f", "name=c1"}).out.size(), 11u * 13u);  // c1, c10…c19
+  EXPECT_EQ(mr(stop, 120).code, 0);
+  EXPECT_EQ(mr({"ps", "-q"}).out, "");
+  auto exited = mr({"ps", "-aq", "-f", "status=exited"});
+  EXPECT_EQ(lines(exited.out), n);
+}
+
+TEST_F(Detach, TwoHundredExecsLeakNothing) {
+  std::string id = run_d({"--name", "box", "t/bb", "sleep", "1000"});
+  pid_t init = state("box")["State"]["Pid"].get<int>();
+  pid_t mon = record(id)["pid"].get<int>();
+  std::string ns = "/proc/" + std::to_string(init);
+  auto procs = [&] { return lines(mr({"top", "box"}).out); };
+  EXPECT_EQ(mr({"exec", "box", "true"}).code, 0);
+  int procs0 = procs();
+  int fds0 = count_entries("/proc/" + std::to_string(mon) + "/fd");
+  int initfds0 = count_entries(ns + "/fd");
+  std::string mounts0 = read_file(ns + "/mountinfo");
+  size_t host0 = read_file("/proc/self/mountinfo").size();
+  for (int i = 0; i < 200; i++) ASSERT_EQ(mr({"exec", "box", "true"}).code, 0) << i;
+  EXPECT_EQ(procs(), procs0);
+  EXPECT_EQ(count_entries("/proc/" + std::to_string(mon) + "/fd"), fds0);
+  EXPECT_EQ(count_entries(ns + "/fd"), initfds0);
+  EXPECT_EQ(read_file(ns + "/mountinfo"), mounts0);
+  EXPECT_EQ(read_file("/proc/self/mountinfo").size(), host0);
+}
+
+TEST_F(Detach, PauseNeedsTheFreezer) {
+  run_d({"--name", "p", "t/bb", "sleep", "1000"});
+  auto r = mr({"pause", "p"});
+  if (r.code == 0) {
+    EXPECT_EQ(state("p")["State"]["Status"], "paused");
+    EXPECT_EQ(state("p")["State"]["Paused"], true);
+    EXPECT_NE(mr({"ps"}).out.find("(Paused)"), std::string::npos);
+    EXPECT_EQ(mr({"unpause", "p"}).code, 0);
+    EXPECT_EQ(state("p")["State"]["Status"], "running");
+  } else {
+    EXPECT_NE(r.err.find("cgroup"), std::string::npos) << r.err;
+    EXPECT_EQ(state("p")["State"]["Status"], "running");
+  }
+}
