@@ -42,6 +42,16 @@ class Runtime : public ::testing::Test {
     args.insert(args.begin(), {runtime_binary(), "--root", *t_ / "state"});
     return run_cmd(args, input);
   }
+  // create and run --detach: the container keeps the runtime's stdout and stderr (as conmon's
+  // pipes), so they go to files, not to pipes this test would read to their end.
+  CmdResult rt_leaving(std::vector<std::string> args) {
+    std::string cmd = runtime_binary() + " --root " + (*t_ / "state");
+    for (const auto& a : args) cmd += " '" + a + "'";
+    auto r = run_cmd({"/bin/sh", "-c", cmd + " >" + (*t_ / "out") + " 2>" + (*t_ / "err")});
+    r.out = read_file(*t_ / "out");
+    r.err = read_file(*t_ / "err");
+    return r;
+  }
   // A bundle of t/bb whose process runs args.
   std::string bundle(const std::string& name, const std::vector<std::string>& args,
                      const std::function<void(json&)>& edit = {}) {
@@ -88,7 +98,7 @@ TEST_F(Runtime, ABundleRunsAsMinirunRunsTheImage) {
 
 TEST_F(Runtime, CreateStartStateKillDeleteAsRunc) {
   std::string dir = bundle("b", {"sh", "-c", "echo started > /tmp/started; exec sleep 1000"});
-  auto c = rt({"create", "--bundle", dir, "--pid-file", *t_ / "pid", "c1"});
+  auto c = rt_leaving({"create", "--bundle", dir, "--pid-file", *t_ / "pid", "c1"});
   ASSERT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(status("c1"), "created");
   pid_t pid = std::stoi(read_file(*t_ / "pid"));
@@ -98,7 +108,7 @@ TEST_F(Runtime, CreateStartStateKillDeleteAsRunc) {
   EXPECT_EQ(st.at("id").get<std::string>(), "c1");
   // Created, not started: the command has not run.
   EXPECT_FALSE(fs::exists(dir + "/rootfs/tmp/started"));
-  EXPECT_NE(rt({"create", "--bundle", dir, "c1"}).code, 0) << "a second container with the same id";
+  EXPECT_NE(rt_leaving({"create", "--bundle", dir, "c1"}).code, 0) << "a second container with the same id";
   ASSERT_EQ(rt({"start", "c1"}).code, 0);
   EXPECT_EQ(status("c1"), "running");
   EXPECT_NE(rt({"start", "c1"}).code, 0) << "started twice";
@@ -126,7 +136,7 @@ TEST_F(Runtime, CreateStartStateKillDeleteAsRunc) {
 
 TEST_F(Runtime, DeleteForceKillsAndSignalsByNumberAndName) {
   std::string dir = bundle("b", {"sleep", "1000"});
-  ASSERT_EQ(rt({"run", "--detach", "--bundle", dir, "c2"}).code, 0);
+  ASSERT_EQ(rt_leaving({"run", "--detach", "--bundle", dir, "c2"}).code, 0);
   EXPECT_EQ(status("c2"), "running");
   EXPECT_NE(rt({"kill", "c2", "NOSUCHSIG"}).code, 0);
   ASSERT_EQ(rt({"kill", "c2", "15"}).code, 0);  // sleep as pid 1 ignores TERM
@@ -160,14 +170,14 @@ TEST_F(Runtime, HooksGetTheStateOnStdin) {
 
 TEST_F(Runtime, ErrorsAreOneLineWithDockersCodes) {
   std::string dir = bundle("b", {"no-such-command"});
-  auto r = rt({"create", "--bundle", dir, "c1"});
+  auto r = rt_leaving({"create", "--bundle", dir, "c1"});
   EXPECT_EQ(r.code, 127);
   EXPECT_NE(r.err.find("executable file not found"), std::string::npos) << r.err;
   EXPECT_NE(rt({"state", "c1"}).code, 0) << "a failed create leaves no container";
   json j = json::parse(read_file(dir + "/config.json"));
   j["ociVersion"] = "2.0.0";
   write_file(dir + "/config.json", j.dump());
-  auto v = rt({"create", "--bundle", dir, "c1"});
+  auto v = rt_leaving({"create", "--bundle", dir, "c1"});
   EXPECT_EQ(v.code, 1);
   EXPECT_NE(v.err.find("ociVersion"), std::string::npos) << v.err;
   auto log = rt({"--log", *t_ / "log.json", "--log-format", "json", "state", "nosuch"});
