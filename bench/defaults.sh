@@ -28,7 +28,7 @@ run="$MR --root $B/store run --rm --network none"
 $run $img /bin/true  # warm: the seccomp cache and the page cache
 hyperfine -N -w 5 -r "$RUNS" --export-json "$B/json/defaults.json" \
   -n "defaults (cgroup + seccomp)" "$run $img /bin/true" \
-  -n "--cgroups=disabled" "$run --cgroups=disabled $img /bin/true" \
+  -n "cgroups=disabled" "$run --cgroups=disabled $img /bin/true" \
   -n "seccomp=unconfined" "$run --security-opt seccomp=unconfined $img /bin/true" \
   -n "neither" "$run --cgroups=disabled --security-opt seccomp=unconfined $img /bin/true" >/dev/null
 echo "run --rm --network none $img /bin/true, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), $RUNS runs, store on tmpfs, load $(cut -d' ' -f1 /proc/loadavg)"
