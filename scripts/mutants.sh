@@ -67,14 +67,14 @@ done
 # it a new mtime, so make rebuilds exactly what a patch touched or reverted).
 sync_tree() {
   mkdir -p "$tree"
-  (cd "$top" && find CMakeLists.txt include src tests -type f ! -path 'tests/mutants/*') | while read -r f; do
+  (cd "$top" && find CMakeLists.txt include src tests bench contrib -type f ! -path 'tests/mutants/*') | while read -r f; do
     if ! cmp -s "$top/$f" "$tree/$f"; then
       mkdir -p "$(dirname "$tree/$f")"
       cp "$top/$f" "$tree/$f"
     fi
   done
   # Files a patch created, or that are gone from the working tree.
-  (cd "$tree" && find CMakeLists.txt include src tests -type f) | while read -r f; do
+  (cd "$tree" && find CMakeLists.txt include src tests bench contrib -type f) | while read -r f; do
     [ -e "$top/$f" ] || rm -f "$tree/$f"
   done
 }
