@@ -202,8 +202,10 @@ void nft_add(Nft& nft, const Options& opt, const NetworkRecord& net, const std::
   if (!nft.has_table(opt.table)) {
     std::string e2;
     if (!nft.try_run(table_script(opt.table), &e2) && !nft.has_table(opt.table)) throw Error("nftables: " + e2);
-    if (nft.try_run(cmds, &err)) return;
   }
+  // The table is there now: made here, or by another process between the first try and the
+  // check (concurrent first runs).
+  if (nft.try_run(cmds, &err)) return;
   throw Error("nftables: " + err);
 }
 
@@ -247,9 +249,12 @@ NetworkRecord make_network(Store& store, const std::string& name, const std::str
   r.is_default = is_default;
   r.bridge = is_default ? opt.default_bridge : opt.bridge_prefix + r.id.substr(0, 12);
   Subnet s = subnet_s.empty() ? choose_subnet(store, nl, is_default) : parse_subnet(subnet_s);
-  for (const auto& o : list_networks(store))
+  for (const auto& o : list_networks(store)) {
+    // Another process made this (default) network meanwhile: that one serves.
+    if (o.name == name && !exclusive) return o;
     if (parse_subnet(o.subnet).overlaps(s))
       throw Error("invalid pool request: Pool overlaps with other one on this address space (network " + o.name + ")");
+  }
   Ip4 gw = s.base + 1;
   if (!gateway_s.empty()) {
     auto g = parse_ip(gateway_s);
