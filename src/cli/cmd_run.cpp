@@ -229,20 +229,7 @@ int run(Globals& g, RunFlags& f) {
     spec.state_dir = store.container_dir(spec.id);
     write_state_files(spec);
     copy_peer_files(store, netplan, spec.state_dir);  // netrun: container: / --add-host, --dns without a bridge
-    layout.overlay_root = store.overlay_root();
-    if (flat) {
-      // The container's records still name every layer (store.lower_links); only the mount differs.
-      layout.lower_dirs = {store.diff_name(store.init_layer_id(spec.id)), store.flat_diff_name(ids.back())};
-      layout.lower_links = layout.lower_dirs;
-    } else {
-      layout.lower_links = store.lower_links(spec.id);
-      // The same layers as "<id>/diff": the -init layer, then the image's from the top.
-      std::vector<std::string> dirs = {store.diff_name(store.init_layer_id(spec.id))};
-      for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(store.diff_name(*it));
-      if (dirs.size() == layout.lower_links.size()) layout.lower_dirs = std::move(dirs);
-    }
-    layout.upper = store.diff_dir(spec.id);
-    layout.work = store.layer_dir(spec.id) + "/work";
+    layout = container_overlay_layout(store, spec.id, ids, flat);
     oci = build_spec(spec, store.layer_dir(spec.id) + "/merged");
     oci.minirun.overlay = layout;
     oci.minirun.seccomp_program = seccomp;

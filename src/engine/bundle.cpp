@@ -32,35 +32,13 @@ ContainerRequest request_for(Store& store, const std::string& ref, std::vector<s
     if (!rec) throw Error("No such container: " + ref, 1);
     layers = {store.diff_dir(cid)};
     for (const auto& d : store.lower_diffs(cid)) layers.push_back(d);
-    auto j = nlohmann::json::parse(rec->spec_json.empty() ? "{}" : rec->spec_json);
-    req.id = cid;
-    req.hostname = j.value("Hostname", cid.substr(0, 12));
-    req.user = j.value("User", "");
-    req.env = j.value("Env", std::vector<std::string>{});
-    req.argv = j.value("Cmd", rec->command);
-    req.workdir = j.value("WorkingDir", "");
-    req.tty = j.value("Tty", false);
-    req.interactive = j.value("OpenStdin", false);
-    req.network = j.value("NetworkMode", "host");
-    // A bundle has no other container to join: its own namespace, as for bridge networks.
+    req = request_from_record(*rec, rec->image_id.empty() ? "" : parse_image_config(store.image_config(rec->image_id), false).user);
+    // A bundle has no other container to join: its own namespace, as for bridge networks. Its
+    // runtime makes the cgroup and the bundle states the device rules (write_bundle).
     if (req.network.rfind("container:", 0) == 0) req.network = "none";
-    req.read_only = j.value("ReadonlyRootfs", false);
-    req.init = j.value("Init", false);
-    req.privileged = j.value("Privileged", false);
-    req.cap_add = j.value("CapAdd", std::vector<std::string>{});
-    req.cap_drop = j.value("CapDrop", std::vector<std::string>{});
-    for (const auto& o : j.value("SecurityOpt", std::vector<std::string>{}))
-      if (o == "seccomp=unconfined" || o == "seccomp:unconfined") req.seccomp_unconfined = true;
-    for (const auto& v : j.value("Binds", std::vector<std::string>{})) {
-      auto c1 = v.find(':'), c2 = v.find(':', c1 + 1);
-      BindMount b{v.substr(0, c1), v.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1),
-                  c2 != std::string::npos && v.substr(c2 + 1) == "ro"};
-      req.binds.push_back(b);
-    }
-    if (rec->image_id.size() && req.user.empty()) {
-      auto cfg = parse_image_config(store.image_config(rec->image_id), false);
-      req.user = cfg.user;
-    }
+    req.cgroup_path.clear();
+    req.resources.reset();
+    req.rlimits.clear();
     return req;
   } catch (const Error& e) {
     if (e.exit_code() != 1) throw;

@@ -6,9 +6,14 @@
 
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "minirun/engine/process.h"
+#include "minirun/engine/resource_flags.h"
+#include "minirun/engine/seccomp_profile.h"
 #include "minirun/runtime/capabilities.h"
 #include "minirun/runtime/cgroups.h"
+#include "minirun/runtime/spec_json.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 
@@ -19,9 +24,7 @@ std::vector<std::string> docker_capabilities(bool privileged, const std::vector<
   using runtime::capability_number;
   std::set<int> caps;
   if (privileged) return runtime::all_capability_names();
-  for (const char* d : {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
-                        "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"})
-    caps.insert(capability_number(d));
+  for (const auto& d : docker_default_capabilities()) caps.insert(capability_number(d));
   auto is_all = [](const std::string& n) { return n == "ALL" || n == "all" || n == "CAP_ALL"; };
   for (const auto& d : drop) {
     if (is_all(d)) caps.clear();
@@ -110,6 +113,49 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
     s.linux.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
   }
   return s;
+}
+
+ContainerRequest request_from_record(const ContainerRecord& rec, const std::string& image_user) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(rec.spec_json.empty() ? "{}" : rec.spec_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("container " + rec.id.substr(0, 12) + ": its run options: " + e.what());
+  }
+  ContainerRequest req;
+  req.id = rec.id;
+  req.hostname = j.value("Hostname", rec.id.substr(0, 12));
+  req.argv = rec.command;
+  req.env = j.value("Env", std::vector<std::string>{});
+  req.user = j.value("User", "");
+  if (req.user.empty()) req.user = image_user;
+  req.workdir = j.value("WorkingDir", "");
+  for (const auto& v : j.value("Binds", std::vector<std::string>{})) {
+    auto first = v.find(':');
+    if (first == std::string::npos) continue;
+    BindMount b;
+    b.source = v.substr(0, first);
+    std::string rest = v.substr(first + 1);
+    auto second = rest.find(':');
+    b.target = rest.substr(0, second);
+    b.readonly = second != std::string::npos && rest.substr(second + 1) == "ro";
+    req.binds.push_back(b);
+  }
+  req.network = j.value("NetworkMode", "host");
+  req.read_only = j.value("ReadonlyRootfs", false);
+  req.init = j.value("Init", false);
+  req.interactive = j.value("OpenStdin", false);
+  req.tty = j.value("Tty", false);
+  req.privileged = j.value("Privileged", false);
+  req.no_new_privileges = j.value("NoNewPrivileges", false);
+  req.cap_add = j.value("CapAdd", std::vector<std::string>{});
+  req.cap_drop = j.value("CapDrop", std::vector<std::string>{});
+  req.cgroup_path = j.value("Cgroup", "");
+  if (j.contains("Resources") && j["Resources"].is_object()) req.resources = runtime::resources_from_json(j["Resources"]);
+  for (const auto& u : j.value("Ulimits", std::vector<std::string>{})) req.rlimits.push_back(parse_ulimit(u));
+  for (const auto& o : j.value("SecurityOpt", std::vector<std::string>{}))
+    req.seccomp_unconfined = req.seccomp_unconfined || o == "seccomp=unconfined" || o == "seccomp:unconfined";
+  return req;
 }
 
 void write_state_files(const ContainerRequest& req) {

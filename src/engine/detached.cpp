@@ -232,15 +232,17 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   });
 }
 
-OverlayLayout container_overlay_layout(const Store& store, const std::string& cid, const std::vector<std::string>& ids) {
+OverlayLayout container_overlay_layout(const Store& store, const std::string& cid, const std::vector<std::string>& ids,
+                                       bool flat) {
   OverlayLayout layout;
   layout.overlay_root = store.overlay_root();
-  const bool flat = ids.size() >= kFlattenFrom && store.has_flat(ids.back());
   if (flat) {
+    // The container's records still name every layer (store.lower_links); only the mount differs.
     layout.lower_dirs = {store.diff_name(store.init_layer_id(cid)), store.flat_diff_name(ids.back())};
     layout.lower_links = layout.lower_dirs;
   } else {
     layout.lower_links = store.lower_links(cid);
+    // The same layers as "<id>/diff": the -init layer, then the image's from the top.
     std::vector<std::string> dirs = {store.diff_name(store.init_layer_id(cid))};
     for (auto it = ids.rbegin(); it != ids.rend(); ++it) dirs.push_back(store.diff_name(*it));
     if (dirs.size() == layout.lower_links.size()) layout.lower_dirs = std::move(dirs);
@@ -253,45 +255,15 @@ OverlayLayout container_overlay_layout(const Store& store, const std::string& ci
 runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& rec) {
   if (!store.has_image(rec.image_id)) throw Error("image " + rec.image_id.substr(0, 12) + " of the container was removed");
   auto cfg = parse_image_config(store.image_config(rec.image_id), /*history=*/false);
-  json j = spec_of(rec);
-  ContainerRequest req;
-  req.id = rec.id;
-  req.hostname = j.value("Hostname", rec.id.substr(0, 12));
-  req.argv = rec.command;
-  req.env = j.value("Env", std::vector<std::string>{});
-  req.user = j.value("User", "");
-  if (req.user.empty()) req.user = cfg.user;
-  req.workdir = j.value("WorkingDir", "");
-  for (const auto& v : j.value("Binds", std::vector<std::string>{})) {
-    BindMount b;
-    auto first = v.find(':');
-    if (first == std::string::npos) continue;
-    b.source = v.substr(0, first);
-    std::string rest = v.substr(first + 1);
-    auto second = rest.find(':');
-    b.target = rest.substr(0, second);
-    b.readonly = second != std::string::npos && rest.substr(second + 1) == "ro";
-    req.binds.push_back(b);
-  }
-  req.network = j.value("NetworkMode", "host");
-  req.read_only = j.value("ReadonlyRootfs", false);
-  req.init = j.value("Init", false);
-  req.interactive = false;
-  req.tty = j.value("Tty", false);
-  req.privileged = j.value("Privileged", false);
-  req.no_new_privileges = j.value("NoNewPrivileges", false);
-  req.cap_add = j.value("CapAdd", std::vector<std::string>{});
-  req.cap_drop = j.value("CapDrop", std::vector<std::string>{});
-  req.state_dir = store.container_dir(rec.id);
   // Its cgroup and limits, ulimits and seccomp profile as `run` gave them.
-  req.cgroup_path = j.value("Cgroup", "");
-  if (j.contains("Resources") && j["Resources"].is_object()) req.resources = runtime::resources_from_json(j["Resources"]);
-  for (const auto& u : j.value("Ulimits", std::vector<std::string>{})) req.rlimits.push_back(parse_ulimit(u));
-  bool unconfined = req.privileged;
-  for (const auto& o : j.value("SecurityOpt", std::vector<std::string>{}))
-    unconfined = unconfined || o == "seccomp=unconfined" || o == "seccomp:unconfined";
+  ContainerRequest req = request_from_record(rec, cfg.user);
+  req.interactive = false;
+  req.state_dir = store.container_dir(rec.id);
+  const bool unconfined = req.privileged || req.seccomp_unconfined;
   runtime::Spec oci = build_spec(req, store.layer_dir(rec.id) + "/merged");
-  oci.minirun.overlay = container_overlay_layout(store, rec.id, image_layer_ids(cfg));
+  auto ids = image_layer_ids(cfg);
+  oci.minirun.overlay =
+      container_overlay_layout(store, rec.id, ids, ids.size() >= kFlattenFrom && store.has_flat(ids.back()));
   if (!unconfined) {
     SeccompTarget target{docker_capabilities(req.privileged, req.cap_add, req.cap_drop), "", std::nullopt};
     oci.minirun.seccomp_program =

@@ -25,23 +25,13 @@
 #include "minirun/runtime/spec_json.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
+#include "minirun/util/timefmt.h"
 
 namespace minirun::runtime {
 
 using nlohmann::json;
 
 namespace {
-
-std::string now_nanos() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64], out[96];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, sizeof out, "%s.%09ldZ", buf, ts.tv_nsec);
-  return out;
-}
 
 void check_id(const std::string& id) {
   if (id.empty() || id.size() > 1024) throw Error("invalid container id \"" + id + "\"");
@@ -126,7 +116,7 @@ void Lifecycle::save(const ContainerState& s) const {
   write_file_atomic(dir(s.id) + "/state.json", j.dump());
 }
 
-Spec Lifecycle::load_bundle(const std::string& bundle, const std::string& id) const {
+Spec Lifecycle::load_bundle(const std::string& bundle) const {
   Spec spec = load_bundle_spec(bundle);
   std::string& cg = spec.linux.cgroups_path;
   if (systemd_ && !cg.empty() && cg[0] != '/') {
@@ -136,7 +126,6 @@ Spec Lifecycle::load_bundle(const std::string& bundle, const std::string& id) co
     std::string slice = cg.substr(0, c1), prefix = cg.substr(c1 + 1, c2 - c1 - 1), name = cg.substr(c2 + 1);
     cg = (slice.empty() ? "system.slice" : slice) + "/" + (prefix.empty() ? name : prefix + "-" + name) + ".scope";
   }
-  (void)id;
   return spec;
 }
 
@@ -205,7 +194,7 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
                                  const std::string& pid_file) {
   std::string d = dir(id);
   std::string bundle = absolute(bundle_in);
-  Spec spec = load_bundle(bundle, id);
+  Spec spec = load_bundle(bundle);
   if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error(root_);
   if (::mkdir(d.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("container with id \"" + id + "\" already exists");
@@ -227,7 +216,7 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
     s.id = id;
     s.bundle = bundle;
     s.rootfs = spec.root.path;
-    s.created = now_nanos();
+    s.created = format_rfc3339_nano(now_unix_ns());
     s.annotations = spec.annotations;
     CreateOptions opts;
     opts.exec_fifo = fifo;
@@ -296,7 +285,7 @@ int Lifecycle::run(const std::string& id, const std::string& bundle, const std::
   }
   std::string d = dir(id);
   std::string abs_bundle = absolute(bundle);
-  Spec spec = load_bundle(abs_bundle, id);
+  Spec spec = load_bundle(abs_bundle);
   if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error(root_);
   if (::mkdir(d.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("container with id \"" + id + "\" already exists");
@@ -308,7 +297,7 @@ int Lifecycle::run(const std::string& id, const std::string& bundle, const std::
   s.id = id;
   s.bundle = abs_bundle;
   s.rootfs = spec.root.path;
-  s.created = now_nanos();
+  s.created = format_rfc3339_nano(now_unix_ns());
   s.annotations = spec.annotations;
   RunOptions opts;
   opts.forward_stdin = true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "minirun/runtime/spec.h"
+#include "minirun/store/store.h"
 
 namespace minirun {
 
@@ -50,6 +51,11 @@ std::vector<std::string> docker_capabilities(bool privileged, const std::vector<
 // The spec of a container whose root file system is mounted at root_path (the overlay to mount
 // there goes in spec.minirun.overlay). Throws Error on a request Docker refuses.
 runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_path);
+
+// What a stored container was run with, from its record's run options (spec_json, as `run`
+// writes it): the image's USER when none was given (image_user), the cgroup, its limits and
+// ulimits, whether seccomp was lifted. state_dir is left to the caller.
+ContainerRequest request_from_record(const ContainerRecord& rec, const std::string& image_user);
 
 // Writes state_dir/{hostname,hosts,resolv.conf}.
 void write_state_files(const ContainerRequest& req);

@@ -40,7 +40,8 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
 
 // The overlay of a container's layers: its -init layer, the image's flat layer when it has one
 // (flat: ids.size() >= kFlattenFrom and the store has it), else the image's layers from the top.
-OverlayLayout container_overlay_layout(const Store& store, const std::string& cid, const std::vector<std::string>& ids);
+OverlayLayout container_overlay_layout(const Store& store, const std::string& cid, const std::vector<std::string>& ids,
+                                       bool flat);
 
 // A stored container's spec again, from its record (image config + spec_json), as `run` built it.
 runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& rec);

@@ -59,7 +59,7 @@ class Lifecycle {
   std::string dir(const std::string& id) const;
   Spec load_config(const std::string& id) const;
   void save(const ContainerState& s) const;
-  Spec load_bundle(const std::string& bundle, const std::string& id) const;
+  Spec load_bundle(const std::string& bundle) const;  // with --systemd-cgroup paths placed
   std::string root_;
   bool systemd_ = false;
 };
