@@ -71,12 +71,8 @@ int exec(Globals& g, const ExecFlags& f) {
   // The container's cgroup, when it has one (limits, freezer, stats count the exec'd process).
   const std::string cg = runtime::container_cgroup_path(cid);
   if (runtime::Cgroup::exists(cg)) {
-    auto group = runtime::Cgroup::open(cg);
-    if (group.mode() == runtime::CgroupHierarchy::Mode::v2) eo.cgroup_procs.push_back(group.dir() + "/cgroup.procs");
-    else
-      for (const char* c : {"cpu", "memory", "pids", "devices", "freezer", "blkio", "cpuset"})
-        if (std::string d = group.dir(c); !d.empty() && ::access((d + "/cgroup.procs").c_str(), W_OK) == 0)
-          eo.cgroup_procs.push_back(d + "/cgroup.procs");
+    for (const auto& f : runtime::Cgroup::open(cg).procs_files())
+      if (::access(f.c_str(), W_OK) == 0) eo.cgroup_procs.push_back(f);
   }
   eo.detach = f.detach;
   eo.forward_stdin = f.interactive;

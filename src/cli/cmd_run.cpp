@@ -15,6 +15,7 @@
 #include "minirun/runtime/seccomp.h"
 #include "minirun/runtime/spec_json.h"
 #include "minirun/engine/detached.h"
+#include "minirun/runtime/cgroup_task.h"
 #include "minirun/runtime/container.h"
 #include "minirun/runtime/rootfs_builder.h"
 #include "minirun/util/error.h"
@@ -190,6 +191,9 @@ int run(Globals& g, RunFlags& f) {
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
   if (cgroup) spec.cgroup_path = runtime::container_cgroup_path(spec.id, f.cgroup_parent);
+  // Its group is made on a thread while the records and layers are written (cgroup_task.h).
+  std::optional<runtime::CgroupTask> cgroup_task;
+  if (cgroup && !f.detach && !getenv("MRNOTASK")) cgroup_task.emplace(spec.cgroup_path);
   std::string name = f.name;
   if (name.empty()) {
     // Reserving is the check: concurrent runs never get the same name.
@@ -260,6 +264,7 @@ int run(Globals& g, RunFlags& f) {
     opts.mntns = rootfs ? &mntns : nullptr;
     opts.forward_stdin = f.interactive;
     opts.oom_killed = &rec.oom_killed;
+    opts.cgroup_task = cgroup_task ? &*cgroup_task : nullptr;
     if (f.detach) {  // run -d: a monitor runs it (engine/detached.h); a failed start is recorded below
       start_detached(store, rec, oci, opts, f.detach_opts);
       std::cout << rec.id << std::endl;

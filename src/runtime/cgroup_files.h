@@ -16,6 +16,14 @@ namespace minirun::runtime::cg {
 // Writes `value` into dir/file (one write(2), as the kernel expects); throws
 // "<dir>/<file>: write <value>: <error>".
 void write(const std::string& dir, const std::string& file, const std::string& value);
+// Each value by its own write(2) on one open file (devices.allow takes one rule per write).
+void write_each(const std::string& dir, const std::string& file, const std::vector<std::string>& values);
+// openat(2) of dir/file through a cached descriptor of dir (-1 with errno on failure).
+int open_in(const std::string& dir, const std::string& file, int flags);
+// The cached O_PATH descriptor of dir (-1 with errno when it cannot be opened). Not to be closed.
+int dir_fd(const std::string& dir);
+// Drops the cached descriptor of dir (before it is removed).
+void forget_dir(const std::string& dir);
 // Like write, but a file that does not exist is skipped (returns false).
 bool write_if_exists(const std::string& dir, const std::string& file, const std::string& value);
 std::optional<std::string> read(const std::string& dir, const std::string& file);

@@ -5,6 +5,7 @@
 // the quota, and a new cpuset group must get its parent's cpus and mems before a task can join.
 // Files of a controller the kernel lacks are skipped where Docker only warns (swap accounting,
 // blkio weight without CFQ/BFQ); a value the kernel refuses is an error.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,7 +32,11 @@ std::string i64(int64_t v) { return std::to_string(v); }
 void set_memory(const std::string& d, const MemoryResources& m) {
   std::optional<int64_t> limit = m.limit, swap = m.swap;
   if (limit && *limit == -1 && !swap) swap = -1;
-  const bool has_memsw = ::access((d + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0;
+  const bool has_memsw = (limit || swap) && [&] {
+    int fd = open_in(d, "memory.memsw.limit_in_bytes", O_RDONLY);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0;
+  }();
   auto set_limit = [&] {
     if (limit) write(d, "memory.limit_in_bytes", i64(*limit));
   };
@@ -74,33 +79,56 @@ std::vector<std::string> create(const CgroupHierarchy& h, const std::string& rel
   std::vector<std::string> created;
   const auto parts = split_path(rel);
   const std::string cpuset_mnt = h.v1.count("cpuset") ? h.v1.at("cpuset") : "";
+  // A new cpuset group starts with no cpus and no mems (no task could join it) unless its
+  // parent has cgroup.clone_children set: then it gets the parent's. Parents made here get the
+  // flag, so that usually the two reads find both set.
+  auto init_cpuset = [](const std::string& parent, const std::string& d) {
+    for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+      auto cur = read(d, f);
+      if (cur && (cur->empty() || *cur == "\n")) {
+        auto pv = read(parent, f);
+        if (pv && !pv->empty() && *pv != "\n") write(d, f, *pv);
+      }
+    }
+  };
   try {
     std::vector<std::string> mounts;
     for (const auto& [ctrl, mnt] : h.v1)
       if (std::find(mounts.begin(), mounts.end(), mnt) == mounts.end()) mounts.push_back(mnt);
     for (const auto& m : mounts) {
+      // The usual case: the parents exist and only the container's own directory is new.
+      std::string parent = m;
+      for (size_t i = 0; i + 1 < parts.size(); i++) parent += "/" + parts[i];
+      const std::string leaf = parent + "/" + parts.back();
+      int pfd = dir_fd(parent);
+      if (pfd >= 0 && ::mkdirat(pfd, parts.back().c_str(), 0755) == 0) {
+        created.push_back(leaf);
+        if (m == cpuset_mnt) init_cpuset(parent, leaf);
+        continue;
+      }
+      if (pfd >= 0 && errno != EEXIST) throw sys_error(leaf + ": mkdir");
+      if (pfd >= 0) {  // reused (a container started again)
+        if (m == cpuset_mnt) init_cpuset(parent, leaf);
+        continue;
+      }
       std::string d = m;
       for (const auto& p : parts) {
-        std::string parent = d;
+        std::string up = d;
         d += "/" + p;
-        if (::mkdir(d.c_str(), 0755) == 0)
+        if (::mkdir(d.c_str(), 0755) == 0) {
           created.push_back(d);
-        else if (errno != EEXIST)
+          if (m == cpuset_mnt && d != leaf) write_if_exists(d, "cgroup.clone_children", "1");
+        } else if (errno != EEXIST) {
           throw sys_error(d + ": mkdir");
-        if (m == cpuset_mnt) {
-          // A new cpuset group starts with no cpus and no mems: no task could join it.
-          for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
-            auto cur = read(d, f);
-            if (cur && (cur->empty() || *cur == "\n")) {
-              auto pv = read(parent, f);
-              if (pv && !pv->empty() && *pv != "\n") write(d, f, *pv);
-            }
-          }
         }
+        if (m == cpuset_mnt) init_cpuset(up, d);
       }
     }
   } catch (...) {
-    for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());
+    for (auto it = created.rbegin(); it != created.rend(); ++it) {
+      forget_dir(*it);
+      ::rmdir(it->c_str());
+    }
     throw;
   }
   return created;
@@ -175,7 +203,13 @@ void apply(const CgroupHierarchy& h, const std::string& rel, const Resources& re
     if (d.empty()) throw Error("device rules: the devices controller is not mounted");
     // Rules in order, each on top of the previous state: the spec's list normally starts with
     // "deny all" (Docker's and runc's defaults).
-    for (const auto& r : res.devices) write(d, r.allow ? "devices.allow" : "devices.deny", device_rule_v1(r));
+    // Runs of the same file go through one open file: a rule per write(2), as the kernel reads them.
+    for (size_t i = 0; i < res.devices.size();) {
+      const bool allow = res.devices[i].allow;
+      std::vector<std::string> rules;
+      for (; i < res.devices.size() && res.devices[i].allow == allow; i++) rules.push_back(device_rule_v1(res.devices[i]));
+      write_each(d, allow ? "devices.allow" : "devices.deny", rules);
+    }
   }
 }
 

@@ -23,7 +23,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "cgroup_files.h"
 #include "minirun/util/error.h"
@@ -33,26 +35,94 @@ namespace minirun::runtime {
 
 namespace cg {
 
-void write(const std::string& dir, const std::string& file, const std::string& value) {
-  std::string p = dir + "/" + file;
-  int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw sys_error(p + ": open");
-  ssize_t n = ::write(fd, value.data(), value.size());
-  int err = errno;
+// Directory descriptors (O_PATH) of the groups this process works on, so that each control file
+// is opened by its own name: a kernfs path walk of six components costs more than the write, and
+// a run touches some fifty files. An entry whose directory went away (removed by another process)
+// fails with ENOENT and is opened again once.
+std::mutex g_dirs_mu;
+std::unordered_map<std::string, int> g_dirs;
+
+namespace {
+
+int cached_dir_fd(const std::string& dir, bool fresh) {
+  std::lock_guard<std::mutex> lock(g_dirs_mu);
+  auto it = g_dirs.find(dir);
+  if (it != g_dirs.end()) {
+    if (!fresh) return it->second;
+    ::close(it->second);
+    g_dirs.erase(it);
+  }
+  int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (g_dirs.size() >= 256) {  // a long-lived process (stats, a monitor) visits many groups
+    for (auto& [d, f] : g_dirs) ::close(f);
+    g_dirs.clear();
+  }
+  g_dirs.emplace(dir, fd);
+  return fd;
+}
+
+}  // namespace
+
+int dir_fd(const std::string& dir) { return cached_dir_fd(dir, false); }
+
+int open_in(const std::string& dir, const std::string& file, int flags) {
+  for (bool fresh : {false, true}) {
+    int dfd = cached_dir_fd(dir, fresh);
+    if (dfd < 0) return -1;
+    int fd = ::openat(dfd, file.c_str(), flags | O_CLOEXEC);
+    if (fd >= 0 || errno != ENOENT) return fd;
+  }
+  return -1;
+}
+
+void forget_dir(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(g_dirs_mu);
+  auto it = g_dirs.find(dir);
+  if (it == g_dirs.end()) return;
+  ::close(it->second);
+  g_dirs.erase(it);
+}
+
+namespace {
+
+// Writes each value by its own write(2) on fd (closed here); throws with p in the message.
+void write_values(int fd, const std::string& p, const std::vector<std::string>& values) {
+  for (const auto& value : values) {
+    ssize_t n = ::write(fd, value.data(), value.size());
+    int err = errno;
+    if (n < 0 || static_cast<size_t>(n) != value.size()) {
+      ::close(fd);
+      if (n < 0) throw sys_error(p + ": write " + value, err);
+      throw Error(p + ": short write of " + value);
+    }
+  }
   ::close(fd);
-  if (n < 0) throw sys_error(p + ": write " + value, err);
-  if (static_cast<size_t>(n) != value.size()) throw Error(p + ": short write of " + value);
+}
+
+}  // namespace
+
+void write_each(const std::string& dir, const std::string& file, const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  int fd = open_in(dir, file, O_WRONLY);
+  if (fd < 0) throw sys_error(dir + "/" + file + ": open");
+  write_values(fd, dir + "/" + file, values);
+}
+
+void write(const std::string& dir, const std::string& file, const std::string& value) {
+  write_each(dir, file, {value});
 }
 
 bool write_if_exists(const std::string& dir, const std::string& file, const std::string& value) {
-  if (::access((dir + "/" + file).c_str(), F_OK) != 0) return false;
-  write(dir, file, value);
+  int fd = open_in(dir, file, O_WRONLY);
+  if (fd < 0 && errno == ENOENT) return false;
+  if (fd < 0) throw sys_error(dir + "/" + file + ": open");
+  write_values(fd, dir + "/" + file, {value});
   return true;
 }
 
 std::optional<std::string> read(const std::string& dir, const std::string& file) {
-  std::string p = dir + "/" + file;
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_in(dir, file, O_RDONLY);
   if (fd < 0) return std::nullopt;
   std::string out;
   char buf[4096];
@@ -118,6 +188,7 @@ bool wait_empty(const std::string& dir) {
 }
 
 void remove_dir(const std::string& dir) {
+  forget_dir(dir);
   Backoff b;
   do {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
@@ -236,7 +307,60 @@ std::string Cgroup::dir(const std::string& controller) const {
 
 std::vector<std::string> Cgroup::procs_files() const {
   std::vector<std::string> out;
-  for (const auto& d : all_dirs()) out.push_back(d + "/cgroup.procs");
+  // v1: "tasks", not "cgroup.procs". Moving a whole thread group takes the kernel's global
+  // cgroup_threadgroup_rwsem for writing, and its first writer after a quiet moment waits for an
+  // RCU grace period (measured here: 10-15 ms after idle, 0.3-2 ms back to back). A single-threaded
+  // process moving itself ("0" into tasks) skips that lock (Linux >= 6.0) and moves just as
+  // completely: the joining process is always a fresh child with one thread.
+  const char* file = h_.mode == CgroupHierarchy::Mode::v2 ? "/cgroup.procs" : "/tasks";
+  for (const auto& d : all_dirs()) out.push_back(d + file);
+  return out;
+}
+
+void Cgroup::release_descriptors() {
+  std::lock_guard<std::mutex> lock(cg::g_dirs_mu);
+  for (auto& [d, fd] : cg::g_dirs) ::close(fd);
+  cg::g_dirs.clear();
+}
+
+std::vector<int> Cgroup::open_join_files() const {
+  const char* file = h_.mode == CgroupHierarchy::Mode::v2 ? "cgroup.procs" : "tasks";
+  std::vector<int> fds;
+  for (const auto& d : all_dirs()) {
+    int fd = cg::open_in(d, file, O_WRONLY);
+    if (fd < 0) {
+      int e = errno;
+      for (int f : fds) ::close(f);
+      throw sys_error("cgroup " + d + "/" + file + ": open", e);
+    }
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
+std::vector<std::pair<std::string, std::string>> Cgroup::v1_mount_sources() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (h_.mode != CgroupHierarchy::Mode::v1) return out;
+  auto text = cg::read("/proc/self", "cgroup");
+  if (!text) return out;
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    // "4:memory:/user.slice" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
+    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+    if (ctrls.empty()) continue;
+    const std::string name = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
+    const std::string host = "/sys/fs/cgroup/" + name;
+    std::string own;
+    std::istringstream cs(ctrls);
+    for (std::string c; own.empty() && std::getline(cs, c, ',');)
+      if (auto it = h_.v1.find(c); it != h_.v1.end() && it->second == host) own = host + "/" + path_;
+    std::string src = own.empty() ? host + path : own;
+    if (cg::dir_fd(src) < 0) src = host;
+    if (cg::dir_fd(src) >= 0) out.emplace_back(name, src);
+  }
   return out;
 }
 
@@ -322,10 +446,16 @@ void Cgroup::freeze(bool frozen) {
 
 void Cgroup::destroy() {
   const auto dirs = all_dirs();
+  // The usual case: the container has exited and every directory goes at the first rmdir.
+  bool busy = false;
+  for (const auto& d : dirs) {
+    cg::forget_dir(d);
+    if (::rmdir(d.c_str()) == 0 || errno == ENOENT) continue;
+    if (errno != EBUSY) throw sys_error("cgroup " + d + ": rmdir");
+    busy = true;
+  }
+  if (!busy) return;
   struct stat st;
-  bool any = false;
-  for (const auto& d : dirs) any = any || ::stat(d.c_str(), &st) == 0;
-  if (!any) return;
   const bool v2 = h_.mode == CgroupHierarchy::Mode::v2;
   // The usual case (the container has exited): nothing to kill, only directories to remove.
   const bool populated = !pids().empty();

@@ -77,10 +77,14 @@ struct Child {
   }
 
   void join_cgroup() {
-    for (const auto& procs : plan.cgroup_by_runtime ? std::vector<std::string>{} : plan.cgroup_procs) {
-      int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || ::write(fd, "0", 1) != 1) report.fail_errno("join cgroup " + procs);
-      ::close(fd);
+    if (!plan.cgroup_by_runtime) {
+      for (int fd : plan.cgroup_fds)
+        if (::write(fd, "0", 1) != 1) report.fail_errno("join the container's cgroup");
+      for (const auto& procs : plan.cgroup_procs) {
+        int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || ::write(fd, "0", 1) != 1) report.fail_errno("join cgroup " + procs);
+        ::close(fd);
+      }
     }
     if (plan.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) report.fail_errno("cgroup namespace");
   }

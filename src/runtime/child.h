@@ -33,7 +33,8 @@ struct ChildPlan {
   bool new_cgroup_ns = false;  // unshared after joining the cgroup, so that it is the namespace's root
   unsigned long root_propagation = 0;
   std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys/… path, value
-  std::vector<std::string> cgroup_procs;  // the container's cgroup.procs files: the child joins them first
+  std::vector<std::string> cgroup_procs;  // cgroup files the child joins first (by "0": itself)
+  std::vector<int> cgroup_fds;            // the same, opened by the runtime (Cgroup::open_join_files)
   std::vector<std::string> env;  // process.env (HOME added in the child when missing)
 
   int stdio[3] = {-1, -1, -1};  // dup'ed onto 0, 1, 2 when >= 0

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "child.h"
+#include "minirun/runtime/cgroup_task.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/child_report.h"
 #include "minirun/runtime/devices.h"
@@ -60,6 +61,7 @@ struct Prepared {
   std::vector<IdMapping> uid_map, gid_map;
   ~Prepared() {
     for (auto [fd, t] : plan.join) ::close(fd);
+    for (int fd : plan.cgroup_fds) ::close(fd);
     if (pid_ns_fd >= 0) ::close(pid_ns_fd);
     if (plan.userns_wait >= 0) ::close(plan.userns_wait);
     if (userns_go >= 0) ::close(userns_go);
@@ -87,6 +89,10 @@ void after_clone(Prepared& p, pid_t pid) {
   if (p.userns_go < 0) return;
   ::close(p.plan.userns_wait);
   p.plan.userns_wait = -1;
+  for (int fd : p.plan.cgroup_fds) {
+    std::string v = std::to_string(pid);
+    if (::write(fd, v.data(), v.size()) < 0) throw sys_error("join the container's cgroup");
+  }
   for (const auto& procs : p.plan.cgroup_procs) {
     std::string v = std::to_string(pid);
     int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
@@ -100,7 +106,18 @@ void after_clone(Prepared& p, pid_t pid) {
   p.userns_go = -1;
 }
 
-void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, const std::string& default_cgroup) {
+// A failure after (or late in) prepare(): the cgroup it made goes again.
+void discard_cgroup(Prepared& p) {
+  if (!p.cgroup) return;
+  try {
+    p.cgroup->destroy();
+  } catch (const Error&) {
+  }
+  p.cgroup.reset();
+}
+
+void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, const std::string& default_cgroup,
+             CgroupTask* task = nullptr) {
   if (!spec.process) throw Error("config.json: process is required to run a container");
   if (spec.process->args.empty()) throw Error("no command specified");
   ChildPlan& plan = p.plan;
@@ -180,19 +197,30 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
       res.devices.push_back({true, "c", 5, 2, "rwm"});
       res.devices.push_back({true, "c", 136, std::nullopt, "rwm"});
     }
-    p.cgroup = Cgroup::create(path, res);
-    plan.cgroup_procs = p.cgroup->procs_files();
+    if (task && task->path() == path) {  // made meanwhile (cgroup_task.h): only the limits are left
+      p.cgroup = task->take();
+      try {
+        p.cgroup->apply(res);
+      } catch (const Error& e) {
+        discard_cgroup(p);
+        throw with_context("cgroup " + path, e);
+      }
+    } else {
+      p.cgroup = Cgroup::create(path, res);
+    }
+    try {
+      plan.cgroup_fds = p.cgroup->open_join_files();
+      if (p.cgroup->mode() == CgroupHierarchy::Mode::v1) {
+        auto sources = p.cgroup->v1_mount_sources();
+        for (auto& m : plan.mounts)
+          if (m.type == "cgroup" || m.type == "cgroup2") m.cgroup_sources = sources;
+      }
+    } catch (...) {
+      discard_cgroup(p);
+      throw;
+    }
+    Cgroup::release_descriptors();  // nothing of the cgroup file systems stays open during the run
   }
-}
-
-// A failure after prepare(): the cgroup it made goes again.
-void discard_cgroup(Prepared& p) {
-  if (!p.cgroup) return;
-  try {
-    p.cgroup->destroy();
-  } catch (const Error&) {
-  }
-  p.cgroup.reset();
 }
 
 volatile pid_t g_child = 0;
@@ -336,6 +364,8 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
     throw;
   }
+  for (int& fd : plan.cgroup_fds) close_fd(fd);  // the child has its own copies
+  plan.cgroup_fds.clear();
   if (opts.mntns) opts.mntns->hold(static_cast<pid_t>(pid));
   if (wait) {
     g_child = static_cast<pid_t>(pid);
@@ -402,7 +432,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
 
 int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
   Prepared p;
-  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup);
+  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup, opts.cgroup_task);
   int r;
   try {
     r = start_process_in(spec, opts, wait, p);
@@ -412,6 +442,10 @@ int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
   }
   if (wait) {
     if (opts.oom_killed && p.cgroup) *opts.oom_killed = p.cgroup->oom_killed();
+    if (opts.cgroup_task && p.cgroup) {
+      opts.cgroup_task->destroy_later(std::move(*p.cgroup));
+      p.cgroup.reset();
+    }
     discard_cgroup(p);
   }
   return r;

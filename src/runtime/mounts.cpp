@@ -52,20 +52,28 @@ void do_mount(const ChildReporter& report, const char* src, const std::string& d
 // controller's directory of this process's own cgroup bound in (read-only as asked), as runc.
 void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan& p, const std::string& at) {
   do_mount(report, "tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination);
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    // "4:memory:/minirun/abc" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
-    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos) continue;
-    std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
-    if (ctrls.empty()) continue;
-    std::string dir = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
-    std::string host = "/sys/fs/cgroup/" + dir;
-    struct stat st;
-    if (::stat(host.c_str(), &st) != 0) continue;
-    std::string src = host + path;
-    if (::stat(src.c_str(), &st) != 0) src = host;
+  std::vector<std::pair<std::string, std::string>> binds;  // directory name, source
+  if (!p.cgroup_sources.empty()) {
+    binds = p.cgroup_sources;
+  } else {
+    std::ifstream in("/proc/self/cgroup");
+    std::string line;
+    while (std::getline(in, line)) {
+      // "4:memory:/minirun/abc" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
+      auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+      if (c1 == std::string::npos || c2 == std::string::npos) continue;
+      std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+      if (ctrls.empty()) continue;
+      std::string dir = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
+      std::string host = "/sys/fs/cgroup/" + dir;
+      struct stat st;
+      if (::stat(host.c_str(), &st) != 0) continue;
+      std::string src = host + path;
+      if (::stat(src.c_str(), &st) != 0) src = host;
+      binds.emplace_back(dir, src);
+    }
+  }
+  for (const auto& [dir, src] : binds) {
     std::string dst = rp.point(p.destination + "/" + dir, true);
     if (dst.empty()) report.fail_errno(p.destination + "/" + dir);
     do_mount(report, src.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr, p.destination + "/" + dir);

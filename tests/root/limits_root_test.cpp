@@ -429,7 +429,7 @@ TEST_F(Limits, FreezeStopsTheClockAndStatsAreRead) {
   EXPECT_LT(b - a, 5000000u) << "a frozen group kept running";
   cg.freeze(false);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_GT(cg.stats().cpu_usage_ns - b, 50000000u) << "a thawed group did not run";
+  EXPECT_GT(cg.stats().cpu_usage_ns - b, 20000000u) << "a thawed group did not run";  // 200 ms, busy machines too
   // destroy() of a frozen group: thawed, killed, removed.
   cg.freeze(true);
   cg.destroy();

@@ -78,13 +78,27 @@ class Cgroup {
   // empty (at most ~2 s), and removes the directories. Idempotent; throws if one stays busy.
   void destroy();
 
+  // Closes the directory descriptors this process keeps while it makes and writes groups (each
+  // control file is opened by its own name through them): a foreground run holds none while its
+  // container runs.
+  static void release_descriptors();
+
   const std::string& path() const { return path_; }
   CgroupHierarchy::Mode mode() const { return h_.mode; }
   // Directory of this group for a v1 controller ("" if not mounted), or the v2 directory.
   std::string dir(const std::string& controller = "") const;
-  // Every cgroup.procs file of the group: a new process joins by writing "0" into each (the
-  // container's process joins itself before its setup, so that nothing of it runs outside).
+  // The files a new single-threaded process writes "0" into to join the group: cgroup.procs on v2,
+  // each hierarchy's tasks file on v1 (no global lock; see cgroups.cpp). The container's process
+  // joins itself before its setup, so that nothing of it runs outside.
   std::vector<std::string> procs_files() const;
+  // The same files opened for writing (O_CLOEXEC; the caller closes them): the runtime opens them
+  // before clone, so that the child joins with a write each and no path walk.
+  std::vector<int> open_join_files() const;
+  // cgroup v1: what the container's /sys/fs/cgroup shows. Each hierarchy the calling process
+  // belongs to (as its /proc/self/cgroup lists them; "name=systemd" as "systemd"), with the
+  // directory to bind there: this group's own where it has one, else the caller's group. (Paths,
+  // not descriptors: a bind's source must be in the container's new mount namespace.)
+  std::vector<std::pair<std::string, std::string>> v1_mount_sources() const;
 
  private:
   Cgroup(std::string path, CgroupHierarchy h) : path_(std::move(path)), h_(std::move(h)) {}

@@ -16,6 +16,8 @@
 
 namespace minirun::runtime {
 
+class CgroupTask;  // cgroup_task.h
+
 struct RunOptions {
   // In the runtime, once the container's process exists (its pid as the host sees it); for a
   // spec without hooks, after its execve.
@@ -36,6 +38,9 @@ struct RunOptions {
   // run() removes after the exit; spawn() leaves it to the caller: Cgroup::open(path).destroy()).
   bool* oom_killed = nullptr;
   bool kill_with_parent = false;          // spawn(): PR_SET_PDEATHSIG(SIGKILL) (a monitor's container)
+  // run(): the container's group, being made on a thread since the engine knew its path
+  // (cgroup_task.h); taken when the spec's group has that path, and removed by it after the exit.
+  CgroupTask* cgroup_task = nullptr;
 };
 
 // Runs the spec's process to completion and returns its exit status (128+N when killed by signal

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "minirun/runtime/child_report.h"
@@ -20,6 +21,9 @@ struct MountPlan {
   unsigned long propagation = 0;  // MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE (+MS_REC)
   bool bind = false, recursive = false;
   bool source_is_dir = true;  // for binds: what to create as the mount point
+  // cgroup on v1, when the runtime made the container's group: each hierarchy's directory name
+  // and what to bind there (Cgroup::v1_mount_sources). Empty: the child reads /proc/self/cgroup.
+  std::vector<std::pair<std::string, std::string>> cgroup_sources;
 };
 
 // Error on an option minirun cannot honour (idmap) or a relative destination.
