@@ -8,12 +8,43 @@
 #include "minirun/util/error.h"
 #include "minirun/engine/images.h"
 #include "minirun/network/network.h"
+#include "minirun/runtime/spec_json.h"
 
 namespace minirun::cli {
 
 using ojson = nlohmann::ordered_json;
 
 namespace {
+
+// Docker's HostConfig limits and policies, from the stored request (Resources in the runtime
+// spec's form): what `docker inspect -f '{{.HostConfig.Memory}}'` scripts read; 0 is "not set".
+ojson host_config(const ojson& spec) {
+  runtime::Resources r;
+  if (spec.contains("Resources") && spec["Resources"].is_object())
+    r = runtime::resources_from_json(nlohmann::json::parse(spec["Resources"].dump()));
+  const auto m = r.memory.value_or(runtime::MemoryResources{});
+  const auto c = r.cpu.value_or(runtime::CpuResources{});
+  int64_t nano = 0, quota = c.quota.value_or(0);
+  if (c.period && *c.period == 100000 && quota > 0) nano = quota * 10000;  // --cpus
+  ojson h;
+  h["NetworkMode"] = spec.value("NetworkMode", "");
+  h["RestartPolicy"] = spec.contains("RestartPolicy") ? spec["RestartPolicy"] : ojson{{"Name", "no"}, {"MaximumRetryCount", 0}};
+  h["LogConfig"] = spec.contains("LogConfig") ? spec["LogConfig"] : ojson{{"Type", "json-file"}, {"Config", ojson::object()}};
+  h["CgroupParent"] = spec.value("CgroupParent", "");
+  h["Memory"] = m.limit.value_or(0);
+  h["MemoryReservation"] = m.reservation.value_or(0);
+  h["MemorySwap"] = m.swap.value_or(0);
+  h["OomKillDisable"] = m.disable_oom_killer.value_or(false);
+  h["NanoCpus"] = nano;
+  h["CpuShares"] = c.shares.value_or(0);
+  h["CpuPeriod"] = nano ? 0 : c.period.value_or(0);
+  h["CpuQuota"] = nano ? 0 : quota;
+  h["CpusetCpus"] = c.cpus;
+  h["CpusetMems"] = c.mems;
+  h["PidsLimit"] = r.pids_limit && *r.pids_limit > 0 ? ojson(*r.pids_limit) : ojson(nullptr);
+  h["BlkioWeight"] = r.block_io ? r.block_io->weight.value_or(0) : 0;
+  return h;
+}
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
@@ -114,6 +145,7 @@ ojson inspect_container(const Store& store, const std::string& cid) {
   ojson spec = rec->spec_json.empty() ? ojson::object() : ojson::parse(rec->spec_json);
   spec["Image"] = rec->image_ref;
   j["Config"] = spec;
+  j["HostConfig"] = host_config(spec);
   j["NetworkSettings"] = network_settings(store, *rec);
   return j;
 }

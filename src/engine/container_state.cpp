@@ -16,10 +16,7 @@
 
 namespace minirun {
 
-namespace {
-
-// The container's cgroup path (under the --cgroup-parent it ran with).
-std::string cgroup_of(const ContainerRecord& rec) {
+std::string container_cgroup_of(const ContainerRecord& rec) {
   std::string parent = "minirun";
   try {
     if (!rec.spec_json.empty()) parent = nlohmann::json::parse(rec.spec_json).value("CgroupParent", parent);
@@ -27,6 +24,10 @@ std::string cgroup_of(const ContainerRecord& rec) {
   }
   return runtime::container_cgroup_path(rec.id, parent);
 }
+
+namespace {
+
+std::string cgroup_of(const ContainerRecord& rec) { return container_cgroup_of(rec); }
 
 bool has_cgroup(const std::string& path) {
   return runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "minirun/engine/container_update.h"
 #include "minirun/engine/resource_flags.h"
 #include "minirun/engine/seccomp_profile.h"
 #include "minirun/runtime/cgroups.h"
@@ -582,4 +583,66 @@ TEST(Cgroups, DeviceFilterProgramSemantics) {
   EXPECT_EQ(run_device_program(prog, C, R | W, 1, 3), 0);
   EXPECT_EQ(run_device_program(prog, B, W, 8, 0), 1);
   EXPECT_EQ(run_device_program(device_filter_program({}), C, R, 1, 3), 0);  // no rule: deny
+}
+
+// --- update: only the limits given change, with run's checks and Docker's update messages ---
+
+TEST(ResourceUpdate, MergesOnlyWhatIsGiven) {
+  HostInfo host;
+  host.online_cpus = 4;
+  host.cpuset_available = "0-3";
+  ResourceFlags start;
+  start.memory = "64m";
+  start.pids_limit = "30";
+  start.cpu_shares = "512";
+  Resources cur = resources_from_flags(start, host).resources;
+  ASSERT_TRUE(cur.memory && cur.memory->swap);
+  EXPECT_EQ(*cur.memory->swap, 128 << 20);
+
+  ResourceFlags u;
+  u.pids_limit = "50";
+  Resources m = merge_resource_update(cur, u, host);
+  EXPECT_EQ(m.pids_limit, 50);
+  EXPECT_EQ(m.memory->limit, 64 << 20);   // untouched
+  EXPECT_EQ(m.memory->swap, 128 << 20);
+  EXPECT_EQ(m.cpu->shares, 512u);
+  EXPECT_TRUE(m.devices.empty());  // device rules are start's, never rewritten by update
+
+  u = {};
+  u.cpus = "1.5";
+  m = merge_resource_update(cur, u, host);
+  EXPECT_EQ(m.cpu->period, 100000u);
+  EXPECT_EQ(m.cpu->quota, 150000);
+  EXPECT_EQ(m.cpu->shares, 512u);
+
+  u = {};
+  u.memory = "100m";  // under memory+swap (128m): fine, swap kept
+  m = merge_resource_update(cur, u, host);
+  EXPECT_EQ(m.memory->limit, 100 << 20);
+  EXPECT_EQ(m.memory->swap, 128 << 20);
+
+  u.memory = "200m";  // over it: Docker's message
+  try {
+    merge_resource_update(cur, u, host);
+    ADD_FAILURE() << "accepted a memory limit above memory+swap";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("Memory limit should be smaller than already set memoryswap limit"), std::string::npos);
+  }
+  u.memory_swap = "400m";
+  m = merge_resource_update(cur, u, host);
+  EXPECT_EQ(m.memory->limit, 200 << 20);
+  EXPECT_EQ(m.memory->swap, 400 << 20);
+
+  u = {};
+  u.memory_swap = "32m";  // below the current 64m limit: run's own check
+  EXPECT_THROW(merge_resource_update(cur, u, host), Error);
+  u = {};
+  u.cpus = "9";  // more than the host has
+  EXPECT_THROW(merge_resource_update(cur, u, host), Error);
+  u = {};
+  u.devices = {"/dev/null"};
+  EXPECT_THROW(merge_resource_update(cur, u, host), Error);
+  u = {};
+  u.pids_limit = "-1";
+  EXPECT_EQ(merge_resource_update(cur, u, host).pids_limit, -1);
 }

@@ -20,6 +20,9 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
 // its network first (veth, published ports, lease: container_network.h).
 void remove_container(Store& store, const std::string& cid, bool force);
 
+// The container's cgroup path (minirun/<id>, under the --cgroup-parent it ran with).
+std::string container_cgroup_of(const ContainerRecord& rec);
+
 // pause/unpause: freezes or thaws the container's cgroup (container_cgroup_path) and records
 // "paused"/"running". Error(1) when it is not running/paused, or has no cgroup.
 void set_container_paused(const Store& store, const std::string& cid, bool paused);
