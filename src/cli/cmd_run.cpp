@@ -193,7 +193,7 @@ int run(Globals& g, RunFlags& f) {
   if (cgroup) spec.cgroup_path = runtime::container_cgroup_path(spec.id, f.cgroup_parent);
   // Its group is made on a thread while the records and layers are written (cgroup_task.h).
   std::optional<runtime::CgroupTask> cgroup_task;
-  if (cgroup && !f.detach && !getenv("MRNOTASK")) cgroup_task.emplace(spec.cgroup_path);
+  if (cgroup && !f.detach) cgroup_task.emplace(spec.cgroup_path);
   std::string name = f.name;
   if (name.empty()) {
     // Reserving is the check: concurrent runs never get the same name.
