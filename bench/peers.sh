@@ -103,7 +103,7 @@ cleanup() {
     p=${f#/proc/}; p=${p%%/*}
     [ "$p" = "$$" ] || [ "$(readlink "$f" 2>/dev/null)" != "$ns" ] || kill -9 "$p" 2>/dev/null
   done
-  grep -o " $P[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  grep -o " ${P}[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$P/docker" "$P/docker-exec" "$P/podman" "$P/podman-run" "$P/podman-tmp" "$S" "$J" "$P"/*.tar
 }
 trap cleanup EXIT
