@@ -2,6 +2,7 @@
 // resolution, name reservations, leftovers of dead processes.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -144,4 +145,20 @@ TEST(Store, AtomicWriteLeavesNoTemporaries) {
   EXPECT_EQ(minirun::test::read_file(t / "f"), "two");
   EXPECT_EQ(std::distance(fs::directory_iterator(t.path()), fs::directory_iterator()), 1);
   EXPECT_EQ(Store::default_root("/x"), "/x");
+}
+
+// A zombie (exited, not yet reaped: an orphan waits for init, which may reap only every second or
+// two) is not alive: `wait`, the store's owner checks and the runner checks must not wait for it.
+TEST(PidAlive, ZombieIsNotAlive) {
+  EXPECT_TRUE(pid_alive(getpid()));
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) _exit(0);
+  for (int i = 0; i < 500; i++) {  // until it is a zombie
+    if (!pid_alive(pid)) break;
+    usleep(2000);
+  }
+  EXPECT_FALSE(pid_alive(pid));
+  EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), pid);  // it was still there to reap: a zombie
+  EXPECT_FALSE(pid_alive(pid));
 }
