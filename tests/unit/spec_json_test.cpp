@@ -133,6 +133,13 @@ TEST(SpecJson, RefusesWhatItCannotReadByName) {
   j["mounts"] = json::parse(R"([{"destination":"/x","type":"bind","source":"/y","uidMappings":[]}])");
   EXPECT_NE(message(j).find("idmapped"), std::string::npos);
   j = minimal();
+  j["hooks"] = json::parse(R"({"startContainer":[{"path":"/bin/true"}]})");
+  EXPECT_NE(message(j).find("hooks.startContainer: not supported"), std::string::npos) << message(j);
+  j["hooks"] = json::parse(R"({"createContainer":[{"path":"/bin/true"}],"prestart":[{"path":"/bin/true"}]})");
+  EXPECT_NE(message(j).find("hooks.createContainer: not supported"), std::string::npos) << message(j);
+  j["hooks"] = json::parse(R"({"createContainer":[],"startContainer":null,"prestart":[{"path":"/bin/true"}]})");
+  EXPECT_EQ(message(j), "no error");  // empty lists ask for nothing
+  j = minimal();
   j["linux"]["intelRdt"] = json::object();
   EXPECT_NE(message(j).find("intelRdt"), std::string::npos);
   j = minimal();

@@ -71,11 +71,9 @@ struct Hook {
 };
 
 struct Hooks {
-  std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart, poststop;
-  bool empty() const {
-    return prestart.empty() && create_runtime.empty() && create_container.empty() && start_container.empty() &&
-           poststart.empty() && poststop.empty();
-  }
+  // createContainer and startContainer are refused when read (runtime/spec_json.cpp).
+  std::vector<Hook> prestart, create_runtime, poststart, poststop;
+  bool empty() const { return prestart.empty() && create_runtime.empty() && poststart.empty() && poststop.empty(); }
 };
 
 struct Namespace {
