@@ -215,9 +215,9 @@ limits)
   mkdir -p /tmp/nodes
   mknod /tmp/nodes/ram0 b "${r0%:*}" "${r0#*:}"; mknod /tmp/nodes/ram1 b "${r1%:*}" "${r1#*:}"
   V="-v /tmp/nodes:/nodes"
-  out=$($R --rm --device /dev/ram0:/dev/xdisk vm/busybox:1 sh -c 'echo through-the-device >/dev/xdisk && head -c 18 /dev/xdisk' 2>&1)
+  out=$($R --rm --device /dev/ram0:/dev/xdisk vm/busybox:1 sh -c 'echo through-the-device >/dev/xdisk && head -c 18 /dev/xdisk' 2>/tmp/err)
   if [ "$out" = through-the-device ] && [ "$(head -c 18 /dev/ram0)" = through-the-device ]; then echo "PASS --device /dev/ram0:/dev/xdisk reads and writes that node"
-  else echo "FAIL --device /dev/ram0:/dev/xdisk: $out"; fi
+  else echo "FAIL --device /dev/ram0:/dev/xdisk: $out $(cat /tmp/err)"; fi
   $R --rm --device /dev/ram0:/dev/xdisk $V vm/busybox:1 sh -c 'head -c 18 /nodes/ram0; echo; head -c 1 /nodes/ram1' >/tmp/out 2>&1
   if grep -q '^through-the-device$' /tmp/out && grep -q 'ram1: Operation not permitted' /tmp/out; then echo "PASS --device allows exactly that node (ram0 through any node, ram1: EPERM)"
   else echo "FAIL --device allows exactly that node: $(tr '\n' ' ' </tmp/out)"; fi
@@ -252,15 +252,26 @@ limits)
   fi
   no_cgroups "the runs"
 
-  # kill -9 of a foreground minirun: the next command's recovery removes the group.
-  $R --name k9 vm/busybox:1 sleep 300 >/dev/null 2>&1 &
-  runner=$!
-  i=0; while [ $i -lt 100 ] && [ -z "$(find $CG -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ]; do usleep 100000; i=$((i + 1)); done
-  usleep 500000
-  kill -9 $runner; wait $runner 2>/dev/null
-  $M ps -a >/dev/null 2>&1
-  no_cgroups "kill -9 of a foreground minirun and ps"
-  check "its container is not running" sh -c "! pgrep -f 'sleep 300' >/dev/null"
+  # kill -9 of a foreground minirun while its container runs, and while it starts it (as soon as
+  # its cgroup exists): the next command, whatever the verb, removes the group.
+  for when in running starting; do
+    $R --name k9 vm/busybox:1 sleep 300 >/dev/null 2>&1 &
+    runner=$!
+    i=0
+    if [ $when = running ]; then
+      while [ $i -lt 100 ] && ! $M ps --format '{{.Names}}' 2>/dev/null | grep -qx k9; do usleep 100000; i=$((i + 1)); done
+    else
+      while [ $i -lt 500 ] && [ -z "$(find $CG -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ]; do usleep 20000; i=$((i + 1)); done
+    fi
+    kill -9 $runner; wait $runner 2>/dev/null
+    $M images >/dev/null 2>&1
+    no_cgroups "kill -9 of a foreground minirun ($when) and the next command"
+    st=$($M inspect -f '{{.State.Status}}' k9 2>&1)
+    if [ "$st" = exited ]; then echo "PASS killed while $when: inspect shows exited"
+    else echo "FAIL killed while $when: status $st (runner $runner; record: $(grep -o '"pid":[0-9]*' $S/containers/*/state.json | tr '\n' ' '))"; fi
+    check "killed while $when: its container is not running" sh -c "! pgrep -f 'sleep 300' >/dev/null"
+    $M rm -f k9 >/dev/null 2>&1
+  done
   # kill -9 of a detached container's monitor.
   $M run -d --network none --name k9d vm/busybox:1 sleep 301 >/tmp/out 2>&1
   cpid=$($M inspect -f '{{.State.Pid}}' k9d 2>/dev/null)
@@ -273,8 +284,9 @@ limits)
     no_cgroups "kill -9 of a monitor and inspect"
     check "the monitor's container is not running" sh -c "! pgrep -f 'sleep 301' >/dev/null"
   else echo "FAIL run -d k9d: container pid '$cpid', monitor '$mon': $(cat /tmp/out)"; fi
-  $M rm -f k9 k9d >/dev/null 2>&1
+  $M rm -f k9d >/dev/null 2>&1
   check "rm the killed containers" sh -c "test -z \"\$($M ps -aq)\""
+  no_cgroups "rm"
   no_mounts "the limits scenario"
   ;;
 detach)

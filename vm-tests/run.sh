@@ -152,7 +152,7 @@ boot() {  # boot MODE TIMEOUT LOG
   # (a KVM guest that hangs is killed by timeout; keep the shell's "Aborted" notice out of the log)
   { timeout "$limit" qemu-system-x86_64 $accel -m 1536 -smp 2 -nographic -no-reboot \
     -kernel "$kernel" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3 no_timer_check minirun.mode=$mode" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3 no_timer_check softlockup_panic=1 minirun.mode=$mode" \
     -drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe" </dev/null >"$log" 2>&1 || true; } 2>/dev/null
 }
 # KVM when it works (the guest prints its marker in time), software emulation otherwise.
