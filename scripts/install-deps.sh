@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config git python3
       man-db)  # man-db: the package test formats an installed page (man -l)
 for a in "$@"; do
   case "$a" in
-    --vm) pkgs+=(qemu-system-x86 linux-image-cloud-amd64 e2fsprogs cpio kmod) ;;
+    --vm) pkgs+=(qemu-system-x86 linux-image-cloud-amd64 e2fsprogs cpio kmod nftables) ;;  # nftables: nft in the guest
     --bench) pkgs+=(hyperfine debootstrap gnuplot-nox time) ;;
     --fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
     --peers) pkgs+=(docker.io podman runc umoci skopeo) ;;  # bench/peers.sh only

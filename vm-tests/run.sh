@@ -4,23 +4,32 @@
 # disk (virtio) for the store. Prints one line per check and "N passed, M failed"; exits 0 only
 # when the guest reported every check passed.
 #
-# Usage (as root): vm-tests/run.sh [--minirun PATH] [--smoke] [--powercut-only]
-#   --smoke          scenario 1 only (main commands, deep stacks, mount hygiene): the CI check
-#   --powercut-only  only the power-cut scenario (a load reset hard, then checked on reboot)
+# Usage (as root): vm-tests/run.sh [--minirun PATH] [SCENARIO FLAG...]
+# With no scenario flag every scenario runs; with some, only those (README.md describes them):
+#   --smoke, --main          main commands, deep stacks, mount hygiene (the CI check)
+#   --powercut, --powercut-only  a load reset hard, then checked on reboot
+#   --limits                 cgroup v2 limits, devices, cgroup namespace, seccomp, cgroup cleanup
+#   --reset                  a detached container across a hard reset
+#   --net                    the bridge network: a published httpd, NAT, teardown
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 minirun=$top/build/minirun
-smoke=0 powercut=1 main=1
+selected=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --minirun) minirun=$(readlink -f "$2"); shift ;;
-    --smoke) smoke=1; powercut=0 ;;
-    --powercut-only) main=0 ;;
+    --smoke | --main) selected="$selected main" ;;
+    --powercut | --powercut-only) selected="$selected powercut" ;;
+    --limits) selected="$selected limits" ;;
+    --reset) selected="$selected reset" ;;
+    --net) selected="$selected net" ;;
     *) echo "vm-tests: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+want() { [ -z "$selected" ] || case " $selected " in *" $1 "*) true ;; *) false ;; esac; }
+powercut=0; want powercut && powercut=1
 [ "$(id -u)" = 0 ] || { echo "vm-tests: run as root" >&2; exit 2; }
 [ -x "$minirun" ] || { echo "vm-tests: no minirun binary at $minirun (build first)" >&2; exit 2; }
 "$top/scripts/install-deps.sh" --vm >/dev/null
@@ -36,7 +45,8 @@ root=$work/initramfs
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,store,images,lib/modules,etc}
 cp /bin/busybox "$root/bin/busybox"
 for app in $(/bin/busybox --list); do [ "$app" = busybox ] || ln -sf busybox "$root/bin/$app"; done
-cp "$minirun" "$root/bin/minirun"
+# Without its debug information (a fifth of the size: the initramfs is unpacked under TCG too).
+strip --strip-debug -o "$root/bin/minirun" "$minirun"
 if ldd "$minirun" >/dev/null 2>&1; then  # a dynamic build: bring its libraries
   for lib in $(ldd "$minirun" | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done
 fi
@@ -59,10 +69,26 @@ add_module() {  # add_module kernel/path/name.ko
   basename "$out" >>"$root/lib/modules/load"
 }
 : >"$root/lib/modules/load"
-for m in overlay virtio_pci virtio_blk; do
+# brd: ram disks for --device (harmless nodes to write to); the rest: the bridge network (veth,
+# bridge, nf_tables with the expressions minirun's table uses: nat chains, dnat maps, masquerade,
+# fib, ct).
+for m in overlay virtio_pci virtio_blk brd veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ipv4 nft_ct; do
   rel=$(grep -oE "^[^:]*/$m\.ko(\.xz|\.zst)?:" "$moddir/modules.dep" | head -1 | tr -d :)
   [ -n "$rel" ] && add_module "$rel"  # absent: built into this kernel
 done
+
+# libnftables (minirun dlopen()s libnftables.so.1 for bridge networks: a static glibc loads it,
+# with its own libc.so.6, from the system directories) and the nft command (the networking
+# scenario lists minirun's table), with their libraries and the dynamic loader, at the paths ldd
+# gives (the guest has no ld.so.cache: the default directories are searched). The loader goes
+# beside libc.so.6 too: libc.so.6 needs ld-linux-x86-64.so.2, and a static binary's dlopen looks
+# that up by name in the library directories, not at the /lib64 interpreter path.
+mkdir -p "$root/sbin"
+cp /usr/sbin/nft "$root/sbin/nft"
+for lib in $(ldd /usr/sbin/nft | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done
+loader=$(ldd /usr/sbin/nft | awk '!/=>/ && $1 ~ /^\// { print $1 }')
+libc=$(ldd /usr/sbin/nft | awk '$1 == "libc.so.6" { print $3 }')
+cp -L "$loader" "$root$(dirname "$libc")/"
 
 # Test images, made with minirun itself on the host (store in the work dir).
 img=$work/img-store
@@ -78,12 +104,15 @@ tar --numeric-owner -C "$rfs" -cf "$work/rootfs.tar" .
 M import -c 'CMD ["/bin/sh", "-c", "echo hello from the vm"]' "$work/rootfs.tar" vm/busybox:1 >/dev/null
 M save -o "$root/images/busybox.tar" vm/busybox:1
 gzip -c "$root/images/busybox.tar" >"$root/images/busybox.tar.gz"
-# The escape probe (tests/escape/escape_probe.c, built beside minirun) in a busybox image.
+# The escape and seccomp probes (tests/escape, tests/seccomp; built beside minirun) in a busybox
+# image.
 probe=$(dirname "$minirun")/minirun_escape_probe
+sprobe=$(dirname "$minirun")/minirun_seccomp_probe
 if [ -x "$probe" ]; then
   cp "$probe" "$rfs/probe"
+  [ -x "$sprobe" ] && cp "$sprobe" "$rfs/seccomp_probe"
   tar --numeric-owner -C "$rfs" -cf "$work/probe.tar" .
-  rm "$rfs/probe"
+  rm -f "$rfs/probe" "$rfs/seccomp_probe"
   M import "$work/probe.tar" vm/probe:1 >/dev/null
   M save -o "$root/images/probe.tar" vm/probe:1
 fi
@@ -123,7 +152,7 @@ boot() {  # boot MODE TIMEOUT LOG
   # (a KVM guest that hangs is killed by timeout; keep the shell's "Aborted" notice out of the log)
   { timeout "$limit" qemu-system-x86_64 $accel -m 1536 -smp 2 -nographic -no-reboot \
     -kernel "$kernel" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3 minirun.mode=$mode" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3 no_timer_check softlockup_panic=1 minirun.mode=$mode" \
     -drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe" </dev/null >"$log" 2>&1 || true; } 2>/dev/null
 }
 # KVM when it works (the guest prints its marker in time), software emulation otherwise.
@@ -139,7 +168,7 @@ echo "vm-tests: accelerator: ${accel:-none}"
 pass=0 fail=0
 collect() {  # collect LOG: counts the guest's PASS/FAIL lines
   local log=$1
-  grep -aE '^(PASS|FAIL|state after) ' "$log" | tr -d '\r' || true
+  grep -aE '^(PASS|FAIL|INFO|state after) ' "$log" | tr -d '\r' || true
   pass=$((pass + $(grep -acE '^PASS ' "$log" || true)))
   fail=$((fail + $(grep -acE '^FAIL ' "$log" || true)))
   if ! grep -aq "MINIRUN-GUEST-DONE" "$log"; then
@@ -147,11 +176,42 @@ collect() {  # collect LOG: counts the guest's PASS/FAIL lines
   fi
 }
 
-if [ "$main" = 1 ]; then
+took() { echo "vm-tests: $1 took $((SECONDS - started)) s"; }
+if want main; then
+  started=$SECONDS
   boot main 600 "$work/main.log"
   collect "$work/main.log"
+  took "the main scenario"
+fi
+if want limits; then
+  started=$SECONDS
+  boot limits 600 "$work/limits.log"
+  collect "$work/limits.log"
+  took "the limits scenario"
+fi
+if want net; then
+  started=$SECONDS
+  boot net 600 "$work/net.log"
+  collect "$work/net.log"
+  took "the networking scenario"
+fi
+if want reset; then
+  # The first boot starts a detached container and resets the VM (sysrq b) while it runs; the
+  # second, on the same disk, checks that it shows exited and that start, stop and rm work.
+  started=$SECONDS
+  boot detach 300 "$work/detach.log"
+  grep -aE '^FAIL ' "$work/detach.log" | tr -d '\r' || true
+  fail=$((fail + $(grep -acE '^FAIL ' "$work/detach.log" || true)))
+  if grep -aq "MINIRUN-DETACH-ARMED" "$work/detach.log"; then
+    boot reboot 600 "$work/reboot.log"
+    collect "$work/reboot.log"
+  else
+    echo "FAIL reset: the detached container never ran"; tail -20 "$work/detach.log" | tr -d '\r'; fail=$((fail + 1))
+  fi
+  took "the reset scenario"
 fi
 if [ "$powercut" = 1 ]; then
+  started=$SECONDS
   # The load runs in the first boot and the VM is reset hard (sysrq b) after DELAY ms;
   # the second boot, on the same disk, checks the store and repeats the load.
   for delay in ${MINIRUN_CUT_DELAYS:-500 2000 6000 15000}; do
@@ -160,6 +220,7 @@ if [ "$powercut" = 1 ]; then
     boot "check:$delay" 600 "$work/check.log"
     collect "$work/check.log"
   done
+  took "the power-cut scenario"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

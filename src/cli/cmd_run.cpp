@@ -220,6 +220,7 @@ int run(Globals& g, RunFlags& f) {
   rec.created = now_rfc3339_nanos();
   rec.auto_remove = f.rm;
   rec.spec_json = spec_json(spec, f).dump();
+  rec.pid = getpid();  // while "created": the runner, so a kill before the start is noticed (container_state.h)
   OverlayLayout layout;
   runtime::Spec oci;
   try {

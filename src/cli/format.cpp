@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "minirun/engine/container_network.h"
+#include "minirun/engine/container_state.h"
 #include "minirun/util/error.h"
 
 namespace minirun::cli {
@@ -16,6 +17,7 @@ Store open_store(const Globals& g) {
   Store store(Store::default_root(g.root));
   // Start-up recovery of bridge networks (one readdir when there is none): what dead runs left.
   recover_container_networks(store);
+  recover_container_cgroups(store);  // and the cgroups of containers whose minirun was killed
   return store;
 }
 

@@ -1,10 +1,13 @@
 #include "minirun/engine/container_state.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <ctime>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +47,9 @@ void remove_cgroup(const ContainerRecord& rec) {
 bool active(const ContainerRecord& r) {
   return r.status == "running" || r.status == "restarting" || r.status == "paused";
 }
+
+// A runner (run's process) is setting it up: its cgroup may already exist.
+bool starting(const ContainerRecord& r) { return r.status == "created" && r.pid > 0; }
 
 // The process that runs the container (the foreground minirun or its monitor) is still there: a
 // live pid whose command is minirun's (after a reboot the pid may be any other process's).
@@ -93,23 +99,47 @@ void set_container_paused(const Store& store, const std::string& cid, bool pause
 
 std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid) {
   auto rec = store.container(cid);
-  if (!rec || !active(*rec) || runner_alive(rec->pid)) return rec;
+  if (!rec || !(active(*rec) || starting(*rec)) || runner_alive(rec->pid)) return rec;
   auto lock = store.lock();
   rec = store.container(cid);
-  if (!rec || !active(*rec) || runner_alive(rec->pid)) return rec;
+  if (!rec || !(active(*rec) || starting(*rec)) || runner_alive(rec->pid)) return rec;
   // The minirun process or monitor that ran it died (SIGKILL, a reboot): its container went with
   // it (PR_SET_PDEATHSIG; after a reboot nothing runs), so nothing is signalled here: the pid
-  // may belong to another process by now.
+  // may belong to another process by now. Killed while starting it, it leaves a cgroup too.
   const bool was_running = rec->status != "restarting";
+  const bool was_starting = starting(*rec);
   rec->status = "exited";
   if (was_running) rec->exit_code = 137;
-  rec->error = "the container's monitor (minirun process " + std::to_string(rec->pid) + ") is gone";
+  rec->error = was_starting ? "the minirun process starting it (" + std::to_string(rec->pid) + ") is gone"
+                            : "the container's monitor (minirun process " + std::to_string(rec->pid) + ") is gone";
   rec->pid = 0;
   rec->container_pid = 0;
   rec->finished = now_rfc3339();
   store.put_container(*rec);
   remove_cgroup(*rec);
   return rec;
+}
+
+void recover_container_cgroups(const Store& store) noexcept {
+  try {
+    const auto& h = runtime::CgroupHierarchy::host();
+    std::vector<std::string> parents;
+    if (h.mode == runtime::CgroupHierarchy::Mode::v2) parents.push_back(h.v2_root + "/minirun");
+    for (const auto& [controller, mnt] : h.v1) parents.push_back(mnt + "/minirun");
+    for (const auto& parent : parents) {
+      DIR* d = ::opendir(parent.c_str());
+      if (!d) continue;  // v1: a controller the groups are not in; tried with the next
+      std::vector<std::string> ids;
+      while (auto* e = ::readdir(d))
+        if (e->d_type == DT_DIR && std::strlen(e->d_name) == 64) ids.emplace_back(e->d_name);
+      ::closedir(d);
+      // Only this store's containers: another store's (another --root) share the parent group.
+      for (const auto& id : ids)
+        if (store.container(id)) refresh_container_state(store, id);
+      return;
+    }
+  } catch (const std::exception&) {
+  }
 }
 
 void remove_container(Store& store, const std::string& cid, bool force) {

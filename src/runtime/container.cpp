@@ -190,9 +190,16 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
     std::string path = spec.linux.cgroups_path.empty() ? default_cgroup : spec.linux.cgroups_path;
     Resources res = spec.linux.resources.value_or(Resources{});
     if (!res.devices.empty()) {
-      // As runc: the container's own nodes and its ptys stay usable whatever the rules deny.
+      // As runc: the container's own nodes and its ptys stay usable whatever the rules deny —
+      // except a node a rule names itself: its access is that rule's (--device X:Y:r reads only).
+      const auto given = res.devices;
+      auto named = [&given](const Device& d) {
+        for (const auto& r : given)
+          if (r.type == d.type && r.major && *r.major == d.major && r.minor && *r.minor == d.minor) return true;
+        return false;
+      };
       for (const auto& d : plan.devices)
-        if (d.type == "c" || d.type == "b") res.devices.push_back({true, d.type, d.major, d.minor, "rwm"});
+        if ((d.type == "c" || d.type == "b") && !named(d)) res.devices.push_back({true, d.type, d.major, d.minor, "rwm"});
       res.devices.push_back({true, "c", 5, 1, "rwm"});
       res.devices.push_back({true, "c", 5, 2, "rwm"});
       res.devices.push_back({true, "c", 136, std::nullopt, "rwm"});

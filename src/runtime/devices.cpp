@@ -36,6 +36,24 @@ std::vector<Device> container_devices(const std::vector<Device>& extra) {
   return out;
 }
 
+std::string host_device_name(bool block, int64_t major, int64_t minor) {
+  // /sys/dev/{block,char}/MAJ:MIN/uevent has DEVNAME=<the node's path under devtmpfs>.
+  std::string p = std::string("/sys/dev/") + (block ? "block/" : "char/") + std::to_string(major) + ":" +
+                  std::to_string(minor) + "/uevent";
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buf[1024];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return "";
+  std::string s(buf, static_cast<size_t>(n));
+  auto at = s.find("DEVNAME=");
+  if (at == std::string::npos) return "";
+  std::string name = s.substr(at + 8, s.find('\n', at) - at - 8);
+  if (name.empty() || name.find("..") != std::string::npos || name[0] == '/') return "";
+  return name;
+}
+
 void create_devices(const ChildReporter& report, RootPaths& rp, const std::vector<Device>& devices, bool by_bind) {
   for (const auto& d : devices) {
     mode_t type = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
@@ -50,11 +68,19 @@ void create_devices(const ChildReporter& report, RootPaths& rp, const std::vecto
     ::unlinkat(dfd, base.c_str(), 0);
     if (by_bind && type != S_IFIFO) {
       // The host's node with the same number; a bind keeps the host devtmpfs's (dev) flags.
-      std::string host = "/dev/" + path.substr(5);
+      // The same name under /dev first, else the kernel's name for the number (--device
+      // /dev/ram0:/dev/disk puts the host's ram0 at the container's /dev/disk).
       struct stat st;
-      bool same = path.rfind("/dev/", 0) == 0 && ::stat(host.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type &&
-                  st.st_rdev == rdev;
-      if (!same) {
+      auto same = [&](const std::string& p) {
+        return ::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_rdev == rdev;
+      };
+      std::string host = path.rfind("/dev/", 0) == 0 ? "/dev/" + path.substr(5) : "";
+      if (host.empty() || !same(host)) {
+        std::string kname = host_device_name(type == S_IFBLK, d.major, d.minor);
+        if (!kname.empty() && same("/dev/" + kname)) host = "/dev/" + kname;
+      }
+      if (host.empty() || !same(host)) {
+        if (host.empty()) host = path;
         ::close(dfd);
         report.fail("device " + path + ": the host has no " + (type == S_IFBLK ? "block" : "character") +
                     " device " + std::to_string(d.major) + ":" + std::to_string(d.minor) + " at " + host +

@@ -5,6 +5,8 @@
 // of the host's node, which keeps the host devtmpfs's flags. Run in the container's process.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "minirun/runtime/child_report.h"
@@ -15,6 +17,11 @@ namespace minirun::runtime {
 
 // The runtime-spec's default devices followed by `extra` (a later path replaces an earlier one).
 std::vector<Device> container_devices(const std::vector<Device>& extra);
+
+// The kernel's name of a device number under devtmpfs ("ram0", "dri/card0"), from sysfs; "" when
+// the number has none. Nodes are bound from "/dev/" + that name when the container's path is
+// another (--device /dev/ram0:/dev/disk).
+std::string host_device_name(bool block, int64_t major, int64_t minor);
 
 void create_devices(const ChildReporter& report, RootPaths& rp, const std::vector<Device>& devices, bool by_bind);
 
