@@ -36,6 +36,9 @@ struct RunOptions {
   // run() removes after the exit; spawn() leaves it to the caller: Cgroup::open(path).destroy()).
   bool* oom_killed = nullptr;
   bool kill_with_parent = false;          // spawn(): PR_SET_PDEATHSIG(SIGKILL) (a monitor's container)
+  // spawn() with process.terminal: gets the pty's master (the caller's to read and close);
+  // without it spawn() refuses a terminal.
+  int* tty_master = nullptr;
 };
 
 // Runs the spec's process to completion and returns its exit status (128+N when killed by signal
