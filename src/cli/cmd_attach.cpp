@@ -2,6 +2,8 @@
 // stdio connected to a running container through its monitor (engine/attach.h): live output,
 // stdin when the container keeps it open, detach with ctrl-p ctrl-q (exit status 1 and "read
 // escape sequence", as docker attach), else the container's exit code.
+#include <iostream>
+
 #include "cli.h"
 #include "minirun/engine/attach.h"
 #include "minirun/util/error.h"
@@ -23,6 +25,7 @@ void register_attach(CLI::App& app, Globals& g) {
     std::string cid = store.resolve_container(*ref);
     o->attach_stdin = !*no_stdin;
     AttachResult r = attach_container(store, cid, *o);
+    if (r.detached) std::cerr << "read escape sequence" << std::endl;  // docker attach: this, status 1
     g.exit_code = r.detached ? 1 : r.exit_code;
   });
 }

@@ -1,7 +1,8 @@
 // minirun start [-a] [-i] [--detach-keys KEYS] CONTAINER… — runs a stopped container's command
 // again, on the same upper layer, under a new monitor (its log appended). -a: attached to it
 // from its first byte (engine/attach.h: the monitor gets the attach connection before the
-// process starts), exits with its code; -i: also its stdin (Docker's start -ai).
+// process starts), exits with its code; -i: also its stdin (Docker's start -ai). A detach
+// (ctrl-p ctrl-q) exits 0 without a word, as docker start -ai does (attach: 1).
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,7 +57,7 @@ void register_start(CLI::App& app, Globals& g) {
       ::close(sp[0]);
       if (!r.detached && r.exit_code < 0) r.exit_code = wait_container(store, cid);
     }
-    g.exit_code = r.detached ? 1 : r.exit_code;
+    g.exit_code = r.detached ? 0 : r.exit_code;  // docker start -ai: a detach is status 0, silent
   });
 }
 

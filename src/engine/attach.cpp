@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "minirun/engine/container_state.h"
@@ -195,10 +198,7 @@ AttachResult relay_attach(int sock, const AttachTarget& t, const AttachOptions& 
   if (sfd >= 0) ::close(sfd);
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   if (raw) ::tcsetattr(0, TCSANOW, &saved);
-  if (res.detached) {
-    const char msg[] = "read escape sequence\n";
-    write_all(2, msg, sizeof msg - 1);
-  } else if (!ended) {
+  if (!res.detached && !ended) {
     res.exit_code = -1;  // unknown: no exit message came
   }
   return res;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "minirun/store/store.h"
 
@@ -47,7 +48,8 @@ struct AttachTarget {
 };
 
 // Relays between the caller's stdio and a connected attach socket until the container ends or
-// the caller types the detach keys (then "read escape sequence" on stderr, as Docker).
+// the caller types the detach keys. exit_code -1: the connection ended without the exit message
+// (the monitor was killed, or the client was too slow to be given it): ask wait_container.
 AttachResult relay_attach(int sock, const AttachTarget& t, const AttachOptions& o);
 
 // The container's AttachTarget from its record.
