@@ -219,7 +219,14 @@ int run(Globals& g, RunFlags& f) {
   rec.command = spec.argv;
   rec.created = now_rfc3339_nanos();
   rec.auto_remove = f.rm;
-  rec.spec_json = spec_json(spec, f).dump();
+  {
+    auto sj = spec_json(spec, f);
+    // Docker's StdinOnce: after a foreground -i, the container's stdin ends with the attached
+    // one's (start -ai); a detached -i keeps it open.
+    if (f.interactive && !f.detach) sj["StdinOnce"] = true;
+    // start/restart: the network again at every start (container_network.h).
+    rec.spec_json = record_network_plan(sj.dump(), netplan);
+  }
   rec.pid = getpid();  // while "created": the runner, so a kill before the start is noticed (container_state.h)
   OverlayLayout layout;
   runtime::Spec oci;

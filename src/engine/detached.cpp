@@ -11,7 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -135,8 +137,12 @@ void check_detach_options(const DetachOptions& d) {
   if (d.stop_timeout && *d.stop_timeout < -1) throw Error("invalid --stop-timeout", 125);
 }
 
+std::string container_attach_path(const Store& store, const std::string& cid) {
+  return store.container_dir(cid) + "/attach";
+}
+
 void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci, const runtime::RunOptions& base,
-                    const DetachOptions& d) {
+                    const DetachOptions& d, const std::vector<int>& attach_fds) {
   check_detach_options(d);
   RestartPolicy policy = parse_restart_policy(d.restart);
   {
@@ -168,6 +174,18 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   o.stop_signal = container_stop_signal(rec);
   o.stop_timeout = d.stop_timeout.value_or(10);
   const std::string cid = rec.id;
+  {  // terminal, stdin, attach (attach.h)
+    json j = spec_of(rec);
+    o.open_stdin = j.value("OpenStdin", false);
+    o.stdin_once = j.value("StdinOnce", false);
+    o.attach_path = container_attach_path(store, cid);
+    o.attach_fds = attach_fds;
+  }
+  // The network, again at every start: a restarted process has a new namespace (the old veth
+  // went with the old one), so its eth0, address and published ports are made again.
+  std::shared_ptr<ContainerNetwork> net;
+  if (auto plan = recorded_network_plan(rec.spec_json); plan && plan->attaches())
+    net = std::make_shared<ContainerNetwork>(store, cid, rec.name, *plan);
   o.on_start = [&store, cid](pid_t pid, int restart_count) {
     update_record(store, cid, [&](ContainerRecord& r) {
       r.status = "running";
@@ -182,7 +200,8 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     drop_unused_text();  // the start path's code is done with too
   };
   const std::string cgroup_path = oci.linux.cgroups_path;
-  o.on_exit = [&store, cid, cgroup_path](const monitor::ExitInfo& e) {
+  o.on_exit = [&store, cid, cgroup_path, net](const monitor::ExitInfo& e) {
+    if (e.restarting && net) net->failed();  // off the network until the next start (veth deleted)
     bool oom = false;
     if (!e.restarting) {
       // What a foreground run does after its container: the cgroup goes (its OOM kills read
@@ -213,20 +232,39 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   };
   monitor::daemonize_monitor([&](int ready) {
     // Nothing of the starting command's descriptors (a caller's pipes, a terminal) stays open in
-    // a process that lives on: only the readiness pipe.
-    if (ready > 3) ::close_range(3, static_cast<unsigned>(ready - 1), 0);
-    ::close_range(static_cast<unsigned>(ready + 1), ~0U, 0);
+    // a process that lives on: only the readiness pipe and the attach clients handed over.
+    std::vector<unsigned> keep = {static_cast<unsigned>(ready)};
+    for (int fd : attach_fds) keep.push_back(static_cast<unsigned>(fd));
+    std::sort(keep.begin(), keep.end());
+    unsigned from = 3;
+    for (unsigned k : keep) {
+      if (k > from) ::close_range(from, k - 1, 0);
+      from = std::max(from, k + 1);
+    }
+    ::close_range(from, ~0U, 0);
     drop_unused_text();
     o.ready_fd = ready;
-    return monitor::run_monitor(o, [&](int in, int out, int err) {
+    auto options = [&] {
       runtime::RunOptions ro = base;
       ro.on_start = nullptr;
       ro.mntns = nullptr;
       ro.forward_stdin = false;
+      ro.kill_with_parent = true;
+      if (net) ro.on_created = [net](pid_t pid) { net->on_created(pid); };
+      return ro;
+    };
+    if (oci.process && oci.process->terminal) {
+      o.tty_start = [&](int* master) {
+        runtime::RunOptions ro = options();
+        ro.tty_master = master;
+        return runtime::spawn(oci, ro);
+      };
+    }
+    return monitor::run_monitor(o, [&](int in, int out, int err) {
+      runtime::RunOptions ro = options();
       ro.stdio[0] = in;
       ro.stdio[1] = out;
       ro.stdio[2] = err;
-      ro.kill_with_parent = true;
       return runtime::spawn(oci, ro);
     });
   });
@@ -272,7 +310,7 @@ runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& 
   return oci;
 }
 
-void start_container(Store& store, const std::string& cid) {
+void start_container(Store& store, const std::string& cid, const std::vector<int>& attach_fds) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
   if (rec->status == "paused")
@@ -281,7 +319,7 @@ void start_container(Store& store, const std::string& cid) {
   runtime::Spec oci = rebuild_container_spec(store, *rec);
   DetachOptions d = detach_options_of(spec_of(*rec));
   try {
-    start_detached(store, *rec, oci, runtime::RunOptions{}, d);
+    start_detached(store, *rec, oci, runtime::RunOptions{}, d, attach_fds);
   } catch (const Error& e) {
     update_record(store, cid, [&](ContainerRecord& r) {
       r.status = "exited";

@@ -8,6 +8,11 @@
 // given back to the kernel (MADV_DONTNEED) and the monitor blocks in epoll_wait with no timeout:
 // no polling. The first pid's exit (waitpid on SIGCHLD; the monitor is a subreaper, so orphans
 // are reaped too) is final once the pipes are drained of what was written before it.
+// With a terminal the pty master takes stdout's place (its output logged as stdout). Attach
+// clients (attach socket, see monitor.h) are in the same epoll set; output goes to them with
+// MSG_DONTWAIT and queues (bounded) when one is slow, so neither the log nor the container ever
+// waits for a client. Stdin from clients goes to the container's stdin pipe or pty without
+// blocking: when it does not take more, the clients' input is no longer read until it does.
 #include "minirun/monitor/monitor.h"
 
 #include <fcntl.h>
@@ -16,7 +21,10 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -25,7 +33,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
+#include <deque>
 
 #include "minirun/util/error.h"
 #include "minirun/util/timefmt.h"
@@ -37,7 +47,29 @@ namespace {
 constexpr size_t kReadBuf = 1 << 20;
 constexpr int kPipeSize = 1 << 20;
 
-enum Tag : uint32_t { kSig = 1, kCtl, kTimer, kOut, kErr };
+enum Tag : uint32_t { kSig = 1, kCtl, kTimer, kOut, kErr, kListen, kStdin, kClient };
+constexpr size_t kAttachChunk = 32 << 10;  // bytes per attach message (below any socket buffer)
+constexpr size_t kStdinPending = 64 << 10;  // stdin held for the container before clients wait
+constexpr size_t kMaxClients = 64;
+
+// A unix socket address for path; a path too long for sun_path goes through an O_PATH descriptor
+// of its directory (*dirfd, closed by the caller).
+bool unix_address(const std::string& path, struct sockaddr_un& a, int* dirfd) {
+  a = {};
+  a.sun_family = AF_UNIX;
+  *dirfd = -1;
+  std::string p = path;
+  if (p.size() >= sizeof a.sun_path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return false;
+    *dirfd = ::open(slash == 0 ? "/" : path.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*dirfd < 0) return false;
+    p = "/proc/self/fd/" + std::to_string(*dirfd) + path.substr(slash);
+    if (p.size() >= sizeof a.sun_path) return false;
+  }
+  std::memcpy(a.sun_path, p.c_str(), p.size() + 1);
+  return true;
+}
 
 int64_t mono_ms() {
   struct timespec ts;
@@ -70,9 +102,11 @@ class Monitor {
  public:
   Monitor(const MonitorOptions& o) : o_(o), writer_(o.log_path, o.log) {}
   ~Monitor() {
-    for (int* fd : {&sig_, &ctl_, &timer_, &ep_, &pipe_[0], &pipe_[1]}) close_fd(*fd);
+    for (int* fd : {&sig_, &ctl_, &timer_, &ep_, &pipe_[0], &pipe_[1], &stdin_w_, &listen_}) close_fd(*fd);
+    for (auto& [fd, c] : clients_) ::close(fd);
     if (rbuf_) ::munmap(rbuf_, kReadBuf);
     if (!o_.ctl_path.empty() && ctl_made_) ::unlink(o_.ctl_path.c_str());
+    if (listen_made_) ::unlink(o_.attach_path.c_str());
   }
 
   void setup() {
@@ -97,6 +131,21 @@ class Monitor {
       if (ctl_ < 0) throw sys_error("monitor: open " + o_.ctl_path);
       add(ctl_, kCtl);
     }
+    if (!o_.attach_path.empty()) {
+      ::unlink(o_.attach_path.c_str());
+      struct sockaddr_un a;
+      int dirfd = -1;
+      bool ok = unix_address(o_.attach_path, a, &dirfd);
+      listen_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      mode_t old = ::umask(0077);  // root's only, as the fifo
+      int b = ok && listen_ >= 0 ? ::bind(listen_, reinterpret_cast<struct sockaddr*>(&a), sizeof a) : -1;
+      ::umask(old);
+      if (dirfd >= 0) ::close(dirfd);
+      if (b != 0 || ::listen(listen_, 16) != 0) throw sys_error("monitor: attach socket " + o_.attach_path);
+      listen_made_ = true;
+      add(listen_, kListen);
+    }
+    for (int fd : o_.attach_fds) add_client(fd);
   }
 
   int run(const StartFn& start) {
@@ -148,6 +197,7 @@ class Monitor {
       info.log = writer_.stats();
       last = info.exit_code;
       if (o_.on_exit) o_.on_exit(info);
+      end_clients(info.exit_code);  // after the record: an attach that returns sees it exited
       if (!d.restart) break;
       if (!sleep_for(d.delay)) {  // a stop came during the back-off
         info.restarting = false;
@@ -168,9 +218,19 @@ class Monitor {
   }
 
   pid_t start_one(const StartFn& start) {
-    int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (o_.tty_start) return start_tty();
+    int in = -1;
+    if (o_.open_stdin) {  // -i: a pipe whose write end the monitor holds (clients' stdin)
+      int p[2];
+      if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("monitor: pipe");
+      ::fcntl(p[1], F_SETFL, O_NONBLOCK);
+      in = p[0];
+      stdin_w_ = p[1];
+    } else {
+      in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     int child[2] = {-1, -1};
-    if (o_.log.driver == logs::LogOptions::Driver::none) {
+    if (o_.log.driver == logs::LogOptions::Driver::none && o_.attach_path.empty() && o_.attach_fds.empty()) {
       // Nothing is kept: the container writes to /dev/null and the monitor reads nothing.
       child[0] = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
       child[1] = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -193,6 +253,7 @@ class Monitor {
       for (int fd : {in, child[0], child[1]})
         if (fd >= 0) ::close(fd);
       for (int s = 0; s < 2; s++) end_pipe(s);
+      close_stdin();
       throw;
     }
     for (int fd : {in, child[0], child[1]}) ::close(fd);
@@ -200,8 +261,236 @@ class Monitor {
     return pid;
   }
 
+  pid_t start_tty() {
+    int master = -1;
+    pid_t pid = o_.tty_start(&master);
+    child_ = pid;
+    if (master >= 0) {
+      ::fcntl(master, F_SETFL, O_NONBLOCK);
+      pipe_[0] = tty_ = master;
+      add(master, kOut);
+      if (winsize_.ws_row || winsize_.ws_col) ::ioctl(master, TIOCSWINSZ, &winsize_);
+    }
+    return pid;
+  }
+
+  // ---- stdin and attach clients ----
+  struct Client {
+    std::deque<std::string> q;  // messages not yet sent
+    size_t queued = 0;
+    uint64_t dropped = 0;
+    bool out_armed = false;
+  };
+
+  int stdin_target() const { return !o_.open_stdin ? -1 : tty_ >= 0 ? tty_ : stdin_w_; }
+
+  void set_client_events(int fd, Client& c) {
+    struct epoll_event ev = {};
+    ev.events = (stdin_paused_ ? 0u : uint32_t{EPOLLIN}) | (c.q.empty() ? 0u : uint32_t{EPOLLOUT});
+    ev.data.u32 = kClient | (static_cast<uint32_t>(fd) << 8);
+    c.out_armed = !c.q.empty();
+    ::epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
+  }
+
+  void add_client(int fd) {
+    if (clients_.size() >= kMaxClients) {
+      ::close(fd);
+      return;
+    }
+    ::fcntl(fd, F_SETFL, O_NONBLOCK);
+    struct epoll_event ev = {};
+    ev.events = stdin_paused_ ? 0u : uint32_t{EPOLLIN};
+    ev.data.u32 = kClient | (static_cast<uint32_t>(fd) << 8);
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      ::close(fd);
+      return;
+    }
+    clients_.emplace(fd, Client{});
+  }
+
+  void drop_client(int fd) {
+    ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    clients_.erase(fd);
+  }
+
+  void accept_clients() {
+    for (;;) {
+      int fd = ::accept4(listen_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;
+      add_client(fd);
+    }
+  }
+
+  // Sends what is queued for a client; false when it is gone.
+  bool flush_client(int fd, Client& c) {
+    while (!c.q.empty()) {
+      const std::string& m = c.q.front();
+      ssize_t w = ::send(fd, m.data(), m.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (w < 0) return false;
+      c.queued -= m.size();
+      c.q.pop_front();
+    }
+    if (c.out_armed != !c.q.empty()) set_client_events(fd, c);
+    return true;
+  }
+
+  // Output to every client; a slow one gets it queued, up to kAttachQueue, then dropped.
+  void broadcast(char kind, const char* p, size_t n) {
+    if (clients_.empty()) return;
+    std::vector<int> gone;
+    for (size_t off = 0; off < n; off += kAttachChunk) {
+      size_t len = std::min(kAttachChunk, n - off);
+      std::string m(1, kind);
+      m.append(p + off, len);
+      for (auto& [fd, c] : clients_) {
+        if (c.q.empty()) {
+          ssize_t w = ::send(fd, m.data(), m.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+          if (w == static_cast<ssize_t>(m.size())) continue;
+          if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            gone.push_back(fd);
+            continue;
+          }
+        }
+        if (c.queued + m.size() > kAttachQueue) {
+          c.dropped += m.size();
+          continue;
+        }
+        c.queued += m.size();
+        c.q.push_back(std::move(m));
+        m = std::string(1, kind) + std::string(p + off, len);
+        if (!c.out_armed) set_client_events(fd, c);
+      }
+    }
+    for (int fd : gone)
+      if (clients_.count(fd)) drop_client(fd);
+  }
+
+  // The process ended: clients get its code and are disconnected (what they could not take yet
+  // is dropped: a client never holds the monitor up).
+  void end_clients(int code) {
+    std::string m = "x" + std::to_string(code);
+    for (auto& [fd, c] : clients_) {
+      c.q.push_back(m);
+      c.queued += m.size();
+      flush_client(fd, c);
+      ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+      ::close(fd);
+    }
+    clients_.clear();
+    stdin_paused_ = false;
+    pending_in_.clear();
+    close_stdin();
+  }
+
+  void close_stdin() {
+    if (stdin_w_ >= 0 && stdin_out_armed_) ::epoll_ctl(ep_, EPOLL_CTL_DEL, stdin_w_, nullptr);
+    close_fd(stdin_w_);
+    stdin_out_armed_ = false;
+    pending_in_.clear();
+    close_after_flush_ = false;
+  }
+
+  void arm_stdin_out(bool on) {
+    if (on == stdin_out_armed_) return;
+    struct epoll_event ev = {};
+    if (tty_ >= 0) {  // the master is in the set already, for its output
+      ev.events = EPOLLIN | (on ? uint32_t{EPOLLOUT} : 0u);
+      ev.data.u32 = kOut;
+      ::epoll_ctl(ep_, EPOLL_CTL_MOD, tty_, &ev);
+    } else if (stdin_w_ >= 0) {
+      ev.events = EPOLLOUT;
+      ev.data.u32 = kStdin;
+      ::epoll_ctl(ep_, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, stdin_w_, &ev);
+    } else {
+      on = false;
+    }
+    stdin_out_armed_ = on;
+  }
+
+  void pause_clients(bool on) {
+    if (on == stdin_paused_) return;
+    stdin_paused_ = on;
+    for (auto& [fd, c] : clients_) set_client_events(fd, c);
+  }
+
+  // Writes what clients typed into the container's stdin, never blocking.
+  void flush_stdin() {
+    int fd = stdin_target();
+    if (fd < 0) pending_in_.clear();
+    while (!pending_in_.empty()) {
+      ssize_t w = ::write(fd, pending_in_.data(), pending_in_.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EAGAIN) break;
+      if (w < 0) {  // the container closed its stdin (EPIPE) or its terminal is gone
+        if (fd == stdin_w_) close_stdin();
+        pending_in_.clear();
+        break;
+      }
+      pending_in_.erase(0, static_cast<size_t>(w));
+    }
+    arm_stdin_out(!pending_in_.empty());
+    pause_clients(pending_in_.size() >= kStdinPending);
+    if (pending_in_.empty() && close_after_flush_ && stdin_w_ >= 0) close_stdin();
+  }
+
+  void client_input(int fd) {
+    char buf[kAttachChunk + 1];
+    while (!stdin_paused_ && clients_.count(fd)) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n <= 0) {
+        drop_client(fd);
+        return;
+      }
+      if (buf[0] == 'i' && stdin_target() >= 0) {
+        pending_in_.append(buf + 1, static_cast<size_t>(n - 1));
+        flush_stdin();
+      } else if (buf[0] == 'c' && o_.stdin_once && stdin_w_ >= 0) {
+        close_after_flush_ = true;
+        flush_stdin();
+      } else if (buf[0] == 'w') {
+        std::string v(buf + 1, static_cast<size_t>(n - 1));
+        unsigned rows = 0, cols = 0;
+        if (std::sscanf(v.c_str(), "%u %u", &rows, &cols) == 2) {
+          winsize_.ws_row = static_cast<unsigned short>(rows);
+          winsize_.ws_col = static_cast<unsigned short>(cols);
+          if (tty_ >= 0) ::ioctl(tty_, TIOCSWINSZ, &winsize_);
+        }
+      }
+    }
+  }
+
+  void client_event(uint32_t data, uint32_t events) {
+    int fd = static_cast<int>(data >> 8);
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) return;
+    if (events & EPOLLOUT) {
+      if (!flush_client(fd, it->second)) {
+        drop_client(fd);
+        return;
+      }
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+      if (stdin_paused_ && !(events & EPOLLIN)) {  // hung up while its input is not read
+        drop_client(fd);
+        return;
+      }
+      client_input(fd);
+    }
+  }
+
   void end_pipe(int s) {
     if (pipe_[s] < 0) return;
+    if (pipe_[s] == tty_) {  // the terminal is gone: nothing more goes in either
+      tty_ = -1;
+      stdin_out_armed_ = false;
+      pending_in_.clear();
+      pause_clients(false);
+    }
     ::epoll_ctl(ep_, EPOLL_CTL_DEL, pipe_[s], nullptr);
     close_fd(pipe_[s]);
     writer_.end_stream(static_cast<logs::Stream>(s), now_unix_ns());
@@ -219,6 +508,7 @@ class Monitor {
     ssize_t n = ::read(pipe_[s], rbuf_, kReadBuf);
     if (n > 0) {
       writer_.feed(static_cast<logs::Stream>(s), rbuf_, static_cast<size_t>(n), now_unix_ns());
+      broadcast(s == 0 ? 'o' : 'e', rbuf_, static_cast<size_t>(n));
       hot_ = true;
       return n;
     }
@@ -305,7 +595,8 @@ class Monitor {
       return;
     }
     for (int i = 0; i < n; i++) {
-      switch (evs[i].data.u32) {
+      const uint32_t d = evs[i].data.u32;
+      switch (d & 0xff) {
         case kSig: handle_signals(); break;
         case kCtl: handle_ctl(); break;
         case kTimer: {
@@ -315,8 +606,14 @@ class Monitor {
           if (child_ > 0) ::kill(child_, SIGKILL);
           break;
         }
-        case kOut: read_pipe(0); break;
+        case kOut:
+          if ((evs[i].events & EPOLLOUT) && tty_ >= 0) flush_stdin();
+          if (evs[i].events & ~EPOLLOUT) read_pipe(0);
+          break;
         case kErr: read_pipe(1); break;
+        case kListen: accept_clients(); break;
+        case kStdin: flush_stdin(); break;
+        case kClient: client_event(d, evs[i].events); break;
       }
     }
   }
@@ -357,6 +654,15 @@ class Monitor {
   int child_status_ = 0;
   bool stop_requested_ = false;
   bool timer_fired_ = false;
+  // terminal, stdin, attach
+  int tty_ = -1;      // the pty master (also pipe_[0]) while the container has one
+  int stdin_w_ = -1;  // -i without a tty: the container's stdin pipe
+  int listen_ = -1;
+  bool listen_made_ = false;
+  std::map<int, Client> clients_;
+  std::string pending_in_;  // typed by clients, not yet taken by the container
+  bool stdin_paused_ = false, stdin_out_armed_ = false, close_after_flush_ = false;
+  struct winsize winsize_ = {};
 };
 
 }  // namespace
@@ -448,6 +754,23 @@ bool send_monitor_command(const std::string& ctl_path, const std::string& line) 
   ssize_t w = ::write(fd, l.data(), l.size());
   ::close(fd);
   return w == static_cast<ssize_t>(l.size());
+}
+
+int connect_attach(const std::string& attach_path) {
+  struct sockaddr_un a;
+  int dirfd = -1;
+  if (!unix_address(attach_path, a, &dirfd)) {
+    if (dirfd >= 0) ::close(dirfd);
+    return -1;
+  }
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int rc = fd >= 0 ? ::connect(fd, reinterpret_cast<struct sockaddr*>(&a), sizeof a) : -1;
+  if (dirfd >= 0) ::close(dirfd);
+  if (rc != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 int watch_monitor(const std::string& ctl_path) {

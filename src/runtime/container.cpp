@@ -334,7 +334,8 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   ChildPlan& plan = p.plan;
   for (const auto& f : opts.cgroup_procs) plan.cgroup_procs.push_back(f);
   for (int i = 0; i < 3; i++) plan.stdio[i] = opts.stdio[i];
-  if (!wait && spec.process->terminal) throw Error("a detached container with a terminal is not supported yet");
+  if (!wait && spec.process->terminal && !opts.tty_master)
+    throw Error("a detached container with a terminal is not supported yet");
   if (!wait) plan.pdeathsig = opts.kill_with_parent;
   const bool hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
                      !spec.hooks.poststart.empty();
@@ -406,10 +407,12 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     kill_child();
     throw;
   }
+  int kept_master = -1;  // spawn(): the pty master goes to the caller (a monitor)
   if (spec.process->terminal) {
     int master = receive_fd(sock[0]);
     close_fd(sock[0]);
-    if (master >= 0) {
+    if (!wait) kept_master = master;
+    else if (master >= 0) {
       relay_tty(master, opts.forward_stdin);
       ::close(master);
     }
@@ -419,14 +422,17 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     r = read_record(rep[0], static_cast<pid_t>(pid));
   } catch (...) {
     close_fd(rep[0]);
+    close_fd(kept_master);
     g_child = 0;
     throw;
   }
   close_fd(rep[0]);
   if (r == 1) {
+    close_fd(kept_master);
     kill_child();
     throw Error("the container's process reported an unexpected state");
   }
+  if (!wait && opts.tty_master) *opts.tty_master = kept_master;
   if (hooks) run_hooks(spec.hooks.poststart, opts.state_json_for_hooks, false);
   if (!wait) return static_cast<int>(pid);
   int st = 0;

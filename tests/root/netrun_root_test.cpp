@@ -459,3 +459,36 @@ TEST_F(NetRun, TwentyConcurrentRunsGetDistinctAddresses) {
   EXPECT_EQ(addrs.size(), 20u);
   expect_nothing_left();
 }
+
+// issue 14: a detached container on the default bridge gets its network back each time it runs
+// again in a new network namespace — restarted by its policy, by `start` after `stop`, by
+// `restart`: eth0 with an address, its published port answering; nothing left after rm -f.
+TEST_F(NetRun, DetachedContainerGetsItsNetworkBackOnEveryStart) {
+  const std::string script =
+      "mkdir -p /www; echo up > /www/index.html; ip -4 addr show eth0 | grep -q 'inet 172.30' && echo has-eth0;"
+      "busybox httpd -f -p 80 -h /www & sleep 2; exit 1";
+  auto r = mr({"run", "-d", "--name", "web", "--restart", "on-failure:10", "-p", "8080:80", "t/bb", "sh", "-c", script});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(http_get_wait("127.0.0.1", 8080), "up\n");
+  // Restarted by its policy (the script exits 1 after 2 s): the port answers again.
+  auto restarts = [&] {
+    auto ins = mr({"inspect", "--format", "{{.RestartCount}}", "web"});
+    return ins.code == 0 ? std::atoi(ins.out.c_str()) : -1;
+  };
+  for (int i = 0; i < 100 && restarts() < 1; i++) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GE(restarts(), 1);
+  EXPECT_EQ(http_get_wait("127.0.0.1", 8080), "up\n");
+  // stop, then start; then restart.
+  ASSERT_EQ(mr({"stop", "-t", "1", "web"}).code, 0);
+  EXPECT_EQ(http_get("127.0.0.1", 8080).rfind("ERR", 0), 0u);
+  ASSERT_EQ(mr({"start", "web"}).code, 0);
+  EXPECT_EQ(http_get_wait("127.0.0.1", 8080), "up\n");
+  ASSERT_EQ(mr({"restart", "-t", "1", "web"}).code, 0);
+  EXPECT_EQ(http_get_wait("127.0.0.1", 8080), "up\n");
+  auto logs = mr({"logs", "web"}).out;
+  size_t runs = 0;
+  for (size_t at = 0; (at = logs.find("has-eth0", at)) != std::string::npos; at++) runs++;
+  EXPECT_GE(runs, 4u) << logs;  // every run had its eth0 with an address
+  EXPECT_EQ(mr({"rm", "-f", "web"}).code, 0);
+  expect_nothing_left();
+}

@@ -35,8 +35,17 @@ void check_detach_options(const DetachOptions& d);
 // base: the run options the foreground path would use (cgroups, network hook); stdio and
 // on_start are the monitor's. Throws the start's Error (125/126/127, one line); the record is
 // left to the caller then. d is stored in rec.spec_json (rec is saved).
+// A terminal (oci.process->terminal) stays with the monitor (its output logged as stdout), and
+// spec_json's OpenStdin keeps the container's stdin open for `attach`. When spec_json records a
+// NetworkPlan (container_network.h) the monitor attaches the container itself at every start
+// (restarts included) and base.on_created is not called. attach_fds: attach-socket clients
+// (monitor.h) connected before the process starts (`start -a`): the monitor gets copies (the
+// caller closes its own).
 void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci, const runtime::RunOptions& base,
-                    const DetachOptions& d);
+                    const DetachOptions& d, const std::vector<int>& attach_fds = {});
+
+// The monitor's attach socket (monitor.h): <container dir>/attach.
+std::string container_attach_path(const Store& store, const std::string& cid);
 
 // The overlay of a container's layers: its -init layer, the image's flat layer when it has one
 // (flat: ids.size() >= kFlattenFrom and the store has it), else the image's layers from the top.
@@ -48,7 +57,8 @@ runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& 
 
 // `start`: runs a created or exited container's command again on its upper layer under a new
 // monitor (its log appended). No-op when it runs. Error(1) when it is gone or paused.
-void start_container(Store& store, const std::string& cid);
+// attach_fds as start_detached's (`start -a`).
+void start_container(Store& store, const std::string& cid, const std::vector<int>& attach_fds = {});
 
 // `stop`: the container's stop signal, SIGKILL after timeout seconds (< 0: never; default: its
 // StopTimeout or 10); returns once its monitor (or foreground minirun) has recorded the exit.

@@ -11,6 +11,17 @@
 //   "kill <signal>\n"                    send signal (the restart policy still applies)
 // The monitor holds the fifo open for reading until it exits, so a client that holds it open for
 // writing sees POLLERR exactly when the monitor is gone (watch_monitor): no pid to go stale.
+//
+// Attach socket (`attach`, `start -a`; SOCK_SEQPACKET, one message per packet, its first byte
+// the kind):
+//   monitor → client  'o' + bytes   the container's stdout (its terminal's output with a tty)
+//                     'e' + bytes   its stderr
+//                     'x' + decimal the process ended with this code; the monitor then closes
+//   client → monitor  'i' + bytes   stdin for the container (kept only with open_stdin)
+//                     'c'           the client's stdin ended (closes the container's with stdin_once)
+//                     'w' + "R C"   the client's terminal size (rows, columns) for the tty
+// Live output only, from the moment of connecting. A client that does not read is never waited
+// for: up to kAttachQueue bytes are queued for it, past that its output is dropped.
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +30,7 @@
 #include <csignal>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "minirun/monitor/log_writer.h"
 #include "minirun/monitor/restart_policy.h"
@@ -44,6 +56,12 @@ struct ExitInfo {
 // (then check getppid(): a monitor killed before the prctl left it orphaned; the tests'
 // StartFn in tests/unit/monitor_test.cpp shows the whole pattern).
 using StartFn = std::function<pid_t(int stdin_fd, int stdout_fd, int stderr_fd)>;
+// A container with a terminal (`run -t`): starts the process on a new pty of its own (its stdin,
+// stdout and stderr) and returns its pid with *master set to the pty's master, which the monitor
+// reads into the log as stdout (as Docker does) and to attached clients.
+using TtyStartFn = std::function<pid_t(int* master)>;
+
+constexpr size_t kAttachQueue = 1 << 20;  // bytes queued per slow attach client before dropping
 
 struct MonitorOptions {
   std::string log_path;  // the json-file log (Store::container_log_path)
@@ -58,6 +76,12 @@ struct MonitorOptions {
   // After each exit, once the exit's log lines are written; again with restarting = false when a
   // stop cancels a pending restart. The lead records the exit atomically.
   std::function<void(const ExitInfo&)> on_exit;
+  // ---- terminal, stdin, attach ----
+  TtyStartFn tty_start;        // set: the container has a terminal; used instead of the StartFn
+  bool open_stdin = false;     // `-i`: the container's stdin is a pipe (or its tty) the monitor holds
+  bool stdin_once = false;     // an attached client's stdin EOF closes the container's stdin
+  std::string attach_path;     // the attach socket ("" for none)
+  std::vector<int> attach_fds;  // clients connected before the first start (`start -a`); taken over
 };
 
 // Runs the container until it has exited for good (policy, stop). Returns the last exit code.
@@ -92,5 +116,8 @@ bool send_monitor_command(const std::string& ctl_path, const std::string& line);
 int watch_monitor(const std::string& ctl_path);
 // Waits until the monitor has exited: true, or false after timeout_ms (< 0: no limit).
 bool wait_monitor_exit(const std::string& ctl_path, int timeout_ms);
+// Connects to a monitor's attach socket: the connected descriptor (close-on-exec), -1 when no
+// monitor listens. Works for paths longer than sun_path (through /proc/self/fd).
+int connect_attach(const std::string& attach_path);
 
 }  // namespace minirun::monitor

@@ -41,6 +41,9 @@ struct RunOptions {
   // run(): the container's group, being made on a thread since the engine knew its path
   // (cgroup_task.h); taken when the spec's group has that path, and removed by it after the exit.
   CgroupTask* cgroup_task = nullptr;
+  // spawn() with process.terminal: gets the pty's master (the caller's to read and close);
+  // without it spawn() refuses a terminal.
+  int* tty_master = nullptr;
 };
 
 // Runs the spec's process to completion and returns its exit status (128+N when killed by signal
