@@ -57,6 +57,8 @@ class Nft {
   std::vector<PortElement> port_elements(const std::string& table);
   // Element counts of every set and map of the table (for leak checks).
   size_t element_count(const std::string& table);
+  // The number of rules of the table (for leak checks: a container adds none).
+  size_t rule_count(const std::string& table);
 
  private:
   std::string run_output(const std::string& cmds, bool json);
