@@ -2,13 +2,18 @@
 # Throughput host → container over a published port, beside a plain veth pair (issue 16: at least
 # 90% of the veth's). One transfer = SIZE_MB MiB of zeros piped into busybox `nc` on this side,
 # read by busybox `nc -l` on the other:
-#   veth       to 10.250.0.2:5001, a namespace this script makes, joined by a veth pair (no
-#              bridge, no nftables)
-#   published  to 127.0.0.1:5001 → `minirun run -p 5001:5001`: minirun's DNAT (output chain),
-#              route_localnet, the masquerade, the bridge, the container's veth
-#   bridge ip  to the container's own address through the bridge (no DNAT), for reference
-# Rounds alternate so that a change in the machine's load hits every path alike; the median of
-# each is compared.
+#   veth pair           to 10.250.0.2:5001, a namespace this script makes, joined by a veth
+#                       pair (no bridge, no nftables): the baseline
+#   published, netns    to 127.0.0.1:5001 → `minirun run -d -p 5001:5001`, the server started
+#                       in the container's network namespace only (nsenter -n): the network path
+#                       alone — minirun's DNAT (output chain), route_localnet, the masquerade,
+#                       the bridge, the container's veth
+#   published           the same, the server a process of the container (`minirun exec`: its
+#                       cgroup, capabilities and Docker's seccomp profile): what a user gets
+#   published, unconfined   the same in a container run with --security-opt seccomp=unconfined
+# Rounds alternate so that a change in the machine's load hits every path alike; medians are
+# compared. busybox nc moves 1 KiB per read and write, so a filter on every system call (seccomp,
+# which also turns on the speculative store bypass mitigation, as under Docker) shows.
 #
 # Everything runs inside a fresh network namespace made for the benchmark (unshare --net): the
 # bridge, the nft table, the veths and the peer namespace exist there only and vanish with it.
@@ -38,7 +43,7 @@ MR=${MINIRUN:-$PWD/build/minirun}
 rm -rf "$B" && mkdir -p "$B"
 peer=""
 cleanup() {
-  "$MR" --root "$B/store" rm -f tput >/dev/null 2>&1 || true
+  "$MR" --root "$B/store" rm -f tput tputu >/dev/null 2>&1 || true
   [ -n "$peer" ] && kill "$peer" 2>/dev/null || true
   rm -rf "$B"
 }
@@ -79,43 +84,40 @@ wait_port() {  # until something listens on $2 in namespace of pid $1 (or here w
   echo "bench/throughput.sh: nothing listens on $2" >&2; exit 1
 }
 
-veth=() pub=() brip=()
+"$MR" --root "$B/store" run -d --name tput -p 5001:5001 "$img" sleep 100000 >/dev/null
+"$MR" --root "$B/store" run -d --name tputu --security-opt seccomp=unconfined -p 5002:5002 "$img" sleep 100000 >/dev/null
+pid=$("$MR" --root "$B/store" inspect -f '{{.State.Pid}}' tput)
+pidu=$("$MR" --root "$B/store" inspect -f '{{.State.Pid}}' tputu)
+veth=() netns=() pub=() unc=()
 for r in $(seq "$ROUNDS"); do
   nsenter -t "$peer" -n sh -c "$SERVER" &
-  srv=$!
-  wait_port "$peer" 5001
-  veth+=("$(xfer 10.250.0.2 5001)")
-  wait "$srv"
+  srv=$!; wait_port "$peer" 5001
+  veth+=("$(xfer 10.250.0.2 5001)"); wait "$srv"
 
-  "$MR" --root "$B/store" run --rm --name tput -p 5001:5001 "$img" sh -c "$SERVER" &
-  srv=$!
-  for _ in $(seq 300); do cip=$("$MR" --root "$B/store" inspect -f '{{.NetworkSettings.IPAddress}}' tput 2>/dev/null || true)
-    [ -n "$cip" ] && break; sleep 0.02; done
-  pid=$("$MR" --root "$B/store" inspect -f '{{.State.Pid}}' tput)
-  wait_port "$pid" 5001
-  pub+=("$(xfer 127.0.0.1 5001)")
-  wait "$srv"
+  nsenter -t "$pid" -n sh -c "$SERVER" &
+  srv=$!; wait_port "$pid" 5001
+  netns+=("$(xfer 127.0.0.1 5001)"); wait "$srv"
 
-  "$MR" --root "$B/store" run --rm --name tput "$img" sh -c "$SERVER" &
-  srv=$!
-  for _ in $(seq 300); do cip=$("$MR" --root "$B/store" inspect -f '{{.NetworkSettings.IPAddress}}' tput 2>/dev/null || true)
-    [ -n "$cip" ] && break; sleep 0.02; done
-  pid=$("$MR" --root "$B/store" inspect -f '{{.State.Pid}}' tput)
-  wait_port "$pid" 5001
-  brip+=("$(xfer "$cip" 5001)")
-  wait "$srv"
-  echo "round $r: veth ${veth[-1]} s, published ${pub[-1]} s, bridge ip ${brip[-1]} s" >&2
+  "$MR" --root "$B/store" exec tput sh -c "$SERVER" &
+  srv=$!; wait_port "$pid" 5001
+  pub+=("$(xfer 127.0.0.1 5001)"); wait "$srv"
+
+  "$MR" --root "$B/store" exec tputu sh -c "${SERVER/5001/5002}" &
+  srv=$!; wait_port "$pidu" 5002
+  unc+=("$(xfer 127.0.0.1 5002)"); wait "$srv"
+  echo "round $r: veth ${veth[-1]} s, published/netns ${netns[-1]} s, published ${pub[-1]} s, unconfined ${unc[-1]} s" >&2
 done
 
 echo "host → container, ${SIZE_MB} MiB with busybox nc, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), $ROUNDS rounds, load $(cut -d' ' -f1 /proc/loadavg)"
-python3 - "$SIZE_MB" "${veth[*]}" "${pub[*]}" "${brip[*]}" <<'PY'
+python3 - "$SIZE_MB" "${veth[*]}" "${netns[*]}" "${pub[*]}" "${unc[*]}" <<'PY'
 import statistics, sys
 mb = float(sys.argv[1])
-rows = [("veth pair (baseline)", sys.argv[2]), ("published 127.0.0.1", sys.argv[3]), ("container ip", sys.argv[4])]
+rows = [("veth pair (baseline)", sys.argv[2]), ("published, netns", sys.argv[3]),
+        ("published", sys.argv[4]), ("published, unconfined", sys.argv[5])]
 base = statistics.median(float(x) for x in sys.argv[2].split())
-print("%-22s %10s %12s %10s" % ("path", "median s", "MiB/s", "vs veth"))
+print("%-24s %10s %10s %10s" % ("path", "median s", "MiB/s", "vs veth"))
 for name, xs in rows:
     m = statistics.median(float(x) for x in xs.split())
-    print("%-22s %10.2f %12.0f %9.0f%%" % (name, m, mb / m, 100 * base / m))
+    print("%-24s %10.2f %10.0f %9.0f%%" % (name, m, mb / m, 100 * base / m))
 print("target: published >= 90% of the veth pair's")
 PY

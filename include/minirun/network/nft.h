@@ -20,7 +20,8 @@ std::string table_script(const std::string& table);
 std::string network_elements(const std::string& op, const std::string& table, const std::string& bridge,
                              const Subnet& subnet);
 // "add" or "delete" the DNAT map elements of a container's published ports (each commented with
-// the container id). Empty when there are no ports.
+// the container id), as nft(8) text. Empty when there are no ports. The run path sends the same
+// elements as bytes through libnftnl (nft_elements.h); this is their readable form.
 std::string port_elements(const std::string& op, const std::string& table, const std::string& container_id,
                           Ip4 container_ip, const std::vector<PortMapping>& ports);
 
