@@ -288,6 +288,7 @@ int transact(const std::string& table, const std::vector<MapElems>& maps, bool a
   std::vector<char> buf(4096 + n_elems * (160 + comment.size()));
   size_t off = 0;
   auto next = [&](nlmsghdr* h) { off += NLMSG_ALIGN(h->nlmsg_len); };
+  uint32_t begin = g_conn.seq;
   next(a.batch_begin(buf.data() + off, g_conn.seq++));
   uint32_t first = g_conn.seq;
   nftnl_udata_buf* ud = nullptr;
@@ -347,12 +348,16 @@ int transact(const std::string& table, const std::vector<MapElems>& maps, bool a
       throw sys_error("nftables: netlink receive", e);
     }
     for (auto* h = reinterpret_cast<nlmsghdr*>(rb); NLMSG_OK(h, static_cast<unsigned>(r)); h = NLMSG_NEXT(h, r)) {
-      if (h->nlmsg_seq < first || h->nlmsg_seq > last) continue;  // an earlier call's straggler
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
-        if (e->error != 0 && err == 0) err = -e->error;
-        answers++;
+      if (h->nlmsg_type != NLMSG_ERROR) continue;
+      auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+      if (h->nlmsg_seq == begin && e->error != 0) {  // the whole batch refused (EPERM, no nf_tables)
+        err = -e->error;
+        answers = maps.size();
+        break;
       }
+      if (h->nlmsg_seq < first || h->nlmsg_seq > last) continue;  // an earlier call's straggler
+      if (e->error != 0 && err == 0) err = -e->error;
+      answers++;
     }
   }
   if (!add && err == 0) close_conn(a, true);  // see the top of the file
