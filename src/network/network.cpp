@@ -40,6 +40,7 @@
 #include "minirun/network/ipam.h"
 #include "minirun/network/netlink.h"
 #include "minirun/network/nft.h"
+#include "minirun/network/nft_elements.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 
@@ -343,13 +344,15 @@ void choose_host_ports(const Store& store, std::vector<PortMapping>& ports) {
 
 std::string veth_name(const Options& opt, const std::string& cid) { return opt.veth_prefix + cid.substr(0, 12); }
 
-// Deletes DNAT elements one transaction for all; if that fails (some are gone already), one by one.
+// Deletes DNAT elements one transaction for all; if that fails (some are gone already), one by
+// one (nft_elements: libnftnl, no libnftables on this path).
 void nft_delete_ports(const Options& opt, const Attachment& a) {
   if (a.ports.empty()) return;
-  Nft& nft = Nft::shared();
-  Ip4 ip = parse_ip(a.ip).value_or(0);
-  if (nft.try_run(port_elements("delete", opt.table, a.container_id, ip, a.ports))) return;
-  for (const auto& p : a.ports) nft.try_run(port_elements("delete", opt.table, a.container_id, ip, {p}));
+  try {
+    delete_port_elements(opt.table, a.ports);
+  } catch (const Error& e) {
+    spdlog::warn("container {}: {}", a.container_id.substr(0, 12), e.what());
+  }
 }
 
 // Undoes an endpoint: nft elements, veth, record, lease.
@@ -499,7 +502,13 @@ Attachment attach(Store& store, const std::string& cid, const std::string& cname
     veth_made = true;
     Netlink::in_netns(netns_fd).configure_container("eth0", ip, subnet.prefix, gw);
     if (!a.ports.empty()) {
-      nft_add(Nft::shared(), opt, net, port_elements("add", opt.table, cid, ip, a.ports));
+      // Map elements only (nft_elements: libnftnl, one batch); the table is made with
+      // libnftables only when it is missing.
+      if (!add_port_elements(opt.table, cid, ip, a.ports)) {
+        nft_add(Nft::shared(), opt, net, "");
+        if (!add_port_elements(opt.table, cid, ip, a.ports))
+          throw Error("nftables: table ip " + opt.table + " has no dnat maps");
+      }
       ports_added = true;
     }
     if (req.write_files) write_container_files(store, a, net, req);
@@ -605,7 +614,7 @@ void recover(Store& store, const std::set<std::string>& live, const Options& opt
     Nft& nft = Nft::shared();
     for (const auto& e : nft.port_elements(opt.table)) {
       if (kept_ids.count(e.container_id) || live.count(e.container_id) || endpoint_exists(e.container_id)) continue;
-      nft.try_run("delete element ip " + opt.table + " " + e.map + " { " + e.key + " }\n");
+      delete_port_element(opt.table, e.map, e.key);
     }
   } catch (const Error& e) {
     spdlog::debug("network recovery: {}", e.what());

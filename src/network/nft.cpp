@@ -259,4 +259,14 @@ size_t Nft::element_count(const std::string& table) {
   return n;
 }
 
+size_t Nft::rule_count(const std::string& table) {
+  size_t n = 0;
+  if (!has_table(table)) return 0;
+  auto j = nlohmann::json::parse(run_output("list table ip " + table, true), nullptr, false);
+  if (j.is_discarded() || !j.contains("nftables")) return 0;
+  for (const auto& item : j["nftables"])
+    if (item.contains("rule")) n++;
+  return n;
+}
+
 }  // namespace minirun::network

@@ -20,7 +20,8 @@ std::string table_script(const std::string& table);
 std::string network_elements(const std::string& op, const std::string& table, const std::string& bridge,
                              const Subnet& subnet);
 // "add" or "delete" the DNAT map elements of a container's published ports (each commented with
-// the container id). Empty when there are no ports.
+// the container id), as nft(8) text. Empty when there are no ports. The run path sends the same
+// elements as bytes through libnftnl (nft_elements.h); this is their readable form.
 std::string port_elements(const std::string& op, const std::string& table, const std::string& container_id,
                           Ip4 container_ip, const std::vector<PortMapping>& ports);
 
@@ -57,6 +58,8 @@ class Nft {
   std::vector<PortElement> port_elements(const std::string& table);
   // Element counts of every set and map of the table (for leak checks).
   size_t element_count(const std::string& table);
+  // The number of rules of the table (for leak checks: a container adds none).
+  size_t rule_count(const std::string& table);
 
  private:
   std::string run_output(const std::string& cmds, bool json);
