@@ -68,9 +68,10 @@ int exec(Globals& g, const ExecFlags& f) {
     p.user.additional_gids.assign(u.groups.begin(), u.groups.end());
   }
   runtime::ExecOptions eo;
-  // The container's cgroup, when it has one (limits, freezer, stats count the exec'd process).
-  const std::string cg = runtime::container_cgroup_path(cid);
-  if (runtime::Cgroup::exists(cg)) {
+  // The container's cgroup, when it has one (limits, freezer, stats count the exec'd process):
+  // the one it was run with, under whatever --cgroup-parent.
+  const std::string cg = container_cgroup(*rec);
+  if (!cg.empty() && runtime::Cgroup::exists(cg)) {
     auto group = runtime::Cgroup::open(cg);
     if (group.mode() == runtime::CgroupHierarchy::Mode::v2) eo.cgroup_procs.push_back(group.dir() + "/cgroup.procs");
     else

@@ -1,5 +1,6 @@
 #include "minirun/engine/container_state.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,26 +17,29 @@
 
 namespace minirun {
 
-namespace {
-
-// The container's cgroup path (under the --cgroup-parent it ran with).
-std::string cgroup_of(const ContainerRecord& rec) {
+std::string container_cgroup(const ContainerRecord& rec) {
   std::string parent = "minirun";
   try {
-    if (!rec.spec_json.empty()) parent = nlohmann::json::parse(rec.spec_json).value("CgroupParent", parent);
+    if (!rec.spec_json.empty()) {
+      auto j = nlohmann::json::parse(rec.spec_json);
+      if (auto it = j.find("Cgroup"); it != j.end() && it->is_string()) return it->get<std::string>();
+      parent = j.value("CgroupParent", parent);
+    }
   } catch (const nlohmann::json::exception&) {
   }
   return runtime::container_cgroup_path(rec.id, parent);
 }
 
+namespace {
+
 bool has_cgroup(const std::string& path) {
-  return runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);
+  return !path.empty() && runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);
 }
 
 // The container's cgroup, removed (its processes killed) when minirun could not do it itself.
 void remove_cgroup(const ContainerRecord& rec) {
   try {
-    if (std::string path = cgroup_of(rec); has_cgroup(path)) runtime::Cgroup::open(path).destroy();
+    if (std::string path = container_cgroup(rec); has_cgroup(path)) runtime::Cgroup::open(path).destroy();
   } catch (const Error&) {
   }
 }
@@ -64,7 +68,7 @@ bool runner_alive(pid_t pid) {
 }
 
 void thaw_container(const ContainerRecord& rec) {
-  if (std::string path = cgroup_of(rec); has_cgroup(path)) runtime::Cgroup::open(path).freeze(false);
+  if (std::string path = container_cgroup(rec); has_cgroup(path)) runtime::Cgroup::open(path).freeze(false);
 }
 
 }  // namespace
@@ -77,7 +81,7 @@ void set_container_paused(const Store& store, const std::string& cid, bool pause
   if (paused && rec->status != "running") throw Error("Container " + cid + " is not running", 1);
   // The freezer of the container's cgroup (runtime/cgroups.h): every process, atomically; a
   // SIGSTOP per process would race with forks and be visible to the container.
-  const std::string path = cgroup_of(*rec);
+  const std::string path = container_cgroup(*rec);
   if (!has_cgroup(path))
     throw Error("cannot " + std::string(paused ? "pause" : "unpause") + " container " + cid +
                     ": it has no cgroup (the freezer needs one)",
@@ -109,6 +113,48 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
   store.put_container(*rec);
   remove_cgroup(*rec);
   return rec;
+}
+
+ContainerPause::ContainerPause(const Store& store, const std::string& cid) : store_(store), cid_(cid) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec || rec->status != "running") return;
+  cgroup_ = container_cgroup(*rec);
+  if (!has_cgroup(cgroup_)) return;
+  sigset_t hold;
+  sigemptyset(&hold);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&hold, s);
+  masked_ = ::pthread_sigmask(SIG_BLOCK, &hold, &old_mask_) == 0;
+  try {
+    set_container_paused(store, cid, true);
+    frozen_ = true;
+  } catch (const Error&) {
+    // Half frozen, or it stopped meanwhile: thawed again; a container that no longer runs needs
+    // no pause, anything else is the commit's error.
+    try {
+      if (has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
+    } catch (const Error&) {
+    }
+    if (masked_) ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+    masked_ = false;
+    rec = refresh_container_state(store, cid);
+    if (rec && rec->status == "running") throw;
+  }
+}
+
+ContainerPause::~ContainerPause() {
+  if (frozen_) {
+    try {
+      if (has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
+      auto lock = store_.lock();
+      auto rec = store_.container(cid_);
+      if (rec && rec->status == "paused") {
+        rec->status = "running";
+        store_.put_container(*rec);
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  if (masked_) ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
 void remove_container(Store& store, const std::string& cid, bool force) {
