@@ -443,18 +443,22 @@ TEST_F(DetachReliability, MonitorKilledAtRandomMomentsLeavesNothingAndAConsisten
 // ---- a running container's layer: diff, export, commit ----
 
 TEST_F(DetachReliability, DiffAndExportOfARunningContainerShowItsChangesWhileItWrites) {
-  // Changes made, then files and directories created and removed all the time while it runs.
+  // Changes made, then files created one by one (f0…f999 by two loops, over and over) while three
+  // others remove them all with one rm after another: a reader walking /churn in name order meets
+  // files that go between its readdir and its stat, and now and then between its stat and its
+  // open (tests/mutants/survivors/export-fails-on-vanished-file.patch: too rare to count on).
   run_d({"--name", "live", "t/bb", "sh", "-c",
          "mkdir /data; echo hi > /data/f; rm /bin/vi; echo more >> /etc/passwd; mkdir /churn; "
-         "while :; do for i in 1 2 3 4 5 6 7 8; do mkdir -p /churn/d$i/x; echo $i > /churn/d$i/x/f; "
-         "echo $i > /churn/f$i; done; rm -rf /churn/d* /churn/f*; done"});
-  for (int i = 0; i < 100 && mr({"exec", "live", "cat", "/data/f"}).out != "hi\n"; i++) usleep(20000);
+         "for k in 1 2 3; do (while :; do rm -f /churn/f*; done) & done; "
+         "(while :; do i=1000; while [ $i -gt 0 ]; do echo $i > /churn/f$i; i=$((i-1)); done; done) & "
+         "while :; do i=0; while [ $i -lt 1000 ]; do echo $i > /churn/f$i; i=$((i+1)); done; done"});
+  for (int i = 0; i < 200 && mr({"exec", "live", "ls", "-d", "/churn"}).code != 0; i++) usleep(20000);
   auto diff = mr({"diff", "live"});
   EXPECT_EQ(diff.code, 0) << diff.err;
   for (const char* want : {"A /data\n", "A /data/f\n", "D /bin/vi\n", "C /etc/passwd\n", "A /churn\n", "C /bin\n"})
     EXPECT_NE(diff.out.find(want), std::string::npos) << want << " missing from\n" << diff.out;
   // Every export and diff succeeds while the churn goes on, and shows the running state.
-  for (int i = 0; i < 25; i++) {
+  for (int i = 0; i < 40; i++) {
     auto d = mr({"diff", "live"});
     ASSERT_EQ(d.code, 0) << "diff " << i << ": " << d.err;
     auto e = mr({"export", "-o", *t_ / "live.tar", "live"});
