@@ -386,7 +386,22 @@ TEST_F(DetachReliability, MonitorKilledAtRandomMomentsLeavesNothingAndAConsisten
         if (std::string cid = id_of(name); !cid.empty() && record(cid).contains("pid")) mon = record(cid)["pid"].get<int>();
       ASSERT_GT(mon, 0) << "no monitor found for " << name;
       ::kill(mon, SIGKILL);
-      if (starter > 0) ::waitpid(starter, nullptr, 0);
+      if (starter > 0) {
+        // `run -d` must come back. Known failure (runtime, not fixed here): a container child
+        // cloned by the monitor and not yet past its PDEATHSIG keeps the readiness pipe open
+        // while it waits for its dead parent; run -d then waits for ever. Fail, and free it.
+        auto t0 = Clock::now();
+        while (::waitpid(starter, nullptr, WNOHANG) == 0 && seconds_since(t0) < 20) usleep(20000);
+        if (seconds_since(t0) >= 20) {
+          ADD_FAILURE() << "run -d of " << name << " still waits 20 s after its monitor was killed";
+          std::string cid = id_of(name);
+          for (const auto& d : cgroup_dirs("minirun/" + cid)) {
+            std::istringstream procs(read_file(d + "/cgroup.procs"));
+            for (int p; procs >> p;) ::kill(p, SIGKILL);
+          }
+          ::waitpid(starter, nullptr, 0);
+        }
+      }
       expect_cleanly_dead(*this, name, marker, "killed during the start of " + name);
     }
     // 2. While it runs.
