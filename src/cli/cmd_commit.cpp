@@ -1,4 +1,5 @@
-// minirun commit [-m MSG] [-a AUTHOR] [-c CHANGE]… CONTAINER [REF] — a container's changes as a new image.
+// minirun commit [-m MSG] [-a AUTHOR] [-c CHANGE]… [-p=false] CONTAINER [REF] — a container's changes as a
+// new image; a running container is paused while it is read (engine/image_edit.h).
 #include <iostream>
 
 #include "cli.h"
@@ -16,6 +17,8 @@ void register_commit(CLI::App& app, Globals& g) {
   cmd->add_option("-m,--message", o->message, "Commit message");
   cmd->add_option("-a,--author", o->author, "Author");
   cmd->add_option("-c,--change", o->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE)")->allow_extra_args(false);
+  cmd->add_flag("-p,--pause", o->pause, "Pause a running container during commit (default true; --pause=false)")
+      ->default_str("true");
   cmd->footer("Example: minirun commit -c 'CMD [\"/bin/sh\"]' -m 'add tools' web myimage:2");
   cmd->callback([&g, ref, name, o] {
     Store store = open_store(g);

@@ -68,9 +68,10 @@ int exec(Globals& g, const ExecFlags& f) {
     p.user.additional_gids.assign(u.groups.begin(), u.groups.end());
   }
   runtime::ExecOptions eo;
-  // The container's cgroup, when it has one (limits, freezer, stats count the exec'd process).
-  const std::string cg = runtime::container_cgroup_path(cid);
-  if (runtime::Cgroup::exists(cg)) {
+  // The container's cgroup, when it has one (limits, freezer, stats count the exec'd process):
+  // the one it was run with, under whatever --cgroup-parent.
+  const std::string cg = container_cgroup(*rec);
+  if (!cg.empty() && runtime::Cgroup::exists(cg)) {
     for (const auto& f : runtime::Cgroup::open(cg).procs_files())
       if (::access(f.c_str(), W_OK) == 0) eo.cgroup_procs.push_back(f);
   }

@@ -1,5 +1,5 @@
 // minirun stats [--no-stream] [--format json] [CONTAINER…] — live resource use of containers,
-// read from each container's cgroup (minirun/<full id> under every hierarchy), in docker stats'
+// read from each container's cgroup (<its --cgroup-parent, default minirun>/<full id>), in docker stats'
 // columns and units: CPU % over the interval between two samples, memory without the inactive
 // page cache (as Docker shows it) against the limit (the host's memory when unlimited), block
 // I/O, and the number of processes. Without CONTAINER: every running container.
@@ -40,11 +40,11 @@ struct Sample {
   std::chrono::steady_clock::time_point at;
 };
 
-Sample sample(const std::string& id) {
+// The container's cgroup as it was run (under its --cgroup-parent; "" without one).
+Sample sample(const std::string& path) {
   Sample out;
   out.at = std::chrono::steady_clock::now();
-  const std::string path = runtime::container_cgroup_path(id);
-  if (!runtime::Cgroup::exists(path)) return out;
+  if (path.empty() || !runtime::Cgroup::exists(path)) return out;
   try {
     out.s = runtime::Cgroup::open(path).stats();
     out.ok = true;
@@ -115,7 +115,11 @@ void register_stats(CLI::App& app, Globals& g) {
       for (const auto& r : *refs) ids.push_back(store.resolve_container(r));
     }
     std::map<std::string, Sample> prev;
-    for (const auto& id : ids) prev[id] = sample(id);
+    std::map<std::string, std::string> cgroup;
+    for (const auto& id : ids) {
+      if (auto rec = store.container(id)) cgroup[id] = container_cgroup(*rec);
+      prev[id] = sample(cgroup[id]);
+    }
     const bool tty = ::isatty(STDOUT_FILENO);
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(*no_stream ? 500 : 1000));
@@ -125,7 +129,7 @@ void register_stats(CLI::App& app, Globals& g) {
       for (const auto& id : ids) {
         auto rec = refresh_container_state(store, id);
         if (!rec) continue;
-        Sample now = sample(id);
+        Sample now = sample(cgroup[id]);
         Row r = row(*rec, prev[id], now);
         prev[id] = now;
         if (*format == "json") {

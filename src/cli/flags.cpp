@@ -62,4 +62,23 @@ std::optional<std::string> unknown_flag(const CLI::App& root, int argc, const ch
   return std::nullopt;
 }
 
+bool rewrite_shorthand_flag_values(const CLI::App& app, int verb_at, std::vector<std::string>& args) {
+  if (verb_at <= 0 || static_cast<size_t>(verb_at) >= args.size()) return false;
+  const std::string& name = args[static_cast<size_t>(verb_at)];
+  auto subs = app.get_subcommands([&name](const CLI::App* s) { return s->check_name(name); });
+  if (subs.empty() || subs.front()->get_prefix_command()) return false;
+  const CLI::App* verb = subs.front();
+  bool changed = false;
+  for (size_t i = static_cast<size_t>(verb_at) + 1; i < args.size(); i++) {
+    std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() < 3 || a[0] != '-' || a[1] == '-' || a[2] != '=') continue;
+    const CLI::Option* o = verb->get_option_no_throw(a.substr(0, 2));
+    if (o == nullptr || takes_value(o) || o->get_lnames().empty()) continue;
+    a = "--" + o->get_lnames().front() + a.substr(2);
+    changed = true;
+  }
+  return changed;
+}
+
 }  // namespace minirun::cli

@@ -16,4 +16,10 @@ namespace minirun::cli {
 // its first argument: what follows the image is the command's.
 std::optional<std::string> unknown_flag(const CLI::App& app, int argc, const char* const* argv);
 
+// pflag's "-p=false" (a shorthand flag given its value after '='), which CLI11 does not parse:
+// rewritten in place as "--pause=false" (the flag's long name). Only the verb's own flags
+// (args[verb_at] is the verb), before "--", and not in a prefix-command verb (`run`, `exec`: what
+// follows the image or container is the command's). Returns whether anything changed.
+bool rewrite_shorthand_flag_values(const CLI::App& app, int verb_at, std::vector<std::string>& args);
+
 }  // namespace minirun::cli

@@ -94,6 +94,13 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_st("minirun"));
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(spdlog::level::warn);
+  std::vector<std::string> args(argv, argv + argc);  // `commit -p=false` as `commit --pause=false`
+  std::vector<char*> rewritten;
+  if (cli::rewrite_shorthand_flag_values(app, verb_at, args)) {
+    for (auto& a : args) rewritten.push_back(a.data());
+    rewritten.push_back(nullptr);
+    argv = rewritten.data();
+  }
   if (auto bad = cli::unknown_flag(app, argc, argv)) {  // before CLI11 takes it for an argument
     std::cerr << *bad << std::endl;
     return kExitFailed;

@@ -1,6 +1,7 @@
 #include "minirun/engine/container_state.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,10 +20,14 @@
 
 namespace minirun {
 
-std::string container_cgroup_of(const ContainerRecord& rec) {
+std::string container_cgroup(const ContainerRecord& rec) {
   std::string parent = "minirun";
   try {
-    if (!rec.spec_json.empty()) parent = nlohmann::json::parse(rec.spec_json).value("CgroupParent", parent);
+    if (!rec.spec_json.empty()) {
+      auto j = nlohmann::json::parse(rec.spec_json);
+      if (auto it = j.find("Cgroup"); it != j.end() && it->is_string()) return it->get<std::string>();
+      parent = j.value("CgroupParent", parent);
+    }
   } catch (const nlohmann::json::exception&) {
   }
   return runtime::container_cgroup_path(rec.id, parent);
@@ -30,16 +35,16 @@ std::string container_cgroup_of(const ContainerRecord& rec) {
 
 namespace {
 
-std::string cgroup_of(const ContainerRecord& rec) { return container_cgroup_of(rec); }
+std::string cgroup_of(const ContainerRecord& rec) { return container_cgroup(rec); }
 
 bool has_cgroup(const std::string& path) {
-  return runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);
+  return !path.empty() && runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);
 }
 
 // The container's cgroup, removed (its processes killed) when minirun could not do it itself.
 void remove_cgroup(const ContainerRecord& rec) {
   try {
-    if (std::string path = cgroup_of(rec); has_cgroup(path)) runtime::Cgroup::open(path).destroy();
+    if (std::string path = container_cgroup(rec); has_cgroup(path)) runtime::Cgroup::open(path).destroy();
   } catch (const Error&) {
   }
 }
@@ -71,7 +76,7 @@ bool runner_alive(pid_t pid) {
 }
 
 void thaw_container(const ContainerRecord& rec) {
-  if (std::string path = cgroup_of(rec); has_cgroup(path)) runtime::Cgroup::open(path).freeze(false);
+  if (std::string path = container_cgroup(rec); has_cgroup(path)) runtime::Cgroup::open(path).freeze(false);
 }
 
 }  // namespace
@@ -84,7 +89,7 @@ void set_container_paused(const Store& store, const std::string& cid, bool pause
   if (paused && rec->status != "running") throw Error("Container " + cid + " is not running", 1);
   // The freezer of the container's cgroup (runtime/cgroups.h): every process, atomically; a
   // SIGSTOP per process would race with forks and be visible to the container.
-  const std::string path = cgroup_of(*rec);
+  const std::string path = container_cgroup(*rec);
   if (!has_cgroup(path))
     throw Error("cannot " + std::string(paused ? "pause" : "unpause") + " container " + cid +
                     ": it has no cgroup (the freezer needs one)",
@@ -140,6 +145,48 @@ void recover_container_cgroups(const Store& store) noexcept {
     }
   } catch (const std::exception&) {
   }
+}
+
+ContainerPause::ContainerPause(const Store& store, const std::string& cid) : store_(store), cid_(cid) {
+  auto rec = refresh_container_state(store, cid);
+  if (!rec || rec->status != "running") return;
+  cgroup_ = container_cgroup(*rec);
+  if (!has_cgroup(cgroup_)) return;
+  sigset_t hold;
+  sigemptyset(&hold);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&hold, s);
+  masked_ = ::pthread_sigmask(SIG_BLOCK, &hold, &old_mask_) == 0;
+  try {
+    set_container_paused(store, cid, true);
+    frozen_ = true;
+  } catch (const Error&) {
+    // Half frozen, or it stopped meanwhile: thawed again; a container that no longer runs needs
+    // no pause, anything else is the commit's error.
+    try {
+      if (has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
+    } catch (const Error&) {
+    }
+    if (masked_) ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+    masked_ = false;
+    rec = refresh_container_state(store, cid);
+    if (rec && rec->status == "running") throw;
+  }
+}
+
+ContainerPause::~ContainerPause() {
+  if (frozen_) {
+    try {
+      if (has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
+      auto lock = store_.lock();
+      auto rec = store_.container(cid_);
+      if (rec && rec->status == "paused") {
+        rec->status = "running";
+        store_.put_container(*rec);
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  if (masked_) ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
 void remove_container(Store& store, const std::string& cid, bool force) {

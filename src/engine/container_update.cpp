@@ -113,8 +113,9 @@ void update_container(const Store& store, const std::string& cid, const Resource
   runtime::Resources merged = merge_resource_update(current, changes);
   const bool live = rec->status == "running" || rec->status == "paused" || rec->status == "restarting";
   if (live) {
-    const std::string path = container_cgroup_of(*rec);
-    if (runtime::CgroupHierarchy::host().mode == runtime::CgroupHierarchy::Mode::none || !runtime::Cgroup::exists(path))
+    const std::string path = container_cgroup(*rec);
+    if (path.empty() || runtime::CgroupHierarchy::host().mode == runtime::CgroupHierarchy::Mode::none ||
+        !runtime::Cgroup::exists(path))
       throw Error("Cannot update container " + cid + ": it runs without a cgroup (--cgroups=disabled)", 1);
     try {
       runtime::Cgroup::open(path).apply(changed_only(merged, changes));

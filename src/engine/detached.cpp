@@ -121,6 +121,9 @@ void drop_unused_text() {
 
 }  // namespace
 
+// Forks the container's monitor (daemonize_monitor) and returns once it reported the start.
+static void start_monitor(monitor::MonitorOptions& o, const runtime::Spec& oci, const runtime::RunOptions& base);
+
 int container_stop_signal(const ContainerRecord& rec) {
   std::string s = spec_of(rec).value("StopSignal", "");
   try {
@@ -230,6 +233,25 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     if (r->auto_remove && !e.restarting) store.remove_container(cid);
     else store.put_container(*r);
   };
+  try {
+    start_monitor(o, oci, base);
+  } catch (const Error& e) {
+    // The monitor reported the start's error, or died before it could (SIGKILL during the
+    // start): what its spawn made and no one else removes goes here — the cgroup (its processes
+    // killed: a child whose PDEATHSIG is still on its way). The record says why (the caller
+    // saves it as exited).
+    try {
+      if (!cgroup_path.empty() && runtime::Cgroup::exists(cgroup_path)) runtime::Cgroup::open(cgroup_path).destroy();
+    } catch (const Error&) {
+    }
+    rec.error = e.what();
+    rec.pid = 0;
+    rec.container_pid = 0;
+    throw;
+  }
+}
+
+static void start_monitor(monitor::MonitorOptions& o, const runtime::Spec& oci, const runtime::RunOptions& base) {
   monitor::daemonize_monitor([&](int ready) {
     // Nothing of the starting command's descriptors (a caller's pipes, a terminal) stays open in
     // a process that lives on: only the readiness pipe and the attach clients handed over.

@@ -9,6 +9,7 @@
 
 #include <ctime>
 #include <map>
+#include <optional>
 
 #include "minirun/image/config_change.h"
 #include "minirun/util/digest.h"
@@ -16,6 +17,7 @@
 #include "minirun/image/extract.h"
 #include "minirun/util/fsutil.h"
 #include "minirun/image/image_config.h"
+#include "minirun/engine/container_state.h"
 #include "minirun/engine/images.h"
 #include "minirun/image/reference.h"
 #include "minirun/image/tarwrite.h"
@@ -39,6 +41,10 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
   auto rec = store.container(cid);
   if (!rec) throw Error("No such container: " + cid, 1);
   std::string tag = ref.empty() ? "" : normalize_reference(ref);
+  // Frozen while its upper layer is read (a layer of one instant), thawed when this returns or
+  // throws. Without it (--pause=false) files written meanwhile come as they were at each read.
+  std::optional<ContainerPause> paused;
+  if (o.pause) paused.emplace(store, cid);
   std::string config_bytes = store.image_config(rec->image_id);
   auto cfg = parse_image_config(config_bytes);
   auto ids = image_layer_ids(cfg);
@@ -91,6 +97,7 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
     store.commit_layer(staged, {chain, r.diff_id, top, r.content_size});
     hex = put_image_locked(store, new_config, tag.empty() ? std::vector<std::string>{} : std::vector{tag});
   }
+  paused.reset();
   ids.push_back(chain);
   flatten_image(store, ids);
   return "sha256:" + hex;

@@ -80,8 +80,9 @@ class TarOut {
   }
   ~TarOut() { archive_write_free(a_); }
 
-  // Writes the entry `name` of directory fd dirfd as `path`.
-  void entry(int dirfd, const std::string& name, const std::string& path, const struct stat& st) {
+  // Writes the entry `name` of directory fd dirfd as `path`. False, and nothing written, when it
+  // went between its stat and its open (a running container's layer changes while it is read).
+  bool entry(int dirfd, const std::string& name, const std::string& path, const struct stat& st) {
     struct archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, path.c_str());
     archive_entry_set_uid(e, st.st_uid);
@@ -97,21 +98,23 @@ class TarOut {
         archive_entry_set_hardlink(e, it->second.c_str());
         archive_entry_set_size(e, 0);
         write_header(e, path);
-        return;
+        return true;
       }
-      links_[key] = path;
     }
     if (S_ISREG(st.st_mode)) {
       archive_entry_set_filetype(e, AE_IFREG);
       archive_entry_set_size(e, st.st_size);
       file = Fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (file.fd < 0 && (errno == ENOENT || errno == ELOOP)) return gone(e);
       if (file.fd < 0) throw sys_error(path);
+      if (st.st_nlink > 1) links_[std::make_pair(st.st_dev, st.st_ino)] = path;
     } else if (S_ISDIR(st.st_mode)) {
       archive_entry_set_filetype(e, AE_IFDIR);
     } else if (S_ISLNK(st.st_mode)) {
       archive_entry_set_filetype(e, AE_IFLNK);
       char buf[4096];
       ssize_t n = ::readlinkat(dirfd, name.c_str(), buf, sizeof buf - 1);
+      if (n < 0 && (errno == ENOENT || errno == EINVAL)) return gone(e);
       if (n < 0) throw sys_error(path);
       buf[n] = 0;
       archive_entry_set_symlink(e, buf);
@@ -123,11 +126,12 @@ class TarOut {
       archive_entry_set_filetype(e, AE_IFIFO);
     } else {
       archive_entry_free(e);
-      return;  // sockets are not archived
+      return false;  // sockets are not archived
     }
     add_xattrs(e, dirfd, name);
     write_header(e, path);
     if (file.fd >= 0) copy(file.fd, path, static_cast<uint64_t>(st.st_size));
+    return true;
   }
 
   // An empty regular file (whiteout markers).
@@ -148,6 +152,11 @@ class TarOut {
   }
 
  private:
+  static bool gone(struct archive_entry* e) {
+    archive_entry_free(e);
+    return false;
+  }
+
   void write_header(struct archive_entry* e, const std::string& path) {
     int r = archive_write_header(a_, e);
     archive_entry_free(e);
@@ -201,7 +210,7 @@ void merged_dir(TarOut& out, const std::vector<int>& fds, const std::string& pre
       if (::fstatat(fds[i], n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (is_whiteout(st)) break;
       std::string path = prefix + n;
-      out.entry(fds[i], n, S_ISDIR(st.st_mode) ? path + "/" : path, st);
+      if (!out.entry(fds[i], n, S_ISDIR(st.st_mode) ? path + "/" : path, st)) break;
       if (S_ISDIR(st.st_mode)) {
         std::vector<Fd> own;
         std::vector<int> sub;
@@ -210,6 +219,7 @@ void merged_dir(TarOut& out, const std::vector<int>& fds, const std::string& pre
           if (::fstatat(fds[j], n.c_str(), &s2, AT_SYMLINK_NOFOLLOW) != 0) continue;
           if (!S_ISDIR(s2.st_mode)) break;
           int c = ::openat(fds[j], n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (c < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) break;  // went meanwhile
           if (c < 0) throw sys_error(path);
           own.emplace_back(c);
           sub.push_back(c);
@@ -231,9 +241,10 @@ void layer_dir(TarOut& out, int fd, const std::string& prefix) {
       out.marker(prefix + ".wh." + n, st);
       continue;
     }
-    out.entry(fd, n, S_ISDIR(st.st_mode) ? path + "/" : path, st);
+    if (!out.entry(fd, n, S_ISDIR(st.st_mode) ? path + "/" : path, st)) continue;
     if (S_ISDIR(st.st_mode)) {
       Fd c(::openat(fd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (c.fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) continue;  // went meanwhile
       if (c.fd < 0) throw sys_error(path);
       if (is_opaque(c.fd)) out.marker(path + "/.wh..wh..opq", st);
       layer_dir(out, c.fd, path + "/");

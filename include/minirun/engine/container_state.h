@@ -2,6 +2,8 @@
 // whose minirun process died, and removing containers (killing them first with force).
 #pragma once
 
+#include <signal.h>
+
 #include <optional>
 #include <string>
 
@@ -28,11 +30,34 @@ void recover_container_cgroups(const Store& store) noexcept;
 // its network first (veth, published ports, lease: container_network.h).
 void remove_container(Store& store, const std::string& cid, bool force);
 
-// The container's cgroup path (minirun/<id>, under the --cgroup-parent it ran with).
-std::string container_cgroup_of(const ContainerRecord& rec);
-
 // pause/unpause: freezes or thaws the container's cgroup (container_cgroup_path) and records
 // "paused"/"running". Error(1) when it is not running/paused, or has no cgroup.
 void set_container_paused(const Store& store, const std::string& cid, bool paused);
+
+// The container's cgroup as it was run (the record's "Cgroup", i.e. under its --cgroup-parent;
+// records without it: <CgroupParent or minirun>/<id>); "" when it ran with --cgroups=disabled.
+// exec joins it, stats reads it, pause freezes it.
+std::string container_cgroup(const ContainerRecord& rec);
+
+// `commit`'s pause (Docker's default, --pause=false skips it): freezes a running container for
+// the guard's lifetime, recorded "paused" as by `pause`, and thaws it on destruction whatever
+// happened meanwhile (an exception, the container's exit). Nothing when the container is not
+// running (already paused: left paused) or has no cgroup (frozen() false). SIGINT, SIGTERM and
+// SIGHUP are held while it is frozen: an interrupted commit thaws before it dies.
+class ContainerPause {
+ public:
+  ContainerPause(const Store& store, const std::string& cid);
+  ~ContainerPause();
+  ContainerPause(const ContainerPause&) = delete;
+  ContainerPause& operator=(const ContainerPause&) = delete;
+  bool frozen() const { return frozen_; }
+
+ private:
+  const Store& store_;
+  std::string cid_, cgroup_;
+  bool frozen_ = false;
+  bool masked_ = false;
+  sigset_t old_mask_{};
+};
 
 }  // namespace minirun

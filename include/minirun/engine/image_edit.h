@@ -14,9 +14,12 @@ namespace minirun {
 struct CommitOptions {
   std::string message, author;
   std::vector<std::string> changes;
+  bool pause = true;  // --pause: a running container is frozen while it is read (ContainerPause)
 };
 // Turns a container's upper layer into a new image: its image's layers + one layer with the
-// changes (overlay whiteouts written back as .wh. entries). Returns "sha256:<hex>".
+// changes (overlay whiteouts written back as .wh. entries). Returns "sha256:<hex>". A running
+// container is paused (o.pause) from the read of its layer until the image is stored, as Docker
+// does, and unpaused after even when the commit fails.
 std::string commit_container(Store& store, const std::string& cid, const std::string& ref, const CommitOptions& o);
 
 // Writes a `docker save` archive of the images (ID hex → tags to record) to out_fd.
