@@ -35,8 +35,6 @@ std::string container_cgroup(const ContainerRecord& rec) {
 
 namespace {
 
-std::string cgroup_of(const ContainerRecord& rec) { return container_cgroup(rec); }
-
 bool has_cgroup(const std::string& path) {
   return !path.empty() && runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);
 }

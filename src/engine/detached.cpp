@@ -122,7 +122,8 @@ void drop_unused_text() {
 }  // namespace
 
 // Forks the container's monitor (daemonize_monitor) and returns once it reported the start.
-static void start_monitor(monitor::MonitorOptions& o, const runtime::Spec& oci, const runtime::RunOptions& base);
+static void start_monitor(monitor::MonitorOptions& o, const runtime::Spec& oci, const runtime::RunOptions& base,
+                          const std::vector<int>& attach_fds, const std::shared_ptr<ContainerNetwork>& net);
 
 int container_stop_signal(const ContainerRecord& rec) {
   std::string s = spec_of(rec).value("StopSignal", "");
@@ -234,7 +235,7 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     else store.put_container(*r);
   };
   try {
-    start_monitor(o, oci, base);
+    start_monitor(o, oci, base, attach_fds, net);
   } catch (const Error& e) {
     // The monitor reported the start's error, or died before it could (SIGKILL during the
     // start): what its spawn made and no one else removes goes here — the cgroup (its processes
@@ -251,7 +252,8 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   }
 }
 
-static void start_monitor(monitor::MonitorOptions& o, const runtime::Spec& oci, const runtime::RunOptions& base) {
+static void start_monitor(monitor::MonitorOptions& o, const runtime::Spec& oci, const runtime::RunOptions& base,
+                          const std::vector<int>& attach_fds, const std::shared_ptr<ContainerNetwork>& net) {
   monitor::daemonize_monitor([&](int ready) {
     // Nothing of the starting command's descriptors (a caller's pipes, a terminal) stays open in
     // a process that lives on: only the readiness pipe and the attach clients handed over.
