@@ -23,6 +23,7 @@
 #include <linux/magic.h>
 #include <linux/mount.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -421,7 +422,14 @@ struct Child {
   }
 
   [[noreturn]] void run() {
-    if (plan.pdeathsig) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (plan.pdeathsig) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      // A runtime killed between the clone and that prctl sends nothing: its pidfd says so. (In a
+      // new pid namespace getppid() is 0 either way.) Gone: leave at once, before holding anyone's
+      // pipe open (a monitor's readiness pipe kept `run -d` waiting forever).
+      struct pollfd pf = {plan.parent_pidfd, POLLIN, 0};
+      if (plan.parent_pidfd >= 0 && ::poll(&pf, 1, 0) > 0) _exit(kExitFailed);
+    }
     enter_userns();
     join_cgroup();
     join_namespaces();

@@ -43,6 +43,7 @@ struct ChildPlan {
   int start_fd = -1;      // create mode: the exec fifo (O_PATH) to open for writing, or a pipe to read
   bool start_is_fifo = false;
   bool pdeathsig = true;  // dies with the runtime (run, not create)
+  int parent_pidfd = -1;  // the runtime's pidfd: a runtime killed before PR_SET_PDEATHSIG took is seen
   bool exec_mode = false; // `exec`: join a running container's namespaces; no root to set up
 };
 

@@ -354,8 +354,10 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     if (fd >= 0) ::close(fd);
     fd = -1;
   };
+  if (plan.pdeathsig) plan.parent_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
   long pid = clone_child(p, !gate && !spec.minirun.init && !p.needs_copy());
   int clone_errno = errno;
+  close_fd(plan.parent_pidfd);
   close_fd(rep[1]);
   close_fd(go[0]);
   close_fd(sock[1]);
