@@ -15,10 +15,12 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "minirun/runtime/cgroup_task.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/container.h"
 #include "minirun/runtime/seccomp.h"
@@ -312,6 +314,13 @@ int Lifecycle::run(const std::string& id, const std::string& bundle, const std::
   if (!spec.hooks.empty()) {
     s.status = "created";
     opts.state_json_for_hooks = state_json(s).dump();
+  }
+  // The container's group is made on a thread while the state is written (cgroup_task.h).
+  std::optional<CgroupTask> cgroup_task;
+  if ((!spec.linux.cgroups_path.empty() || spec.linux.resources) &&
+      CgroupHierarchy::host().mode != CgroupHierarchy::Mode::none) {
+    cgroup_task.emplace(spec.linux.cgroups_path.empty() ? opts.default_cgroup : spec.linux.cgroups_path);
+    opts.cgroup_task = &*cgroup_task;
   }
   return runtime::run(spec, opts);
 }
