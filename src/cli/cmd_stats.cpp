@@ -8,11 +8,17 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include "cli.h"
 #include "minirun/engine/container_state.h"
 #include "minirun/runtime/cgroups.h"
@@ -59,6 +65,35 @@ uint64_t host_memory() {
   return static_cast<uint64_t>(si.totalram) * si.mem_unit;
 }
 
+// Bytes received and sent on the container's interfaces other than lo, from its network
+// namespace's /proc/<pid>/net/dev (Docker's NET I/O); nothing for --network host or none.
+std::optional<std::pair<uint64_t, uint64_t>> net_io(const ContainerRecord& r) {
+  if (r.container_pid <= 0 || (r.status != "running" && r.status != "paused")) return std::nullopt;
+  try {
+    auto j = nlohmann::json::parse(r.spec_json.empty() ? "{}" : r.spec_json);
+    std::string mode = j.value("NetworkMode", "");
+    if (mode == "host" || mode == "none") return std::nullopt;
+  } catch (const nlohmann::json::exception&) {
+  }
+  std::ifstream in("/proc/" + std::to_string(r.container_pid) + "/net/dev");
+  if (!in) return std::nullopt;
+  std::string line;
+  uint64_t rx = 0, tx = 0;
+  while (std::getline(in, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;  // the two header lines
+    std::string name = line.substr(0, colon);
+    name.erase(0, name.find_first_not_of(' '));
+    if (name == "lo") continue;
+    std::istringstream f(line.substr(colon + 1));
+    uint64_t v[9] = {};
+    for (auto& x : v) f >> x;  // rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes
+    rx += v[0];
+    tx += v[8];
+  }
+  return std::make_pair(rx, tx);
+}
+
 struct Row {
   std::string id, name, cpu, mem_usage, mem_perc, net, block, pids;
 };
@@ -67,7 +102,8 @@ Row row(const ContainerRecord& r, const Sample& a, const Sample& b) {
   Row out;
   out.id = r.id.substr(0, 12);
   out.name = r.name;
-  out.net = "0B / 0B";  // the network namespace's counters come with networking
+  out.net = "0B / 0B";
+  if (auto io = net_io(r)) out.net = units(static_cast<double>(io->first), false) + " / " + units(static_cast<double>(io->second), false);
   if (!b.ok) {
     out.cpu = "0.00%";
     out.mem_usage = "0B / 0B";

@@ -485,6 +485,11 @@ TEST_F(NetRun, DetachedContainerGetsItsNetworkBackOnEveryStart) {
   EXPECT_EQ(http_get_wait("127.0.0.1", 8080), "up\n");
   ASSERT_EQ(mr({"restart", "-t", "1", "web"}).code, 0);
   EXPECT_EQ(http_get_wait("127.0.0.1", 8080), "up\n");
+  // stats' NET I/O: the container's eth0 counters (the page went out, the request came in).
+  auto st = mr({"stats", "--no-stream", "--format", "json", "web"});
+  EXPECT_EQ(st.code, 0) << st.err;
+  EXPECT_NE(st.out.find("\"NetIO\":\""), std::string::npos) << st.out;
+  EXPECT_EQ(st.out.find("\"NetIO\":\"0B / 0B\""), std::string::npos) << st.out;
   auto logs = mr({"logs", "web"}).out;
   size_t runs = 0;
   for (size_t at = 0; (at = logs.find("has-eth0", at)) != std::string::npos; at++) runs++;
