@@ -498,7 +498,15 @@ Attachment attach(Store& store, const std::string& cid, const std::string& cname
     Netlink nl;
     int br = nl.link_index(net.bridge);
     if (br == 0) br = setup_bridge(nl, net, opt);
-    nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
+    try {
+      nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
+    } catch (const Error&) {
+      // The name is this container's (mr + its ID): the veth of its previous run, whose network
+      // namespace the kernel is still tearing down (that happens on a workqueue, after the
+      // exit a quick `start` follows). Deleted, and made again.
+      if (!nl.delete_link(a.veth)) throw;
+      nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
+    }
     veth_made = true;
     Netlink::in_netns(netns_fd).configure_container("eth0", ip, subnet.prefix, gw);
     if (!a.ports.empty()) {
