@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -498,14 +500,18 @@ Attachment attach(Store& store, const std::string& cid, const std::string& cname
     Netlink nl;
     int br = nl.link_index(net.bridge);
     if (br == 0) br = setup_bridge(nl, net, opt);
-    try {
-      nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
-    } catch (const Error&) {
-      // The name is this container's (mr + its ID): the veth of its previous run, whose network
-      // namespace the kernel is still tearing down (that happens on a workqueue, after the
-      // exit a quick `start` follows). Deleted, and made again.
-      if (!nl.delete_link(a.veth)) throw;
-      nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
+    for (int waited_ms = 0, step = 5;; waited_ms += step, step = std::min(step * 2, 100)) {
+      try {
+        nl.add_veth(a.veth, br, netns_fd, "eth0", parse_mac(a.mac));
+        break;
+      } catch (const Error&) {
+        // The name taken: usually by this container's previous run, whose network namespace
+        // (and with it that veth) the kernel tears down on a workqueue after the exit, which a
+        // quick `start` can beat; it goes within milliseconds. A name held longer belongs to a
+        // live container (IDs sharing 12 characters) and is never touched.
+        if (waited_ms >= 2000) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(step));
+      }
     }
     veth_made = true;
     Netlink::in_netns(netns_fd).configure_container("eth0", ip, subnet.prefix, gw);
