@@ -191,9 +191,10 @@ int run(Globals& g, RunFlags& f) {
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
   if (cgroup) spec.cgroup_path = runtime::container_cgroup_path(spec.id, f.cgroup_parent);
-  // Its group is made on a thread while the records and layers are written (cgroup_task.h).
+  // Its group is made on a thread while the layers are written (cgroup_task.h): started once the
+  // record exists, so that a run killed meanwhile leaves a group the next command's recovery
+  // finds (container_state.h: recover_container_cgroups goes by this store's records).
   std::optional<runtime::CgroupTask> cgroup_task;
-  if (cgroup && !f.detach) cgroup_task.emplace(spec.cgroup_path);
   std::string name = f.name;
   if (name.empty()) {
     // Reserving is the check: concurrent runs never get the same name.
@@ -235,6 +236,7 @@ int run(Globals& g, RunFlags& f) {
       auto lock = store.lock();
       if (!store.has_image(hex)) throw Error("image " + hex.substr(0, 12) + " was removed");
       store.put_container(rec);
+      if (cgroup && !f.detach) cgroup_task.emplace(spec.cgroup_path);
       store.create_container_layers(spec.id, ids.empty() ? "" : ids.back());
     }
     prepare_init_layer(store.diff_dir(store.init_layer_id(spec.id)));
