@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "flags.h"
 #include "minirun/engine/container_network.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/resource_flags.h"
@@ -332,18 +333,8 @@ void register_run(CLI::App& app, Globals& g) {
                   "Security options: no-new-privileges, seccomp=unconfined|PROFILE.json (Docker's format)")
       ->allow_extra_args(false);
   auto& l = f->limits;
-  cmd->add_option("-m,--memory", l.memory, "Memory limit (e.g. 64m)");
-  cmd->add_option("--memory-swap", l.memory_swap, "Memory plus swap limit (-1: unlimited; default twice --memory)");
-  cmd->add_option("--memory-reservation", l.memory_reservation, "Memory soft limit");
+  add_limit_flags(cmd, l, "Memory plus swap limit (-1: unlimited; default twice --memory)");  // as update's
   cmd->add_flag("--oom-kill-disable", l.oom_kill_disable, "Disable the OOM killer");
-  cmd->add_option("--cpus", l.cpus, "Number of CPUs (e.g. 0.5)");
-  cmd->add_option("-c,--cpu-shares", l.cpu_shares, "CPU shares (relative weight)");
-  cmd->add_option("--cpu-period", l.cpu_period, "CPU CFS period (microseconds)");
-  cmd->add_option("--cpu-quota", l.cpu_quota, "CPU CFS quota (microseconds)");
-  cmd->add_option("--cpuset-cpus", l.cpuset_cpus, "CPUs allowed (0-3, 0,1)");
-  cmd->add_option("--cpuset-mems", l.cpuset_mems, "Memory nodes allowed");
-  cmd->add_option("--pids-limit", l.pids_limit, "Process limit (-1: unlimited)");
-  cmd->add_option("--blkio-weight", l.blkio_weight, "Block IO weight (10-1000)");
   cmd->add_option("--device-read-bps", l.device_read_bps, "Read rate limit of a device (/dev/sda:1mb)")->allow_extra_args(false);
   cmd->add_option("--device-write-bps", l.device_write_bps, "Write rate limit of a device")->allow_extra_args(false);
   cmd->add_option("--device-read-iops", l.device_read_iops, "Read IO/s limit of a device")->allow_extra_args(false);

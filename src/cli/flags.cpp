@@ -81,4 +81,18 @@ bool rewrite_shorthand_flag_values(const CLI::App& app, int verb_at, std::vector
   return changed;
 }
 
+void add_limit_flags(CLI::App* cmd, ResourceFlags& l, const std::string& swap_help) {
+  cmd->add_option("-m,--memory", l.memory, "Memory limit (e.g. 64m)");
+  cmd->add_option("--memory-swap", l.memory_swap, swap_help);
+  cmd->add_option("--memory-reservation", l.memory_reservation, "Memory soft limit");
+  cmd->add_option("--cpus", l.cpus, "Number of CPUs (e.g. 0.5)");
+  cmd->add_option("-c,--cpu-shares", l.cpu_shares, "CPU shares (relative weight)");
+  cmd->add_option("--cpu-period", l.cpu_period, "CPU CFS period (microseconds)");
+  cmd->add_option("--cpu-quota", l.cpu_quota, "CPU CFS quota (microseconds)");
+  cmd->add_option("--cpuset-cpus", l.cpuset_cpus, "CPUs allowed (0-3, 0,1)");
+  cmd->add_option("--cpuset-mems", l.cpuset_mems, "Memory nodes allowed");
+  cmd->add_option("--pids-limit", l.pids_limit, "Process limit (-1: unlimited)");
+  cmd->add_option("--blkio-weight", l.blkio_weight, "Block IO weight (10-1000)");
+}
+
 }  // namespace minirun::cli

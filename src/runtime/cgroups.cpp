@@ -343,23 +343,15 @@ std::vector<std::pair<std::string, std::string>> Cgroup::v1_mount_sources() cons
   if (h_.mode != CgroupHierarchy::Mode::v1) return out;
   auto text = cg::read("/proc/self", "cgroup");
   if (!text) return out;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    // "4:memory:/user.slice" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
-    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos) continue;
-    std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
-    if (ctrls.empty()) continue;
-    const std::string name = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
-    const std::string host = "/sys/fs/cgroup/" + name;
+  for (const auto& l : parse_proc_cgroup_v1(*text)) {
+    const std::string host = "/sys/fs/cgroup/" + l.dir;
     std::string own;
-    std::istringstream cs(ctrls);
+    std::istringstream cs(l.controllers);
     for (std::string c; own.empty() && std::getline(cs, c, ',');)
       if (auto it = h_.v1.find(c); it != h_.v1.end() && it->second == host) own = host + "/" + path_;
-    std::string src = own.empty() ? host + path : own;
+    std::string src = own.empty() ? host + l.path : own;
     if (cg::dir_fd(src) < 0) src = host;
-    if (cg::dir_fd(src) >= 0) out.emplace_back(name, src);
+    if (cg::dir_fd(src) >= 0) out.emplace_back(l.dir, src);
   }
   return out;
 }
@@ -490,6 +482,22 @@ void Cgroup::destroy() {
     }
     cg::remove_dir(d);
   }
+}
+
+std::vector<ProcCgroupLine> parse_proc_cgroup_v1(const std::string& text) {
+  std::vector<ProcCgroupLine> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    // "4:memory:/minirun/abc" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
+    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1);
+    if (ctrls.empty()) continue;
+    std::string dir = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
+    out.push_back({std::move(dir), std::move(ctrls), line.substr(c2 + 1)});
+  }
+  return out;
 }
 
 std::string container_cgroup_path(const std::string& container_id, const std::string& parent) {

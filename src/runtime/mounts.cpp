@@ -3,6 +3,8 @@
 // nodev, noexec) take a second, remounting call, as the kernel ignores them on MS_BIND.
 #include "minirun/runtime/mounts.h"
 
+#include "minirun/runtime/cgroups.h"
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -57,20 +59,15 @@ void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan
     binds = p.cgroup_sources;
   } else {
     std::ifstream in("/proc/self/cgroup");
-    std::string line;
-    while (std::getline(in, line)) {
-      // "4:memory:/minirun/abc" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
-      auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
-      if (c1 == std::string::npos || c2 == std::string::npos) continue;
-      std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
-      if (ctrls.empty()) continue;
-      std::string dir = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
-      std::string host = "/sys/fs/cgroup/" + dir;
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const auto& l : parse_proc_cgroup_v1(text.str())) {
+      std::string host = "/sys/fs/cgroup/" + l.dir;
       struct stat st;
       if (::stat(host.c_str(), &st) != 0) continue;
-      std::string src = host + path;
+      std::string src = host + l.path;
       if (::stat(src.c_str(), &st) != 0) src = host;
-      binds.emplace_back(dir, src);
+      binds.emplace_back(l.dir, src);
     }
   }
   for (const auto& [dir, src] : binds) {

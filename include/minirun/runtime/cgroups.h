@@ -107,6 +107,14 @@ class Cgroup {
   CgroupHierarchy h_;
 };
 
+// The v1 hierarchies of a /proc/<pid>/cgroup text: (directory name under /sys/fs/cgroup — the
+// controllers as listed, "name=systemd" as "systemd" —, the controllers, the group's path).
+// cgroup2's "0::…" line is left out. Pure.
+struct ProcCgroupLine {
+  std::string dir, controllers, path;
+};
+std::vector<ProcCgroupLine> parse_proc_cgroup_v1(const std::string& text);
+
 // minirun's default group of a container: "minirun/<id>" (under --cgroup-parent when given).
 std::string container_cgroup_path(const std::string& container_id, const std::string& parent = "minirun");
 
