@@ -14,6 +14,8 @@
 //      USER resolved in the container's own /etc/passwd), HOME, cwd, stdio or the terminal.
 //   7. every descriptor above 2 close-on-exec, rlimits, capabilities (bounding; uid/gid/groups;
 //      the other four sets), no_new_privs; the executable looked up on the container's PATH.
+//   4b. hooks before pivot_root: report "mounted" and wait while the runtime runs prestart and
+//      createRuntime; run createContainer. After the start (8), startContainer.
 //   8. create mode: report "created" and wait until start opens the exec fifo; then execve. With
 //      --init the process stays pid 1 (reaping, forwarding signals) and a grandchild execs.
 #include "child.h"
@@ -163,6 +165,68 @@ struct Child {
       mask_paths(report, rp, spec.linux.masked_paths);
     }
     ::close(root_fd);
+  }
+
+  // One hook, here: its stdin the state (with this process's pid, as its namespace sees it), its
+  // path as this process sees it (runtime-spec: createContainer's path resolves in the runtime's
+  // namespace, before pivot_root; startContainer's in the container's). Waits for it, within its
+  // timeout; a failure fails the container's setup.
+  void run_hook(const Hook& h, const std::string& state_without_pid, const char* kind) {
+    std::string state = "{\"pid\":" + std::to_string(::getpid()) + (state_without_pid.size() > 2 ? "," : "") +
+                        state_without_pid.substr(1);
+    int in[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) report.fail_errno(std::string(kind) + " hook: pipe");
+    std::vector<char*> argv, envp;
+    std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> henv = h.env;
+    for (auto& e : henv) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) report.fail_errno(std::string(kind) + " hook: fork");
+    if (pid == 0) {
+      ::dup2(in[0], 0);
+      ::execve(h.path.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
+    ::close(in[0]);
+    ::signal(SIGPIPE, SIG_IGN);
+    if (::write(in[1], state.data(), state.size()) < 0) {
+    }
+    ::close(in[1]);
+    ::signal(SIGPIPE, SIG_DFL);
+    const long limit_ms = 1000L * h.timeout.value_or(3600);
+    int st = 0;
+    for (long waited = 0;; waited += 2) {
+      pid_t r = ::waitpid(pid, &st, WNOHANG);
+      if (r == pid) break;
+      if (r < 0 && errno != EINTR) report.fail_errno(std::string(kind) + " hook " + h.path);
+      if (waited >= limit_ms) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        report.fail(std::string(kind) + " hook " + h.path + " timed out");
+      }
+      struct timespec ts = {0, 2000000};
+      ::nanosleep(&ts, nullptr);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      report.fail(std::string(kind) + " hook " + h.path + " failed (" +
+                  (WIFEXITED(st) ? "exit status " + std::to_string(WEXITSTATUS(st))
+                                 : "signal " + std::to_string(WTERMSIG(st))) +
+                  ")");
+  }
+
+  // The mounts are made, pivot_root comes next: the runtime's prestart and createRuntime hooks
+  // (it waits for "mounted", runs them, writes a byte), then createContainer hooks, here.
+  void setup_hooks() {
+    if (plan.hooks_gate >= 0) {
+      if (!report.mounted()) _exit(kExitFailed);
+      char c;
+      if (::read(plan.hooks_gate, &c, 1) != 1) _exit(kExitFailed);  // the runtime gave up (a hook failed)
+      ::close(plan.hooks_gate);
+    }
+    for (const auto& h : spec.hooks.create_container) run_hook(h, plan.create_container_state, "createContainer");
   }
 
   void switch_root() {
@@ -438,6 +502,7 @@ struct Child {
     } else {
       mount_root();
       populate_root();
+      setup_hooks();
       switch_root();
       identity();
     }
@@ -447,6 +512,7 @@ struct Child {
     privileges();
     find_executable();
     wait_for_start();
+    for (const auto& h : spec.hooks.start_container) run_hook(h, plan.start_container_state, "startContainer");
     if (plan.seccomp && spec.process->no_new_privileges) {
       if (int e = install_seccomp(*plan.seccomp, true)) {
         errno = e;

@@ -45,6 +45,12 @@ struct ChildPlan {
   bool pdeathsig = true;  // dies with the runtime (run, not create)
   int parent_pidfd = -1;  // the runtime's pidfd: a runtime killed before PR_SET_PDEATHSIG took is seen
   bool exec_mode = false; // `exec`: join a running container's namespaces; no root to set up
+  // prestart/createRuntime hooks: once the mounts are made (before pivot_root) the child reports
+  // "mounted" and waits here for one byte, written when the runtime has run them.
+  int hooks_gate = -1;
+  // createContainer/startContainer hooks: their state on stdin, without "pid" (the child's own,
+  // as its namespace sees it, goes in first, as runc does).
+  std::string create_container_state, start_container_state;
 };
 
 [[noreturn]] void child_main(const ChildPlan& plan);

@@ -27,6 +27,8 @@
 #include <map>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "child.h"
 #include "minirun/runtime/cgroup_task.h"
 #include "minirun/runtime/cgroups.h"
@@ -329,6 +331,45 @@ std::string run_hooks(const std::vector<Hook>& hooks, const std::string& state_j
 
 namespace {
 
+// The state a hook gets on stdin: the caller's (runtime-spec state JSON) with this status and pid
+// (0: none; the child's own hooks put in the pid their namespace sees).
+std::string hook_state(const std::string& base, const char* status, pid_t pid) {
+  nlohmann::json j = base.empty() ? nlohmann::json::object() : nlohmann::json::parse(base);
+  j["status"] = status;
+  if (pid > 0) j["pid"] = pid;
+  else j.erase("pid");
+  return j.dump();
+}
+
+// Hooks during the setup (spec.h Hooks): the states the child's own hooks get, and, for prestart
+// and createRuntime, the gate the child waits at once its mounts are made. Returns the gate's
+// write end, or -1.
+int arm_setup_hooks(const Spec& spec, const std::string& base, ChildPlan& plan) {
+  if (!spec.hooks.create_container.empty()) plan.create_container_state = hook_state(base, "creating", 0);
+  if (!spec.hooks.start_container.empty()) plan.start_container_state = hook_state(base, "created", 0);
+  if (spec.hooks.prestart.empty() && spec.hooks.create_runtime.empty()) return -1;
+  int g[2];
+  if (::pipe2(g, O_CLOEXEC) != 0) throw sys_error("pipe");
+  plan.hooks_gate = g[0];
+  return g[1];
+}
+
+// After clone: waits until the child's mounts are made (before its pivot_root), runs prestart and
+// createRuntime in the runtime's namespaces with the container's pid and the status "created"
+// (runc's, and the validation suite's hooks_stdin; createContainer's is "creating", as runc's),
+// and lets the child go on. Throws on a failed hook (the caller kills the child; closing the gate
+// unread makes it exit).
+void run_setup_hooks(const Spec& spec, const std::string& base, int& gate, int report_fd, pid_t pid) {
+  if (gate < 0) return;
+  if (read_record(report_fd, pid) != 1) throw Error("the container's process ended during setup");
+  const std::string state = hook_state(base, "created", pid);
+  run_hooks(spec.hooks.prestart, state, true);
+  run_hooks(spec.hooks.create_runtime, state, true);
+  if (::write(gate, "1", 1) != 1) throw sys_error("continue the container's setup");
+  ::close(gate);
+  gate = -1;
+}
+
 // run() and spawn(): with wait, the exit status; else the pid once the command runs.
 int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepared& p) {
   ChildPlan& plan = p.plan;
@@ -337,8 +378,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   if (!wait && spec.process->terminal && !opts.tty_master)
     throw Error("a detached container with a terminal is not supported yet");
   if (!wait) plan.pdeathsig = opts.kill_with_parent;
-  const bool hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
-                     !spec.hooks.poststart.empty();
+  const bool hooks = spec.hooks.during_setup() || !spec.hooks.poststart.empty();
   const bool gate = hooks || opts.on_created;
   int rep[2];
   if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
@@ -350,6 +390,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   if (spec.process->terminal && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0)
     throw sys_error("socketpair");
   plan.tty_sock = sock[1];
+  int hooks_gate = arm_setup_hooks(spec, opts.state_json_for_hooks, plan);
   auto close_fd = [](int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
@@ -361,10 +402,12 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   close_fd(rep[1]);
   close_fd(go[0]);
   close_fd(sock[1]);
+  close_fd(plan.hooks_gate);
   if (pid < 0) {
     close_fd(rep[0]);
     close_fd(go[1]);
     close_fd(sock[0]);
+    close_fd(hooks_gate);
     throw sys_error("clone", clone_errno);
   }
   try {
@@ -393,16 +436,16 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     g_child = 0;
   };
   try {
+    run_setup_hooks(spec, opts.state_json_for_hooks, hooks_gate, rep[0], static_cast<pid_t>(pid));
     if (gate) {
       if (read_record(rep[0], static_cast<pid_t>(pid)) != 1) throw Error("the container's process ended during setup");
       if (opts.on_created) opts.on_created(static_cast<pid_t>(pid));
-      run_hooks(spec.hooks.prestart, opts.state_json_for_hooks, true);
-      run_hooks(spec.hooks.create_runtime, opts.state_json_for_hooks, true);
       if (::write(go[1], "1", 1) != 1) throw sys_error("start the container");
       close_fd(go[1]);
     }
     if (opts.on_start) opts.on_start(static_cast<pid_t>(pid));
   } catch (...) {
+    close_fd(hooks_gate);
     close_fd(go[1]);
     close_fd(rep[0]);
     close_fd(sock[0]);
@@ -435,13 +478,14 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     throw Error("the container's process reported an unexpected state");
   }
   if (!wait && opts.tty_master) *opts.tty_master = kept_master;
-  if (hooks) run_hooks(spec.hooks.poststart, opts.state_json_for_hooks, false);
+  if (!spec.hooks.poststart.empty())
+    run_hooks(spec.hooks.poststart, hook_state(opts.state_json_for_hooks, "running", static_cast<pid_t>(pid)), false);
   if (!wait) return static_cast<int>(pid);
   int st = 0;
   while (::waitpid(static_cast<pid_t>(pid), &st, 0) < 0 && errno == EINTR) {
   }
   g_child = 0;
-  if (!spec.hooks.poststop.empty()) run_hooks(spec.hooks.poststop, opts.state_json_for_hooks, false);
+  if (!spec.hooks.poststop.empty()) run_hooks(spec.hooks.poststop, hook_state(opts.state_json_for_hooks, "stopped", 0), false);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -491,21 +535,31 @@ pid_t create_in(const Spec& spec, const CreateOptions& opts, Prepared& p) {
     console = connect_console_socket(opts.console_socket);
     plan.tty_sock = console;
   }
+  int hooks_gate = arm_setup_hooks(spec, opts.state_json_for_hooks, plan);
   long pid = clone_child(p, false);
   int e = errno;
   ::close(rep[1]);
   ::close(fifo);
   if (console >= 0) ::close(console);
+  if (plan.hooks_gate >= 0) ::close(plan.hooks_gate);
+  plan.hooks_gate = -1;
   if (pid < 0) {
     ::close(rep[0]);
+    if (hooks_gate >= 0) ::close(hooks_gate);
     throw sys_error("clone", e);
   }
   int r;
   try {
     after_clone(p, static_cast<pid_t>(pid));
+    run_setup_hooks(spec, opts.state_json_for_hooks, hooks_gate, rep[0], static_cast<pid_t>(pid));
     r = read_record(rep[0], static_cast<pid_t>(pid));
   } catch (...) {
     ::close(rep[0]);
+    if (hooks_gate >= 0) {
+      ::close(hooks_gate);
+      ::kill(static_cast<pid_t>(pid), SIGKILL);
+      ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    }
     throw;
   }
   ::close(rep[0]);

@@ -226,14 +226,16 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
     opts.seccomp_cache_dir = root_ + "/.seccomp";
     opts.default_cgroup = "minirun-runtime/" + id;
     opts.cgroup_path = &s.cgroup;
+    // prestart, createRuntime and createContainer run inside create, before pivot_root.
+    if (!spec.hooks.empty()) {
+      s.status = "creating";
+      opts.state_json_for_hooks = state_json(s).dump();
+    }
     s.pid = runtime::create(spec, opts);
     s.start_time = process_start_time(s.pid);
     s.status = "created";
     try {
       save(s);
-      std::string st = state_json(s).dump();
-      run_hooks(spec.hooks.prestart, st, true);
-      run_hooks(spec.hooks.create_runtime, st, true);
       write_pid_file(pid_file, s.pid);
     } catch (...) {
       ::kill(s.pid, SIGKILL);

@@ -511,11 +511,8 @@ Spec spec_from_json(const json& j) {
     Reader rh = r.at("hooks");
     s.hooks.prestart = read_hooks(rh, *h, "prestart");
     s.hooks.create_runtime = read_hooks(rh, *h, "createRuntime");
-    // Both run inside the container (before pivot_root, and between start and the exec): the
-    // runtime's child does not run hooks, so a spec with them is refused, not half-honoured.
-    for (const char* key : {"createContainer", "startContainer"})
-      if (!read_hooks(rh, *h, key).empty())
-        rh.at(key).bad("not supported by minirun's runtime (it runs prestart, createRuntime, poststart, poststop)");
+    s.hooks.create_container = read_hooks(rh, *h, "createContainer");
+    s.hooks.start_container = read_hooks(rh, *h, "startContainer");
     s.hooks.poststart = read_hooks(rh, *h, "poststart");
     s.hooks.poststop = read_hooks(rh, *h, "poststop");
   }
@@ -549,6 +546,8 @@ json spec_to_json(const Spec& s) {
     };
     add("prestart", s.hooks.prestart);
     add("createRuntime", s.hooks.create_runtime);
+    add("createContainer", s.hooks.create_container);
+    add("startContainer", s.hooks.start_container);
     add("poststart", s.hooks.poststart);
     add("poststop", s.hooks.poststop);
     j["hooks"] = h;

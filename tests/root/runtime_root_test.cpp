@@ -168,6 +168,57 @@ TEST_F(Runtime, HooksGetTheStateOnStdin) {
   EXPECT_NE(got.find("\"bundle\":\"" + dir + "\""), std::string::npos) << got;
 }
 
+// runtime-spec: prestart and createRuntime run in the runtime's namespaces once the mounts are
+// made and before pivot_root (the process's root is still the host's); createContainer at that
+// moment in the container's namespaces (pid 1, host paths still visible); startContainer inside
+// the container after `start`; each with the state of its moment.
+TEST_F(Runtime, HooksRunWhereAndWhenTheSpecSays) {
+  std::string log = *t_ / "hooks";
+  const std::string fields =
+      "s=$(cat); pid=$(echo \"$s\" | sed -n 's/.*\"pid\":\\([0-9]*\\).*/\\1/p'); "
+      "st=$(echo \"$s\" | sed -n 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/p'); ";
+  auto hook = [&](const std::string& body) { return json::array({{{"path", "/bin/sh"}, {"args", {"sh", "-c", fields + body}}}}); };
+  std::string dir = bundle("b", {"true"}, [&](json& j) {
+    for (const char* kind : {"prestart", "createRuntime"})
+      j["hooks"][kind] = hook(std::string("echo \"") + kind + " $st root=$(readlink /proc/$pid/root)\" >> " + log);
+    j["hooks"]["createContainer"] =
+        hook("echo \"createContainer $st pid=$pid mnt=$(readlink /proc/self/ns/mnt)\" >> " + log);
+    j["hooks"]["startContainer"] = hook("echo \"startContainer $st pid=$pid\" > /start-hook");
+    j["hooks"]["poststart"] = hook("echo \"poststart $st\" >> " + log);
+    j["hooks"]["poststop"] = hook("echo \"poststop $st\" >> " + log);
+  });
+  auto c = rt_leaving({"create", "--bundle", dir, "c1"});
+  ASSERT_EQ(c.code, 0) << c.err;
+  std::string after_create = read_file(log);
+  EXPECT_EQ(after_create.find("poststart"), std::string::npos) << after_create;
+  EXPECT_FALSE(fs::exists(dir + "/rootfs/start-hook")) << "startContainer ran before start";
+  ASSERT_EQ(rt({"start", "c1"}).code, 0);
+  for (int i = 0; i < 200 && status("c1") != "stopped"; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(rt({"delete", "c1"}).code, 0);
+
+  char host_mnt[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/mnt", host_mnt, sizeof host_mnt - 1), 0);
+  std::string got = read_file(log);
+  std::vector<std::string> want = {"prestart created root=/\n", "createRuntime created root=/\n",
+                                   "createContainer creating pid=1 mnt=mnt:", "poststart running\n",
+                                   "poststop stopped\n"};
+  size_t at = 0;
+  for (const auto& w : want) {
+    size_t k = got.find(w, at);
+    ASSERT_NE(k, std::string::npos) << "\"" << w << "\" missing or out of order in:\n" << got;
+    at = k + w.size();
+  }
+  EXPECT_EQ(got.find(std::string("mnt=") + host_mnt), std::string::npos) << "createContainer ran in the host's mount namespace";
+  EXPECT_EQ(read_file(dir + "/rootfs/start-hook"), "startContainer created pid=1\n");
+
+  // A failing createContainer hook fails create: one line, and nothing is left.
+  std::string bad = bundle("bad", {"true"}, [&](json& j) { j["hooks"]["createContainer"] = json::array({{{"path", "/bin/false"}}}); });
+  auto f = rt_leaving({"create", "--bundle", bad, "c2"});
+  EXPECT_NE(f.code, 0);
+  EXPECT_NE(f.err.find("createContainer hook /bin/false failed (exit status 1)"), std::string::npos) << f.err;
+  EXPECT_NE(rt({"state", "c2"}).code, 0) << "a failed create leaves no container";
+}
+
 TEST_F(Runtime, ErrorsAreOneLineWithDockersCodes) {
   std::string dir = bundle("b", {"no-such-command"});
   auto r = rt_leaving({"create", "--bundle", dir, "c1"});

@@ -28,7 +28,7 @@ struct RunOptions {
   MountNamespaceHold* mntns = nullptr;  // hold the container's mount namespace (many layers)
   bool forward_stdin = false;           // with a terminal: relay stdin into it (`run -i`)
   std::vector<std::string> cgroup_procs;  // cgroup.procs files the process joins first
-  std::string state_json_for_hooks;       // the state given to hooks on stdin
+  std::string state_json_for_hooks;       // the state hooks get on stdin, with each one's status and pid
   int stdio[3] = {-1, -1, -1};            // when >= 0: the process's stdin, stdout, stderr
   // linux.seccomp compiled once per profile: cached in files here ("" = this process only).
   std::string seccomp_cache_dir;
@@ -64,6 +64,7 @@ struct CreateOptions {
   std::vector<std::string> cgroup_procs;
   std::string seccomp_cache_dir, default_cgroup;  // as RunOptions
   std::string* cgroup_path = nullptr;               // gets the cgroup made ("" when none)
+  std::string state_json_for_hooks;  // as RunOptions: each hook gets it with its status and pid
 };
 
 // Creates the container: returns the pid of its process, which waits (namespaces, mounts,

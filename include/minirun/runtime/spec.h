@@ -71,9 +71,19 @@ struct Hook {
 };
 
 struct Hooks {
-  // createContainer and startContainer are refused when read (runtime/spec_json.cpp).
-  std::vector<Hook> prestart, create_runtime, poststart, poststop;
-  bool empty() const { return prestart.empty() && create_runtime.empty() && poststart.empty() && poststop.empty(); }
+  // prestart and createRuntime run in the runtime's namespaces once the container's mounts are
+  // made, before pivot_root; createContainer in the container's namespaces at the same moment;
+  // startContainer in the container after `start`, before the command; poststart and poststop in
+  // the runtime's (runtime/container.cpp, child.cpp).
+  std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart, poststop;
+  bool empty() const {
+    return prestart.empty() && create_runtime.empty() && create_container.empty() && start_container.empty() &&
+           poststart.empty() && poststop.empty();
+  }
+  // Any hook that runs while the container is being set up (the runtime then waits for it).
+  bool during_setup() const {
+    return !prestart.empty() || !create_runtime.empty() || !create_container.empty() || !start_container.empty();
+  }
 };
 
 struct Namespace {

@@ -69,7 +69,7 @@ void register_info(CLI::App& app, Globals&) {
     nlohmann::json j = {
         {"ociVersionMin", "1.0.0"},
         {"ociVersionMax", "1.2.0"},
-        {"hooks", {"prestart", "createRuntime", "poststart", "poststop"}},
+        {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
         {"mountOptions",
          {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud",
           "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
