@@ -160,15 +160,16 @@ int run(Globals& g, RunFlags& f) {
   else if (limits.resources.memory || limits.resources.cpu || limits.resources.pids_limit || limits.resources.block_io)
     throw Error("resource limits need a cgroup: not with --cgroups=disabled");
   // Seccomp: Docker's default profile compiled once per capability set (the store's cache);
-  // --privileged and seccomp=unconfined run without a filter.
-  std::shared_ptr<const runtime::SeccompProgram> seccomp;
+  // --privileged and seccomp=unconfined run without a filter. A profile file is read and checked
+  // here; the program is loaded (or compiled) below, while the container's cgroup is being made.
+  std::optional<SeccompTarget> default_seccomp;
+  std::optional<runtime::Seccomp> seccomp_profile;
   if (!f.privileged && (!seccomp_opt || *seccomp_opt != "unconfined")) {
     SeccompTarget target{docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop), "", std::nullopt};
-    if (!seccomp_opt || seccomp_opt->empty() || *seccomp_opt == "builtin")
-      seccomp = std::make_shared<runtime::SeccompProgram>(docker_default_seccomp_program(target, store.root() + "/seccomp"));
-    else if (auto profile = seccomp_from_option(*seccomp_opt, target))
-      seccomp = std::make_shared<runtime::SeccompProgram>(runtime::compile_seccomp_cached(*profile, store.root() + "/seccomp"));
+    if (!seccomp_opt || seccomp_opt->empty() || *seccomp_opt == "builtin") default_seccomp = target;
+    else seccomp_profile = seccomp_from_option(*seccomp_opt, target);
   }
+  std::shared_ptr<const runtime::SeccompProgram> seccomp;
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
   if (f.detach) check_detach_options(f.detach_opts);  // run -d
 
@@ -240,6 +241,10 @@ int run(Globals& g, RunFlags& f) {
       if (cgroup && !f.detach) cgroup_task.emplace(spec.cgroup_path);
       store.create_container_layers(spec.id, ids.empty() ? "" : ids.back());
     }
+    if (default_seccomp)
+      seccomp = std::make_shared<runtime::SeccompProgram>(docker_default_seccomp_program(*default_seccomp, store.root() + "/seccomp"));
+    else if (seccomp_profile)
+      seccomp = std::make_shared<runtime::SeccompProgram>(runtime::compile_seccomp_cached(*seccomp_profile, store.root() + "/seccomp"));
     prepare_init_layer(store.diff_dir(store.init_layer_id(spec.id)));
     spec.state_dir = store.container_dir(spec.id);
     write_state_files(spec);

@@ -216,11 +216,12 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
       }
     } else {
       p.cgroup = Cgroup::create(path, res);
+      task = nullptr;
     }
     try {
-      plan.cgroup_fds = p.cgroup->open_join_files();
+      plan.cgroup_fds = task ? task->take_join_files() : p.cgroup->open_join_files();
       if (p.cgroup->mode() == CgroupHierarchy::Mode::v1) {
-        auto sources = p.cgroup->v1_mount_sources();
+        auto sources = task ? task->mount_sources() : p.cgroup->v1_mount_sources();
         for (auto& m : plan.mounts)
           if (m.type == "cgroup" || m.type == "cgroup2") m.cgroup_sources = sources;
       }

@@ -1,13 +1,16 @@
 // mounts.cpp — mounting the spec's list inside the new root. Every destination is resolved in
 // the root (root_paths.h) and mounted through /proc/self/fd/N; a bind's extra flags (ro, nosuid,
-// nodev, noexec) take a second, remounting call, as the kernel ignores them on MS_BIND.
+// nodev, noexec) take a second, remounting call, as the kernel ignores them on MS_BIND (the
+// container's /sys/fs/cgroup on v1, nine of them on every run, takes the newer calls instead).
 #include "minirun/runtime/mounts.h"
 
 #include "minirun/runtime/cgroups.h"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -70,7 +73,40 @@ void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan
       binds.emplace_back(l.dir, src);
     }
   }
+  // Each directory as a detached copy with its flags set before it is attached (open_tree,
+  // mount_setattr, move_mount: three calls, no path looked up twice), into directories made
+  // relative to the fresh tmpfs, which only this process has written to. A kernel without these
+  // calls (before 5.12) takes the bind + remount below.
+  int tfd = openat2_in_root(rp.root(), p.destination, O_PATH | O_DIRECTORY);
+  if (tfd < 0) report.fail_errno(p.destination);
+  size_t done = 0;
   for (const auto& [dir, src] : binds) {
+    if (::mkdirat(tfd, dir.c_str(), 0755) != 0 && errno != EEXIST) report.fail_errno(p.destination + "/" + dir);
+    int tree = static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (tree < 0 && (errno == ENOSYS || errno == EINVAL)) break;
+    if (tree < 0) report.fail_errno("mount " + p.destination + "/" + dir + " (" + src + ")");
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | ((p.flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
+    if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+      ::close(tree);
+      if (errno == ENOSYS || errno == EINVAL) break;
+      report.fail_errno("mount " + p.destination + "/" + dir);
+    }
+    if (::syscall(SYS_move_mount, tree, "", tfd, dir.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+      report.fail_errno("mount " + p.destination + "/" + dir);
+    ::close(tree);
+    // cpu,cpuacct mounted together: the usual symlinks for each name.
+    if (dir.find(',') != std::string::npos) {
+      std::stringstream names(dir);
+      std::string n;
+      while (std::getline(names, n, ',')) ::symlinkat(dir.c_str(), tfd, n.c_str());
+    }
+    done++;
+  }
+  ::close(tfd);
+  for (size_t i = done; i < binds.size(); i++) {
+    const auto& [dir, src] = binds[i];
     std::string dst = rp.point(p.destination + "/" + dir, true);
     if (dst.empty()) report.fail_errno(p.destination + "/" + dir);
     do_mount(report, src.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr, p.destination + "/" + dir);
