@@ -88,9 +88,11 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
       {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
   };
   if (!req.cgroup_path.empty()) {
-    // The container's own cgroup, read-only, at /sys/fs/cgroup (Docker's); on cgroup v2 in a
-    // cgroup namespace of its own (Docker's --cgroupns private there).
-    s.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}});
+    // The container's own cgroup at /sys/fs/cgroup, read-only but for --privileged (Docker's); on
+    // cgroup v2 in a cgroup namespace of its own (Docker's --cgroupns private there).
+    std::vector<std::string> opts = {"nosuid", "noexec", "nodev", "relatime"};
+    if (!req.privileged) opts.push_back("ro");
+    s.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", opts});
     if (runtime::CgroupHierarchy::host().mode == runtime::CgroupHierarchy::Mode::v2)
       s.linux.namespaces.push_back({"cgroup", ""});
   }

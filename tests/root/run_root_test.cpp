@@ -73,6 +73,20 @@ TEST_F(Run, CapabilitiesAsDocker) {
   EXPECT_EQ(sh("grep -c ' /proc/sys .* ro,' /proc/self/mountinfo", {"--privileged"}).out, "0\n");
 }
 
+// /sys/fs/cgroup shows the container's own group (v1: a directory per hierarchy), read-only but
+// for --privileged, as Docker's.
+TEST_F(Run, SysFsCgroupIsTheContainersOwnGroup) {
+  if (!fs::is_directory("/sys/fs/cgroup/pids") || fs::exists("/sys/fs/cgroup/cgroup.controllers"))
+    GTEST_SKIP() << "a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids (the VM tests cover pure v2)";
+  EXPECT_EQ(sh("cat /sys/fs/cgroup/pids/pids.max", {"--pids-limit", "33"}).out, "33\n");
+  EXPECT_EQ(sh("cat /sys/fs/cgroup/memory/memory.limit_in_bytes", {"--memory", "64m"}).out, "67108864\n");
+  auto ro = sh("echo 34 > /sys/fs/cgroup/pids/pids.max", {"--pids-limit", "33"});
+  EXPECT_NE(ro.code, 0);
+  EXPECT_NE(ro.err.find("Read-only file system"), std::string::npos) << ro.err;
+  EXPECT_EQ(sh("grep -c ' /sys/fs/cgroup/[a-z]* ro,nosuid,nodev,noexec' /proc/self/mountinfo").out, sh("ls /sys/fs/cgroup | wc -l").out);
+  EXPECT_EQ(sh("echo 34 > /sys/fs/cgroup/pids/pids.max && cat /sys/fs/cgroup/pids/pids.max", {"--privileged", "--pids-limit", "33"}).out, "34\n");
+}
+
 TEST_F(Run, ProcSysDevAreLockedDown) {
   EXPECT_NE(sh("echo 1 > /proc/sys/kernel/domainname").code, 0);
   EXPECT_NE(sh("touch /sys/x").code, 0);
