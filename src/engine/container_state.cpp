@@ -1,6 +1,7 @@
 #include "minirun/engine/container_state.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -123,12 +124,27 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
   return rec;
 }
 
+namespace {
+
+// Whether the group's process list (tasks or cgroup.procs) names anyone: its first byte.
+bool cgroup_has_process(const std::string& dir, const char* procs) {
+  int fd = ::open((dir + "/" + procs).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char c;
+  bool any = ::read(fd, &c, 1) == 1;
+  ::close(fd);
+  return any;
+}
+
+}  // namespace
+
 void recover_container_cgroups(const Store& store) noexcept {
   try {
     const auto& h = runtime::CgroupHierarchy::host();
     std::vector<std::string> parents;
     if (h.mode == runtime::CgroupHierarchy::Mode::v2) parents.push_back(h.v2_root + "/minirun");
     for (const auto& [controller, mnt] : h.v1) parents.push_back(mnt + "/minirun");
+    const char* procs = h.mode == runtime::CgroupHierarchy::Mode::v2 ? "cgroup.procs" : "tasks";
     for (const auto& parent : parents) {
       DIR* d = ::opendir(parent.c_str());
       if (!d) continue;  // v1: a controller the groups are not in; tried with the next
@@ -138,7 +154,7 @@ void recover_container_cgroups(const Store& store) noexcept {
       ::closedir(d);
       // Only this store's containers: another store's (another --root) share the parent group.
       for (const auto& id : ids)
-        if (store.container(id)) refresh_container_state(store, id);
+        if (!cgroup_has_process(parent + "/" + id, procs) && store.container(id)) refresh_container_state(store, id);
       return;
     }
   } catch (const std::exception&) {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "minirun/runtime/cgroups.h"
 #include "testutil.h"
 
 using namespace minirun::test;
@@ -368,4 +369,43 @@ TEST(Faults, RunKilledBeforeItsContainerExistedDoesNotHoldItsName) {
   EXPECT_TRUE(fs::is_empty(root + "/containers/names"));
   EXPECT_EQ(count_entries(root + "/overlay2"), 1u);
   EXPECT_TRUE(fs::is_empty(root + "/tmp"));
+}
+
+// A foreground run killed while its container runs: the container dies with it (PDEATHSIG) and
+// its cgroup, now empty, goes at the next command of any kind (open_store's recovery), not only
+// at `ps`/`rm`; the cgroup of a container that still runs is left alone.
+TEST(Faults, RunKilledWhileRunningLosesItsCgroupAtTheNextCommand) {
+  MINIRUN_REQUIRE_ROOT();
+  const auto& h = minirun::runtime::CgroupHierarchy::host();
+  if (h.mode == minirun::runtime::CgroupHierarchy::Mode::none) GTEST_SKIP() << "no cgroup hierarchy";
+  TempDir t("minirun-cgroup-kill-");
+  std::string root = t / "store";
+  std::string img = busybox_image(t, root);
+  auto live = mr(root, {"run", "-d", "--name", "live", img, "sleep", "100"});
+  ASSERT_EQ(live.code, 0) << live.err;
+  const std::string live_id = live.out.substr(0, 64);
+  const std::string parent = h.mode == minirun::runtime::CgroupHierarchy::Mode::v2 ? h.v2_root + "/minirun"
+                                                                           : h.v1.begin()->second + "/minirun";
+  auto populated = [&](const std::string& id) {
+    std::error_code ec;
+    std::string f = parent + "/" + id + (h.mode == minirun::runtime::CgroupHierarchy::Mode::v2 ? "/cgroup.procs" : "/tasks");
+    return fs::exists(f, ec) && !read_file(f).empty();
+  };
+  pid_t pid = spawn_cmd(minirun_argv(root, {"run", "--name", "victim", img, "sleep", "100"}));
+  std::string id;
+  for (int i = 0; i < 500 && id.empty(); i++) {  // its container runs once its group has a process
+    auto q = mr(root, {"ps", "-q", "--no-trunc", "--filter", "name=victim"});
+    if (q.out.size() >= 64 && populated(q.out.substr(0, 64))) id = q.out.substr(0, 64);
+    else usleep(10000);
+  }
+  ASSERT_FALSE(id.empty()) << "the victim never ran";
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  for (int i = 0; i < 200 && populated(id); i++) usleep(10000);  // its process dies with its minirun
+  ASSERT_TRUE(fs::is_directory(parent + "/" + id)) << "a killed run cannot have removed its group";
+  ASSERT_EQ(mr(root, {"images", "-q"}).code, 0);
+  EXPECT_FALSE(fs::exists(parent + "/" + id)) << "the killed run's cgroup survived the next command";
+  EXPECT_TRUE(fs::is_directory(parent + "/" + live_id)) << "a running container's cgroup went";
+  EXPECT_EQ(mr(root, {"rm", "-f", "live", "victim"}).code, 0);
+  EXPECT_FALSE(fs::exists(parent + "/" + live_id));
 }

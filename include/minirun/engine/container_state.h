@@ -23,6 +23,9 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
 // under the default parent `minirun` that belongs to a container of this store is refreshed as
 // above, so that the group of a container whose minirun was killed goes at the next command,
 // not only at its `ps`/`rm`. One readdir when no container runs; groups of other stores are left.
+// A group with a process in it is passed over unread (its container's processes die with their
+// minirun or monitor), so that a command costs one small read per running container, not the
+// refresh of every record.
 void recover_container_cgroups(const Store& store) noexcept;
 
 // Removes a container: refused while it runs unless force, which kills it first (through its
