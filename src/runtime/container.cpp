@@ -200,11 +200,17 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
           if (r.type == d.type && r.major && *r.major == d.major && r.minor && *r.minor == d.minor) return true;
         return false;
       };
+      // (Each written once: Docker's list, which engine/container_spec gives, has the ptys too.)
+      auto allow = [&res](const std::string& type, std::optional<int64_t> major, std::optional<int64_t> minor) {
+        for (const auto& r : res.devices)
+          if (r.allow && r.type == type && r.major == major && r.minor == minor && r.access == "rwm") return;
+        res.devices.push_back({true, type, major, minor, "rwm"});
+      };
       for (const auto& d : plan.devices)
-        if ((d.type == "c" || d.type == "b") && !named(d)) res.devices.push_back({true, d.type, d.major, d.minor, "rwm"});
-      res.devices.push_back({true, "c", 5, 1, "rwm"});
-      res.devices.push_back({true, "c", 5, 2, "rwm"});
-      res.devices.push_back({true, "c", 136, std::nullopt, "rwm"});
+        if ((d.type == "c" || d.type == "b") && !named(d)) allow(d.type, d.major, d.minor);
+      allow("c", 5, 1);
+      allow("c", 5, 2);
+      allow("c", 136, std::nullopt);
     }
     if (task && task->path() == path) {  // made meanwhile (cgroup_task.h): only the limits are left
       p.cgroup = task->take();
