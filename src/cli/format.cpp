@@ -10,6 +10,7 @@
 #include "minirun/engine/container_network.h"
 #include "minirun/engine/container_state.h"
 #include "minirun/util/error.h"
+#include "minirun/util/file_ops.h"
 
 namespace minirun::cli {
 
@@ -111,23 +112,7 @@ void write_output(const std::string& path, const std::function<void(int fd)>& wr
     ::close(fd);
     return;
   }
-  std::string tmp = path + ".minirun-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw sys_error(path);
-  try {
-    write(fd);
-    if (::fsync(fd) != 0) throw sys_error(path + ": fsync");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw sys_error(path, e);
-  }
+  replace_file(path, 0644, true, write);
 }
 
 }  // namespace minirun::cli

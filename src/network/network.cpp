@@ -44,6 +44,7 @@
 #include "minirun/network/nft.h"
 #include "minirun/network/nft_elements.h"
 #include "minirun/util/error.h"
+#include "minirun/util/file_ops.h"
 #include "minirun/util/fsutil.h"
 
 namespace minirun::network {
@@ -61,40 +62,12 @@ void make_dirs(const std::string& p) {
     }
 }
 
-std::vector<std::string> list_dir(const std::string& p) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(p.c_str());
-  if (!d) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // An endpoint record: written beside and renamed into place (readers never see half of it), but
 // not fsynced — 3 ms per run on ext4 for nothing: the kernel state it describes does not survive
 // a power loss either, and a record lost or emptied by one leaves a lease without a readable
 // endpoint, which recover() releases (its owner is gone).
 void write_record(const std::string& path, const std::string& data) {
-  std::string tmp = path + ".tmp-" + random_hex(8);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw sys_error(tmp);
-  try {
-    write_all(fd, data.data(), data.size(), tmp);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw sys_error(path + ": rename", e);
-  }
+  replace_file(path, 0644, false, [&](int fd) { write_all(fd, data.data(), data.size(), path); });
 }
 
 // An flock on a file, released on destruction.
@@ -401,7 +374,7 @@ NetworkRecord create_network(Store& store, const std::string& name, const std::s
 
 std::vector<NetworkRecord> list_networks(const Store& store) {
   std::vector<NetworkRecord> out;
-  for (const auto& n : list_dir(store.networks_dir())) {
+  for (const auto& n : list_dir_names(store.networks_dir())) {
     if (n.size() <= 5 || n.compare(n.size() - 5, 5, ".json") != 0) continue;
     if (auto r = read_record(store, n.substr(0, n.size() - 5))) out.push_back(*r);
   }
@@ -422,7 +395,7 @@ std::optional<NetworkRecord> find_network(const Store& store, const std::string&
 std::vector<Attachment> network_endpoints(const Store& store, const std::string& name) {
   std::vector<Attachment> out;
   std::string dir = store.network_endpoints_dir(name);
-  for (const auto& f : list_dir(dir))
+  for (const auto& f : list_dir_names(dir))
     if (f.size() > 5 && f.compare(f.size() - 5, 5, ".json") == 0)
       if (auto a = read_endpoint(dir + "/" + f)) out.push_back(std::move(*a));
   return out;

@@ -15,6 +15,7 @@
 
 #include "minirun/util/digest.h"
 #include "minirun/util/error.h"
+#include "minirun/util/file_ops.h"
 #include "minirun/util/fsutil.h"
 #include "minirun/image/reference.h"
 #include <spdlog/spdlog.h>
@@ -27,19 +28,6 @@ namespace {
 
 void make_dir(const std::string& p, mode_t mode = 0700) {
   if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw sys_error(p + ": mkdir");
-}
-
-std::vector<std::string> list_dir(const std::string& p) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(p.c_str());
-  if (!d) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 bool exists(const std::string& p) {
@@ -154,7 +142,7 @@ std::string Store::network_endpoints_dir(std::string_view name) const {
 // container does not exist.
 void Store::clean_temp() const {
   bool interrupted = false;
-  for (const auto& n : list_dir(root_ + "/tmp")) {
+  for (const auto& n : list_dir_names(root_ + "/tmp")) {
     pid_t pid = static_cast<pid_t>(std::atoi(n.c_str()));
     auto dash = n.find('-');
     bool this_boot = dash != std::string::npos && n.compare(dash + 1, 8, boot_tag()) == 0;
@@ -166,7 +154,7 @@ void Store::clean_temp() const {
   if (!interrupted) return;
   auto l = lock();
   repair_links();
-  for (const auto& n : list_dir(root_ + "/containers/names")) stale_name(n, true);
+  for (const auto& n : list_dir_names(root_ + "/containers/names")) stale_name(n, true);
 }
 
 // "<cid>.<pid>.<boot>" -> cid; older stores wrote the bare cid.
@@ -277,7 +265,7 @@ std::optional<LayerRecord> Store::layer(std::string_view id) const {
 std::vector<std::string> Store::layer_ids() const {
   std::vector<std::string> out;
   // Image layers only: a container's layer is 64 hex characters too, but has no layer.json.
-  for (const auto& n : list_dir(overlay_root()))
+  for (const auto& n : list_dir_names(overlay_root()))
     if (n.size() == 64 && is_hex(n) && exists(overlay_root() + "/" + n + "/layer.json")) out.push_back(n);
   return out;
 }
@@ -355,7 +343,7 @@ bool Store::commit_flat(const std::string& staged, std::string_view top) {
 
 std::vector<std::string> Store::flat_tops() const {
   std::vector<std::string> out;
-  for (const auto& n : list_dir(overlay_root()))
+  for (const auto& n : list_dir_names(overlay_root()))
     if (n.size() == 69 && n.compare(64, 5, "-flat") == 0 && is_hex(n.substr(0, 64))) out.push_back(n.substr(0, 64));
   return out;
 }
@@ -371,7 +359,7 @@ void Store::remove_flat(std::string_view top) {
 }
 
 void Store::repair_links() const {
-  for (const auto& n : list_dir(overlay_root() + "/l")) {
+  for (const auto& n : list_dir_names(overlay_root() + "/l")) {
     std::string p = overlay_root() + "/l/" + n;
     struct stat st;
     if (::stat(p.c_str(), &st) != 0) {
@@ -379,7 +367,7 @@ void Store::repair_links() const {
       ::unlink(p.c_str());
     }
   }
-  for (const auto& id : list_dir(overlay_root())) {
+  for (const auto& id : list_dir_names(overlay_root())) {
     if (id == "l") continue;
     auto link = read_file_if_exists(overlay_root() + "/" + id + "/link", 4096);
     if (!link) continue;
@@ -395,7 +383,7 @@ void Store::repair_links() const {
 
 std::vector<std::string> Store::image_ids() const {
   std::vector<std::string> out;
-  for (const auto& n : list_dir(root_ + "/images")) {
+  for (const auto& n : list_dir_names(root_ + "/images")) {
     if (n.size() == 69 && n.compare(64, 5, ".json") == 0 && is_hex(n.substr(0, 64))) out.push_back(n.substr(0, 64));
   }
   return out;
@@ -481,7 +469,7 @@ std::string Store::resolve_image(std::string_view ref) const {
 
 std::vector<std::string> Store::container_ids() const {
   std::vector<std::string> out;
-  for (const auto& n : list_dir(root_ + "/containers"))
+  for (const auto& n : list_dir_names(root_ + "/containers"))
     if (n.size() == 64 && is_hex(n) && exists(root_ + "/containers/" + n + "/state.json")) out.push_back(n);
   return out;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "minirun/util/error.h"
+#include "minirun/util/file_ops.h"
 
 namespace minirun {
 
@@ -64,23 +65,7 @@ void write_all(int fd, const void* data, size_t n, const std::string& what) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& data, mode_t mode) {
-  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + random_hex(8);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw sys_error(tmp + ": create");
-  try {
-    write_all(fd, data.data(), data.size(), tmp);
-    if (::fsync(fd) != 0 && errno != EINVAL) throw sys_error(tmp + ": fsync");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw sys_error(path + ": rename", e);
-  }
+  replace_file(path, mode, true, [&](int fd) { write_all(fd, data.data(), data.size(), path); });
 }
 
 std::optional<std::string> read_file_if_exists(const std::string& path, size_t max_bytes) {

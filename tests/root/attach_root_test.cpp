@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "container_fixture.h"
 #include "testutil.h"
 
 using namespace minirun::test;
@@ -96,42 +97,22 @@ class PtyProc {
   std::string out_;
 };
 
-class Attach : public ::testing::Test {
+class Attach : public ContainerTest {
  protected:
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
-    t_ = std::make_unique<TempDir>("minirun-attach-");
-    write_file(*t_ / "rootfs.tar", busybox_rootfs().build());
-    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+    make_store("minirun-attach-");
   }
   void TearDown() override {
     if (!t_) return;
-    auto ids = mr({"ps", "-aq", "--no-trunc"});
-    std::istringstream in(ids.out);
-    std::vector<std::string> all = {"rm", "-f"};
-    for (std::string id; in >> id;) all.push_back(id);
-    if (all.size() > 2) {
-      EXPECT_EQ(mr(all).code, 0);
-    }
-    EXPECT_TRUE(mounts_under(t_->path()).empty()) << "a mount was left on the host";
+    remove_containers();
+    expect_no_mounts_left();
   }
-  std::vector<std::string> cmd(std::vector<std::string> args) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
-    return args;
-  }
-  CmdResult mr(std::vector<std::string> args, const std::string& input = "", int timeout_s = 60) {
-    return run_cmd(cmd(std::move(args)), input, timeout_s);
-  }
-  std::string run_d(std::vector<std::string> args) {
-    args.insert(args.begin(), {"run", "-d"});
-    auto r = mr(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
-  }
+  // run -d, its ID not checked for length here.
+  std::string run_d(std::vector<std::string> args) { return ContainerTest::run_d(std::move(args), false); }
   std::string status(const std::string& ref) {
-    auto r = mr({"inspect", "--type", "container", ref});
-    if (r.code != 0) return "";
-    return json::parse(r.out)[0]["State"]["Status"].get<std::string>();
+    json st = state(ref);
+    return st.is_null() ? "" : st["State"]["Status"].get<std::string>();
   }
   std::string log_file(const std::string& id) { return read_file(*t_ / ("store/containers/" + id + "/" + id + "-json.log")); }
   // Waits until the container's json-file log contains `what`.
@@ -140,7 +121,6 @@ class Attach : public ::testing::Test {
       if (log_file(id).find(what) != std::string::npos) return true;
     return false;
   }
-  std::unique_ptr<TempDir> t_;
 };
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "container_fixture.h"
 #include "testutil.h"
 
 using namespace minirun::test;
@@ -115,60 +116,26 @@ std::vector<std::string> cgroup_dirs(const std::string& rel) {
   return out;
 }
 
-class DetachReliability : public ::testing::Test {
+class DetachReliability : public ContainerTest {
  public:  // expect_cleanly_dead uses the helpers too
+  using ContainerTest::mr;
+  using ContainerTest::state;
+  using ContainerTest::t_;
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
-    t_ = std::make_unique<TempDir>("minirun-reliab-");
-    TarBuilder t = busybox_rootfs();
-    write_file(*t_ / "rootfs.tar", t.build());
-    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+    make_store("minirun-reliab-");
   }
   void TearDown() override {
     if (!t_) return;
-    auto ids = mr({"ps", "-aq", "--no-trunc"});
-    std::istringstream in(ids.out);
-    std::vector<std::string> all = {"rm", "-f"};
-    for (std::string id; in >> id;) all.push_back(id);
-    if (all.size() > 2) {
-      EXPECT_EQ(mr(all, 120).code, 0);
-    }
-    EXPECT_TRUE(mounts_under(t_->path()).empty()) << "a mount was left on the host";
+    remove_containers(120);
+    expect_no_mounts_left();
     if (!cgroup_parent_.empty())
       for (const auto& d : cgroup_dirs(cgroup_parent_)) ::rmdir(d.c_str());
-  }
-  CmdResult mr(std::vector<std::string> args, int timeout_s = 60) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
-    return run_cmd(args, "", timeout_s);
-  }
-  std::vector<std::string> argv(std::vector<std::string> args) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
-    return args;
-  }
-  std::string run_d(std::vector<std::string> args) {
-    args.insert(args.begin(), {"run", "-d"});
-    auto r = mr(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out.size(), 65u) << r.out;
-    return r.out.substr(0, r.out.find('\n'));
-  }
-  json state(const std::string& ref) {
-    auto r = mr({"inspect", "--type", "container", ref});
-    if (r.code != 0) return json();
-    return json::parse(r.out)[0];
-  }
-  json record(const std::string& id) {
-    try {
-      return json::parse(read_file(*t_ / ("store/containers/" + id + "/state.json")));
-    } catch (...) {
-      return json();
-    }
   }
   std::string id_of(const std::string& name) {
     auto r = mr({"inspect", "--format", "{{.Id}}", name});
     return r.code == 0 ? r.out.substr(0, r.out.find('\n')) : "";
   }
-  std::unique_ptr<TempDir> t_;
   std::string cgroup_parent_;
 };
 
@@ -236,7 +203,7 @@ TEST_F(DetachReliability, FiftyAtOnceFromSeparateProcessesListedAndStoppedByOneS
   std::vector<pid_t> starters;
   auto t0 = Clock::now();
   for (int i = 0; i < n; i++)
-    starters.push_back(spawn_cmd(argv({"run", "-d", "--name", "c" + std::to_string(i), "t/bb", "sleep", "1000"}),
+    starters.push_back(spawn_cmd(cmd({"run", "-d", "--name", "c" + std::to_string(i), "t/bb", "sleep", "1000"}),
                                  *t_ / ("start" + std::to_string(i))));
   int failed = 0;
   for (pid_t p : starters) {
@@ -358,7 +325,7 @@ TEST_F(DetachReliability, MonitorKilledAtRandomMomentsLeavesNothingAndAConsisten
     //    container's exec, sometimes before the monitor even exists: then just after it appears).
     {
       std::string name = "start" + std::to_string(round), marker = "mk-" + name + "-" + std::to_string(getpid());
-      auto args = argv({"run", "-d", "--name", name});
+      auto args = cmd({"run", "-d", "--name", name});
       for (auto& a : service(marker)) args.push_back(a);
       std::set<std::string> before;
       for (const auto& e : fs::directory_iterator(*t_ / "store/containers")) before.insert(e.path().filename());
@@ -423,7 +390,7 @@ TEST_F(DetachReliability, MonitorKilledAtRandomMomentsLeavesNothingAndAConsisten
       a.insert(a.begin(), {"--name", name});
       std::string id = run_d(a);
       pid_t mon = record(id)["pid"].get<int>();
-      pid_t stopper = spawn_cmd(argv({"stop", "-t", "30", name}), *t_ / (name + ".stop"));
+      pid_t stopper = spawn_cmd(cmd({"stop", "-t", "30", name}), *t_ / (name + ".stop"));
       usleep(static_cast<useconds_t>(ms(50, 400)) * 1000);
       ::kill(mon, SIGKILL);
       auto t0 = Clock::now();

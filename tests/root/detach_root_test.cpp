@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "container_fixture.h"
 #include "testutil.h"
 
 using namespace minirun::test;
@@ -34,45 +35,17 @@ int count_lines(const std::string& s, const std::string& line) {
   return n;
 }
 
-class Detach : public ::testing::Test {
+class Detach : public ContainerTest {
  protected:
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
-    t_ = std::make_unique<TempDir>("minirun-detach-");
-    TarBuilder t = busybox_rootfs();
-    write_file(*t_ / "rootfs.tar", t.build());
-    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+    make_store("minirun-detach-");
   }
   void TearDown() override {
     if (!t_) return;
-    auto ids = mr({"ps", "-aq", "--no-trunc"});
-    std::istringstream in(ids.out);
-    std::vector<std::string> all = {"rm", "-f"};
-    for (std::string id; in >> id;) all.push_back(id);
-    if (all.size() > 2) {
-      EXPECT_EQ(mr(all).code, 0);
-    }
-    EXPECT_TRUE(mounts_under(t_->path()).empty()) << "a mount was left on the host";
+    remove_containers();
+    expect_no_mounts_left();
   }
-  CmdResult mr(std::vector<std::string> args, int timeout_s = 60) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
-    return run_cmd(args, "", timeout_s);
-  }
-  // run -d …: the container's ID, asserted to be the whole 64-character one.
-  std::string run_d(std::vector<std::string> args) {
-    args.insert(args.begin(), {"run", "-d"});
-    auto r = mr(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out.size(), 65u) << r.out;
-    return r.out.substr(0, r.out.find('\n'));
-  }
-  json state(const std::string& ref) {
-    auto r = mr({"inspect", "--type", "container", ref});
-    if (r.code != 0) return json();
-    return json::parse(r.out)[0];
-  }
-  json record(const std::string& id) { return json::parse(read_file(*t_ / ("store/containers/" + id + "/state.json"))); }
-  std::unique_ptr<TempDir> t_;
 };
 
 const char* kService = "echo out; echo err >&2; trap 'echo bye; exit 3' TERM; while true; do sleep 0.1; done";

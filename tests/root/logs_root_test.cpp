@@ -22,6 +22,7 @@
 #include "minirun/store/store.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
+#include "monitor_start.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -30,49 +31,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-monitor::StartFn sh(const std::string& script) {
-  return [script](int in, int out, int err) -> pid_t {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("pipe");
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) throw sys_error("fork");
-    if (pid == 0) {
-      ::close(p[0]);
-      monitor::reset_signals_in_child();
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(137);  // the monitor died before the line above
-      ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
-      ::execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
-      int e = errno;
-      (void)!::write(p[1], &e, sizeof e);
-      ::_exit(127);
-    }
-    // Returns once the command runs: the close-on-exec pipe closes on exec.
-    ::close(p[1]);
-    int e = 0;
-    ssize_t n;
-    while ((n = ::read(p[0], &e, sizeof e)) < 0 && errno == EINTR) {}
-    ::close(p[0]);
-    if (n > 0) {
-      ::waitpid(pid, nullptr, 0);
-      throw Error(std::string("exec: ") + std::strerror(e), 127);
-    }
-    return pid;
-  };
-}
-
 class Logs : public ::testing::Test {
  protected:
   void SetUp() override {
     t_ = std::make_unique<TempDir>("minirun-logs-");
     store_ = std::make_unique<Store>(root());
-    ContainerRecord r;
-    r.id = random_hex(64);
-    r.name = "logged";
-    r.status = "exited";
-    r.created = r.started = r.finished = now_rfc3339();
-    store_->put_container(r);
+    ContainerRecord r = put_exited_container(*store_, "logged");
     ASSERT_TRUE(store_->reserve_name(r.name, r.id));
     cid_ = r.id;
   }
@@ -136,7 +100,7 @@ TEST_F(Logs, FollowersKeepEveryLineAcrossRotationAndEndWithTheMonitor) {
   monitor::DetachedMonitor d = monitor::daemonize_monitor([&](int ready) {
     o.ready_fd = ready;
     return monitor::run_monitor(
-        o, sh("while [ ! -e " + go + " ]; do sleep 0.05; done; i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; "
+        o, sh_start("while [ ! -e " + go + " ]; do sleep 0.05; done; i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; "
               "i=$((i+1)); done; echo done >&2"));
   });
   ASSERT_GT(d.monitor_pid, 0);
@@ -187,7 +151,7 @@ TEST(LogsDisk, AFullDiskDropsLinesWithoutBlockingAndTheLogSaysSo) {
       rep << e.exit_code << " " << e.log.lines_dropped << " " << e.log.last_errno << std::endl;
     };
     // 20,000 lines (about 2 MB of log) into a 256 KB file system, then room again, then more.
-    int rc = monitor::run_monitor(o, sh("i=0; while [ $i -lt 20000 ]; do echo \"filling line $i\"; i=$((i+1)); done; "
+    int rc = monitor::run_monitor(o, sh_start("i=0; while [ $i -lt 20000 ]; do echo \"filling line $i\"; i=$((i+1)); done; "
                                         "rm " + mnt + "/filler; sleep 0.2; echo after"));
     // The log, copied out of the private mount.
     std::ifstream in(o.log_path);

@@ -29,6 +29,7 @@
 #include "minirun/network/netlink.h"
 #include "minirun/network/nft.h"
 #include "minirun/util/error.h"
+#include "net_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -37,49 +38,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int new_netns() {
-  int fd = -1;
-  std::thread t([&] {
-    if (::unshare(CLONE_NEWNET) == 0) fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  });
-  t.join();
-  if (fd < 0) throw sys_error("new network namespace");
-  return fd;
-}
-
-template <class F>
-auto in_netns(int netns_fd, F f) -> decltype(f()) {
-  decltype(f()) out{};
-  std::string err;
-  std::thread t([&] {
-    if (::setns(netns_fd, CLONE_NEWNET) != 0) return void(err = "setns failed");
-    try {
-      out = f();
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
-  });
-  t.join();
-  if (!err.empty()) throw Error(err);
-  return out;
-}
-
 // Sends `request` to ip:port and returns everything read until the peer closes ("ERR …" when
 // the connection fails). 2 s timeouts.
 std::string talk(const std::string& ip, uint16_t port, const std::string& request) {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{2, 0};
-  ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  ::inet_pton(AF_INET, ip.c_str(), &sa.sin_addr);
-  if (::connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    std::string e = std::string("ERR connect: ") + std::strerror(errno);
-    ::close(s);
-    return e;
-  }
+  std::string err;
+  int s = tcp_connect(ip, port, err);
+  if (s < 0) return err;
   (void)!::write(s, request.data(), request.size());
   std::string out;
   char buf[4096];
@@ -108,72 +72,6 @@ std::string http_get_wait(const std::string& ip, uint16_t port) {
   return r;
 }
 
-// A TCP server on a thread inside a namespace: writes the peer's address to each connection.
-class WhoServer {
- public:
-  WhoServer(int netns_fd, uint16_t port) {
-    std::atomic<int> ready{0};
-    t_ = std::thread([this, netns_fd, port, &ready] {
-      if (::setns(netns_fd, CLONE_NEWNET) != 0) return void(ready = -1);
-      int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int one = 1;
-      ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      sockaddr_in sa{};
-      sa.sin_family = AF_INET;
-      sa.sin_port = htons(port);
-      if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(s, 64) != 0) {
-        ::close(s);
-        return void(ready = -1);
-      }
-      ready = 1;
-      while (!stop_) {
-        pollfd p{s, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        sockaddr_in peer{};
-        socklen_t len = sizeof peer;
-        int c = ::accept4(s, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
-        if (c < 0) continue;
-        char buf[INET_ADDRSTRLEN];
-        ::inet_ntop(AF_INET, &peer.sin_addr, buf, sizeof buf);
-        std::string msg = std::string(buf) + "\n";
-        (void)!::write(c, msg.data(), msg.size());
-        ::close(c);
-      }
-      ::close(s);
-    });
-    while (ready == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (ready < 0) throw Error("server did not start");
-  }
-  ~WhoServer() {
-    stop_ = true;
-    t_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread t_;
-};
-
-// Links named prefix + 12 hex digits (minirun's host-side veths are "mr<12 of the id>").
-std::vector<std::string> links_with_prefix(const std::string& prefix) {
-  std::vector<std::string> out;
-  if (auto* ifs = ::if_nameindex()) {
-    for (auto* i = ifs; i->if_index; i++) {
-      std::string n = i->if_name;
-      if (n.rfind(prefix, 0) == 0 && n.size() == prefix.size() + 12 &&
-          n.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos)
-        out.push_back(n);
-    }
-    ::if_freenameindex(ifs);
-  }
-  return out;
-}
-
-size_t files_in(const std::string& dir) {
-  if (!fs::exists(dir)) return 0;
-  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
-
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
@@ -184,55 +82,18 @@ std::string httpd_script(const std::string& body) {
   return "mkdir -p /www && echo " + body + " > /www/index.html && exec busybox httpd -f -p 80 -h /www";
 }
 
-class NetRun : public ::testing::Test {
+class NetRun : public NetContainerTest {
  protected:
-  void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    if (::access("/usr/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0 &&
-        ::access("/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0)
-      GTEST_SKIP() << "libnftables1 not installed";
-    orig_net_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    orig_mnt_ = ::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(orig_net_, 0);
-    ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << std::strerror(errno);  // this thread is now "the host"
-    if (::unshare(CLONE_NEWNS) == 0) {
-      in_mntns_ = true;
-      ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
-    }
-    host_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    network::Netlink().loopback_up();
-    t_ = std::make_unique<TempDir>("minirun-netrun-");
-    write_file(*t_ / "rootfs.tar", busybox_rootfs().build());
-    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
-  }
+  NetRun() : NetContainerTest("minirun-netrun-") {}
   void TearDown() override {
-    for (pid_t p : bg_) {
-      ::kill(p, SIGKILL);
-      ::waitpid(p, nullptr, 0);
-    }
-    if (t_) {
-      mr({"rm", "-f", "web", "db", "keep", "victim"});
-      t_.reset();
-    }
-    for (int fd : fds_) ::close(fd);
-    if (host_ >= 0) ::close(host_);
-    if (in_mntns_ && orig_mnt_ >= 0) {
-      EXPECT_EQ(::setns(orig_mnt_, CLONE_NEWNS), 0) << std::strerror(errno);
-    }
-    if (orig_mnt_ >= 0) ::close(orig_mnt_);
-    if (orig_net_ >= 0) {
-      EXPECT_EQ(::setns(orig_net_, CLONE_NEWNET), 0);
-      ::close(orig_net_);
-    }
-  }
-  CmdResult mr(std::vector<std::string> args) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
-    return run_cmd(args);
+    kill_background();
+    if (t_) mr({"rm", "-f", "web", "db", "keep", "victim"});
+    NetContainerTest::TearDown();
   }
   // Starts `minirun run ARGS` in the background; its output goes to <tmp>/<log>.
   pid_t bg(std::vector<std::string> args, const std::string& log) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store", "run"});
-    pid_t p = spawn_cmd(args, *t_ / log);
+    args.insert(args.begin(), "run");
+    pid_t p = spawn_cmd(cmd(std::move(args)), *t_ / log);
     bg_.push_back(p);
     return p;
   }
@@ -258,22 +119,13 @@ class NetRun : public ::testing::Test {
     return false;
   }
   // "A machine on the LAN": lan0 (192.0.2.1) on the host <-> eth0 (192.0.2.2) in a namespace.
-  int lan() {
-    int fd = new_netns();
-    fds_.push_back(fd);
-    network::Netlink nl;
-    nl.add_veth("lan0", 0, fd, "eth0", network::parse_mac("02:00:00:00:00:02"));
-    nl.add_address("lan0", *network::parse_ip("192.0.2.1"), 24);
-    network::Netlink::in_netns(fd).configure_container("eth0", *network::parse_ip("192.0.2.2"), 24,
-                                                       *network::parse_ip("192.0.2.1"));
-    return fd;
-  }
+  int lan() { return host_.lan(); }
   // Nothing of any container left: no veth, no lease, no endpoint, no DNAT element.
   void expect_nothing_left() {
     std::string nets = *t_ / "store/networks";
     std::vector<std::string> veths;
     for (int i = 0; i < 100; i++) {  // the kernel deletes a veth with its namespace, asynchronously
-      veths = links_with_prefix("mr");
+      veths = id_links_with_prefix("mr");
       if (veths.empty()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -297,11 +149,6 @@ class NetRun : public ::testing::Test {
     return mr(a);
   }
 
-  int orig_net_ = -1, orig_mnt_ = -1, host_ = -1;
-  bool in_mntns_ = false;
-  std::vector<int> fds_;
-  std::vector<pid_t> bg_;
-  std::unique_ptr<TempDir> t_;
 };
 
 }  // namespace
@@ -389,7 +236,7 @@ TEST_F(NetRun, NoneHostAndContainerModesAsDocker) {
   lan();
   auto h = sh("ls /sys/class/net", {"--network", "host"});
   EXPECT_EQ(h.out, "lan0\nlo\n") << h.err;
-  EXPECT_EQ(links_with_prefix("mr").size(), 0u);
+  EXPECT_EQ(id_links_with_prefix("mr").size(), 0u);
   // container:NAME: the other container's namespace (its eth0, MAC and localhost services).
   pid_t p = bg({"--rm", "--name", "web", "--mac-address", "02:42:0a:00:00:99", "t/bb", "sh", "-c",
                 httpd_script("shared")},
@@ -416,7 +263,7 @@ TEST_F(NetRun, NothingLeftAfterRmRunRmAndKill9) {
   // rm -f of a running container.
   pid_t p = bg({"--name", "victim", "-p", "9001:80", "t/bb", "sleep", "100"}, "victim.log");
   ASSERT_TRUE(wait_running("victim"));
-  EXPECT_EQ(links_with_prefix("mr").size(), 1u);
+  EXPECT_EQ(id_links_with_prefix("mr").size(), 1u);
   EXPECT_EQ(mr({"rm", "-f", "victim"}).code, 0);
   EXPECT_NE(wait_bg(p), -1);
   expect_nothing_left();

@@ -28,6 +28,7 @@
 #include "minirun/network/netlink.h"
 #include "minirun/network/nft.h"
 #include "minirun/util/error.h"
+#include "net_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -35,24 +36,6 @@ using namespace minirun::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::string> our_veths() {
-  std::vector<std::string> out;
-  if (auto* ifs = ::if_nameindex()) {
-    for (auto* i = ifs; i->if_index; i++) {
-      std::string n = i->if_name;
-      if (n.rfind("mr", 0) == 0 && n.size() == 14 && n.find_first_not_of("0123456789abcdef", 2) == std::string::npos)
-        out.push_back(n);
-    }
-    ::if_freenameindex(ifs);
-  }
-  return out;
-}
-
-size_t files_in(const std::string& dir) {
-  if (!fs::exists(dir)) return 0;
-  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
 
 // Leases (or endpoints) of every network of the store.
 size_t records(const std::string& store, const std::string& kind) {
@@ -102,46 +85,13 @@ std::vector<pid_t> minirun_processes() {
   return out;
 }
 
-class NetScale : public ::testing::Test {
+// bg_: an entry wait_all reaped is 0.
+class NetScale : public NetContainerTest {
  protected:
+  NetScale() : NetContainerTest("minirun-netscale-") {}
   void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    if (::access("/usr/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0 &&
-        ::access("/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0)
-      GTEST_SKIP() << "libnftables1 not installed";
-    orig_net_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    orig_mnt_ = ::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(orig_net_, 0);
-    ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << std::strerror(errno);
-    if (::unshare(CLONE_NEWNS) == 0) {
-      in_mntns_ = true;
-      ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
-    }
-    network::Netlink().loopback_up();
-    t_ = std::make_unique<TempDir>("minirun-netscale-");
-    store_ = *t_ / "store";
-    write_file(*t_ / "rootfs.tar", busybox_rootfs().build());
-    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
-  }
-  void TearDown() override {
-    for (pid_t p : bg_) {
-      if (p <= 0) continue;  // reaped by wait_all
-      ::kill(p, SIGKILL);
-      ::waitpid(p, nullptr, 0);
-    }
-    t_.reset();
-    if (in_mntns_ && orig_mnt_ >= 0) {
-      EXPECT_EQ(::setns(orig_mnt_, CLONE_NEWNS), 0) << std::strerror(errno);
-    }
-    if (orig_mnt_ >= 0) ::close(orig_mnt_);
-    if (orig_net_ >= 0) {
-      EXPECT_EQ(::setns(orig_net_, CLONE_NEWNET), 0);
-      ::close(orig_net_);
-    }
-  }
-  CmdResult mr(std::vector<std::string> args) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", store_});
-    return run_cmd(args);
+    NetContainerTest::SetUp();
+    if (t_) store_ = *t_ / "store";
   }
   // Waits (up to `seconds`) for every process started with bg() to exit; their exit codes.
   std::vector<int> wait_all(int seconds) {
@@ -166,7 +116,7 @@ class NetScale : public ::testing::Test {
   void expect_nothing_left(size_t rules, size_t netns) {
     std::vector<std::string> veths;
     for (int i = 0; i < 250; i++) {  // the kernel deletes a veth with its namespace, asynchronously
-      veths = our_veths();
+      veths = id_links_with_prefix("mr");
       if (veths.empty()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -194,10 +144,6 @@ class NetScale : public ::testing::Test {
     return network::Nft().rule_count("minirun");
   }
 
-  int orig_net_ = -1, orig_mnt_ = -1;
-  bool in_mntns_ = false;
-  std::vector<pid_t> bg_;
-  std::unique_ptr<TempDir> t_;
   std::string store_;
 };
 
@@ -231,7 +177,7 @@ TEST_F(NetScale, HundredConcurrentRunsHoldDistinctAddressesAtOnce) {
   }
   EXPECT_EQ(written, static_cast<size_t>(kRuns));
   EXPECT_EQ(leases, static_cast<size_t>(kRuns));
-  EXPECT_EQ(our_veths().size(), static_cast<size_t>(kRuns));
+  EXPECT_EQ(id_links_with_prefix("mr").size(), static_cast<size_t>(kRuns));
   EXPECT_EQ(network::Nft().port_elements("minirun").size(), static_cast<size_t>(kRuns / 4));
   write_file(shared + "/go", "");
   auto codes = wait_all(300);

@@ -35,6 +35,7 @@
 #include "minirun/store/store.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
+#include "net_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -43,128 +44,6 @@ using namespace minirun::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A new network namespace, held by the returned fd (made on a thread, so this one stays).
-int new_netns() {
-  int fd = -1;
-  std::thread t([&] {
-    if (::unshare(CLONE_NEWNET) == 0) fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  });
-  t.join();
-  if (fd < 0) throw sys_error("new network namespace");
-  return fd;
-}
-
-// Runs f on a thread inside the namespace netns_fd and returns its result.
-template <class F>
-auto in_netns(int netns_fd, F f) -> decltype(f()) {
-  decltype(f()) out{};
-  std::string err;
-  std::thread t([&] {
-    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-      err = "setns failed";
-      return;
-    }
-    try {
-      out = f();
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
-  });
-  t.join();
-  if (!err.empty()) throw Error(err);
-  return out;
-}
-
-// A TCP server on a thread inside a namespace: answers each connection with the address the
-// connection came from ("who am I to you"), then closes. Serves until stopped (bounded by a
-// poll timeout per round, so it never hangs a test).
-class WhoServer {
- public:
-  WhoServer(int netns_fd, uint16_t port) {
-    std::atomic<int> ready{0};
-    t_ = std::thread([this, netns_fd, port, &ready] {
-      if (::setns(netns_fd, CLONE_NEWNET) != 0) return void(ready = -1);
-      int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int one = 1;
-      ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      sockaddr_in sa{};
-      sa.sin_family = AF_INET;
-      sa.sin_port = htons(port);
-      if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(s, 64) != 0) {
-        ::close(s);
-        return void(ready = -1);
-      }
-      ready = 1;
-      while (!stop_) {
-        pollfd p{s, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        sockaddr_in peer{};
-        socklen_t len = sizeof peer;
-        int c = ::accept4(s, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
-        if (c < 0) continue;
-        char buf[INET_ADDRSTRLEN];
-        ::inet_ntop(AF_INET, &peer.sin_addr, buf, sizeof buf);
-        std::string msg = std::string(buf) + "\n";
-        (void)!::write(c, msg.data(), msg.size());
-        ::close(c);
-      }
-      ::close(s);
-    });
-    while (ready == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (ready < 0) throw Error("server did not start");
-  }
-  ~WhoServer() {
-    stop_ = true;
-    t_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread t_;
-};
-
-// A UDP server on a thread inside a namespace: answers each datagram with its source address.
-class UdpWhoServer {
- public:
-  UdpWhoServer(int netns_fd, uint16_t port) {
-    std::atomic<int> ready{0};
-    t_ = std::thread([this, netns_fd, port, &ready] {
-      if (::setns(netns_fd, CLONE_NEWNET) != 0) return void(ready = -1);
-      int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      sockaddr_in sa{};
-      sa.sin_family = AF_INET;
-      sa.sin_port = htons(port);
-      if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-        ::close(s);
-        return void(ready = -1);
-      }
-      ready = 1;
-      while (!stop_) {
-        pollfd p{s, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        char buf[64];
-        sockaddr_in peer{};
-        socklen_t len = sizeof peer;
-        if (::recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &len) < 0) continue;
-        char a[INET_ADDRSTRLEN];
-        ::inet_ntop(AF_INET, &peer.sin_addr, a, sizeof a);
-        ::sendto(s, a, std::strlen(a), 0, reinterpret_cast<sockaddr*>(&peer), len);
-      }
-      ::close(s);
-    });
-    while (ready == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (ready < 0) throw Error("udp server did not start");
-  }
-  ~UdpWhoServer() {
-    stop_ = true;
-    t_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread t_;
-};
 
 std::string ask_udp(const std::string& ip, uint16_t port) {
   int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -184,19 +63,9 @@ std::string ask_udp(const std::string& ip, uint16_t port) {
 // Connects to ip:port from the calling thread's namespace; returns the server's line, or
 // "ERR <reason>" (2 s timeouts).
 std::string ask(const std::string& ip, uint16_t port) {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{2, 0};
-  ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  ::inet_pton(AF_INET, ip.c_str(), &sa.sin_addr);
-  if (::connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    std::string e = std::string("ERR connect: ") + std::strerror(errno);
-    ::close(s);
-    return e;
-  }
+  std::string err;
+  int s = tcp_connect(ip, port, err);
+  if (s < 0) return err;
   char buf[64];
   ssize_t n = ::read(s, buf, sizeof buf - 1);
   ::close(s);
@@ -241,34 +110,12 @@ std::string default_gateway() {
   return "";
 }
 
-// Interfaces of the calling thread's namespace whose name starts with prefix.
-std::vector<std::string> links_with_prefix(const std::string& prefix) {
-  std::vector<std::string> out;
-  if (auto* ifs = ::if_nameindex()) {
-    for (auto* i = ifs; i->if_index; i++)
-      if (std::string(i->if_name).rfind(prefix, 0) == 0) out.push_back(i->if_name);
-    ::if_freenameindex(ifs);
-  }
-  return out;
-}
-
-size_t files_in(const std::string& dir) {
-  if (!fs::exists(dir)) return 0;
-  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
-
 class Net : public ::testing::Test {
  protected:
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
-    if (::access("/usr/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0 &&
-        ::access("/lib/x86_64-linux-gnu/libnftables.so.1", F_OK) != 0)
-      GTEST_SKIP() << "libnftables1 not installed";
-    orig_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(orig_, 0);
-    ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << std::strerror(errno);  // this thread is now "the host"
-    host_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    Netlink().loopback_up();
+    if (!have_libnftables()) GTEST_SKIP() << "libnftables1 not installed";
+    ASSERT_NO_FATAL_FAILURE(host_.enter(false));
     std::string tag = "mrt" + std::to_string(::getpid());
     opt_.table = tag;
     opt_.default_bridge = tag;
@@ -278,34 +125,13 @@ class Net : public ::testing::Test {
     dir_ = std::make_unique<TempDir>("minirun-net-");
     store_ = std::make_unique<Store>(dir_->path() + "/store");
   }
-  void TearDown() override {
-    for (int fd : fds_) ::close(fd);
-    if (host_ >= 0) ::close(host_);
-    // Back to the real namespace: the test's host namespace, and with it the bridge, veths and
-    // nft table, is gone once nothing refers to it.
-    if (orig_ >= 0) {
-      EXPECT_EQ(::setns(orig_, CLONE_NEWNET), 0);
-      ::close(orig_);
-    }
-  }
-  int container_ns() {
-    int fd = new_netns();
-    fds_.push_back(fd);
-    return fd;
-  }
+  void TearDown() override { host_.leave(); }
+  int container_ns() { return host_.netns(); }
   // "A machine on the LAN": a namespace joined to the host by lan0 (192.0.2.1) <-> eth0 (192.0.2.2).
-  int lan() {
-    int fd = container_ns();
-    Netlink nl;
-    nl.add_veth("lan0", 0, fd, "eth0", parse_mac("02:00:00:00:00:02"));
-    nl.add_address("lan0", *parse_ip("192.0.2.1"), 24);
-    Netlink::in_netns(fd).configure_container("eth0", *parse_ip("192.0.2.2"), 24, *parse_ip("192.0.2.1"));
-    return fd;
-  }
+  int lan() { return host_.lan(); }
   std::string cid() { return random_hex(64); }
 
-  int orig_ = -1, host_ = -1;
-  std::vector<int> fds_;
+  TestHost host_;
   Options opt_;
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<Store> store_;
@@ -370,7 +196,7 @@ TEST_F(Net, PublishedPortFromOutsideAndFromLoopbackAndMasquerade) {
     detach(*store_, uid, opt_);
   }
   // The container reaches the host's own services at the gateway address (the source is its own).
-  WhoServer host_srv(host_, 9099);
+  WhoServer host_srv(host_.fd(), 9099);
   // And a port a host service listens on cannot be published (the DNAT would steal its traffic).
   AttachRequest taken;
   taken.ports = {{"", 9099, 80, "tcp"}};

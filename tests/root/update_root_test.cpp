@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "minirun/runtime/cgroups.h"
+#include "container_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -20,29 +21,14 @@ using namespace minirun::runtime;
 
 namespace {
 
-class Update : public ::testing::Test {
+class Update : public ContainerTest {
  protected:
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
     if (CgroupHierarchy::host().mode == CgroupHierarchy::Mode::none) GTEST_SKIP() << "no cgroup file system";
-    t_ = std::make_unique<TempDir>("minirun-update-");
-    write_file(*t_ / "rootfs.tar", busybox_rootfs().build());
-    ASSERT_EQ(mr({"import", *t_ / "rootfs.tar", "t/bb"}).code, 0);
+    make_store("minirun-update-");
   }
-  void TearDown() override {
-    if (!t_) return;
-    auto ids = mr({"ps", "-aq", "--no-trunc"});
-    std::istringstream in(ids.out);
-    std::vector<std::string> all = {"rm", "-f"};
-    for (std::string id; in >> id;) all.push_back(id);
-    if (all.size() > 2) {
-      EXPECT_EQ(mr(all).code, 0);
-    }
-  }
-  CmdResult mr(std::vector<std::string> args) {
-    args.insert(args.begin(), {MINIRUN_BINARY, "--root", *t_ / "store"});
-    return run_cmd(args, "", 60);
-  }
+  void TearDown() override { remove_containers(); }
   CgroupStats stats(const std::string& id) { return Cgroup::open(container_cgroup_path(id)).stats(); }
   // The CFS quota in microseconds (-1: none), from the v1 or v2 file.
   long quota(const std::string& id) {
@@ -53,7 +39,6 @@ class Update : public ::testing::Test {
     }
     return std::stol(read_file(g.dir("cpu") + "/cpu.cfs_quota_us"));
   }
-  std::unique_ptr<TempDir> t_;
 };
 
 constexpr uint64_t MiB = 1024 * 1024;

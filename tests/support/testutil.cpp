@@ -44,6 +44,11 @@ std::vector<std::string> mounts_under(const std::string& dir) {
   return out;
 }
 
+size_t files_in(const std::string& dir) {
+  if (!fs::exists(dir)) return 0;
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
 TempDir::~TempDir() {
   auto m = mounts_under(path_);
   for (auto it = m.rbegin(); it != m.rend(); ++it) umount2(it->c_str(), MNT_DETACH);

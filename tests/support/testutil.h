@@ -41,6 +41,8 @@ void write_file(const std::string& path, const std::string& data, mode_t mode = 
 std::string read_file(const std::string& path);
 // Lines of /proc/self/mountinfo whose mount point lies under `dir`.
 std::vector<std::string> mounts_under(const std::string& dir);
+// How many entries a directory has (0 when it does not exist).
+size_t files_in(const std::string& dir);
 
 enum class Compression { none, gzip, zstd };
 

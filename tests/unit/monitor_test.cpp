@@ -20,47 +20,16 @@
 #include "minirun/monitor/log_reader.h"
 #include "minirun/monitor/monitor.h"
 #include "minirun/util/error.h"
+#include "monitor_start.h"
 #include "testutil.h"
 
 using namespace minirun;
 using namespace minirun::monitor;
 using minirun::test::read_file;
+using minirun::test::sh_start;
 using minirun::test::TempDir;
 
 namespace {
-
-// A StartFn for `/bin/sh -c script`, as a runtime would start a container.
-StartFn sh(const std::string& script) {
-  return [script](int in, int out, int err) -> pid_t {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("pipe");
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) throw sys_error("fork");
-    if (pid == 0) {
-      ::close(p[0]);
-      reset_signals_in_child();
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(137);  // the monitor died before the line above
-      ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
-      ::execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
-      int e = errno;
-      (void)!::write(p[1], &e, sizeof e);
-      ::_exit(127);
-    }
-    // Returns once the command runs: the close-on-exec pipe closes on exec.
-    ::close(p[1]);
-    int e = 0;
-    ssize_t n;
-    while ((n = ::read(p[0], &e, sizeof e)) < 0 && errno == EINTR) {}
-    ::close(p[0]);
-    if (n > 0) {
-      ::waitpid(pid, nullptr, 0);
-      throw Error(std::string("exec: ") + std::strerror(e), 127);
-    }
-    return pid;
-  };
-}
 
 std::pair<std::string, std::string> logs_of(const TempDir& t, const std::string& log) {
   std::string o1 = t / "o.txt", o2 = t / "e.txt";
@@ -112,7 +81,7 @@ TEST(Monitor, LogsBothStreamsAndReportsTheExitCode) {
   MonitorOptions o;
   o.log_path = t / "c-json.log";
   std::string report;
-  int rc = monitored(t, o, sh("echo out1; echo err1 >&2; printf 'no newline'; exit 3"), report);
+  int rc = monitored(t, o, sh_start("echo out1; echo err1 >&2; printf 'no newline'; exit 3"), report);
   EXPECT_EQ(rc, 3);
   EXPECT_EQ(report, "start 0\nexit 3 stopped=0 restarting=0 delay=0 count=0\n");
   auto [out, err] = logs_of(t, o.log_path);
@@ -125,7 +94,7 @@ TEST(Monitor, ASignalDeathIs128PlusTheSignal) {
   MonitorOptions o;
   o.log_path = t / "c-json.log";
   std::string report;
-  EXPECT_EQ(monitored(t, o, sh("kill -KILL $$"), report), 137);
+  EXPECT_EQ(monitored(t, o, sh_start("kill -KILL $$"), report), 137);
 }
 
 TEST(Monitor, OnFailureRestartsWithBackOffThenGivesUp) {
@@ -135,7 +104,7 @@ TEST(Monitor, OnFailureRestartsWithBackOffThenGivesUp) {
   o.restart = parse_restart_policy("on-failure:2");
   std::string report;
   auto t0 = std::chrono::steady_clock::now();
-  int rc = monitored(t, o, sh("echo run; exit 2"), report);
+  int rc = monitored(t, o, sh_start("echo run; exit 2"), report);
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(rc, 2);
   EXPECT_EQ(report,
@@ -157,7 +126,7 @@ TEST(Monitor, StopThroughTheFifoEndsAlwaysRestarting) {
     EXPECT_TRUE(wait_monitor_exit(o.ctl_path, 10000));
   });
   std::string report;
-  int rc = monitored(t, o, sh("echo up; exec sleep 100"), report);
+  int rc = monitored(t, o, sh_start("echo up; exec sleep 100"), report);
   stopper.join();
   EXPECT_EQ(rc, 143);
   EXPECT_EQ(report, "start 0\nexit 143 stopped=1 restarting=0 delay=0 count=0\n");
@@ -178,7 +147,7 @@ TEST(Monitor, StopKillsAfterTheTimeoutWhenTheSignalIsIgnored) {
   });
   std::string report;
   auto t0 = std::chrono::steady_clock::now();
-  int rc = monitored(t, o, sh("trap '' TERM; exec sleep 100"), report);
+  int rc = monitored(t, o, sh_start("trap '' TERM; exec sleep 100"), report);
   auto took = std::chrono::steady_clock::now() - t0;
   stopper.join();
   EXPECT_EQ(rc, 137);
@@ -204,7 +173,7 @@ TEST(Monitor, DaemonizedMonitorReportsReadinessSurvivesSighupAndStops) {
   o.ctl_path = t / "ctl";
   DetachedMonitor d = daemonize_monitor([&](int ready) {
     o.ready_fd = ready;
-    return run_monitor(o, sh("echo started; exec sleep 100"));
+    return run_monitor(o, sh_start("echo started; exec sleep 100"));
   });
   ASSERT_GT(d.monitor_pid, 0);
   ASSERT_GT(d.container_pid, 0);
@@ -248,7 +217,7 @@ TEST(Monitor, FollowingReaderEndsWhenTheMonitorExits) {
   o.ctl_path = t / "ctl";
   DetachedMonitor d = daemonize_monitor([&](int ready) {
     o.ready_fd = ready;
-    return run_monitor(o, sh("i=0; while [ $i -lt 5 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done"));
+    return run_monitor(o, sh_start("i=0; while [ $i -lt 5 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done"));
   });
   int watch = watch_monitor(o.ctl_path);
   ASSERT_GE(watch, 0);
@@ -270,7 +239,7 @@ TEST(Monitor, AnIdleMonitorUsesNoCpu) {
   o.ctl_path = t / "ctl";
   DetachedMonitor d = daemonize_monitor([&](int ready) {
     o.ready_fd = ready;
-    return run_monitor(o, sh("echo hi; exec sleep 100"));
+    return run_monitor(o, sh_start("echo hi; exec sleep 100"));
   });
   auto cpu_ticks = [&] {
     std::string stat = read_file("/proc/" + std::to_string(d.monitor_pid) + "/stat");
@@ -304,7 +273,7 @@ TEST(Monitor, AKilledMonitorTakesTheContainerWithIt) {
   o.ctl_path = t / "ctl";
   DetachedMonitor d = daemonize_monitor([&](int ready) {
     o.ready_fd = ready;
-    return run_monitor(o, sh("exec sleep 100"));
+    return run_monitor(o, sh_start("exec sleep 100"));
   });
   ASSERT_EQ(::kill(d.container_pid, 0), 0);
   ::kill(d.monitor_pid, SIGKILL);
@@ -327,7 +296,7 @@ TEST(Monitor, SigtermToTheMonitorStopsTheContainerWithItsStopSignal) {
     o.on_exit = [&](const ExitInfo& e) {
       std::ofstream(report, std::ios::app) << e.exit_code << " " << e.manually_stopped << " " << e.restarting << "\n";
     };
-    return run_monitor(o, sh("trap 'echo got usr1; exit 7' USR1; while :; do sleep 0.05; done"));
+    return run_monitor(o, sh_start("trap 'echo got usr1; exit 7' USR1; while :; do sleep 0.05; done"));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
   ::kill(d.monitor_pid, SIGTERM);
@@ -349,7 +318,7 @@ TEST(Monitor, KillThroughTheFifoForwardsTheSignalAndKeepsThePolicy) {
   std::string report;
   // The first run exits 3 on SIGUSR1 (10); the restart (on-failure) exits 0 by itself.
   std::string marker = t / "ran";
-  int rc = monitored(t, o, sh("if [ -e " + marker + " ]; then echo second; exit 0; fi; touch " + marker +
+  int rc = monitored(t, o, sh_start("if [ -e " + marker + " ]; then echo second; exit 0; fi; touch " + marker +
                               "; trap 'echo usr1; exit 3' USR1; while :; do sleep 0.05; done"),
                      report);
   killer.join();

@@ -54,7 +54,7 @@ struct ExitInfo {
 // child inherits the monitor's blocked signal mask: it must call reset_signals_in_child(), and
 // should set PR_SET_PDEATHSIG(SIGKILL) so that a killed monitor takes the container with it
 // (then check getppid(): a monitor killed before the prctl left it orphaned; the tests'
-// StartFn in tests/unit/monitor_test.cpp shows the whole pattern).
+// StartFn in tests/support/monitor_start.cpp shows the whole pattern).
 using StartFn = std::function<pid_t(int stdin_fd, int stdout_fd, int stderr_fd)>;
 // A container with a terminal (`run -t`): starts the process on a new pty of its own (its stdin,
 // stdout and stderr) and returns its pid with *master set to the pty's master, which the monitor
