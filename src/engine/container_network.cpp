@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 
 #include "minirun/engine/container_state.h"
 #include "minirun/network/hosts.h"
@@ -222,14 +223,21 @@ namespace {
 // Whether a dead run left a lease or an endpoint: its claiming process is gone. A run still
 // attaching, running or detaching owns its records, so this is false in the common case.
 bool dead_records(const Store& store, const std::vector<network::NetworkRecord>& nets) {
+  // A container's endpoint and lease name the same owner: each owner is looked up once.
+  std::unordered_map<std::string, bool> alive;
+  auto owner_alive = [&alive](const std::string& owner) {
+    auto [it, fresh] = alive.try_emplace(owner, false);
+    if (fresh) it->second = Store::owner_alive(owner);
+    return it->second;
+  };
   for (const auto& r : nets) {
     for (const auto& a : network::network_endpoints(store, r.name))
-      if (!Store::owner_alive(a.owner)) return true;
+      if (!owner_alive(a.owner)) return true;
     auto subnet = network::parse_subnet(r.subnet);
     auto gw = network::parse_ip(r.gateway);
     if (!gw) continue;
     for (const auto& l : network::Ipam(store.network_leases_dir(r.name), subnet, *gw).leases())
-      if (!Store::owner_alive(l.owner)) return true;
+      if (!owner_alive(l.owner)) return true;
   }
   return false;
 }
