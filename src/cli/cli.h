@@ -44,10 +44,13 @@ void write_output(const std::string& path, const std::function<void(int fd)>& wr
 int for_each_container(const Globals& g, const std::vector<std::string>& refs,
                        const std::function<void(Store&, const std::string& cid)>& fn, bool print = true);
 
+// `run` and `create` share their options (cmd_run.cpp; cmd_create.cpp).
+void register_run_or_create(CLI::App& app, Globals& g, bool create);
+
 #define MINIRUN_VERBS(X) \
   X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
   X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network) X(port) \
-  X(start) X(stop) X(restart) X(kill) X(wait) X(exec) X(pause) X(unpause) X(rename) X(top) X(update) X(attach)
+  X(create) X(start) X(stop) X(restart) X(kill) X(wait) X(exec) X(pause) X(unpause) X(rename) X(top) X(update) X(attach)
 
 #define MINIRUN_DECLARE_VERB(v) void register_##v(CLI::App& app, Globals& g);
 MINIRUN_VERBS(MINIRUN_DECLARE_VERB)

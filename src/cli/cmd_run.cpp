@@ -42,6 +42,7 @@ struct RunFlags {
   // run -d (engine/detached.h)
   bool detach = false;
   DetachOptions detach_opts;
+  bool create_only = false;  // `create`: the container made, not started (`start` runs it)
 };
 
 bool looks_like_archive(const std::string& ref) {
@@ -171,7 +172,7 @@ int run(Globals& g, RunFlags& f) {
   }
   std::shared_ptr<const runtime::SeccompProgram> seccomp;
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
-  if (f.detach) check_detach_options(f.detach_opts);  // run -d
+  if (f.detach || f.create_only) check_detach_options(f.detach_opts);  // run -d, create (started as -d)
 
   // A deep image runs on its flat layer (flatten.h) when it has one: two lowers, as a shallow
   // image. Without one (an image stored by an older minirun, or one that could not be flattened),
@@ -188,7 +189,8 @@ int run(Globals& g, RunFlags& f) {
     image.lower_links = image.lower_dirs;
     rootfs.emplace(image);
   }
-  if (f.detach) rootfs.reset();  // run -d: the monitor mounts the layers itself (a builder is a thread here)
+  // run -d, create: the monitor mounts the layers itself (a builder is a thread here).
+  if (f.detach || f.create_only) rootfs.reset();
 
   spec.id = random_hex(64);
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
@@ -238,7 +240,7 @@ int run(Globals& g, RunFlags& f) {
       auto lock = store.lock();
       if (!store.has_image(hex)) throw Error("image " + hex.substr(0, 12) + " was removed");
       store.put_container(rec);
-      if (cgroup && !f.detach) cgroup_task.emplace(spec.cgroup_path);
+      if (cgroup && !f.detach && !f.create_only) cgroup_task.emplace(spec.cgroup_path);
       store.create_container_layers(spec.id, ids.empty() ? "" : ids.back());
     }
     if (default_seccomp)
@@ -259,6 +261,12 @@ int run(Globals& g, RunFlags& f) {
     throw;
   }
 
+  if (f.create_only) {  // `create`: made, not started; its runner's pid goes (ps: "Created")
+    rec.pid = 0;
+    store.put_container(rec);
+    std::cout << rec.id << std::endl;
+    return 0;
+  }
   int code;
   netplan.attach.hostname = spec.hostname;  // netrun: /etc/hosts names the host name
   ContainerNetwork net(store, spec.id, name, netplan);
@@ -311,10 +319,14 @@ int run(Globals& g, RunFlags& f) {
 
 }  // namespace
 
-void register_run(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand(
-      "run", "Create and run a new container: minirun run [OPTIONS] IMAGE|ARCHIVE [COMMAND] [ARG...]");
+void register_run_or_create(CLI::App& app, Globals& g, bool create) {
+  auto* cmd = create ? app.add_subcommand("create",
+                                          "Create a new container without starting it (`start` runs it, as run -d): "
+                                          "minirun create [OPTIONS] IMAGE|ARCHIVE [COMMAND] [ARG...]")
+                     : app.add_subcommand(
+                           "run", "Create and run a new container: minirun run [OPTIONS] IMAGE|ARCHIVE [COMMAND] [ARG...]");
   auto f = std::make_shared<RunFlags>();
+  f->create_only = create;
   cmd->set_help_flag("--help", "Print this help message and exit");  // -h is --hostname, as in docker
   cmd->prefix_command();
   cmd->add_option("--name", f->name, "Assign a name to the container");
@@ -362,18 +374,21 @@ void register_run(CLI::App& app, Globals& g) {
   cmd->add_option("--dns-search", f->net.dns_search, "Set custom DNS search domains")->allow_extra_args(false);
   cmd->add_option("--dns-option", f->net.dns_option, "Set DNS options")->allow_extra_args(false);
   cmd->add_option("--add-host", f->net.add_host, "Add a custom host-to-IP mapping (host:ip)")->allow_extra_args(false);
-  // run -d (engine/detached.h)
-  cmd->add_flag("-d,--detach", f->detach, "Run the container in the background (under a monitor) and print its ID");
+  // run -d (engine/detached.h); a created container is started as one
+  if (!create) cmd->add_flag("-d,--detach", f->detach, "Run the container in the background (under a monitor) and print its ID");
   cmd->add_option("--restart", f->detach_opts.restart, "Restart policy: no, on-failure[:N], always, unless-stopped");
   cmd->add_option("--log-driver", f->detach_opts.log_driver, "Logging driver: json-file (default) or none");
   cmd->add_option("--log-opt", f->detach_opts.log_opts, "Log driver options (max-size=10m, max-file=3)")->allow_extra_args(false);
   cmd->add_option("--stop-signal", f->detach_opts.stop_signal, "Signal to stop the container (default: the image's, or SIGTERM)");
   cmd->add_option("--stop-timeout", f->detach_opts.stop_timeout, "Seconds to wait after the stop signal before SIGKILL (default 10)");
-  cmd->footer("Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
+  cmd->footer(create ? "Examples:\n  minirun create --name web -p 8080:80 nginx:latest && minirun start web\n  minirun create -it --name shell busybox:latest sh && minirun start -ai shell"
+                      : "Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
   cmd->callback([&g, f, cmd] {
     f->rest = cmd->remaining();
     g.exit_code = run(g, *f);
   });
 }
+
+void register_run(CLI::App& app, Globals& g) { register_run_or_create(app, g, false); }
 
 }  // namespace minirun::cli
