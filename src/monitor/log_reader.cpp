@@ -25,6 +25,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -288,11 +289,25 @@ bool same_file(int fd, const std::string& path) {
 // with one rename per file, oldest first (<log>.N-1 → <log>.N, …, <log> → <log>.1), so while it
 // is at it the numbers have a hole: then wait for the next event. Otherwise the successor of
 // <log>.N is <log>.N-1 (of <log>.1, <log>); when fd's file is gone (past max-file), everything
-// it was older than is gone too, and the oldest file left is next.
+// it was older than is gone too, and the oldest file left is next. The successor is opened by
+// name, so the writer may rotate again between the look and the open: the file opened is then
+// not the one looked at (its inode says so), and the look is made again, from where fd's file
+// has moved to (a follower that opened the new <log> there skipped a whole file).
+int open_next_once(const std::string& path, const struct stat& cur, bool& moved);
+
 int open_next(const std::string& path, int fd) {
   if (fd < 0) return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat cur;
   if (::fstat(fd, &cur) != 0) return -1;
+  for (int attempt = 0; attempt < 16; attempt++) {
+    bool moved = false;
+    int next = open_next_once(path, cur, moved);
+    if (!moved) return next;
+  }
+  return -1;  // rotating faster than it can be looked at: the next event tries again
+}
+
+int open_next_once(const std::string& path, const struct stat& cur, bool& moved) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   std::string base = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".";
@@ -310,13 +325,35 @@ int open_next(const std::string& path, int fd) {
   }
   if (!rotated.empty() && (rotated.begin()->first != 1 || rotated.rbegin()->first != static_cast<long>(rotated.size())))
     return -1;  // a rotation is under way
+  // The name of the successor and the identity it had when looked at (none for <log>: stat'ed).
+  std::string next;
+  std::optional<std::pair<dev_t, ino_t>> want;
   for (const auto& [n, id] : rotated)
     if (id.first == cur.st_dev && id.second == cur.st_ino) {
-      std::string next = n == 1 ? path : path + "." + std::to_string(n - 1);
-      return ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
+      next = n == 1 ? path : path + "." + std::to_string(n - 1);
+      if (n > 1) want = rotated[n - 1];
+      break;
     }
-  std::string oldest = rotated.empty() ? path : path + "." + std::to_string(rotated.rbegin()->first);
-  return ::open(oldest.c_str(), O_RDONLY | O_CLOEXEC);
+  if (next.empty()) {  // fd's file is past max-file: the oldest left
+    next = rotated.empty() ? path : path + "." + std::to_string(rotated.rbegin()->first);
+    if (!rotated.empty()) want = rotated.rbegin()->second;
+  }
+  if (!want) {  // <log> itself: what it names now is the successor only if fd's file is still <log>.1
+    struct stat st, one;
+    if (::stat(next.c_str(), &st) != 0) return -1;  // not created yet
+    const std::string first = path + ".1";
+    if (!rotated.empty() && (::stat(first.c_str(), &one) != 0 || one.st_dev != cur.st_dev || one.st_ino != cur.st_ino)) {
+      moved = true;
+      return -1;
+    }
+    want = std::pair{st.st_dev, st.st_ino};
+  }
+  int fd = ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat got;
+  if (fd >= 0 && ::fstat(fd, &got) == 0 && got.st_dev == want->first && got.st_ino == want->second) return fd;
+  if (fd >= 0) ::close(fd);
+  moved = true;
+  return -1;
 }
 
 }  // namespace
