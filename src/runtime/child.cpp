@@ -43,6 +43,7 @@
 
 #include "minirun/runtime/child_report.h"
 #include "minirun/runtime/devices.h"
+#include "minirun/runtime/hooks.h"
 #include "minirun/runtime/root_paths.h"
 #include "minirun/runtime/tty.h"
 #include "minirun/runtime/user.h"
@@ -174,47 +175,8 @@ struct Child {
   void run_hook(const Hook& h, const std::string& state_without_pid, const char* kind) {
     std::string state = "{\"pid\":" + std::to_string(::getpid()) + (state_without_pid.size() > 2 ? "," : "") +
                         state_without_pid.substr(1);
-    int in[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) report.fail_errno(std::string(kind) + " hook: pipe");
-    std::vector<char*> argv, envp;
-    std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> henv = h.env;
-    for (auto& e : henv) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) report.fail_errno(std::string(kind) + " hook: fork");
-    if (pid == 0) {
-      ::dup2(in[0], 0);
-      ::execve(h.path.c_str(), argv.data(), envp.data());
-      _exit(127);
-    }
-    ::close(in[0]);
-    ::signal(SIGPIPE, SIG_IGN);
-    if (::write(in[1], state.data(), state.size()) < 0) {
-    }
-    ::close(in[1]);
-    ::signal(SIGPIPE, SIG_DFL);
-    const long limit_ms = 1000L * h.timeout.value_or(3600);
-    int st = 0;
-    for (long waited = 0;; waited += 2) {
-      pid_t r = ::waitpid(pid, &st, WNOHANG);
-      if (r == pid) break;
-      if (r < 0 && errno != EINTR) report.fail_errno(std::string(kind) + " hook " + h.path);
-      if (waited >= limit_ms) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        report.fail(std::string(kind) + " hook " + h.path + " timed out");
-      }
-      struct timespec ts = {0, 2000000};
-      ::nanosleep(&ts, nullptr);
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-      report.fail(std::string(kind) + " hook " + h.path + " failed (" +
-                  (WIFEXITED(st) ? "exit status " + std::to_string(WEXITSTATUS(st))
-                                 : "signal " + std::to_string(WTERMSIG(st))) +
-                  ")");
+    std::string what = runtime::run_hook(h, state);
+    if (!what.empty()) report.fail(std::string(kind) + " " + what);
   }
 
   // The mounts are made, pivot_root comes next: the runtime's prestart and createRuntime hooks

@@ -34,6 +34,7 @@
 #include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/child_report.h"
 #include "minirun/runtime/devices.h"
+#include "minirun/runtime/hooks.h"
 #include "minirun/runtime/tty.h"
 #include "minirun/util/error.h"
 
@@ -288,50 +289,10 @@ long clone_child(Prepared& p, bool share_memory) {
 std::string run_hooks(const std::vector<Hook>& hooks, const std::string& state_json, bool fatal) {
   std::string warnings;
   for (const auto& h : hooks) {
-    int in[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) throw sys_error("pipe");
-    pid_t pid = ::fork();
-    if (pid < 0) throw sys_error("fork hook");
-    if (pid == 0) {
-      ::dup2(in[0], 0);
-      std::vector<char*> argv, envp;
-      std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      std::vector<std::string> env = h.env;
-      for (auto& e : env) envp.push_back(e.data());
-      envp.push_back(nullptr);
-      ::execve(h.path.c_str(), argv.data(), envp.data());
-      _exit(127);
-    }
-    ::close(in[0]);
-    ::signal(SIGPIPE, SIG_IGN);
-    if (::write(in[1], state_json.data(), state_json.size()) < 0) {
-    }
-    ::close(in[1]);
-    int st = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(h.timeout.value_or(3600));
-    bool timed_out = false;
-    for (;;) {
-      pid_t r = ::waitpid(pid, &st, WNOHANG);
-      if (r == pid) break;
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &st, 0);
-        timed_out = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    std::string what;
-    if (timed_out) what = "hook " + h.path + " timed out";
-    else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-      what = "hook " + h.path + " failed (" +
-             (WIFEXITED(st) ? "exit status " + std::to_string(WEXITSTATUS(st)) : "signal " + std::to_string(WTERMSIG(st))) + ")";
-    if (!what.empty()) {
-      if (fatal) throw Error(what);
-      warnings += (warnings.empty() ? "" : "; ") + what;
-    }
+    std::string what = run_hook(h, state_json);
+    if (what.empty()) continue;
+    if (fatal) throw Error(what);
+    warnings += (warnings.empty() ? "" : "; ") + what;
   }
   return warnings;
 }
