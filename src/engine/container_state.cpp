@@ -144,7 +144,6 @@ void recover_container_cgroups(const Store& store) noexcept {
     std::vector<std::string> parents;
     if (h.mode == runtime::CgroupHierarchy::Mode::v2) parents.push_back(h.v2_root + "/minirun");
     for (const auto& [controller, mnt] : h.v1) parents.push_back(mnt + "/minirun");
-    const char* procs = h.mode == runtime::CgroupHierarchy::Mode::v2 ? "cgroup.procs" : "tasks";
     for (const auto& parent : parents) {
       DIR* d = ::opendir(parent.c_str());
       if (!d) continue;  // v1: a controller the groups are not in; tried with the next
@@ -154,7 +153,7 @@ void recover_container_cgroups(const Store& store) noexcept {
       ::closedir(d);
       // Only this store's containers: another store's (another --root) share the parent group.
       for (const auto& id : ids)
-        if (!cgroup_has_process(parent + "/" + id, procs) && store.container(id)) refresh_container_state(store, id);
+        if (!cgroup_has_process(parent + "/" + id, h.procs_file()) && store.container(id)) refresh_container_state(store, id);
       return;
     }
   } catch (const std::exception&) {

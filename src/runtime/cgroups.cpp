@@ -44,6 +44,12 @@ std::unordered_map<std::string, int> g_dirs;
 
 namespace {
 
+// With g_dirs_mu held.
+void close_all_dirs() {
+  for (auto& [d, fd] : g_dirs) ::close(fd);
+  g_dirs.clear();
+}
+
 int cached_dir_fd(const std::string& dir, bool fresh) {
   std::lock_guard<std::mutex> lock(g_dirs_mu);
   auto it = g_dirs.find(dir);
@@ -54,10 +60,7 @@ int cached_dir_fd(const std::string& dir, bool fresh) {
   }
   int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -1;
-  if (g_dirs.size() >= 256) {  // a long-lived process (stats, a monitor) visits many groups
-    for (auto& [d, f] : g_dirs) ::close(f);
-    g_dirs.clear();
-  }
+  if (g_dirs.size() >= 256) close_all_dirs();  // a long-lived process (stats, a monitor) visits many groups
   g_dirs.emplace(dir, fd);
   return fd;
 }
@@ -312,19 +315,17 @@ std::vector<std::string> Cgroup::procs_files() const {
   // RCU grace period (measured here: 10-15 ms after idle, 0.3-2 ms back to back). A single-threaded
   // process moving itself ("0" into tasks) skips that lock (Linux >= 6.0) and moves just as
   // completely: the joining process is always a fresh child with one thread.
-  const char* file = h_.mode == CgroupHierarchy::Mode::v2 ? "/cgroup.procs" : "/tasks";
-  for (const auto& d : all_dirs()) out.push_back(d + file);
+  for (const auto& d : all_dirs()) out.push_back(d + "/" + h_.procs_file());
   return out;
 }
 
 void Cgroup::release_descriptors() {
   std::lock_guard<std::mutex> lock(cg::g_dirs_mu);
-  for (auto& [d, fd] : cg::g_dirs) ::close(fd);
-  cg::g_dirs.clear();
+  cg::close_all_dirs();
 }
 
 std::vector<int> Cgroup::open_join_files() const {
-  const char* file = h_.mode == CgroupHierarchy::Mode::v2 ? "cgroup.procs" : "tasks";
+  const char* file = h_.procs_file();
   std::vector<int> fds;
   for (const auto& d : all_dirs()) {
     int fd = cg::open_in(d, file, O_WRONLY);

@@ -388,7 +388,7 @@ TEST(Faults, RunKilledWhileRunningLosesItsCgroupAtTheNextCommand) {
                                                                            : h.v1.begin()->second + "/minirun";
   auto populated = [&](const std::string& id) {
     std::error_code ec;
-    std::string f = parent + "/" + id + (h.mode == minirun::runtime::CgroupHierarchy::Mode::v2 ? "/cgroup.procs" : "/tasks");
+    std::string f = parent + "/" + id + "/" + h.procs_file();
     return fs::exists(f, ec) && !read_file(f).empty();
   };
   pid_t pid = spawn_cmd(minirun_argv(root, {"run", "--name", "victim", img, "sleep", "100"}));

@@ -39,6 +39,9 @@ struct CgroupHierarchy {
   // Only a cgroup2 tree at `root` (tests drive the v2 driver with a cgroup2 mount of their own).
   static CgroupHierarchy v2_at(const std::string& root);
   bool has_v1(const std::string& controller) const { return v1.count(controller) != 0; }
+  // The file that lists a group's processes and takes one joining: "cgroup.procs" on v2, "tasks"
+  // on v1 (where a single-threaded process joins through it without the global lock; cgroups.cpp).
+  const char* procs_file() const { return mode == Mode::v2 ? "cgroup.procs" : "tasks"; }
 };
 
 struct CgroupStats {
