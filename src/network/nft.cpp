@@ -36,13 +36,13 @@
 // the two (we only pass strings in and read libnftables' own buffers).
 #include "minirun/network/nft.h"
 
-#include <dlfcn.h>
 #include <sys/stat.h>
 #include <nftables/libnftables.h>
 
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "minirun/util/dynlib.h"
 #include "minirun/util/error.h"
 
 namespace minirun::network {
@@ -65,26 +65,16 @@ const Api& api() {
   static std::string failure;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* h = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      const char* e = ::dlerror();
-      failure = std::string("bridge networking needs libnftables (Debian: apt-get install libnftables1): ") +
-                (e ? e : "dlopen failed");
-      return;
-    }
-    auto sym = [&](const char* n) {
-      void* p = ::dlsym(h, n);
-      if (!p && failure.empty()) failure = std::string("libnftables.so.1: no symbol ") + n;
-      return p;
-    };
-    a.ctx_new = reinterpret_cast<decltype(a.ctx_new)>(sym("nft_ctx_new"));
-    a.ctx_free = reinterpret_cast<decltype(a.ctx_free)>(sym("nft_ctx_free"));
-    a.buffer_output = reinterpret_cast<decltype(a.buffer_output)>(sym("nft_ctx_buffer_output"));
-    a.buffer_error = reinterpret_cast<decltype(a.buffer_error)>(sym("nft_ctx_buffer_error"));
-    a.get_output = reinterpret_cast<decltype(a.get_output)>(sym("nft_ctx_get_output_buffer"));
-    a.get_error = reinterpret_cast<decltype(a.get_error)>(sym("nft_ctx_get_error_buffer"));
-    a.set_output_flags = reinterpret_cast<decltype(a.set_output_flags)>(sym("nft_ctx_output_set_flags"));
-    a.run = reinterpret_cast<decltype(a.run)>(sym("nft_run_cmd_from_buffer"));
+    DynLib lib("libnftables.so.1", "bridge networking needs libnftables (Debian: apt-get install libnftables1)");
+    lib.bind(a.ctx_new, "nft_ctx_new");
+    lib.bind(a.ctx_free, "nft_ctx_free");
+    lib.bind(a.buffer_output, "nft_ctx_buffer_output");
+    lib.bind(a.buffer_error, "nft_ctx_buffer_error");
+    lib.bind(a.get_output, "nft_ctx_get_output_buffer");
+    lib.bind(a.get_error, "nft_ctx_get_error_buffer");
+    lib.bind(a.set_output_flags, "nft_ctx_output_set_flags");
+    lib.bind(a.run, "nft_run_cmd_from_buffer");
+    failure = lib.failure();
   });
   if (!failure.empty()) throw Error(failure);
   return a;
@@ -248,12 +238,16 @@ std::vector<PortElement> Nft::port_elements(const std::string& table) {
   return out;
 }
 
+nlohmann::json Nft::table_items(const std::string& table) {
+  if (!has_table(table)) return nlohmann::json::array();
+  auto j = nlohmann::json::parse(run_output("list table ip " + table, true), nullptr, false);
+  if (j.is_discarded() || !j.contains("nftables")) return nlohmann::json::array();
+  return j["nftables"];
+}
+
 size_t Nft::element_count(const std::string& table) {
   size_t n = 0;
-  if (!has_table(table)) return 0;
-  auto j = nlohmann::json::parse(run_output("list table ip " + table, true), nullptr, false);
-  if (j.is_discarded() || !j.contains("nftables")) return 0;
-  for (const auto& item : j["nftables"])
+  for (const auto& item : table_items(table))
     for (const char* kind : {"set", "map"})
       if (item.contains(kind) && item[kind].contains("elem")) n += item[kind]["elem"].size();
   return n;
@@ -261,10 +255,7 @@ size_t Nft::element_count(const std::string& table) {
 
 size_t Nft::rule_count(const std::string& table) {
   size_t n = 0;
-  if (!has_table(table)) return 0;
-  auto j = nlohmann::json::parse(run_output("list table ip " + table, true), nullptr, false);
-  if (j.is_discarded() || !j.contains("nftables")) return 0;
-  for (const auto& item : j["nftables"])
+  for (const auto& item : table_items(table))
     if (item.contains("rule")) n++;
   return n;
 }

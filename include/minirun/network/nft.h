@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,8 @@ class Nft {
 
  private:
   std::string run_output(const std::string& cmds, bool json);
+  // The items of `list table ip TABLE` (JSON), empty when the table is missing or unreadable.
+  nlohmann::json table_items(const std::string& table);
   nft_ctx* ctx_ = nullptr;
   std::mutex mu_;
 };
