@@ -27,7 +27,6 @@
 #include "minirun/network/nft_elements.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/set.h>
@@ -46,9 +45,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <type_traits>
 #include <mutex>
 
+#include "minirun/util/dynlib.h"
 #include "minirun/util/error.h"
 
 namespace minirun::network {
@@ -83,38 +82,29 @@ const Api* load_api(std::string* failure) {
   static std::string fail;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* h = ::dlopen("libnftnl.so.11", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      const char* e = ::dlerror();
-      fail = std::string("published ports need libnftnl (Debian: apt-get install libnftnl11): ") +
-             (e ? e : "dlopen failed");
-      return;
-    }
-    auto sym = [&](auto& fn, const char* n) {
-      void* p = ::dlsym(h, n);  // searches libnftnl's dependencies too (libmnl.so.0)
-      if (!p && fail.empty()) fail = std::string("libnftnl.so.11: no symbol ") + n;
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
-    };
-    sym(a.set_alloc, "nftnl_set_alloc");
-    sym(a.set_free, "nftnl_set_free");
-    sym(a.set_set_str, "nftnl_set_set_str");
-    sym(a.elem_alloc, "nftnl_set_elem_alloc");
-    sym(a.elem_set, "nftnl_set_elem_set");
-    sym(a.elem_add, "nftnl_set_elem_add");
-    sym(a.batch_begin, "nftnl_batch_begin");
-    sym(a.batch_end, "nftnl_batch_end");
-    sym(a.build_hdr, "nftnl_nlmsg_build_hdr");
-    sym(a.elems_payload, "nftnl_set_elems_nlmsg_build_payload");
-    sym(a.udata_alloc, "nftnl_udata_buf_alloc");
-    sym(a.udata_free, "nftnl_udata_buf_free");
-    sym(a.udata_put_strz, "nftnl_udata_put_strz");
-    sym(a.udata_data, "nftnl_udata_buf_data");
-    sym(a.udata_len, "nftnl_udata_buf_len");
-    sym(a.sock_open, "mnl_socket_open");
-    sym(a.sock_bind, "mnl_socket_bind");
-    sym(a.sock_fd, "mnl_socket_get_fd");
-    sym(a.sock_portid, "mnl_socket_get_portid");
-    sym(a.sock_close, "mnl_socket_close");
+    DynLib lib("libnftnl.so.11", "published ports need libnftnl (Debian: apt-get install libnftnl11)");
+    // (dlsym searches libnftnl's dependencies too: libmnl.so.0's functions come with it.)
+    lib.bind(a.set_alloc, "nftnl_set_alloc");
+    lib.bind(a.set_free, "nftnl_set_free");
+    lib.bind(a.set_set_str, "nftnl_set_set_str");
+    lib.bind(a.elem_alloc, "nftnl_set_elem_alloc");
+    lib.bind(a.elem_set, "nftnl_set_elem_set");
+    lib.bind(a.elem_add, "nftnl_set_elem_add");
+    lib.bind(a.batch_begin, "nftnl_batch_begin");
+    lib.bind(a.batch_end, "nftnl_batch_end");
+    lib.bind(a.build_hdr, "nftnl_nlmsg_build_hdr");
+    lib.bind(a.elems_payload, "nftnl_set_elems_nlmsg_build_payload");
+    lib.bind(a.udata_alloc, "nftnl_udata_buf_alloc");
+    lib.bind(a.udata_free, "nftnl_udata_buf_free");
+    lib.bind(a.udata_put_strz, "nftnl_udata_put_strz");
+    lib.bind(a.udata_data, "nftnl_udata_buf_data");
+    lib.bind(a.udata_len, "nftnl_udata_buf_len");
+    lib.bind(a.sock_open, "mnl_socket_open");
+    lib.bind(a.sock_bind, "mnl_socket_bind");
+    lib.bind(a.sock_fd, "mnl_socket_get_fd");
+    lib.bind(a.sock_portid, "mnl_socket_get_portid");
+    lib.bind(a.sock_close, "mnl_socket_close");
+    fail = lib.failure();
   });
   if (!fail.empty()) {
     if (failure) *failure = fail;
