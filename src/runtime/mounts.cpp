@@ -53,6 +53,29 @@ void do_mount(const ChildReporter& report, const char* src, const std::string& d
   if (::mount(src, dst.c_str(), type, flags, data) != 0) report.fail(errstr("mount " + what));
 }
 
+// A detached copy of src (recursive) with nosuid, nodev, noexec and ro (when asked) set before it
+// is attached at dfd/name. False when this kernel lacks open_tree or mount_setattr (nothing done).
+bool attach_copy(const ChildReporter& report, int dfd, const std::string& name, const std::string& src,
+                 unsigned long ro, const std::string& what) {
+  int tree = static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (tree < 0 && (errno == ENOSYS || errno == EINVAL)) return false;
+  if (tree < 0) report.fail_errno("mount " + what + " (" + src + ")");
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
+  if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+    int e = errno;
+    ::close(tree);
+    if (e == ENOSYS || e == EINVAL) return false;
+    errno = e;
+    report.fail_errno("mount " + what);
+  }
+  if (::syscall(SYS_move_mount, tree, "", dfd, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    report.fail_errno("mount " + what);
+  ::close(tree);
+  return true;
+}
+
 // cgroup v1 (every controller its own hierarchy, as on this kind of host): a tmpfs with each
 // controller's directory of this process's own cgroup bound in (read-only as asked), as runc.
 void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan& p, const std::string& at) {
@@ -76,52 +99,29 @@ void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan
   // Each directory as a detached copy with its flags set before it is attached (open_tree,
   // mount_setattr, move_mount: three calls, no path looked up twice), into directories made
   // relative to the fresh tmpfs, which only this process has written to. A kernel without these
-  // calls (before 5.12) takes the bind + remount below.
+  // calls (before 5.12) takes a bind + remount from then on.
   int tfd = openat2_in_root(rp.root(), p.destination, O_PATH | O_DIRECTORY);
   if (tfd < 0) report.fail_errno(p.destination);
-  size_t done = 0;
+  const unsigned long ro = p.flags & MS_RDONLY;
+  bool new_calls = true;
   for (const auto& [dir, src] : binds) {
-    if (::mkdirat(tfd, dir.c_str(), 0755) != 0 && errno != EEXIST) report.fail_errno(p.destination + "/" + dir);
-    int tree = static_cast<int>(
-        ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (tree < 0 && (errno == ENOSYS || errno == EINVAL)) break;
-    if (tree < 0) report.fail_errno("mount " + p.destination + "/" + dir + " (" + src + ")");
-    struct mount_attr attr = {};
-    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | ((p.flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
-    if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
-      ::close(tree);
-      if (errno == ENOSYS || errno == EINVAL) break;
-      report.fail_errno("mount " + p.destination + "/" + dir);
+    const std::string where = p.destination + "/" + dir;
+    if (::mkdirat(tfd, dir.c_str(), 0755) != 0 && errno != EEXIST) report.fail_errno(where);
+    new_calls = new_calls && attach_copy(report, tfd, dir, src, ro, where);
+    if (!new_calls) {
+      std::string dst = rp.point(where, true);
+      if (dst.empty()) report.fail_errno(where);
+      do_mount(report, src.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr, where);
+      do_mount(report, nullptr, rp.existing(where), nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro,
+               nullptr, where);
     }
-    if (::syscall(SYS_move_mount, tree, "", tfd, dir.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-      report.fail_errno("mount " + p.destination + "/" + dir);
-    ::close(tree);
     // cpu,cpuacct mounted together: the usual symlinks for each name.
     if (dir.find(',') != std::string::npos) {
       std::stringstream names(dir);
-      std::string n;
-      while (std::getline(names, n, ',')) ::symlinkat(dir.c_str(), tfd, n.c_str());
+      for (std::string n; std::getline(names, n, ',');) ::symlinkat(dir.c_str(), tfd, n.c_str());
     }
-    done++;
   }
   ::close(tfd);
-  for (size_t i = done; i < binds.size(); i++) {
-    const auto& [dir, src] = binds[i];
-    std::string dst = rp.point(p.destination + "/" + dir, true);
-    if (dst.empty()) report.fail_errno(p.destination + "/" + dir);
-    do_mount(report, src.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr, p.destination + "/" + dir);
-    do_mount(report, nullptr, rp.existing(p.destination + "/" + dir), nullptr,
-             MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | (p.flags & MS_RDONLY), nullptr,
-             p.destination + "/" + dir);
-    // cpu,cpuacct mounted together: the usual symlinks for each name.
-    if (dir.find(',') != std::string::npos) {
-      std::stringstream names(dir);
-      std::string n;
-      int dfd = openat2_in_root(rp.root(), p.destination, O_RDONLY | O_DIRECTORY);
-      while (dfd >= 0 && std::getline(names, n, ',')) ::symlinkat(dir.c_str(), dfd, n.c_str());
-      if (dfd >= 0) ::close(dfd);
-    }
-  }
   // The tmpfs itself stays writable, as runc leaves it (Docker's containers on v1 show it so).
 }
 
