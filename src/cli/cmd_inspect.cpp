@@ -131,7 +131,7 @@ ojson inspect_container(const Store& store, const std::string& cid) {
   auto fresh = refresh_container_state(store, cid);  // a dead monitor shows as exited
   if (fresh) rec = fresh;
   // Docker: Running stays true while paused or restarting.
-  bool running = rec->status == "running" || rec->status == "paused" || rec->status == "restarting";
+  bool running = container_active(*rec);
   j["State"] = {{"Status", rec->status},   {"Running", running},          {"Paused", rec->status == "paused"},
                 {"Restarting", rec->status == "restarting"}, {"OOMKilled", rec->oom_killed}, {"Dead", false},
                 {"Pid", running ? rec->container_pid : 0}, {"ExitCode", rec->exit_code},

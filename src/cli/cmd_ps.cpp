@@ -83,7 +83,7 @@ void register_ps(CLI::App& app, Globals& g) {
       if (auto r = refresh_container_state(store, cid)) recs.push_back(*r);
     std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
     for (const auto& r : recs) {
-      const bool shown = r.status == "running" || r.status == "paused" || r.status == "restarting";
+      const bool shown = container_active(r);
       if (!*all && !shown && !std::any_of(filters->begin(), filters->end(), [](const std::string& f) {
             return f.rfind("status=", 0) == 0;
           }))

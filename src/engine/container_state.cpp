@@ -34,22 +34,22 @@ std::string container_cgroup(const ContainerRecord& rec) {
   return runtime::container_cgroup_path(rec.id, parent);
 }
 
-namespace {
-
-bool has_cgroup(const std::string& path) {
+bool container_has_cgroup(const std::string& path) {
   return !path.empty() && runtime::CgroupHierarchy::host().mode != runtime::CgroupHierarchy::Mode::none && runtime::Cgroup::exists(path);
 }
+
+bool container_active(const ContainerRecord& r) {
+  return r.status == "running" || r.status == "restarting" || r.status == "paused";
+}
+
+namespace {
 
 // The container's cgroup, removed (its processes killed) when minirun could not do it itself.
 void remove_cgroup(const ContainerRecord& rec) {
   try {
-    if (std::string path = container_cgroup(rec); has_cgroup(path)) runtime::Cgroup::open(path).destroy();
+    if (std::string path = container_cgroup(rec); container_has_cgroup(path)) runtime::Cgroup::open(path).destroy();
   } catch (const Error&) {
   }
-}
-
-bool active(const ContainerRecord& r) {
-  return r.status == "running" || r.status == "restarting" || r.status == "paused";
 }
 
 // A runner (run's process) is setting it up: its cgroup may already exist.
@@ -75,7 +75,7 @@ bool runner_alive(pid_t pid) {
 }
 
 void thaw_container(const ContainerRecord& rec) {
-  if (std::string path = container_cgroup(rec); has_cgroup(path)) runtime::Cgroup::open(path).freeze(false);
+  if (std::string path = container_cgroup(rec); container_has_cgroup(path)) runtime::Cgroup::open(path).freeze(false);
 }
 
 }  // namespace
@@ -89,7 +89,7 @@ void set_container_paused(const Store& store, const std::string& cid, bool pause
   // The freezer of the container's cgroup (runtime/cgroups.h): every process, atomically; a
   // SIGSTOP per process would race with forks and be visible to the container.
   const std::string path = container_cgroup(*rec);
-  if (!has_cgroup(path))
+  if (!container_has_cgroup(path))
     throw Error("cannot " + std::string(paused ? "pause" : "unpause") + " container " + cid +
                     ": it has no cgroup (the freezer needs one)",
                 1);
@@ -102,11 +102,16 @@ void set_container_paused(const Store& store, const std::string& cid, bool pause
 }
 
 std::optional<ContainerRecord> refresh_container_state(const Store& store, const std::string& cid) {
+  // Nothing to do: no record, nothing running or starting, or its runner is still there. Checked
+  // again under the store's lock before the record changes.
+  auto settled = [](const std::optional<ContainerRecord>& r) {
+    return !r || !(container_active(*r) || starting(*r)) || runner_alive(r->pid);
+  };
   auto rec = store.container(cid);
-  if (!rec || !(active(*rec) || starting(*rec)) || runner_alive(rec->pid)) return rec;
+  if (settled(rec)) return rec;
   auto lock = store.lock();
   rec = store.container(cid);
-  if (!rec || !(active(*rec) || starting(*rec)) || runner_alive(rec->pid)) return rec;
+  if (settled(rec)) return rec;
   // The minirun process or monitor that ran it died (SIGKILL, a reboot): its container went with
   // it (PR_SET_PDEATHSIG; after a reboot nothing runs), so nothing is signalled here: the pid
   // may belong to another process by now. Killed while starting it, it leaves a cgroup too.
@@ -164,7 +169,7 @@ ContainerPause::ContainerPause(const Store& store, const std::string& cid) : sto
   auto rec = refresh_container_state(store, cid);
   if (!rec || rec->status != "running") return;
   cgroup_ = container_cgroup(*rec);
-  if (!has_cgroup(cgroup_)) return;
+  if (!container_has_cgroup(cgroup_)) return;
   sigset_t hold;
   sigemptyset(&hold);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&hold, s);
@@ -176,7 +181,7 @@ ContainerPause::ContainerPause(const Store& store, const std::string& cid) : sto
     // Half frozen, or it stopped meanwhile: thawed again; a container that no longer runs needs
     // no pause, anything else is the commit's error.
     try {
-      if (has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
+      if (container_has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
     } catch (const Error&) {
     }
     if (masked_) ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
@@ -189,7 +194,7 @@ ContainerPause::ContainerPause(const Store& store, const std::string& cid) : sto
 ContainerPause::~ContainerPause() {
   if (frozen_) {
     try {
-      if (has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
+      if (container_has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
       auto lock = store_.lock();
       auto rec = store_.container(cid_);
       if (rec && rec->status == "paused") {
@@ -205,7 +210,7 @@ ContainerPause::~ContainerPause() {
 void remove_container(Store& store, const std::string& cid, bool force) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (active(*rec)) {
+  if (container_active(*rec)) {
     if (!force)
       throw Error("cannot remove container \"/" + rec->name +
                       "\": container is running: stop the container before removing or force remove",

@@ -111,11 +111,9 @@ void update_container(const Store& store, const std::string& cid, const Resource
   runtime::Resources current;
   if (spec.contains("Resources") && spec["Resources"].is_object()) current = runtime::resources_from_json(spec["Resources"]);
   runtime::Resources merged = merge_resource_update(current, changes);
-  const bool live = rec->status == "running" || rec->status == "paused" || rec->status == "restarting";
-  if (live) {
+  if (container_active(*rec)) {
     const std::string path = container_cgroup(*rec);
-    if (path.empty() || runtime::CgroupHierarchy::host().mode == runtime::CgroupHierarchy::Mode::none ||
-        !runtime::Cgroup::exists(path))
+    if (!container_has_cgroup(path))
       throw Error("Cannot update container " + cid + ": it runs without a cgroup (--cgroups=disabled)", 1);
     try {
       runtime::Cgroup::open(path).apply(changed_only(merged, changes));

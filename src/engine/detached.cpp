@@ -367,16 +367,12 @@ bool wait_pid_gone(pid_t pid, int timeout_ms) {
   return true;
 }
 
-bool active(const ContainerRecord& r) {
-  return r.status == "running" || r.status == "restarting" || r.status == "paused";
-}
-
 }  // namespace
 
 void stop_container(const Store& store, const std::string& cid, std::optional<int> timeout) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (!active(*rec)) return;
+  if (!container_active(*rec)) return;
   int sig = container_stop_signal(*rec);
   int t = timeout.value_or(detach_options_of(spec_of(*rec)).stop_timeout.value_or(10));
   std::string ctl = store.container_ctl_path(cid);
@@ -408,7 +404,7 @@ void kill_container(const Store& store, const std::string& cid, int sig) {
 int wait_container(const Store& store, const std::string& cid) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (active(*rec)) {
+  if (container_active(*rec)) {
     std::string ctl = store.container_ctl_path(cid);
     if (!monitor::wait_monitor_exit(ctl, -1) || pid_alive(rec->pid)) wait_pid_gone(rec->pid, -1);
   }

@@ -37,6 +37,13 @@ void remove_container(Store& store, const std::string& cid, bool force);
 // "paused"/"running". Error(1) when it is not running/paused, or has no cgroup.
 void set_container_paused(const Store& store, const std::string& cid, bool paused);
 
+// Running, paused or restarting: its process (or its monitor, between restarts) is there. Docker
+// shows these as Running (inspect), and `ps` without -a lists them.
+bool container_active(const ContainerRecord& rec);
+
+// Whether the cgroup at `path` (container_cgroup's) exists on this host; false for "".
+bool container_has_cgroup(const std::string& path);
+
 // The container's cgroup as it was run (the record's "Cgroup", i.e. under its --cgroup-parent;
 // records without it: <CgroupParent or minirun>/<id>); "" when it ran with --cgroups=disabled.
 // exec joins it, stats reads it, pause freezes it.
