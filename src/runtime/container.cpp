@@ -341,7 +341,6 @@ void run_setup_hooks(const Spec& spec, const std::string& base, int& gate, int r
 // run() and spawn(): with wait, the exit status; else the pid once the command runs.
 int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepared& p) {
   ChildPlan& plan = p.plan;
-  for (const auto& f : opts.cgroup_procs) plan.cgroup_procs.push_back(f);
   for (int i = 0; i < 3; i++) plan.stdio[i] = opts.stdio[i];
   if (!wait && spec.process->terminal && !opts.tty_master)
     throw Error("a detached container with a terminal is not supported yet");
@@ -488,7 +487,6 @@ namespace {
 
 pid_t create_in(const Spec& spec, const CreateOptions& opts, Prepared& p) {
   ChildPlan& plan = p.plan;
-  for (const auto& f : opts.cgroup_procs) plan.cgroup_procs.push_back(f);
   plan.pdeathsig = false;
   int rep[2];
   if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");

@@ -27,7 +27,6 @@ struct RunOptions {
   std::function<void(pid_t)> on_created;
   MountNamespaceHold* mntns = nullptr;  // hold the container's mount namespace (many layers)
   bool forward_stdin = false;           // with a terminal: relay stdin into it (`run -i`)
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files the process joins first
   std::string state_json_for_hooks;       // the state hooks get on stdin, with each one's status and pid
   int stdio[3] = {-1, -1, -1};            // when >= 0: the process's stdin, stdout, stderr
   // linux.seccomp compiled once per profile: cached in files here ("" = this process only).
@@ -61,7 +60,6 @@ pid_t spawn(const Spec& spec, const RunOptions& opts);
 struct CreateOptions {
   std::string exec_fifo;       // created by the caller; the process opens it for writing to start
   std::string console_socket;  // process.terminal: where the pty master is sent
-  std::vector<std::string> cgroup_procs;
   std::string seccomp_cache_dir, default_cgroup;  // as RunOptions
   std::string* cgroup_path = nullptr;               // gets the cgroup made ("" when none)
   std::string state_json_for_hooks;  // as RunOptions: each hook gets it with its status and pid
