@@ -1,6 +1,7 @@
 // child.cpp — the container's first process, from clone() to execve(), as a sequence of named
 // steps (order matters; each step fails through the report pipe and never throws):
-//   1. die with the runtime (run only); join the cgroup; join namespaces given by path.
+//   1. die with the runtime (run only); join the cgroup; join namespaces given by path. (A group
+//      still being made on the runtime's thread is joined late instead: await_cgroup.)
 //   2. mount("/", MS_REC|MS_PRIVATE) before anything else: no mount ever propagates to the host.
 //   3. the root: the overlay minirun's run mounts here (a detached mount a RootfsBuilder made
 //      arrives on a socket and is attached with move_mount; else mounted now), or the bundle's
@@ -72,6 +73,8 @@ struct Child {
   std::vector<gid_t> groups;
   std::vector<std::string> env;
   std::string exe;
+  bool cgroup_joined = false;
+  CgroupMount late_cgroup;
 
   explicit Child(const ChildPlan& p) : plan(p), spec(*p.spec), report(p.report_fd) {}
 
@@ -91,6 +94,59 @@ struct Child {
       }
     }
     if (plan.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) report.fail_errno("cgroup namespace");
+  }
+
+  // The late join (cgroup_task.h): one message from the runtime's thread once the group is made
+  // and its limits applied — the byte 1, whether the v1 /sys/fs/cgroup comes made, the mount
+  // sources; the join files and that tree as descriptors — or the byte 0 (the runtime reports
+  // why). Returns what the cgroup mount is made of.
+  const CgroupMount* await_cgroup() {
+    if (plan.cgroup_late < 0 || cgroup_joined) return &late_cgroup;
+    cgroup_joined = true;
+    char buf[16384];
+    union {
+      char buf[CMSG_SPACE(sizeof(int) * 32)];
+      struct cmsghdr align;
+    } control;
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n;
+    do n = ::recvmsg(plan.cgroup_late, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) report.fail_errno("wait for the container's cgroup");
+    ::close(plan.cgroup_late);
+    std::vector<int> fds;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds.push_back(fd);
+      }
+    }
+    if (n < 2 || buf[0] != 1 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (buf[1] == 1 && fds.empty()))
+      report.fail("the container's cgroup could not be made");
+    if (buf[1] == 1) {
+      late_cgroup.tree = fds.back();
+      fds.pop_back();
+    }
+    for (int fd : fds) {
+      if (::write(fd, "0", 1) != 1) report.fail_errno("join the container's cgroup");
+      ::close(fd);
+    }
+    std::vector<std::string> words;  // dir, source, dir, source, …
+    for (ssize_t i = 2; i < n;) {
+      size_t len = strnlen(buf + i, static_cast<size_t>(n - i));
+      words.emplace_back(buf + i, len);
+      i += static_cast<ssize_t>(len) + 1;
+    }
+    for (size_t i = 0; i + 1 < words.size(); i += 2) late_cgroup.sources.emplace_back(words[i], words[i + 1]);
+    if (plan.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) report.fail_errno("cgroup namespace");
+    return &late_cgroup;
   }
 
   void join_namespaces() {
@@ -159,7 +215,8 @@ struct Child {
     if (root_fd < 0) report.fail_errno(plan.root);
     {
       RootPaths rp(root_fd);
-      mount_all(report, rp, plan.mounts);
+      if (plan.cgroup_late >= 0) mount_all(report, rp, plan.mounts, [this] { return await_cgroup(); });
+      else mount_all(report, rp, plan.mounts);
       create_devices(report, rp, plan.devices, plan.devices_by_bind);
       write_sysctls(rp);
       readonly_paths(report, rp, spec.linux.readonly_paths);
@@ -457,13 +514,14 @@ struct Child {
       if (plan.parent_pidfd >= 0 && ::poll(&pf, 1, 0) > 0) _exit(kExitFailed);
     }
     enter_userns();
-    join_cgroup();
+    if (plan.cgroup_late < 0) join_cgroup();
     join_namespaces();
     if (plan.exec_mode) {
       if (::chdir("/") != 0) report.fail_errno("chdir /");
     } else {
       mount_root();
       populate_root();
+      await_cgroup();  // (when no cgroup mount came first)
       setup_hooks();
       switch_root();
       identity();

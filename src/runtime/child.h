@@ -35,6 +35,10 @@ struct ChildPlan {
   std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys/… path, value
   std::vector<std::string> cgroup_procs;  // cgroup files the child joins first (by "0": itself)
   std::vector<int> cgroup_fds;            // the same, opened by the runtime (Cgroup::open_join_files)
+  // Or, while the runtime's thread still makes the group (cgroup_task.h deliver()): a socket on
+  // which the join files and the v1 mount sources arrive; the child joins late, before its cgroup
+  // mount, its hooks or its command, whichever is first.
+  int cgroup_late = -1;
   std::vector<std::string> env;  // process.env (HOME added in the child when missing)
 
   int stdio[3] = {-1, -1, -1};  // dup'ed onto 0, 1, 2 when >= 0

@@ -3,9 +3,11 @@
 //
 // Foreground runs of a spec without hooks clone like posix_spawn (CLONE_VM|CLONE_VFORK, a stack of
 // their own): the runtime's memory is shared, not copied, and the runtime sleeps until the
-// child's execve or _exit. The one thing that may run beside the child in the shared memory is a
-// RootfsBuilder thread (deep images): it touches only its own members and the heap, whose locks
-// are shared like everything else. Everything that must happen between the setup and the execve
+// child's execve or _exit. What may run beside the child in the shared memory: a RootfsBuilder
+// thread (deep images) and the cgroup thread (cgroup_task.h); each touches only its own members
+// and the heap, whose locks are shared like everything else. (A child with a copy of the memory
+// is never cloned while such a thread runs: it could inherit a lock held and wait forever.)
+// Everything that must happen between the setup and the execve
 // (create's wait for start, the engine's on_created, hooks, --init's pid 1 that never execs)
 // takes a plain clone: the child then has its own copy of the memory and may wait.
 #include "minirun/runtime/container.h"
@@ -61,10 +63,12 @@ struct Prepared {
   int userns_go = -1;  // a new user namespace: written once the id maps are
   std::shared_ptr<const SeccompProgram> seccomp;
   std::optional<Cgroup> cgroup;
+  CgroupTask* late = nullptr;  // the group still being made: taken once the child runs (cgroup_task.h)
   std::vector<IdMapping> uid_map, gid_map;
   ~Prepared() {
     for (auto [fd, t] : plan.join) ::close(fd);
     for (int fd : plan.cgroup_fds) ::close(fd);
+    if (plan.cgroup_late >= 0) ::close(plan.cgroup_late);
     if (pid_ns_fd >= 0) ::close(pid_ns_fd);
     if (plan.userns_wait >= 0) ::close(plan.userns_wait);
     if (userns_go >= 0) ::close(userns_go);
@@ -109,6 +113,14 @@ void after_clone(Prepared& p, pid_t pid) {
   p.userns_go = -1;
 }
 
+// Whether run()/spawn() clone like posix_spawn (container.cpp's opening): nothing has to happen
+// between the child's setup and its execve — no hooks, no on_created, no --init pid 1. (A new
+// user namespace takes a plain clone too: Prepared::needs_copy.)
+bool may_share_memory(const Spec& spec, const RunOptions& opts) {
+  const bool hooks = spec.hooks.during_setup() || !spec.hooks.poststart.empty();
+  return !hooks && !opts.on_created && !spec.minirun.init;
+}
+
 // A failure after (or late in) prepare(): the cgroup it made goes again.
 void discard_cgroup(Prepared& p) {
   if (!p.cgroup) return;
@@ -120,7 +132,7 @@ void discard_cgroup(Prepared& p) {
 }
 
 void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, const std::string& default_cgroup,
-             CgroupTask* task = nullptr) {
+             CgroupTask* task = nullptr, bool late_join = false) {
   if (!spec.process) throw Error("config.json: process is required to run a container");
   if (spec.process->args.empty()) throw Error("no command specified");
   ChildPlan& plan = p.plan;
@@ -212,6 +224,21 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
       allow("c", 5, 1);
       allow("c", 5, 2);
       allow("c", 136, std::nullopt);
+    }
+    if (task && task->path() == path && late_join && !plan.cgroup_by_runtime) {
+      // Being made meanwhile (cgroup_task.h): the thread applies the limits while the child makes
+      // its mounts, and sends it the join files; the runtime takes the group once the child runs.
+      // Only for a child that shares the runtime's memory: one with a copy could inherit a lock
+      // (the heap's) that the thread held at the clone, and wait on it forever.
+      int sv[2];
+      if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw sys_error("socketpair");
+      plan.cgroup_late = sv[0];
+      std::optional<bool> tree_ro;  // the v1 /sys/fs/cgroup made whole by the thread, when there is one
+      for (const auto& m : plan.mounts)
+        if (m.type == "cgroup" || m.type == "cgroup2") tree_ro = (m.flags & MS_RDONLY) != 0;
+      task->deliver(std::move(res), sv[1], tree_ro);
+      p.late = task;
+      return;
     }
     if (task && task->path() == path) {  // made meanwhile (cgroup_task.h): only the limits are left
       p.cgroup = task->take();
@@ -347,6 +374,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   if (!wait) plan.pdeathsig = opts.kill_with_parent;
   const bool hooks = spec.hooks.during_setup() || !spec.hooks.poststart.empty();
   const bool gate = hooks || opts.on_created;
+  const bool share_memory = may_share_memory(spec, opts) && !p.needs_copy();
   int rep[2];
   if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
   plan.report_fd = rep[1];
@@ -363,9 +391,10 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     fd = -1;
   };
   if (plan.pdeathsig) plan.parent_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
-  long pid = clone_child(p, !gate && !spec.minirun.init && !p.needs_copy());
+  long pid = clone_child(p, share_memory);
   int clone_errno = errno;
   close_fd(plan.parent_pidfd);
+  close_fd(plan.cgroup_late);
   close_fd(rep[1]);
   close_fd(go[0]);
   close_fd(sock[1]);
@@ -444,6 +473,16 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     kill_child();
     throw Error("the container's process reported an unexpected state");
   }
+  if (p.late) {  // the child joined it, so the thread is done (or closing its socket)
+    try {
+      p.cgroup = std::exchange(p.late, nullptr)->take();
+      Cgroup::release_descriptors();
+    } catch (...) {
+      close_fd(kept_master);
+      kill_child();
+      throw;
+    }
+  }
   if (!wait && opts.tty_master) *opts.tty_master = kept_master;
   if (!spec.hooks.poststart.empty())
     run_hooks(spec.hooks.poststart, hook_state(opts.state_json_for_hooks, "running", static_cast<pid_t>(pid)), false);
@@ -458,11 +497,13 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
 
 int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
   Prepared p;
-  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup, opts.cgroup_task);
+  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup, opts.cgroup_task, may_share_memory(spec, opts));
   int r;
   try {
     r = start_process_in(spec, opts, wait, p);
   } catch (...) {
+    // A group the thread could not make or limit failed the child: the thread's error says why.
+    if (p.late) p.cgroup = std::exchange(p.late, nullptr)->take();
     discard_cgroup(p);
     throw;
   }

@@ -78,10 +78,19 @@ bool attach_copy(const ChildReporter& report, int dfd, const std::string& name, 
 
 // cgroup v1 (every controller its own hierarchy, as on this kind of host): a tmpfs with each
 // controller's directory of this process's own cgroup bound in (read-only as asked), as runc.
-void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan& p, const std::string& at) {
+void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan& p, const std::string& at,
+                     const CgroupMount* ready) {
+  if (ready && ready->tree >= 0) {
+    // (`at` is a /proc/self/fd/N link: followed only when asked)
+    if (::syscall(SYS_move_mount, ready->tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0)
+      report.fail_errno("mount " + p.destination);
+    return;
+  }
   do_mount(report, "tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination);
-  std::vector<std::pair<std::string, std::string>> binds;  // directory name, source
-  if (!p.cgroup_sources.empty()) {
+  CgroupSources binds;
+  if (ready && !ready->sources.empty()) {
+    binds = ready->sources;
+  } else if (!p.cgroup_sources.empty()) {
     binds = p.cgroup_sources;
   } else {
     std::ifstream in("/proc/self/cgroup");
@@ -124,6 +133,48 @@ void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan
   ::close(tfd);
   // The tmpfs itself stays writable, as runc leaves it (Docker's containers on v1 show it so).
 }
+
+}  // namespace
+
+int make_cgroup_v1_tree(const CgroupSources& sources, bool read_only) noexcept {
+  int fs = static_cast<int>(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+  if (fs < 0) return -1;
+  int tmp = -1;
+  if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) == 0 &&
+      ::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "755", 0) == 0 &&
+      ::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0)
+    tmp = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  ::close(fs);
+  if (tmp < 0) return -1;
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (read_only ? MOUNT_ATTR_RDONLY : 0);
+  for (const auto& [dir, src] : sources) {
+    if (::mkdirat(tmp, dir.c_str(), 0755) != 0) {
+      ::close(tmp);
+      return -1;
+    }
+    int tree = static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    bool ok = tree >= 0 && ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0 &&
+              ::syscall(SYS_move_mount, tree, "", tmp, dir.c_str(), MOVE_MOUNT_F_EMPTY_PATH) == 0;
+    if (tree >= 0) ::close(tree);
+    if (!ok) {
+      ::close(tmp);
+      return -1;
+    }
+    if (dir.find(',') == std::string::npos) continue;
+    // cpu,cpuacct mounted together: a symlink for each name.
+    for (size_t b = 0, e; b <= dir.size(); b = e + 1) {
+      e = dir.find(',', b);
+      if (e == std::string::npos) e = dir.size();
+      ::symlinkat(dir.c_str(), tmp, dir.substr(b, e - b).c_str());
+    }
+  }
+  return tmp;
+}
+
+namespace {
 
 bool cgroup2_host() {
   struct stat st;
@@ -193,8 +244,24 @@ std::vector<MountPlan> plan_mounts(const std::vector<Mount>& mounts) {
   return out;
 }
 
-void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans) {
-  for (const auto& p : plans) {
+namespace {
+
+// Whether one path is the other or lies below it (a mount at one covers or is covered by the other).
+bool overlapping(const std::string& a, const std::string& b) {
+  auto under = [](const std::string& x, const std::string& parent) {
+    return x.size() > parent.size() && x.compare(0, parent.size(), parent) == 0 &&
+           (parent.back() == '/' || x[parent.size()] == '/');
+  };
+  return a == b || under(a, b) || under(b, a);
+}
+
+}  // namespace
+
+void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans,
+               const std::function<const CgroupMount*()>& at_cgroup) {
+  const CgroupMount* ready = nullptr;
+  bool cgroup_ready = !at_cgroup;
+  auto mount_one = [&](const MountPlan& p) {
     std::string at = rp.point(p.destination, !p.bind || p.source_is_dir);
     if (at.empty()) report.fail_errno("mount point " + p.destination);
     unsigned long flags = p.flags & ~MS_REMOUNT;
@@ -212,6 +279,10 @@ void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<Mou
                  p.destination);
       }
     } else if (p.type == "cgroup" || p.type == "cgroup2") {
+      if (!cgroup_ready) {
+        ready = at_cgroup();
+        cgroup_ready = true;
+      }
       if (cgroup2_host()) {
         if (::mount("cgroup2", at.c_str(), "cgroup2", flags, nullptr) != 0) {
           do_mount(report, "/sys/fs/cgroup", at, nullptr, MS_BIND | MS_REC, nullptr, p.destination);
@@ -219,7 +290,7 @@ void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<Mou
                    p.destination);
         }
       } else {
-        mount_cgroup_v1(report, rp, p, at);
+        mount_cgroup_v1(report, rp, p, at, ready);
       }
     } else {
       const char* src = p.source.empty() ? p.type.c_str() : p.source.c_str();
@@ -228,7 +299,18 @@ void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<Mou
     }
     if (p.propagation) do_mount(report, nullptr, rp.existing(p.destination), nullptr, p.propagation, nullptr,
                                 p.destination + " propagation");
+  };
+  // A cgroup mount that waits for the container's group (at_cgroup) comes last when nothing after
+  // it in the list mounts over or under it: the other mounts are made while the group is.
+  std::vector<const MountPlan*> last;
+  for (size_t i = 0; i < plans.size(); i++) {
+    const auto& p = plans[i];
+    bool defer = at_cgroup && (p.type == "cgroup" || p.type == "cgroup2");
+    for (size_t j = i + 1; defer && j < plans.size(); j++) defer = !overlapping(p.destination, plans[j].destination);
+    if (defer) last.push_back(&p);
+    else mount_one(p);
   }
+  for (const auto* p : last) mount_one(*p);
 }
 
 void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked) {

@@ -78,13 +78,34 @@ TEST_F(Run, CapabilitiesAsDocker) {
 TEST_F(Run, SysFsCgroupIsTheContainersOwnGroup) {
   if (!fs::is_directory("/sys/fs/cgroup/pids") || fs::exists("/sys/fs/cgroup/cgroup.controllers"))
     GTEST_SKIP() << "a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids (the VM tests cover pure v2)";
-  EXPECT_EQ(sh("cat /sys/fs/cgroup/pids/pids.max", {"--pids-limit", "33"}).out, "33\n");
-  EXPECT_EQ(sh("cat /sys/fs/cgroup/memory/memory.limit_in_bytes", {"--memory", "64m"}).out, "67108864\n");
-  auto ro = sh("echo 34 > /sys/fs/cgroup/pids/pids.max", {"--pids-limit", "33"});
-  EXPECT_NE(ro.code, 0);
-  EXPECT_NE(ro.err.find("Read-only file system"), std::string::npos) << ro.err;
-  EXPECT_EQ(sh("grep -c ' /sys/fs/cgroup/[a-z]* ro,nosuid,nodev,noexec' /proc/self/mountinfo").out, sh("ls /sys/fs/cgroup | wc -l").out);
-  EXPECT_EQ(sh("echo 34 > /sys/fs/cgroup/pids/pids.max && cat /sys/fs/cgroup/pids/pids.max", {"--privileged", "--pids-limit", "33"}).out, "34\n");
+  // Both ways the runtime makes it (runtime/cgroup_task.h): with --network none the child is
+  // cloned like posix_spawn and joins late, the thread sending it the group and the mounted
+  // tree; with a bridge (a plain clone) the group is taken before the clone.
+  for (std::vector<std::string> net : {std::vector<std::string>{"--network", "none"}, std::vector<std::string>{}}) {
+    SCOPED_TRACE(net.empty() ? "bridge" : "--network none");
+    auto with = [&net](std::vector<std::string> f) {
+      f.insert(f.end(), net.begin(), net.end());
+      return f;
+    };
+    EXPECT_EQ(sh("cat /sys/fs/cgroup/pids/pids.max", with({"--pids-limit", "33"})).out, "33\n");
+    EXPECT_EQ(sh("cat /sys/fs/cgroup/memory/memory.limit_in_bytes", with({"--memory", "64m"})).out, "67108864\n");
+    auto ro = sh("echo 34 > /sys/fs/cgroup/pids/pids.max", with({"--pids-limit", "33"}));
+    EXPECT_NE(ro.code, 0);
+    EXPECT_NE(ro.err.find("Read-only file system"), std::string::npos) << ro.err;
+    EXPECT_EQ(sh("grep -c ' /sys/fs/cgroup/[a-z]* ro,nosuid,nodev,noexec' /proc/self/mountinfo", with({})).out,
+              sh("ls /sys/fs/cgroup | wc -l", with({})).out);
+    EXPECT_EQ(sh("echo 34 > /sys/fs/cgroup/pids/pids.max && cat /sys/fs/cgroup/pids/pids.max", with({"--privileged", "--pids-limit", "33"})).out, "34\n");
+    EXPECT_EQ(sh("grep -c ' /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,mode=755$' /proc/self/mountinfo", with({})).out, "1\n");
+    // The command runs in the group: the kernel counts its shell (builtins only: no other process).
+    auto in = sh("read n < /sys/fs/cgroup/pids/pids.current; echo $n; grep -c ':/minirun/[0-9a-f]\\{64\\}$' /proc/self/cgroup", with({}));
+    EXPECT_EQ(in.out, "1\n" + sh("grep -vc -e '^0::' -e ':name=' /proc/self/cgroup", with({})).out) << in.err;
+    // The cgroup mount waits for the group after the other mounts, never after one below it.
+    std::string vol = *t_ / "cgvol";
+    fs::create_directories(vol);
+    write_file(vol + "/mark", "below");
+    auto below = sh("cat /sys/fs/cgroup/extra/mark; cat /sys/fs/cgroup/pids/pids.max", with({"-v", vol + ":/sys/fs/cgroup/extra:ro", "--pids-limit", "35"}));
+    EXPECT_EQ(below.out, "below35\n") << below.err;
+  }
 }
 
 TEST_F(Run, ProcSysDevAreLockedDown) {

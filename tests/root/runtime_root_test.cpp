@@ -219,6 +219,26 @@ TEST_F(Runtime, HooksRunWhereAndWhenTheSpecSays) {
   EXPECT_NE(rt({"state", "c2"}).code, 0) << "a failed create leaves no container";
 }
 
+// The group is made and limited on a thread while the child sets up (runtime/cgroup_task.h): a
+// limit the kernel refuses still fails the run with the kernel's words, and leaves no group.
+TEST_F(Runtime, ALimitTheKernelRefusesFailsTheRunAndLeavesNoGroup) {
+  if (access("/sys/fs/cgroup/cpu/cpu.rt_runtime_us", W_OK) != 0)
+    GTEST_SKIP() << "a cgroup v1 cpu hierarchy with real-time groups (the VM tests cover pure v2)";
+  std::string dir = bundle("b", {"true"}, [](json& j) {
+    j["linux"]["cgroupsPath"] = "minirun-test/rt-refused";
+    j["linux"]["resources"]["cpu"] = {{"realtimeRuntime", 900000}, {"realtimePeriod", 1000000}};
+  });
+  auto r = run_cmd({"/bin/sh", "-c", "cd " + dir + " && " + runtime_binary() + " --root " + (*t_ / "state") + " run c1"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("cpu.rt_runtime_us"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Invalid argument"), std::string::npos) << r.err;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup")) {
+    EXPECT_FALSE(fs::exists(h.path() / "minirun-test/rt-refused")) << h.path();
+    ::rmdir((h.path() / "minirun-test/rt-refused").c_str());
+    ::rmdir((h.path() / "minirun-test").c_str());
+  }
+}
+
 TEST_F(Runtime, ErrorsAreOneLineWithDockersCodes) {
   std::string dir = bundle("b", {"no-such-command"});
   auto r = rt_leaving({"create", "--bundle", dir, "c1"});

@@ -3,14 +3,19 @@
 // Making a group costs a directory per hierarchy, each with its control files (a few hundred
 // microseconds of kernel time on a v1 host with eight hierarchies), and removing it as much
 // again. Neither needs anything but the group's path, so a foreground `run` starts the creation
-// on a thread as soon as the container has an ID, writes its records and layers meanwhile, and
-// the runtime takes the group (and applies the limits) just before clone; the thread also opens
-// the files the child joins by and finds the sources of the container's /sys/fs/cgroup (v1); after the exit the
-// removal runs on a thread while the engine removes the container. The object's destructor waits
-// for both, and removes a group that was made but never taken.
+// on a thread as soon as the container has an ID and writes its records and layers meanwhile.
+// Then either the runtime takes the group just before clone (take(): it applies the limits and
+// the child joins by the files the thread opened), or it hands the limits over and clones at once
+// (deliver()): the thread applies them while the child makes its mounts, and sends the child the
+// files it joins by, with its /sys/fs/cgroup sources (v1), over a socket; the child waits for
+// them before its cgroup mount, its hooks or its command, whichever comes first (child.cpp).
+// After the exit the removal runs on a thread while the engine removes the container. The
+// object's destructor waits for every thread, and removes a group that was made but never taken.
 #pragma once
 
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -30,10 +35,18 @@ class CgroupTask {
   CgroupTask& operator=(const CgroupTask&) = delete;
 
   const std::string& path() const { return path_; }
-  // The group, once made; rethrows the creation's error. Once only.
+  // The group, once made (and, after deliver(), its limits applied); rethrows the thread's
+  // error. Once only.
   Cgroup take();
-  // After take(): the group's Cgroup::open_join_files() (the caller's to close) and
-  // v1_mount_sources(), as the thread found them.
+  // Before take(), instead of applying `res` itself: the thread applies it once the group is
+  // made, then sends on `sock` (a SOCK_SEQPACKET socket it closes) one message: the bytes 1 and
+  // T, then the v1 mount sources as "dir\0source\0" pairs, with the join files as SCM_RIGHTS
+  // and, when T is 1, the container's whole v1 /sys/fs/cgroup after them as a detached mount
+  // (made when `v1_tree_read_only` is given and the kernel can: make_cgroup_v1_tree); or the byte
+  // 0 alone when making the group or applying the limits failed (take() rethrows why).
+  void deliver(Resources res, int sock, std::optional<bool> v1_tree_read_only);
+  // take()'s open_join_files() (the caller's to close) and v1_mount_sources(), as the thread
+  // found them.
   std::vector<int> take_join_files();
   const std::vector<std::pair<std::string, std::string>>& mount_sources() const { return sources_; }
   // Removes `group` on a thread (errors are dropped: the next start's recovery retries).
@@ -41,6 +54,7 @@ class CgroupTask {
 
  private:
   void join();
+  void send(bool ok);
   std::string path_;
   std::thread thread_;
   std::optional<Cgroup> made_;
@@ -48,6 +62,14 @@ class CgroupTask {
   std::vector<std::pair<std::string, std::string>> sources_;
   std::exception_ptr error_;
   bool taken_ = false;
+  // What the thread does once the group is made: wait (for deliver() or take()), then apply.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  enum class Next { wait, deliver, done } next_ = Next::wait;
+  std::optional<Resources> res_;
+  std::optional<bool> tree_ro_;
+  int sock_ = -1;
+  int tree_ = -1;
 };
 
 }  // namespace minirun::runtime

@@ -5,6 +5,7 @@
 // cgroup of each controller bound in; v2: cgroup2), and any other file system type by name.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,15 @@
 
 namespace minirun::runtime {
 
+using CgroupSources = std::vector<std::pair<std::string, std::string>>;  // (directory name, what to bind)
+
+// A container's v1 /sys/fs/cgroup as the runtime's cgroup thread hands it over (cgroup_task.h):
+// the whole tree made already as a detached mount (tree >= 0), or what to bind.
+struct CgroupMount {
+  CgroupSources sources;
+  int tree = -1;
+};
+
 struct MountPlan {
   std::string destination, type, source, data;
   unsigned long flags = 0;        // MS_* of the mount itself
@@ -23,7 +33,7 @@ struct MountPlan {
   bool source_is_dir = true;  // for binds: what to create as the mount point
   // cgroup on v1, when the runtime made the container's group: each hierarchy's directory name
   // and what to bind there (Cgroup::v1_mount_sources). Empty: the child reads /proc/self/cgroup.
-  std::vector<std::pair<std::string, std::string>> cgroup_sources;
+  CgroupSources cgroup_sources;
 };
 
 // Error on an option minirun cannot honour (idmap) or a relative destination.
@@ -33,7 +43,19 @@ std::vector<MountPlan> plan_mounts(const std::vector<Mount>& mounts);
 unsigned long propagation_flags(const std::string& name);
 
 // In the container's process: every planned mount below rp's root. Fails through `report`.
-void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans);
+// `at_cgroup`, when given, runs before the first cgroup mount (the child joins its cgroup there
+// when it had to wait for it, cgroup_task.h) and returns what the v1 mount is made of instead of
+// the plan's sources, or nullptr. Such a mount comes after the others unless one of those lies
+// over or under it.
+void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans,
+               const std::function<const CgroupMount*()>& at_cgroup = nullptr);
+
+// Outside the container (the runtime's cgroup thread): a v1 /sys/fs/cgroup made whole as a
+// detached mount — a tmpfs (nosuid, nodev, noexec, mode 755) with each source's copy bound in
+// (ro when asked) and the co-mounted controllers' symlinks — for the child to attach with one
+// move_mount. -1 when this kernel cannot mount onto a detached tree (before 6.15: the child then
+// binds each source itself) or anything else fails (the child's own attempt reports it).
+int make_cgroup_v1_tree(const CgroupSources& sources, bool read_only) noexcept;
 
 // The spec's masked paths (a read-only tmpfs on a directory, /dev/null on anything else) and
 // read-only paths (a read-only bind onto itself); missing paths are skipped.
