@@ -35,7 +35,12 @@ CgroupTask::CgroupTask(std::string path) : path_(std::move(path)) {
       }
     }
     if (!error_ && tree_ro_ && made_->mode() == CgroupHierarchy::Mode::v1) tree_ = make_cgroup_v1_tree(sources_, *tree_ro_);
-    send(!error_);
+    try {
+      send(!error_);
+    } catch (...) {  // (out of memory building the message) the child sees the socket close: it fails
+      if (!error_) error_ = std::current_exception();
+      ::close(std::exchange(sock_, -1));
+    }
   });
 }
 
@@ -115,6 +120,7 @@ void CgroupTask::destroy_later(Cgroup group) {
 CgroupTask::~CgroupTask() {
   join();
   if (sock_ >= 0) ::close(sock_);
+  if (tree_ >= 0) ::close(tree_);
   for (int fd : join_fds_) ::close(fd);
   if (made_ && !taken_) {
     try {
