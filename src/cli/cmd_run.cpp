@@ -182,9 +182,9 @@ int run(Globals& g, RunFlags& f) {
   auto ids = image_layer_ids(cfg);
   const bool flat = ids.size() >= kFlattenFrom && store.has_flat(ids.back());
   std::optional<RootfsBuilder> rootfs;
-  // (Not with --init or a bridge network: the child is then a copy of this memory, cloned while
-  // the builder's thread runs, and could inherit a lock it held.)
-  if (!flat && !spec.init && !netplan.attaches() && ids.size() + 1 >= RootfsBuilder::kMinLayers) {
+  // (Not with --init: the child is then a copy of this memory, cloned while the builder's thread
+  // runs, and could inherit a lock it held.)
+  if (!flat && !spec.init && ids.size() + 1 >= RootfsBuilder::kMinLayers) {
     OverlayLayout image;
     image.overlay_root = store.overlay_root();
     for (auto it = ids.rbegin(); it != ids.rend(); ++it) image.lower_dirs.push_back(store.diff_name(*it));

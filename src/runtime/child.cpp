@@ -513,6 +513,11 @@ struct Child {
       struct pollfd pf = {plan.parent_pidfd, POLLIN, 0};
       if (plan.parent_pidfd >= 0 && ::poll(&pf, 1, 0) > 0) _exit(kExitFailed);
     }
+    if (plan.start_peer_fd >= 0) ::close(plan.start_peer_fd);
+    if (plan.started_fd >= 0) {
+      if (::write(plan.started_fd, "1", 1) != 1) _exit(kExitFailed);
+      ::close(plan.started_fd);
+    }
     enter_userns();
     if (plan.cgroup_late < 0) join_cgroup();
     join_namespaces();

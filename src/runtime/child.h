@@ -43,6 +43,8 @@ struct ChildPlan {
 
   int stdio[3] = {-1, -1, -1};  // dup'ed onto 0, 1, 2 when >= 0
   int report_fd = -1;     // ChildReporter's pipe
+  int started_fd = -1;    // one byte written first: the child exists (on_created on a thread, container.cpp)
+  int start_peer_fd = -1; // the start pipe's write end, closed first: the runtime's closing it ends the wait
   int tty_sock = -1;      // where the pty master goes (terminal)
   int start_fd = -1;      // create mode: the exec fifo (O_PATH) to open for writing, or a pipe to read
   bool start_is_fifo = false;

@@ -1,15 +1,17 @@
 // container.cpp — the runtime's outside half: a Spec turned into a ChildPlan (everything that
 // can fail or allocate much done here, before clone), the clone, and the report pipe read back.
 //
-// Foreground runs of a spec without hooks clone like posix_spawn (CLONE_VM|CLONE_VFORK, a stack of
-// their own): the runtime's memory is shared, not copied, and the runtime sleeps until the
-// child's execve or _exit. What may run beside the child in the shared memory: a RootfsBuilder
-// thread (deep images) and the cgroup thread (cgroup_task.h); each touches only its own members
-// and the heap, whose locks are shared like everything else. (A child with a copy of the memory
-// is never cloned while such a thread runs: it could inherit a lock held and wait forever.)
-// Everything that must happen between the setup and the execve
-// (create's wait for start, the engine's on_created, hooks, --init's pid 1 that never execs)
-// takes a plain clone: the child then has its own copy of the memory and may wait.
+// run() and spawn() of a spec without hooks or --init clone like posix_spawn (CLONE_VM|CLONE_VFORK,
+// a stack of their own): the runtime's memory is shared, not copied, and the runtime's thread
+// sleeps until the child's execve or _exit. What may run beside the child in the shared memory: a
+// RootfsBuilder thread (deep images), the cgroup thread (cgroup_task.h) and the Attacher, which
+// runs the engine's on_created (the network attach) while the child sets up; each touches only
+// its own members, the heap (whose locks are shared like everything else) and, for on_created,
+// the engine's objects that the sleeping thread left. (A child with a copy of the memory is never
+// cloned while such a thread runs: it could inherit a lock held and wait forever.) What must
+// happen in the runtime's own thread between the setup and the execve (create's wait for start,
+// hooks, --init's pid 1 that never execs) takes a plain clone: the child then has its own copy of
+// the memory and may wait. (A copy costs: a bridge run took 1.3 ms longer that way.)
 #include "minirun/runtime/container.h"
 
 #include <fcntl.h>
@@ -26,7 +28,10 @@
 
 #include <chrono>
 #include <cstring>
+#include <exception>
+#include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -64,6 +69,7 @@ struct Prepared {
   std::shared_ptr<const SeccompProgram> seccomp;
   std::optional<Cgroup> cgroup;
   CgroupTask* late = nullptr;  // the group still being made: taken once the child runs (cgroup_task.h)
+  pid_t child_pid = 0;         // a posix_spawn-like clone's child, stored by the kernel before it runs
   std::vector<IdMapping> uid_map, gid_map;
   ~Prepared() {
     for (auto [fd, t] : plan.join) ::close(fd);
@@ -114,12 +120,58 @@ void after_clone(Prepared& p, pid_t pid) {
 }
 
 // Whether run()/spawn() clone like posix_spawn (container.cpp's opening): nothing has to happen
-// between the child's setup and its execve — no hooks, no on_created, no --init pid 1. (A new
-// user namespace takes a plain clone too: Prepared::needs_copy.)
-bool may_share_memory(const Spec& spec, const RunOptions& opts) {
+// in the runtime's own thread between the child's setup and its execve — no hooks, no --init pid
+// 1. (on_created runs on a thread meanwhile: Attacher. A new user namespace takes a plain clone
+// too: Prepared::needs_copy.)
+bool may_share_memory(const Spec& spec, const RunOptions&) {
   const bool hooks = spec.hooks.during_setup() || !spec.hooks.poststart.empty();
-  return !hooks && !opts.on_created && !spec.minirun.init;
+  return !hooks && !spec.minirun.init;
 }
+
+// on_created (the engine's network attach) for a child cloned like posix_spawn, whose runtime
+// thread sleeps until the execve: a thread waits for the child's first byte (it exists: the
+// kernel has stored its pid, CLONE_PARENT_SETTID), runs on_created while the child makes its
+// mounts, and lets it exec (the go pipe) — or closes the pipe unwritten, and the child exits.
+struct Attacher {
+  int started[2] = {-1, -1};
+  int go = -1;  // the go pipe's write end, the thread's
+  std::thread thread;
+  std::exception_ptr error;
+
+  void start(const std::function<void(pid_t)>& on_created, const volatile pid_t* child_pid) {
+    thread = std::thread([this, &on_created, child_pid] {
+      char c;
+      ssize_t n;
+      do n = ::read(started[0], &c, 1);
+      while (n < 0 && errno == EINTR);
+      if (n == 1) {
+        try {
+          on_created(*child_pid);
+          if (::write(go, "1", 1) != 1) throw sys_error("start the container");
+        } catch (...) {
+          // (Never a kill: the child shares the memory, and one killed holding the heap's lock
+          // would leave it held. It closed its copy of the write end first thing, so closing ours
+          // ends its wait, and it exits.)
+          error = std::current_exception();
+        }
+      }
+      ::close(go);
+      go = -1;
+    });
+  }
+  // After the clone: the runtime's copy of the child's end goes (a child that died before its
+  // byte ends the wait), then the thread is joined; its error, if any, is the run's.
+  void finish() {
+    if (started[1] >= 0) ::close(started[1]);
+    started[1] = -1;
+    if (thread.joinable()) thread.join();
+  }
+  ~Attacher() {
+    finish();
+    if (started[0] >= 0) ::close(started[0]);
+    if (go >= 0) ::close(go);
+  }
+};
 
 // A failure after (or late in) prepare(): the cgroup it made goes again.
 void discard_cgroup(Prepared& p) {
@@ -299,8 +351,8 @@ long clone_child(Prepared& p, bool share_memory) {
     void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) throw sys_error("child stack");
     long pid = ::clone(
-        [](void* arg) -> int { child_main(static_cast<Prepared*>(arg)->plan); },
-        static_cast<char*>(stack) + kStack, static_cast<int>(p.clone_flags | CLONE_VM | CLONE_VFORK), &p);
+        [](void* arg) -> int { child_main(static_cast<Prepared*>(arg)->plan); }, static_cast<char*>(stack) + kStack,
+        static_cast<int>(p.clone_flags | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID), &p, &p.child_pid);
     int e = errno;
     ::munmap(stack, kStack);
     errno = e;
@@ -390,9 +442,28 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     if (fd >= 0) ::close(fd);
     fd = -1;
   };
+  std::optional<Attacher> attacher;  // on_created beside a posix_spawn-like child
+  if (share_memory && opts.on_created) {
+    attacher.emplace();
+    if (::pipe2(attacher->started, O_CLOEXEC) != 0) throw sys_error("pipe");
+    plan.started_fd = attacher->started[1];
+    attacher->go = std::exchange(go[1], -1);
+    plan.start_peer_fd = attacher->go;
+    attacher->start(opts.on_created, &p.child_pid);
+  }
   if (plan.pdeathsig) plan.parent_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
   long pid = clone_child(p, share_memory);
   int clone_errno = errno;
+  if (attacher) {
+    attacher->finish();
+    plan.started_fd = -1;
+    if (attacher->error) {
+      if (pid > 0)
+        while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+        }
+      pid = -2;
+    }
+  }
   close_fd(plan.parent_pidfd);
   close_fd(plan.cgroup_late);
   close_fd(rep[1]);
@@ -404,6 +475,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     close_fd(go[1]);
     close_fd(sock[0]);
     close_fd(hooks_gate);
+    if (pid == -2) std::rethrow_exception(attacher->error);  // on_created failed: the child exited
     throw sys_error("clone", clone_errno);
   }
   try {
@@ -435,9 +507,11 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     run_setup_hooks(spec, opts.state_json_for_hooks, hooks_gate, rep[0], static_cast<pid_t>(pid));
     if (gate) {
       if (read_record(rep[0], static_cast<pid_t>(pid)) != 1) throw Error("the container's process ended during setup");
-      if (opts.on_created) opts.on_created(static_cast<pid_t>(pid));
-      if (::write(go[1], "1", 1) != 1) throw sys_error("start the container");
-      close_fd(go[1]);
+      if (!attacher) {
+        if (opts.on_created) opts.on_created(static_cast<pid_t>(pid));
+        if (::write(go[1], "1", 1) != 1) throw sys_error("start the container");
+        close_fd(go[1]);
+      }
     }
     if (opts.on_start) opts.on_start(static_cast<pid_t>(pid));
   } catch (...) {

@@ -310,6 +310,25 @@ TEST_F(NetRun, TwentyConcurrentRunsGetDistinctAddresses) {
 // issue 14: a detached container on the default bridge gets its network back each time it runs
 // again in a new network namespace — restarted by its policy, by `start` after `stop`, by
 // `restart`: eth0 with an address, its published port answering; nothing left after rm -f.
+// The network is attached on a thread while the container's process sets up (runtime/container.cpp
+// Attacher): an attach that fails (a host port another container holds) fails the run, with
+// Docker's message, and leaves nothing of it — foreground and detached alike.
+TEST_F(NetRun, AnAttachThatFailsFailsTheRunAndLeavesNothing) {
+  auto web = mr({"run", "-d", "--name", "web", "-p", "18093:80", "t/bb", "sleep", "1000"});
+  ASSERT_EQ(web.code, 0) << web.err;
+  auto fg = sh("echo ran", {"-p", "18093:80"});
+  EXPECT_EQ(fg.code, 125);
+  EXPECT_EQ(fg.out, "");
+  EXPECT_NE(fg.err.find("port is already allocated"), std::string::npos) << fg.err;
+  auto det = mr({"run", "-d", "--name", "web2", "-p", "18093:80", "t/bb", "sleep", "1000"});
+  EXPECT_NE(det.code, 0);
+  EXPECT_NE(det.err.find("port is already allocated"), std::string::npos) << det.err;
+  EXPECT_EQ(mr({"ps", "--format", "{{.Names}}"}).out, "web\n");
+  mr({"rm", "-f", "web", "web2"});
+  EXPECT_EQ(mr({"ps", "-aq"}).out, "");
+  expect_nothing_left();
+}
+
 TEST_F(NetRun, DetachedContainerGetsItsNetworkBackOnEveryStart) {
   const std::string script =
       "mkdir -p /www; echo up > /www/index.html; ip -4 addr show eth0 | grep -q 'inet 172.30' && echo has-eth0;"

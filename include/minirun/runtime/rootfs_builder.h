@@ -21,8 +21,8 @@ namespace minirun {
 // starts on it at construction, before the container's layers exist; finish() hands over the
 // container's layout. After sending, for an image of many layers, the thread looks up, from the
 // other end of the list, the names the child's setup resolves in the new root, so that on two
-// CPUs the lookups through many layers run in parallel. Not with --init or a bridge network: the
-// thread must not run while the child is a copy (a plain clone) of minirun's memory. The destructor joins the thread (call it before removing the
+// CPUs the lookups through many layers run in parallel. Not with --init: the thread must not run
+// while the child is a copy (a plain clone) of minirun's memory. The destructor joins the thread (call it before removing the
 // container's layers).
 class RootfsBuilder {
  public:
