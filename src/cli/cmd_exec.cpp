@@ -75,6 +75,9 @@ int exec(Globals& g, const ExecFlags& f) {
     for (const auto& f : runtime::Cgroup::open(cg).procs_files())
       if (::access(f.c_str(), W_OK) == 0) eo.cgroup_procs.push_back(f);
   }
+  // The container's seccomp filter (rebuild_container_spec: none when it runs unconfined or
+  // privileged), as runc applies the container's to every exec'd process, whatever exec's flags.
+  eo.seccomp = spec.minirun.seccomp_program.get();
   eo.detach = f.detach;
   eo.forward_stdin = f.interactive;
   pid_t pid = 0;

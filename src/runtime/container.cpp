@@ -712,7 +712,7 @@ int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts
     else if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("socketpair");
   }
   plan.tty_sock = sock[1];
-  long pid = clone_child(p, false);
+  long pid = clone_child(p, true);  // like posix_spawn: nothing waits between setup and exec
   int e = errno;
   ::close(rep[1]);
   if (sock[1] >= 0) ::close(sock[1]);

@@ -132,6 +132,25 @@ TEST_F(Detach, RunLogsExecStopStartWait) {
   EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
 }
 
+// exec'd processes get the container's seccomp filter (issue 15), as with runc: the same one
+// whatever exec's own flags (--privileged included); none when the container runs unconfined.
+// (The exec'd process is cloned like posix_spawn: its status and errors still come back.)
+TEST_F(Detach, ExecGetsTheContainersSeccompFilter) {
+  run_d({"--name", "conf", "t/bb", "sleep", "1000"});
+  run_d({"--name", "unconf", "--security-opt", "seccomp=unconfined", "t/bb", "sleep", "1000"});
+  const std::vector<std::string> probe = {"sh", "-c", "grep '^Seccomp:' /proc/self/status; unshare -U true 2>/dev/null; echo $?"};
+  auto with = [&](std::vector<std::string> a) {
+    a.insert(a.end(), probe.begin(), probe.end());
+    return mr(a);
+  };
+  EXPECT_EQ(with({"exec", "conf"}).out, "Seccomp:\t2\n1\n");
+  EXPECT_EQ(with({"exec", "--privileged", "conf"}).out, "Seccomp:\t2\n1\n");
+  EXPECT_EQ(with({"exec", "-u", "1000", "conf"}).out, "Seccomp:\t2\n1\n");
+  EXPECT_EQ(with({"exec", "unconf"}).out.substr(0, 11), "Seccomp:\t0\n");
+  EXPECT_EQ(mr({"exec", "conf", "nosuch"}).code, 127);
+  EXPECT_EQ(mr({"exec", "conf", "sh", "-c", "exit 9"}).code, 9);
+}
+
 TEST_F(Detach, StartErrorsComeBackAsOneLine) {
   auto nf = mr({"run", "-d", "--name", "nf", "t/bb", "no-such-command"});
   EXPECT_EQ(nf.code, 127);
