@@ -8,8 +8,9 @@
 
 namespace minirun {
 
-const char* docker_default_seccomp_json() {
-  return R"json({
+namespace {
+
+constexpr char kDockerDefault[] = R"json({
 	"defaultAction": "SCMP_ACT_ERRNO",
 	"defaultErrnoRet": 1,
 	"archMap": [
@@ -838,6 +839,20 @@ const char* docker_default_seccomp_json() {
 		}
 	]
 })json";
+
+// FNV-1a, 64 bits, computed by the compiler: the profile's identity in the seccomp cache's key.
+constexpr uint64_t fnv1a(const char* s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++) h = (h ^ static_cast<unsigned char>(*s)) * 1099511628211ULL;
+  return h;
 }
+
+constexpr uint64_t kDockerDefaultHash = fnv1a(kDockerDefault);
+
+}  // namespace
+
+const char* docker_default_seccomp_json() { return kDockerDefault; }
+
+uint64_t docker_default_seccomp_json_hash() { return kDockerDefaultHash; }
 
 }  // namespace minirun

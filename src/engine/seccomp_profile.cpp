@@ -176,13 +176,8 @@ runtime::Seccomp docker_default_seccomp(const SeccompTarget& target) {
 }
 
 runtime::SeccompProgram docker_default_seccomp_program(const SeccompTarget& target, const std::string& cache_dir) {
-  static const std::string profile_id = [] {
-    // The embedded text's own hash: an edited profile never meets an old cache file.
-    const char* text = docker_default_seccomp_json();
-    uint64_t h = 1469598103934665603ULL;
-    for (const char* c = text; *c; c++) h = (h ^ static_cast<unsigned char>(*c)) * 1099511628211ULL;
-    return "docker-default " + std::to_string(h);
-  }();
+  // The embedded text's own hash: an edited profile never meets an old cache file.
+  const std::string profile_id = "docker-default " + std::to_string(docker_default_seccomp_json_hash());
   std::vector<std::string> caps = target.capabilities;
   std::sort(caps.begin(), caps.end());
   caps.erase(std::unique(caps.begin(), caps.end()), caps.end());

@@ -6,6 +6,7 @@
 // the running kernel's version.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,8 +17,10 @@
 
 namespace minirun {
 
-// Docker's default profile, verbatim (moby profiles/seccomp/default.json, v24.0.0).
+// Docker's default profile, verbatim (moby profiles/seccomp/default.json, v24.0.0), and the
+// FNV-1a hash of that text (computed at compile time: it names the profile in the cache's key).
 const char* docker_default_seccomp_json();
+uint64_t docker_default_seccomp_json_hash();
 
 // The capabilities Docker gives a container by default ("CAP_CHOWN", …, 14 of them).
 const std::vector<std::string>& docker_default_capabilities();
