@@ -41,6 +41,17 @@ CgroupTask::CgroupTask(std::string path) : path_(std::move(path)) {
       if (!error_) error_ = std::current_exception();
       ::close(std::exchange(sock_, -1));
     }
+    // Then the same thread removes the group after the exit (destroy_later), or just ends.
+    l.lock();
+    sent_ = true;
+    cv_.notify_all();
+    cv_.wait(l, [this] { return doomed_ || quit_; });
+    if (!doomed_) return;
+    l.unlock();
+    try {
+      doomed_->destroy();
+    } catch (...) {
+    }
   });
 }
 
@@ -92,13 +103,18 @@ void CgroupTask::join() {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (next_ == Next::wait) next_ = Next::done;
-    cv_.notify_one();
+    quit_ = true;
+    cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
 }
 
 Cgroup CgroupTask::take() {
-  join();
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    if (next_ == Next::deliver && thread_.joinable()) cv_.wait(l, [this] { return sent_; });
+  }
+  if (next_ != Next::deliver) join();
   if (error_) std::rethrow_exception(error_);
   if (taken_ || !made_) throw Error("cgroup " + path_ + ": taken twice");
   taken_ = true;
@@ -108,6 +124,14 @@ Cgroup CgroupTask::take() {
 std::vector<int> CgroupTask::take_join_files() { return std::exchange(join_fds_, {}); }
 
 void CgroupTask::destroy_later(Cgroup group) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (next_ == Next::deliver && sent_ && !quit_ && thread_.joinable()) {  // the thread waits for it
+      doomed_.emplace(std::move(group));
+      cv_.notify_all();
+      return;
+    }
+  }
   join();
   thread_ = std::thread([g = std::move(group)]() mutable {
     try {

@@ -9,8 +9,10 @@
 // (deliver()): the thread applies them while the child makes its mounts, and sends the child the
 // files it joins by, with its /sys/fs/cgroup sources (v1), over a socket; the child waits for
 // them before its cgroup mount, its hooks or its command, whichever comes first (child.cpp).
-// After the exit the removal runs on a thread while the engine removes the container. The
-// object's destructor waits for every thread, and removes a group that was made but never taken.
+// After the exit the removal runs on a thread while the engine removes the container: after
+// deliver(), the same thread, which has waited for it since (a sleeping thread starts at once; a
+// new one, on this VM, only once the caller blocks: README "Speed"). The object's destructor
+// waits for every thread, and removes a group that was made but never taken.
 #pragma once
 
 #include <condition_variable>
@@ -49,7 +51,8 @@ class CgroupTask {
   // found them.
   std::vector<int> take_join_files();
   const std::vector<std::pair<std::string, std::string>>& mount_sources() const { return sources_; }
-  // Removes `group` on a thread (errors are dropped: the next start's recovery retries).
+  // Removes `group` on a thread (errors are dropped: the next start's recovery retries): the
+  // task's own after deliver(), else a new one.
   void destroy_later(Cgroup group);
 
  private:
@@ -70,6 +73,9 @@ class CgroupTask {
   std::optional<bool> tree_ro_;
   int sock_ = -1;
   int tree_ = -1;
+  bool sent_ = false;              // after deliver(): the message is sent, take() may return
+  std::optional<Cgroup> doomed_;   // then: the group to remove on the same thread
+  bool quit_ = false;
 };
 
 }  // namespace minirun::runtime
