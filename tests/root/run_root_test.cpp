@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "testutil.h"
 
@@ -78,11 +79,23 @@ TEST_F(Run, CapabilitiesAsDocker) {
 TEST_F(Run, SysFsCgroupIsTheContainersOwnGroup) {
   if (!fs::is_directory("/sys/fs/cgroup/pids") || fs::exists("/sys/fs/cgroup/cgroup.controllers"))
     GTEST_SKIP() << "a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids (the VM tests cover pure v2)";
-  // Both ways the runtime makes it (runtime/cgroup_task.h): with --network none the child is
-  // cloned like posix_spawn and joins late, the thread sending it the group and the mounted
-  // tree; with a bridge (a plain clone) the group is taken before the clone.
-  for (std::vector<std::string> net : {std::vector<std::string>{"--network", "none"}, std::vector<std::string>{}}) {
-    SCOPED_TRACE(net.empty() ? "bridge" : "--network none");
+  // The groups under minirun's parent: a run --rm's is gone when the command returns (removed by
+  // the cgroup thread, cgroup_task.h).
+  auto groups = [] {
+    std::set<std::string> g;
+    for (const auto& e : fs::directory_iterator("/sys/fs/cgroup/pids/minirun"))
+      if (e.is_directory()) g.insert(e.path().filename());
+    return g;
+  };
+  const auto before = groups();
+  // Both ways the runtime makes it (runtime/cgroup_task.h): a child cloned like posix_spawn
+  // (--network none; a bridge, attached on a thread) joins late, the thread sending it the group
+  // and the mounted tree; with --init (a plain clone: pid 1 never execs) the group is taken before
+  // the clone, and the shell is the group's second process.
+  for (std::vector<std::string> net : {std::vector<std::string>{"--network", "none"}, std::vector<std::string>{},
+                                       std::vector<std::string>{"--network", "none", "--init"}}) {
+    const bool init = net.size() == 3;
+    SCOPED_TRACE(net.empty() ? "bridge" : init ? "--init" : "--network none");
     auto with = [&net](std::vector<std::string> f) {
       f.insert(f.end(), net.begin(), net.end());
       return f;
@@ -98,13 +111,14 @@ TEST_F(Run, SysFsCgroupIsTheContainersOwnGroup) {
     EXPECT_EQ(sh("grep -c ' /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,mode=755$' /proc/self/mountinfo", with({})).out, "1\n");
     // The command runs in the group: the kernel counts its shell (builtins only: no other process).
     auto in = sh("read n < /sys/fs/cgroup/pids/pids.current; echo $n; grep -c ':/minirun/[0-9a-f]\\{64\\}$' /proc/self/cgroup", with({}));
-    EXPECT_EQ(in.out, "1\n" + sh("grep -vc -e '^0::' -e ':name=' /proc/self/cgroup", with({})).out) << in.err;
+    EXPECT_EQ(in.out, (init ? "2\n" : "1\n") + sh("grep -vc -e '^0::' -e ':name=' /proc/self/cgroup", with({})).out) << in.err;
     // The cgroup mount waits for the group after the other mounts, never after one below it.
     std::string vol = *t_ / "cgvol";
     fs::create_directories(vol);
     write_file(vol + "/mark", "below");
     auto below = sh("cat /sys/fs/cgroup/extra/mark; cat /sys/fs/cgroup/pids/pids.max", with({"-v", vol + ":/sys/fs/cgroup/extra:ro", "--pids-limit", "35"}));
     EXPECT_EQ(below.out, "below35\n") << below.err;
+    EXPECT_EQ(groups(), before) << "a run --rm left its cgroup";
   }
 }
 
