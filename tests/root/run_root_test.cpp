@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include "testutil.h"
@@ -88,6 +89,16 @@ TEST_F(Run, SysFsCgroupIsTheContainersOwnGroup) {
     return g;
   };
   const auto before = groups();
+  // Whatever this test leaves (a broken build's groups, tests/mutants) is removed, pass or fail.
+  struct Sweep {
+    std::set<std::string> keep;
+    std::function<std::set<std::string>()> now;
+    ~Sweep() {
+      for (const auto& id : now())
+        if (!keep.count(id))
+          for (const auto& h : fs::directory_iterator("/sys/fs/cgroup")) ::rmdir((h.path() / "minirun" / id).c_str());
+    }
+  } sweep{before, groups};
   // Both ways the runtime makes it (runtime/cgroup_task.h): a child cloned like posix_spawn
   // (--network none; a bridge, attached on a thread) joins late, the thread sending it the group
   // and the mounted tree; with --init (a plain clone: pid 1 never execs) the group is taken before
