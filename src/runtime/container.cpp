@@ -68,6 +68,7 @@ struct Prepared {
   int userns_go = -1;  // a new user namespace: written once the id maps are
   std::shared_ptr<const SeccompProgram> seccomp;
   std::optional<Cgroup> cgroup;
+  bool share_memory = false;   // run()/spawn(): the child is cloned like posix_spawn (may_share_memory)
   CgroupTask* late = nullptr;  // the group still being made: taken once the child runs (cgroup_task.h)
   pid_t child_pid = 0;         // a posix_spawn-like clone's child, stored by the kernel before it runs
   std::vector<IdMapping> uid_map, gid_map;
@@ -119,14 +120,14 @@ void after_clone(Prepared& p, pid_t pid) {
   p.userns_go = -1;
 }
 
-// Whether run()/spawn() clone like posix_spawn (container.cpp's opening): nothing has to happen
-// in the runtime's own thread between the child's setup and its execve — no hooks, no --init pid
-// 1. (on_created runs on a thread meanwhile: Attacher. A new user namespace takes a plain clone
-// too: Prepared::needs_copy.)
-bool may_share_memory(const Spec& spec, const RunOptions&) {
-  const bool hooks = spec.hooks.during_setup() || !spec.hooks.poststart.empty();
-  return !hooks && !spec.minirun.init;
-}
+// Hooks run by the runtime while the child sets up or just after its start (a gate it waits at).
+bool has_runtime_hooks(const Spec& spec) { return spec.hooks.during_setup() || !spec.hooks.poststart.empty(); }
+
+// Whether run()/spawn() may clone like posix_spawn (container.cpp's opening): nothing has to
+// happen in the runtime's own thread between the child's setup and its execve — no hooks, no
+// --init pid 1. (on_created runs on a thread meanwhile: Attacher. A new user namespace takes a
+// plain clone too: prepare() sets Prepared::share_memory.)
+bool may_share_memory(const Spec& spec) { return !has_runtime_hooks(spec) && !spec.minirun.init; }
 
 // on_created (the engine's network attach) for a child cloned like posix_spawn, whose runtime
 // thread sleeps until the execve: a thread waits for the child's first byte (it exists: the
@@ -184,7 +185,7 @@ void discard_cgroup(Prepared& p) {
 }
 
 void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, const std::string& default_cgroup,
-             CgroupTask* task = nullptr, bool late_join = false) {
+             CgroupTask* task = nullptr, bool may_share = false) {
   if (!spec.process) throw Error("config.json: process is required to run a container");
   if (spec.process->args.empty()) throw Error("no command specified");
   ChildPlan& plan = p.plan;
@@ -219,6 +220,7 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
     plan.userns_wait = sync[0];
     p.userns_go = sync[1];
   }
+  p.share_memory = may_share && !p.needs_copy();
   const Namespace* mnt = spec.linux.find_namespace("mount");
   plan.new_mount_ns = (p.clone_flags & CLONE_NEWNS) != 0;
   plan.own_mount_ns = mnt != nullptr;
@@ -277,7 +279,7 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
       allow("c", 5, 2);
       allow("c", 136, std::nullopt);
     }
-    if (task && task->path() == path && late_join && !plan.cgroup_by_runtime) {
+    if (task && task->path() == path && p.share_memory) {
       // Being made meanwhile (cgroup_task.h): the thread applies the limits while the child makes
       // its mounts, and sends it the join files; the runtime takes the group once the child runs.
       // Only for a child that shares the runtime's memory: one with a copy could inherit a lock
@@ -424,9 +426,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   if (!wait && spec.process->terminal && !opts.tty_master)
     throw Error("a detached container with a terminal is not supported yet");
   if (!wait) plan.pdeathsig = opts.kill_with_parent;
-  const bool hooks = spec.hooks.during_setup() || !spec.hooks.poststart.empty();
-  const bool gate = hooks || opts.on_created;
-  const bool share_memory = may_share_memory(spec, opts) && !p.needs_copy();
+  const bool gate = has_runtime_hooks(spec) || opts.on_created;
   int rep[2];
   if (::pipe2(rep, O_CLOEXEC) != 0) throw sys_error("pipe");
   plan.report_fd = rep[1];
@@ -443,7 +443,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     fd = -1;
   };
   std::optional<Attacher> attacher;  // on_created beside a posix_spawn-like child
-  if (share_memory && opts.on_created) {
+  if (p.share_memory && opts.on_created) {
     attacher.emplace();
     if (::pipe2(attacher->started, O_CLOEXEC) != 0) throw sys_error("pipe");
     plan.started_fd = attacher->started[1];
@@ -452,7 +452,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
     attacher->start(opts.on_created, &p.child_pid);
   }
   if (plan.pdeathsig) plan.parent_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
-  long pid = clone_child(p, share_memory);
+  long pid = clone_child(p, p.share_memory);
   int clone_errno = errno;
   if (attacher) {
     attacher->finish();
@@ -571,7 +571,7 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
 
 int start_process(const Spec& spec, const RunOptions& opts, bool wait) {
   Prepared p;
-  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup, opts.cgroup_task, may_share_memory(spec, opts));
+  prepare(spec, p, opts.seccomp_cache_dir, opts.default_cgroup, opts.cgroup_task, may_share_memory(spec));
   int r;
   try {
     r = start_process_in(spec, opts, wait, p);

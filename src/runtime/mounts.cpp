@@ -54,26 +54,44 @@ void do_mount(const ChildReporter& report, const char* src, const std::string& d
 }
 
 // A detached copy of src (recursive) with nosuid, nodev, noexec and ro (when asked) set before it
-// is attached at dfd/name. False when this kernel lacks open_tree or mount_setattr (nothing done).
-bool attach_copy(const ChildReporter& report, int dfd, const std::string& name, const std::string& src,
-                 unsigned long ro, const std::string& what) {
+// is attached at dfd/name: open_tree, mount_setattr, move_mount — three calls, no path looked up
+// twice. Returns the call that failed (errno is its error), or none. For the child (attach_copy)
+// and the cgroup thread (make_cgroup_v1_tree) alike.
+enum class CopyStep { none, open_tree, mount_setattr, move_mount };
+CopyStep copy_mount(int dfd, const std::string& name, const std::string& src, bool ro) noexcept {
   int tree = static_cast<int>(
       ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-  if (tree < 0 && (errno == ENOSYS || errno == EINVAL)) return false;
-  if (tree < 0) report.fail_errno("mount " + what + " (" + src + ")");
+  if (tree < 0) return CopyStep::open_tree;
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
-  if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
-    int e = errno;
-    ::close(tree);
-    if (e == ENOSYS || e == EINVAL) return false;
-    errno = e;
-    report.fail_errno("mount " + what);
-  }
-  if (::syscall(SYS_move_mount, tree, "", dfd, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-    report.fail_errno("mount " + what);
+  CopyStep failed = CopyStep::none;
+  if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    failed = CopyStep::mount_setattr;
+  else if (::syscall(SYS_move_mount, tree, "", dfd, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    failed = CopyStep::move_mount;
+  int e = errno;
   ::close(tree);
-  return true;
+  errno = e;
+  return failed;
+}
+
+// copy_mount in the child: false when this kernel lacks open_tree or mount_setattr (nothing done).
+bool attach_copy(const ChildReporter& report, int dfd, const std::string& name, const std::string& src,
+                 unsigned long ro, const std::string& what) {
+  CopyStep failed = copy_mount(dfd, name, src, ro != 0);
+  if (failed == CopyStep::none) return true;
+  if (failed != CopyStep::move_mount && (errno == ENOSYS || errno == EINVAL)) return false;
+  report.fail_errno("mount " + what + (failed == CopyStep::open_tree ? " (" + src + ")" : ""));
+}
+
+// cpu,cpuacct mounted together: the usual symlink for each name, beside the directory.
+void link_comounted(int dfd, const std::string& dir) noexcept {
+  if (dir.find(',') == std::string::npos) return;
+  for (size_t b = 0, e; b <= dir.size(); b = e + 1) {
+    e = dir.find(',', b);
+    if (e == std::string::npos) e = dir.size();
+    ::symlinkat(dir.c_str(), dfd, dir.substr(b, e - b).c_str());
+  }
 }
 
 // cgroup v1 (every controller its own hierarchy, as on this kind of host): a tmpfs with each
@@ -124,11 +142,7 @@ void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan
       do_mount(report, nullptr, rp.existing(where), nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro,
                nullptr, where);
     }
-    // cpu,cpuacct mounted together: the usual symlinks for each name.
-    if (dir.find(',') != std::string::npos) {
-      std::stringstream names(dir);
-      for (std::string n; std::getline(names, n, ',');) ::symlinkat(dir.c_str(), tfd, n.c_str());
-    }
+    link_comounted(tfd, dir);
   }
   ::close(tfd);
   // The tmpfs itself stays writable, as runc leaves it (Docker's containers on v1 show it so).
@@ -147,29 +161,12 @@ int make_cgroup_v1_tree(const CgroupSources& sources, bool read_only) noexcept {
                                      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
   ::close(fs);
   if (tmp < 0) return -1;
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (read_only ? MOUNT_ATTR_RDONLY : 0);
   for (const auto& [dir, src] : sources) {
-    if (::mkdirat(tmp, dir.c_str(), 0755) != 0) {
+    if (::mkdirat(tmp, dir.c_str(), 0755) != 0 || copy_mount(tmp, dir, src, read_only) != CopyStep::none) {
       ::close(tmp);
       return -1;
     }
-    int tree = static_cast<int>(
-        ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    bool ok = tree >= 0 && ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0 &&
-              ::syscall(SYS_move_mount, tree, "", tmp, dir.c_str(), MOVE_MOUNT_F_EMPTY_PATH) == 0;
-    if (tree >= 0) ::close(tree);
-    if (!ok) {
-      ::close(tmp);
-      return -1;
-    }
-    if (dir.find(',') == std::string::npos) continue;
-    // cpu,cpuacct mounted together: a symlink for each name.
-    for (size_t b = 0, e; b <= dir.size(); b = e + 1) {
-      e = dir.find(',', b);
-      if (e == std::string::npos) e = dir.size();
-      ::symlinkat(dir.c_str(), tmp, dir.substr(b, e - b).c_str());
-    }
+    link_comounted(tmp, dir);
   }
   return tmp;
 }
