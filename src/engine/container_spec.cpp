@@ -73,10 +73,13 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
   if (joins_net) s.linux.namespaces.push_back({"network", req.network_ns_path});
   else if (req.network != "host") s.linux.namespaces.push_back({"network", ""});
 
-  // Docker's mounts. Without a devices cgroup, /dev is nodev and its nodes are the host's,
-  // bound (devices.h); --privileged containers get real nodes.
+  // Docker's mounts. /dev holds real nodes, as Docker's, when the container has a cgroup: its
+  // device rules (Docker's, --device, --device-cgroup-rule; always given, and an error when the
+  // kernel cannot enforce them) decide what opens. Without a cgroup (--cgroups=disabled) /dev is
+  // nodev and its nodes are the host's, bound (devices.h): CAP_MKNOD could otherwise make any
+  // node there. --privileged containers get real nodes either way.
   std::vector<std::string> dev = {"nosuid", "strictatime", "mode=755", "size=65536k"};
-  if (!req.privileged) dev.push_back("nodev");
+  if (!req.privileged && req.cgroup_path.empty()) dev.push_back("nodev");
   std::vector<std::string> sys = {"nosuid", "noexec", "nodev"};
   if (!req.privileged) sys.push_back("ro");
   s.mounts = {

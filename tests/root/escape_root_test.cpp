@@ -46,16 +46,21 @@ TEST(Escape, ProbeRunAsRootFindsNoWayOut) {
   // A file only the host can see; the probe reports whether it ever becomes visible.
   std::string marker = t / "host-only-marker";
   write_file(marker, "host");
-  std::vector<std::string> argv = {MINIRUN_BINARY, "--root", store, "run", "--rm", "t/probe", "/probe", marker};
-  for (const auto& d : host_disks(t.path())) argv.push_back(d);
-  auto r = run_cmd(argv);
-  EXPECT_EQ(r.code, 0) << r.out << r.err;
-  EXPECT_EQ(r.out.find("ESCAPED"), std::string::npos) << r.out;
-  // It did try: one line per attempt, the chroot walk and a disk among them.
-  EXPECT_NE(r.out.find("contained: chroot(); chdir(\"..\") walk"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("contained: mknod /dev/.probe-dev-"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("contained: read /proc/kcore"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("contained: /proc/keys is masked"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("0 escape(s)"), std::string::npos) << r.out;
+  // Twice: with the container's cgroup (/dev holds real nodes, its device rules refuse the
+  // disks) and without one (/dev is nodev).
+  for (const char* cgroups : {"--cgroups=enabled", "--cgroups=disabled"}) {
+    SCOPED_TRACE(cgroups);
+    std::vector<std::string> argv = {MINIRUN_BINARY, "--root", store, "run", "--rm", cgroups, "t/probe", "/probe", marker};
+    for (const auto& d : host_disks(t.path())) argv.push_back(d);
+    auto r = run_cmd(argv);
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out.find("ESCAPED"), std::string::npos) << r.out;
+    // It did try: one line per attempt, the chroot walk and a disk among them.
+    EXPECT_NE(r.out.find("contained: chroot(); chdir(\"..\") walk"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("contained: mknod /dev/.probe-dev-"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("contained: read /proc/kcore"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("contained: /proc/keys is masked"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("0 escape(s)"), std::string::npos) << r.out;
+  }
   EXPECT_TRUE(mounts_under(t.path()).empty());
 }

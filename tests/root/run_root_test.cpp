@@ -139,9 +139,19 @@ TEST_F(Run, ProcSysDevAreLockedDown) {
   EXPECT_EQ(sh("ls /dev | head -50").out.find("sda"), std::string::npos);
   EXPECT_EQ(sh("cat /dev-null-copy").code, 1);  // nodev: EACCES on an image device node
   EXPECT_NE(sh("mknod /tmp/sda b 8 0 && head -c1 /tmp/sda").code, 0);
-  // /dev is nodev too: a node made there (CAP_MKNOD, as Docker) cannot be opened, even one as
-  // harmless as null. (Where no host disk is readable, the probe's disk reads cannot tell.)
-  EXPECT_EQ(sh("mknod /dev/null2 c 1 3 || exit 9; echo x > /dev/null2").code, 1);
+  // /dev holds real nodes, as Docker's, and the devices cgroup decides what opens: a node made
+  // there (CAP_MKNOD, as Docker) with an allowed number works, a disk's is refused by the cgroup
+  // (EPERM before any driver is asked, so the same whether or not the host has that disk).
+  EXPECT_EQ(sh("mknod /dev/null2 c 1 3 && echo x > /dev/null2 && echo ok").out, "ok\n");
+  auto disk = sh("mknod /dev/sda9 b 8 9 && head -c1 /dev/sda9");
+  EXPECT_NE(disk.code, 0);
+  EXPECT_NE(disk.err.find("Operation not permitted"), std::string::npos) << disk.err;
+  EXPECT_EQ(sh("grep -c ' /dev/null ' /proc/self/mountinfo").out, "0\n");  // a node, not a bind
+  // Without a cgroup /dev is nodev, its nodes the host's, bound: a node made there cannot be
+  // opened, even one as harmless as null.
+  EXPECT_EQ(sh("mknod /dev/null2 c 1 3 || exit 9; echo x > /dev/null2", {"--cgroups=disabled"}).code, 1);
+  EXPECT_EQ(sh("grep -c ' /dev/null ' /proc/self/mountinfo; echo x > /dev/null && echo ok", {"--cgroups=disabled"}).out,
+            "1\nok\n");
   EXPECT_EQ(sh("ls /dev/null /dev/zero /dev/pts/ptmx /dev/shm > /dev/null && echo ok").out, "ok\n");
   EXPECT_NE(sh("mount -o remount,rw /proc/sys").code, 0);
 }
