@@ -208,9 +208,10 @@ limits)
   out=$(cpus)
   if [ "$out" = "0-1 Cpus_allowed_list: 0-1 2 " ]; then echo "PASS without --cpuset-cpus both CPUs"; else echo "FAIL without --cpuset-cpus: $out"; fi
 
-  # --device with ram disks (brd): harmless nodes to write to. The container's root and /dev are
-  # nodev (its nodes are binds of the guest's), so the device filter itself (an eBPF program on
-  # v2) is checked through nodes on a volume: the bind keeps the guest's tmpfs, which allows them.
+  # --device with ram disks (brd): harmless nodes to write to. The container's root is nodev,
+  # so the device filter itself (an eBPF program on v2) is checked through its /dev (real nodes
+  # with a cgroup, as Docker's) and through nodes on a volume (the bind keeps the guest's tmpfs,
+  # which allows them).
   r0=$(cat /sys/block/ram0/dev); r1=$(cat /sys/block/ram1/dev)
   mkdir -p /tmp/nodes
   mknod /tmp/nodes/ram0 b "${r0%:*}" "${r0#*:}"; mknod /tmp/nodes/ram1 b "${r1%:*}" "${r1#*:}"
@@ -226,6 +227,9 @@ limits)
   else echo "FAIL --device ...:r: $(tr '\n' ' ' </tmp/out)"; fi
   $R --rm $V vm/busybox:1 head -c 1 /nodes/ram0 >/tmp/out 2>&1
   has "without --device the node is refused (EPERM)" 'ram0: Operation not permitted'
+  $R --rm vm/busybox:1 sh -c "mknod /dev/disk0 b ${r0%:*} ${r0#*:} && head -c 1 /dev/disk0; mknod /dev/null2 c 1 3 && echo x >/dev/null2 && echo null2-ok" >/tmp/out 2>&1
+  if grep -q 'disk0: Operation not permitted' /tmp/out && grep -q '^null2-ok$' /tmp/out; then echo "PASS /dev holds real nodes: a disk's made there is refused (EPERM), null's works"
+  else echo "FAIL /dev's nodes and the device filter: $(tr '\n' ' ' </tmp/out)"; fi
   check "the refused writes left ram0 as it was" test "$(head -c 18 /dev/ram0)" = through-the-device
 
   $R --rm --memory 48m --pids-limit 77 vm/busybox:1 sh -c 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /proc/self/cgroup
