@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -83,9 +84,15 @@ struct Entry {
 std::vector<Entry> list_dir(int fd) {
   std::vector<Entry> out;
   if (::lseek(fd, 0, SEEK_SET) != 0) return out;
-  alignas(8) static thread_local char buf[1 << 16];
+  // One buffer per thread (diff lists directories on several), made on first use: a 64 KB
+  // thread_local array would be part of every thread's TLS block, zeroed when each thread starts
+  // (the main thread of every minirun command included), whether or not it ever lists one.
+  constexpr size_t kBuf = 1 << 16;
+  static thread_local std::unique_ptr<char[]> buf_owner;
+  if (!buf_owner) buf_owner.reset(new char[kBuf]);
+  char* buf = buf_owner.get();
   for (;;) {
-    long n = ::syscall(SYS_getdents64, fd, buf, sizeof buf);
+    long n = ::syscall(SYS_getdents64, fd, buf, kBuf);
     if (n <= 0) break;
     for (long off = 0; off < n;) {
       auto* d = reinterpret_cast<struct dirent64*>(buf + off);
