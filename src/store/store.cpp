@@ -566,18 +566,19 @@ void Store::create_container_layers(const std::string& cid, const std::string& t
   std::string init = init_layer_id(cid);
   std::string lower = link_name(top);
   for (const auto& l : lower_links(top)) lower += ":" + l;
-  // The -init layer: staged in tmp/, then renamed into place.
+  // The -init layer: staged in tmp/, then renamed into place (its files need no rename each:
+  // nothing sees them before the directory's).
   std::string staged = new_temp_dir();
   make_dir(staged + "/diff", 0755);
   std::string ishort = make_short_link(init);
-  write_file_atomic(staged + "/link", ishort);
-  write_file_atomic(staged + "/lower", lower);
+  write_new_file_durable(staged + "/link", ishort);
+  write_new_file_durable(staged + "/lower", lower);
   if (::rename(staged.c_str(), layer_dir(init).c_str()) != 0) throw sys_error("container " + cid + ": init layer");
   staged = new_temp_dir();
   for (const char* d : {"diff", "work", "merged"}) make_dir(staged + "/" + d, 0755);
   std::string cshort = make_short_link(cid);
-  write_file_atomic(staged + "/link", cshort);
-  write_file_atomic(staged + "/lower", "l/" + ishort + ":" + lower);
+  write_new_file_durable(staged + "/link", cshort);
+  write_new_file_durable(staged + "/lower", "l/" + ishort + ":" + lower);
   if (::rename(staged.c_str(), layer_dir(cid).c_str()) != 0) throw sys_error("container " + cid + ": layer");
 }
 

@@ -16,6 +16,9 @@ namespace minirun {
 // (ENOSPC), never a stale errno. Throws "<what>: write: <error>".
 void write_all(int fd, const void* data, size_t n, const std::string& what);
 void write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644);
+// A new file written and fsync'd in place, for a directory that is itself staged and then renamed
+// into place whole (a temporary name and a rename per file would add nothing). Error if it exists.
+void write_new_file_durable(const std::string& path, const std::string& data, mode_t mode = 0644);
 // Reads a whole file (at most max_bytes); throws Error naming the path.
 std::string read_whole_file(const std::string& path, size_t max_bytes = 64u << 20);
 // Like read_whole_file, but nullopt when the file does not exist.
