@@ -55,6 +55,9 @@ std::string host_device_name(bool block, int64_t major, int64_t minor) {
 }
 
 void create_devices(const ChildReporter& report, RootPaths& rp, const std::vector<Device>& devices, bool by_bind) {
+  // The directory of the previous node stays open for the next one in it (all of /dev's, usually).
+  std::string open_parent;
+  int dfd = -1;
   for (const auto& d : devices) {
     mode_t type = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
     dev_t rdev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
@@ -62,9 +65,13 @@ void create_devices(const ChildReporter& report, RootPaths& rp, const std::vecto
     std::string path = d.path;
     size_t slash = path.rfind('/');
     std::string parent = slash == 0 ? "/" : path.substr(0, slash), base = path.substr(slash + 1);
-    if (rp.point(parent, true).empty()) report.fail_errno("device directory " + parent);
-    int dfd = openat2_in_root(rp.root(), parent, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0) report.fail_errno("device directory " + parent);
+    if (dfd < 0 || parent != open_parent) {
+      if (dfd >= 0) ::close(dfd);
+      if (rp.point(parent, true).empty()) report.fail_errno("device directory " + parent);
+      dfd = openat2_in_root(rp.root(), parent, O_RDONLY | O_DIRECTORY);
+      if (dfd < 0) report.fail_errno("device directory " + parent);
+      open_parent = parent;
+    }
     ::unlinkat(dfd, base.c_str(), 0);
     if (by_bind && type != S_IFIFO) {
       // The host's node with the same number; a bind keeps the host devtmpfs's (dev) flags.
@@ -81,7 +88,6 @@ void create_devices(const ChildReporter& report, RootPaths& rp, const std::vecto
       }
       if (host.empty() || !same(host)) {
         if (host.empty()) host = path;
-        ::close(dfd);
         report.fail("device " + path + ": the host has no " + (type == S_IFBLK ? "block" : "character") +
                     " device " + std::to_string(d.major) + ":" + std::to_string(d.minor) + " at " + host +
                     " to bind, and /dev does not allow device nodes");
@@ -94,12 +100,15 @@ void create_devices(const ChildReporter& report, RootPaths& rp, const std::vecto
     } else {
       if (::mknodat(dfd, base.c_str(), type | perm, rdev) != 0) report.fail_errno("mknod " + path);
       ::fchmodat(dfd, base.c_str(), perm, 0);
-      if (::fchownat(dfd, base.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) != 0)
+      // (Made by root outside a user namespace, where mknod runs: 0:0 already unless the spec
+      // asks for other owners.)
+      if ((d.uid.value_or(0) != 0 || d.gid.value_or(0) != 0) &&
+          ::fchownat(dfd, base.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) != 0)
         report.fail_errno("chown " + path);
     }
-    ::close(dfd);
   }
-  int dev = openat2_in_root(rp.root(), "/dev", O_RDONLY | O_DIRECTORY);
+  int dev = dfd >= 0 && open_parent == "/dev" ? dfd : openat2_in_root(rp.root(), "/dev", O_RDONLY | O_DIRECTORY);
+  if (dev != dfd && dfd >= 0) ::close(dfd);
   if (dev < 0) return;
   // /dev/ptmx: the devpts instance's own, when one is mounted at /dev/pts.
   struct stat st;
