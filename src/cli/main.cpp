@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <unistd.h>
 #include <iostream>
 
 #include "cli.h"
@@ -119,5 +120,15 @@ int main(int argc, char** argv) {
     std::cerr << "Error: " << e.what() << std::endl;
     return kExitFailed;
   }
-  return g.exit_code;
+#if defined(__SANITIZE_ADDRESS__)
+  return g.exit_code;  // (LeakSanitizer checks at exit)
+#else
+  // The verb is done and every object it made is gone; what exit() would still run is the static
+  // destructors of the whole binary (CLI11's validators, once per file that includes it, the
+  // locale, the logger registry): about 0.2 ms of every `run` (paired A/B), for a process whose
+  // memory the kernel frees anyway. Output is flushed first.
+  std::cout.flush();
+  std::fflush(nullptr);
+  ::_exit(g.exit_code);
+#endif
 }
