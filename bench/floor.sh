@@ -33,13 +33,7 @@ $run $img /bin/true  # warm: the seccomp cache (the floor loads the same program
 bpf=$(ls "$S"/seccomp/*.bpf)
 LOWER=$("$MR" --root "$S" inspect $img | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]["GraphDriver"]["Data"]; print(d["UpperDir"]+":"+d["LowerDir"])')
 for f in hostname hosts resolv.conf; do echo "floor" >"$B/scratch/etc/$f"; : >"$B/scratch/init/etc/$f"; done
-# The shell baseline, as bench/run-all.sh writes it.
-mkdir -p "$B/sh/upper" "$B/sh/work" "$B/sh/merged"
-cat >"$B/baseline-run.sh" <<SH
-#!/bin/sh
-exec unshare --pid --fork --mount sh -c 'mount --make-rprivate / && rm -rf $B/sh/upper/* $B/sh/work/* && mount -t overlay overlay -o lowerdir=$LOWER,upperdir=$B/sh/upper,workdir=$B/sh/work $B/sh/merged && mount -t proc proc $B/sh/merged/proc && exec chroot $B/sh/merged /bin/true'
-SH
-chmod +x "$B/baseline-run.sh"
+bench/write-baseline.sh "$B" "$LOWER" "$B/baseline-run.sh"
 # Five rounds of hyperfine over all five, their times pooled: on this VM the machine drifts
 # within minutes, and one command's whole block would land in one state.
 ROUNDS=5

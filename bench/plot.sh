@@ -17,14 +17,9 @@ for n in 1 16 31 32 50 100 200 300 400 500; do
   python3 bench/make-deep.py "$B/deep$n.tar" "$n"
   "$MR" --root "$S" load -q -i "$B/deep$n.tar" >/dev/null
   lower=$("$MR" --root "$S" inspect "bench/deep:$n" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]["GraphDriver"]["Data"]; print(d["UpperDir"] + (":" + d["LowerDir"] if "LowerDir" in d else ""))')
-  mkdir -p "$B/sh/upper" "$B/sh/work" "$B/sh/merged"
   base=NaN
   if [ ${#lower} -lt 3900 ]; then  # the shell baseline has only mount(2): one page of options
-    cat >"$B/base.sh" <<SH
-#!/bin/sh
-exec unshare --pid --fork --mount sh -c 'mount --make-rprivate / && rm -rf $B/sh/upper/* $B/sh/work/* && mount -t overlay overlay -o lowerdir=$lower,upperdir=$B/sh/upper,workdir=$B/sh/work $B/sh/merged && mount -t proc proc $B/sh/merged/proc && exec chroot $B/sh/merged /bin/true'
-SH
-    chmod +x "$B/base.sh"
+    bench/write-baseline.sh "$B" "$lower" "$B/base.sh"
     hyperfine -N -w 3 -r 20 --export-json "$B/b.json" "$B/base.sh" >/dev/null
     base=$(median "$B/b.json")
   fi

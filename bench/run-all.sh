@@ -33,12 +33,7 @@ row "load of a second image sharing the base" "$(ms "$load2")" "$(ms "$load")" "
 
 # 3. Warm run vs unshare + overlay + proc + chroot on the same layers.
 LOWER=$("$MR" --root "$S" inspect bench/debian:3 | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]["GraphDriver"]["Data"]; print(d["UpperDir"]+":"+d["LowerDir"])')
-mkdir -p "$B/sh/upper" "$B/sh/work" "$B/sh/merged"
-cat >"$B/baseline-run.sh" <<SH
-#!/bin/sh
-exec unshare --pid --fork --mount sh -c 'mount --make-rprivate / && rm -rf $B/sh/upper/* $B/sh/work/* && mount -t overlay overlay -o lowerdir=$LOWER,upperdir=$B/sh/upper,workdir=$B/sh/work $B/sh/merged && mount -t proc proc $B/sh/merged/proc && exec chroot $B/sh/merged /bin/true'
-SH
-chmod +x "$B/baseline-run.sh"
+bench/write-baseline.sh "$B" "$LOWER" "$B/baseline-run.sh"
 hyperfine -N -w 3 -r $((RUNS * 3)) --export-json "$J/run.json" \
   "$MR --root $S run --rm --network none bench/debian:3 /bin/true" "$B/baseline-run.sh" >/dev/null
 read -r run base < <(median "$J/run.json")
