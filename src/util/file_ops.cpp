@@ -12,19 +12,24 @@
 
 namespace minirun {
 
-void replace_file(const std::string& path, mode_t mode, bool durable, const std::function<void(int fd)>& write) {
-  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + random_hex(8);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw sys_error(path + ": create");
+void write_new_file(const std::string& path, const std::string& what, mode_t mode, bool durable,
+                    const std::function<void(int fd)>& write) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) throw sys_error(what + ": create");
   try {
     write(fd);
-    if (durable && ::fsync(fd) != 0 && errno != EINVAL) throw sys_error(path + ": fsync");
+    if (durable && ::fsync(fd) != 0 && errno != EINVAL) throw sys_error(what + ": fsync");
   } catch (...) {
     ::close(fd);
-    ::unlink(tmp.c_str());
+    ::unlink(path.c_str());
     throw;
   }
   ::close(fd);
+}
+
+void replace_file(const std::string& path, mode_t mode, bool durable, const std::function<void(int fd)>& write) {
+  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + random_hex(8);
+  write_new_file(tmp, path, mode, durable, write);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());

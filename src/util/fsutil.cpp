@@ -69,16 +69,7 @@ void write_file_atomic(const std::string& path, const std::string& data, mode_t 
 }
 
 void write_new_file_durable(const std::string& path, const std::string& data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw sys_error(path + ": create");
-  try {
-    write_all(fd, data.data(), data.size(), path);
-    if (::fsync(fd) != 0 && errno != EINVAL) throw sys_error(path + ": fsync");
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
+  write_new_file(path, path, mode, true, [&](int fd) { write_all(fd, data.data(), data.size(), path); });
 }
 
 std::optional<std::string> read_file_if_exists(const std::string& path, size_t max_bytes) {

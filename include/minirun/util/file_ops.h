@@ -1,6 +1,6 @@
-// file_ops.h — the two file-system steps several stages repeat: replacing a file atomically
-// (write a new file beside it → fsync when it must survive a power loss → rename over it), and
-// listing a directory's names. Used by fsutil's write_file_atomic, the store, bridge networks'
+// file_ops.h — the file-system steps several stages repeat: writing a new file (fsync'd when it
+// must survive a power loss), replacing a file atomically (such a new file beside it, renamed
+// over it), and listing a directory's names. Used by fsutil's write_file_atomic, the store, bridge networks'
 // endpoint records and the CLI's -o outputs.
 #pragma once
 
@@ -11,6 +11,12 @@
 #include <vector>
 
 namespace minirun {
+
+// Creates `path` (with `mode`; an error if it exists), has `write` fill it, fsyncs it when
+// `durable` (a file system with no fsync is fine). On any failure the new file is removed; throws
+// what `write` threw, or "<what>: create|fsync: <error>".
+void write_new_file(const std::string& path, const std::string& what, mode_t mode, bool durable,
+                    const std::function<void(int fd)>& write);
 
 // Replaces `path` atomically: `write` fills a new file beside it (`path.tmp-<pid>-<rand>`, made
 // with `mode`), which is fsynced when `durable` (a file system with no fsync is fine), then
