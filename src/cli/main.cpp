@@ -3,8 +3,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 
 #include "cli.h"

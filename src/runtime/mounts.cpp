@@ -178,10 +178,6 @@ bool cgroup2_host() {
   return ::stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
 }
 
-}  // namespace
-
-namespace {
-
 // A propagation's flags, or 0 for a word that names none.
 unsigned long propagation_of(const std::string& n) {
   if (n == "private") return MS_PRIVATE;
