@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian package: build-pkg/minirun_<version>_<arch>.deb (e.g. minirun_0.1.0_amd64.deb).
-# A release build of the static binary, its manual pages (written by the binary itself) and the
-# bash/zsh completion, packed by CPack (see the CPack section of CMakeLists.txt).
+# A release build of the binary (glibc shared, every other library linked in), its manual pages
+# (written by the binary itself) and the bash/zsh completion, packed by CPack (see the CPack
+# section of CMakeLists.txt).
 # Install it with: apt install ./build-pkg/minirun_<version>_<arch>.deb   (or dpkg -i)
 # Usage: scripts/package.sh [BUILD_DIR]   (default build-pkg)
 set -euo pipefail

@@ -77,12 +77,11 @@ for m in overlay virtio_pci virtio_blk brd veth bridge nf_tables nft_chain_nat n
   [ -n "$rel" ] && add_module "$rel"  # absent: built into this kernel
 done
 
-# libnftables (minirun dlopen()s libnftables.so.1 for bridge networks: a static glibc loads it,
-# with its own libc.so.6, from the system directories) and the nft command (the networking
-# scenario lists minirun's table), with their libraries and the dynamic loader, at the paths ldd
-# gives (the guest has no ld.so.cache: the default directories are searched). The loader goes
-# beside libc.so.6 too: libc.so.6 needs ld-linux-x86-64.so.2, and a static binary's dlopen looks
-# that up by name in the library directories, not at the /lib64 interpreter path.
+# libnftables (minirun dlopen()s libnftables.so.1 for bridge networks, from the system
+# directories) and the nft command (the networking scenario lists minirun's table), with their
+# libraries and the dynamic loader, at the paths ldd gives (the guest has no ld.so.cache: the
+# default directories are searched). The loader goes beside libc.so.6 too, where a lookup of
+# ld-linux-x86-64.so.2 by name (libc.so.6 needs it) finds it, not only at the /lib64 path.
 mkdir -p "$root/sbin"
 cp /usr/sbin/nft "$root/sbin/nft"
 for lib in $(ldd /usr/sbin/nft | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done

@@ -79,7 +79,7 @@ void update_record(const Store& store, const std::string& cid, F&& f) {
 }
 
 // In the forked monitor: the executable's read-only pages the CLI touched (CLI11, JSON, the run
-// path: about 4 MB of a static binary) count in the monitor's RSS although it never uses them
+// path: about 4 MB of the binary) count in the monitor's RSS although it never uses them
 // again. Clean private file pages: dropping them only costs a fault from the page cache for the
 // few the monitor's loop touches. Only read-only mappings with no dirty or anonymous page (RELRO
 // is read-only too, but relocated: its pages differ from the file's and must stay).

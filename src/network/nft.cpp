@@ -28,12 +28,11 @@
 // from a bridge addressed to 127.0.0.0/8. We chose this over a proxy process (docker-proxy): no
 // process per port, no copy of the traffic, nothing to outlive.
 //
-// libnftables has no static archive in Debian, and the binary is static (start-up without
-// dynamic relocations). Linking the whole binary dynamically would cost every command, even
-// `run --network none`, ~5 ms; instead the library is dlopen()ed on first use — only by runs
-// that use a bridge network. glibc supports dlopen from a static binary when the same glibc is
-// installed (as for NSS); the library gets its own libc copy, and memory never crosses between
-// the two (we only pass strings in and read libnftables' own buffers).
+// libnftables has no static archive in Debian, and linking its shared library would make every
+// command, even `run --network none`, load it and its dependencies at start; instead it is
+// dlopen()ed on first use — only by runs that use a bridge network. It shares minirun's libc
+// (glibc is the one shared library the binary links); only strings go in, and what comes back is
+// read from libnftables' own buffers.
 #include "minirun/network/nft.h"
 
 #include <sys/stat.h>

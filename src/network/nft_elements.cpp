@@ -13,7 +13,7 @@
 //
 // libnftnl ships a static archive but libmnl, which it calls, does not: both are dlopen()ed
 // (libnftnl.so.11 brings libmnl.so.0; ~0.5 ms, once per process, only by runs with -p), the way
-// nft.cpp loads libnftables. Nothing allocated by one libc is freed by the other.
+// nft.cpp loads libnftables.
 //
 // Closing the socket: when an nfnetlink socket is released, nf_tables (nft_rcv_nl_event,
 // NETLINK_URELEASE) first flushes the kernel's pending transaction destruction — of any

@@ -1,5 +1,5 @@
 // dynlib.h — a shared library opened at run time (dlopen) and its functions bound by name, for
-// the optional libraries minirun's static binary uses only when a feature needs them
+// the optional libraries minirun loads only when a feature needs them
 // (libnftables for bridge networking, libnftnl for published ports). The first failure is kept
 // as one line that says what to install.
 #pragma once
