@@ -3,7 +3,7 @@
 # that only these differ): the default (the container's cgroup + Docker's seccomp profile), then
 # without the cgroup (--cgroups=disabled), without the filter (--security-opt seccomp=unconfined),
 # and without both, side by side in one hyperfine run, store on tmpfs.
-# Target (issue 15): the defaults cost at most 1 ms over the run without them.
+# Target: the defaults cost at most 1 ms over the run without them.
 # Not part of CI or the tests. Usage (as root): bench/defaults.sh [--runs N]
 #   env: MINIRUN (default build/minirun), BENCH (default /dev/shm/minirun-bench)
 set -euo pipefail

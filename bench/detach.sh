@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Detached containers against issue 14's targets, side by side in one hyperfine run each, store
+# Detached containers against their targets, side by side in one hyperfine run each, store
 # on tmpfs ($BENCH, default /dev/shm/minirun-detachbench), the example busybox image:
 #  1. `run -d IMAGE sleep 1000` until the CLI returns (the command has exec'd under its monitor)
 #     against the foreground `run --rm IMAGE /bin/true` (target: run -d <= 1.5x);
 #  2. `exec CTR true` against `nsenter` into the same namespaces (mnt, uts, ipc, net, pid) of the
 #     same container running /bin/true (target: exec <= 2x nsenter);
 #  3. the idle monitor of that container: RSS and CPU over 3 s (target: < 2 MB, none).
-# Docker/Podman rows for the same commands are in issue 14 (measured here under load). Usage (as
+# bench/peers.sh measures the same commands with Docker and Podman. Usage (as
 # root, after building minirun): bench/detach.sh; env RUNS (default 30), MINIRUN, BENCH.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The log pipeline against issue 14's targets, side by side in one hyperfine run each:
+# The log pipeline against its targets, side by side in one hyperfine run each:
 #  1. write: the monitor loop (run_monitor, json-file writer) consuming 200 MB of 100-byte lines
 #     from a command's stdout pipe, against `yes | head -c 200M > file` (target: within 2x);
 #  2. read: `minirun logs ID > /dev/null` of that log, against `cat` of the same log and of the

@@ -4,7 +4,7 @@
 # --network host, side by side in one hyperfine run, store on tmpfs; then the same bridge run
 # with one published port (-p: libnftnl's DNAT map elements, one netlink batch each way; see
 # src/network/nft_elements.cpp).
-# Targets: bridge <= none + 2 ms (issue 16); bridge -p 80 <= bridge + ~2 ms.
+# Targets: bridge <= none + 2 ms; bridge -p 80 <= bridge + ~2 ms.
 #
 # Everything runs inside a fresh network namespace made for the benchmark (unshare --net): the
 # bridge minirun0, the nft table minirun, the veths and the sysctls exist there only and vanish

@@ -4,11 +4,11 @@
 # dockerd started here with its data root on tmpfs), Podman 4.3 (runc, cgroupfs, rootful, storage
 # on tmpfs, `--pull never`, nofile/nproc ulimits of 1024) and umoci (unpack of the same image as an
 # OCI layout). Measures: load; diff; warm `run --rm /bin/true` on each engine's default bridge and
-# with --network none (issue 16); `run -d … sleep` until the CLI returns, beside minirun's
+# with --network none; `run -d … sleep` until the CLI returns, beside minirun's
 # foreground `run --rm /bin/true`; `exec CTR /bin/true`, beside `nsenter` into the same container's
 # namespaces; the log pipeline, a detached container writing $LOG_SIZE of 100-byte lines until
 # `wait` returns, beside `yes | head -c $LOG_SIZE > file`, and `logs > /dev/null`, beside `cat` of
-# that file (issue 14). Prints one table: each median, each peer's speed-up against minirun and
+# that file. Prints one table: each median, each peer's speed-up against minirun and
 # minirun's ratio to the baseline of the row.
 #
 # Everything runs inside a network and mount namespace the script makes (unshare --net --mount):
@@ -143,7 +143,7 @@ row "load, 3-layer Debian image" "$(fmt "$m")" "$(fmt "$d") ($(x "$m" "$d"))" "$
 rm -rf "$P/bundle" "$P/oci"
 
 # 2. Warm run of /bin/true, removed afterwards: each engine's default bridge and no network, in
-#    one hyperfine run (issue 16: the bridge's cost is the difference).
+#    one hyperfine run (the bridge's cost is the difference).
 "${M[@]}" load -q -i "$B/debian3.tar" >/dev/null
 "${D[@]}" load -q -i "$B/debian3.tar" >/dev/null
 "${PODMAN[@]}" load -q -i "$B/debian3.tar" >/dev/null

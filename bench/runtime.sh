@@ -2,7 +2,7 @@
 # minirun-runtime beside runc on the same OCI bundle: `RUNTIME --root STATE run --bundle B ID`
 # (create + start + wait + delete of a container running /bin/true), side by side in one
 # hyperfine run, bundle and runtime state on tmpfs. Prints each median and minirun-runtime/runc.
-# Target (issue 13): minirun-runtime run <= 0.2x runc run.
+# Target: minirun-runtime run <= 0.2x runc run.
 #
 # The bundle: by default a busybox-static rootfs with `runc spec`'s config.json (args /bin/true,
 # no terminal); with --export, `minirun export --bundle` of the example busybox image

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Throughput host → container over a published port, beside a plain veth pair (issue 16: at least
-# 90% of the veth's). One transfer = SIZE_MB MiB of zeros piped into busybox `nc` on this side,
+# Throughput host → container over a published port, beside a plain veth pair (target: at
+# least 90% of the veth's). One transfer = SIZE_MB MiB of zeros piped into busybox `nc` on this side,
 # read by busybox `nc -l` on the other:
 #   veth pair           to 10.250.0.2:5001, a namespace this script makes, joined by a veth
 #                       pair (no bridge, no nftables): the baseline

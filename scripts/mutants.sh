@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Mutation check of the reliability and security tests (issue 7: every such test "was seen to
-# fail against a deliberately broken build"). NOT run in CI: a full run rebuilds minirun once per
+# Mutation check of the reliability and security tests (every such test must be seen to fail
+# against a deliberately broken build). NOT run in CI: a full run rebuilds minirun once per
 # mutant and runs kill -9 / concurrency / escape tests: the first build of build-mutants/ takes
 # about 8 minutes on a busy 2-core machine, then a run of all the mutants about 5 minutes (8 with
 # --baseline). Run it by hand, as root, after changing store, images, extract, container,

@@ -1,5 +1,5 @@
-// Detached containers with a terminal or an open stdin, and `attach` / `start -a -i` (issue 14;
-// engine/attach.h, monitor.h's attach socket). Black box through the minirun binary on a busybox
+// Detached containers with a terminal or an open stdin, and `attach` / `start -a -i`
+// (engine/attach.h, monitor.h's attach socket). Black box through the minirun binary on a busybox
 // image made here; the caller's terminal is a pty this test holds (forkpty), every wait has a
 // deadline so a hang fails instead of stalling, and every container is removed in TearDown.
 #include <gtest/gtest.h>

@@ -132,7 +132,7 @@ TEST_F(Detach, RunLogsExecStopStartWait) {
   EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
 }
 
-// exec'd processes get the container's seccomp filter (issue 15), as with runc: the same one
+// exec'd processes get the container's seccomp filter, as with runc: the same one
 // whatever exec's own flags (--privileged included); none when the container runs unconfined.
 // (The exec'd process is cloned like posix_spawn: its status and errors still come back.)
 TEST_F(Detach, ExecGetsTheContainersSeccompFilter) {

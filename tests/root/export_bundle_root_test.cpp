@@ -1,4 +1,4 @@
-// `minirun export --bundle` (issue 13): the bundle it writes (config.json from the same
+// `minirun export --bundle`: the bundle it writes (config.json from the same
 // image -> spec conversion `run` uses, and rootfs/) runs under runc, and under minirun-runtime
 // when it exists, with the same view from inside as `minirun run --rm` of the image: user, cwd,
 // environment, capabilities, no_new_privs, seccomp, rlimits, /dev, the mount points with their

@@ -1,4 +1,4 @@
-// Unknown flags are rejected by name, in Docker's words, before any verb runs (issue 17): a
+// Unknown flags are rejected by name, in Docker's words, before any verb runs: a
 // mistyped flag before the image was taken for the image ("Unable to find image '-d'").
 // Arguments after run's image stay the command's.
 #include <gtest/gtest.h>

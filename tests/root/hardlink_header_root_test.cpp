@@ -1,5 +1,5 @@
 // A hard link entry's own header (uid, gid, mode) applies to the inode it links, after linking,
-// as Docker's extraction does: the later header wins for every name of the file (issue 17).
+// as Docker's extraction does: the later header wins for every name of the file.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>

@@ -1,4 +1,4 @@
-// Hostile layers and archives as root (issue 7, "Hostile input"): chained symlink and hard-link
+// Hostile layers and archives as root: chained symlink and hard-link
 // escapes (in one tar and across layers), "." and "/" entries of odd types, whiteouts pointing
 // outside, device nodes, names over PATH_MAX, deep nesting, a 1 GiB gzip bomb, malformed layer
 // tar headers, digests that do not match, JSON of the wrong types. Everything is generated here.

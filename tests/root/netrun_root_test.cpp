@@ -307,7 +307,7 @@ TEST_F(NetRun, TwentyConcurrentRunsGetDistinctAddresses) {
   expect_nothing_left();
 }
 
-// issue 14: a detached container on the default bridge gets its network back each time it runs
+// A detached container on the default bridge gets its network back each time it runs
 // again in a new network namespace — restarted by its policy, by `start` after `stop`, by
 // `restart`: eth0 with an address, its published port answering; nothing left after rm -f.
 // The network is attached on a thread while the container's process sets up (runtime/container.cpp

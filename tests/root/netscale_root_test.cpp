@@ -1,4 +1,4 @@
-// Bridge networking at scale, black box through the minirun binary (issue 16's "Done when"):
+// Bridge networking at scale, black box through the minirun binary:
 // 100 concurrent `run --rm` on the bridge all hold distinct addresses at the same moment and all
 // succeed; 1,000 run/rm cycles (half with a published port, half `--rm`, half `run` + `rm`) leak
 // no interface, nft element or rule, lease, endpoint, namespace or process.

@@ -1,4 +1,4 @@
-// Podman drives minirun-runtime (issue 13): `podman --runtime .../minirun-runtime` runs, runs
+// Podman drives minirun-runtime: `podman --runtime .../minirun-runtime` runs, runs
 // detached, execs into (plain and with a tty), stops and removes containers of a busybox image
 // made here. Podman goes through conmon, which calls the runtime's runc command line (create,
 // start, exec --detach [--tty --console-socket], kill 15/9, delete --force).

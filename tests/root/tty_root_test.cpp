@@ -1,4 +1,4 @@
-// `run -t` without `-i` (issue 17): minirun's standard input is not the container's, so nothing
+// `run -t` without `-i`: minirun's standard input is not the container's, so nothing
 // read from it may reach the container's terminal. script(1) writes its EOF byte (a NUL once
 // minirun had made its stdin raw) into minirun's stdin; minirun copied it into the pty, whose
 // echo showed "^@" before the command's output. Here the caller's terminal is a pty this test
