@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include "cli.h"
 #include "complete.h"
@@ -32,6 +33,22 @@ int verb_index(int argc, char** argv) {
     if (a.empty() || a[0] != '-') return i;
   }
   return 0;
+}
+
+// `minirun [--root DIR] [--log-level L] --version`: answered before the command line's parser is
+// built, since with no verb named every verb is registered (for a whole --help), which was most
+// of the process's time. Anything else on the line first (-h, a verb, --flag=value) leaves it to
+// the parser, which prints the same line.
+bool version_only(int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    std::string_view a = argv[i];
+    if (a == "--root" || a == "--log-level") {
+      i++;
+      continue;
+    }
+    return a == "--version";
+  }
+  return false;
 }
 
 // The hidden verbs, for the build and the shell: `__man DIR` writes the manual pages,
@@ -71,6 +88,10 @@ int main(int argc, char** argv) {
   // One binary, two command lines: runc's when called as minirun-runtime (a link to minirun).
   std::string self = argc > 0 ? argv[0] : "";
   if (self.substr(self.rfind('/') + 1) == "minirun-runtime") return leave(cli::oci::main(argc, argv));
+  if (version_only(argc, argv)) {
+    std::fputs("minirun " MINIRUN_VERSION "\n", stdout);
+    return leave(0);
+  }
   cli::Globals g;
   CLI::App app{"minirun: assemble container root filesystems with overlayfs and run them, with no daemon"};
   app.name("minirun");
