@@ -686,6 +686,7 @@ int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts
   plan.cgroup_procs = opts.cgroup_procs;
   plan.rlimits = resolve_rlimits(process.rlimits);
   plan.seccomp = opts.seccomp && !opts.seccomp->empty() ? opts.seccomp : nullptr;
+  for (int fd = 0; fd < 3; fd++) plan.stdio[fd] = opts.stdio[fd];
   std::string base = "/proc/" + std::to_string(init_pid) + "/ns/";
   auto same_as_ours = [&](const char* ns) {
     struct stat a, b;
@@ -712,8 +713,22 @@ int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts
     else if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("socketpair");
   }
   plan.tty_sock = sock[1];
-  long pid = clone_child(p, true);  // like posix_spawn: nothing waits between setup and exec
+  // clone_child joins the container's pid namespace for children in this thread: it is given
+  // back after the clone, so that a long-lived caller (a monitor's health probes) later clones
+  // its own containers from where it was.
+  int own_pid_ns = p.pid_ns_fd >= 0 ? ::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC) : -1;
+  long pid;
+  try {
+    pid = clone_child(p, true);  // like posix_spawn: nothing waits between setup and exec
+  } catch (...) {
+    if (own_pid_ns >= 0) ::close(own_pid_ns);
+    throw;
+  }
   int e = errno;
+  if (own_pid_ns >= 0) {
+    (void)::setns(own_pid_ns, CLONE_NEWPID);
+    ::close(own_pid_ns);
+  }
   ::close(rep[1]);
   if (sock[1] >= 0) ::close(sock[1]);
   if (pid < 0) {

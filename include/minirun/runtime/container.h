@@ -75,6 +75,7 @@ struct ExecOptions {
   bool forward_stdin = true;
   std::vector<std::string> cgroup_procs;
   const struct SeccompProgram* seccomp = nullptr;  // the container's filter, for the new process too
+  int stdio[3] = {-1, -1, -1};  // when >= 0: the process's stdin, stdout, stderr (else the caller's)
 };
 
 // Runs `process` inside the running container whose first process is init_pid (joining its
