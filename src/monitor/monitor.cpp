@@ -13,6 +13,8 @@
 // MSG_DONTWAIT and queues (bounded) when one is slow, so neither the log nor the container ever
 // waits for a client. Stdin from clients goes to the container's stdin pipe or pty without
 // blocking: when it does not take more, the clients' input is no longer read until it does.
+// A health check adds its prober's epoll descriptor (health_prober.h) to the set; the probes it
+// starts are the monitor's children, reaped with the rest and handed back to it.
 #include "minirun/monitor/monitor.h"
 
 #include <fcntl.h>
@@ -36,6 +38,7 @@
 #include <map>
 #include <optional>
 #include <deque>
+#include <memory>
 
 #include "minirun/util/error.h"
 #include "minirun/util/timefmt.h"
@@ -47,7 +50,7 @@ namespace {
 constexpr size_t kReadBuf = 1 << 20;
 constexpr int kPipeSize = 1 << 20;
 
-enum Tag : uint32_t { kSig = 1, kCtl, kTimer, kOut, kErr, kListen, kStdin, kClient };
+enum Tag : uint32_t { kSig = 1, kCtl, kTimer, kOut, kErr, kListen, kStdin, kClient, kHealth };
 constexpr size_t kAttachChunk = 32 << 10;  // bytes per attach message (below any socket buffer)
 constexpr size_t kStdinPending = 64 << 10;  // stdin held for the container before clients wait
 constexpr size_t kMaxClients = 64;
@@ -100,8 +103,15 @@ std::string one_line(std::string s) {
 
 class Monitor {
  public:
-  Monitor(const MonitorOptions& o) : o_(o), writer_(o.log_path, o.log) {}
+  Monitor(const MonitorOptions& o) : o_(o), writer_(o.log_path, o.log) {
+    if (o.health && o.health->probe) {
+      ProberOptions h = *o.health;
+      h.reap_probes = false;  // reaped with every other child (SIGCHLD)
+      health_ = std::make_unique<HealthProber>(std::move(h));
+    }
+  }
   ~Monitor() {
+    health_.reset();
     for (int* fd : {&sig_, &ctl_, &timer_, &ep_, &pipe_[0], &pipe_[1], &stdin_w_, &listen_}) close_fd(*fd);
     for (auto& [fd, c] : clients_) ::close(fd);
     if (rbuf_) ::munmap(rbuf_, kReadBuf);
@@ -122,6 +132,7 @@ class Monitor {
     if (ep_ < 0 || timer_ < 0) throw sys_error("monitor: epoll/timerfd");
     add(sig_, kSig);
     add(timer_, kTimer);
+    if (health_) add(health_->fd(), kHealth);
     if (!o_.ctl_path.empty()) {
       ::unlink(o_.ctl_path.c_str());
       if (::mkfifo(o_.ctl_path.c_str(), 0600) != 0) throw sys_error("monitor: mkfifo " + o_.ctl_path);
@@ -161,8 +172,9 @@ class Monitor {
       } catch (const std::exception& e) {
         failed = Error(e.what());
       }
-      // The first start is recorded (on_start) before it is reported: once `run -d` returns,
-      // `ps` shows the container running.
+      // The first start is recorded (on_start, and the health check's "starting") before it is
+      // reported: once `run -d` returns, `ps` shows the container running.
+      if (!failed) health_started();
       if (!failed && o_.on_start) o_.on_start(pid, rs.restart_count);
       if (first) {
         if (o_.ready_fd >= 0) {
@@ -179,6 +191,7 @@ class Monitor {
       ExitInfo info;
       if (!failed) {
         info.wait_status = wait_for(pid);
+        health_stopped();
         info.exit_code = WIFEXITED(info.wait_status)     ? WEXITSTATUS(info.wait_status)
                          : WIFSIGNALED(info.wait_status) ? 128 + WTERMSIG(info.wait_status)
                                                          : 125;
@@ -517,6 +530,15 @@ class Monitor {
     return 0;
   }
 
+  // ---- health check (health_prober.h) ----
+  void health_started() {
+    if (health_) health_->started(child_);
+  }
+  // The container exited: no more probes (a running one is killed; it is reaped as any child).
+  void health_stopped() {
+    if (health_) health_->stopped();
+  }
+
   void arm_timer(int64_t ms) {
     struct itimerspec its = {};
     its.it_value.tv_sec = ms / 1000;
@@ -571,6 +593,8 @@ class Monitor {
         child_status_ = st;
         child_ = -1;
         disarm_timer();
+      } else if (health_) {
+        health_->reaped(p, st);
       }
     }
   }
@@ -614,6 +638,7 @@ class Monitor {
         case kListen: accept_clients(); break;
         case kStdin: flush_stdin(); break;
         case kClient: client_event(d, evs[i].events); break;
+        case kHealth: health_->handle(); break;
       }
     }
   }
@@ -663,6 +688,7 @@ class Monitor {
   std::string pending_in_;  // typed by clients, not yet taken by the container
   bool stdin_paused_ = false, stdin_out_armed_ = false, close_after_flush_ = false;
   struct winsize winsize_ = {};
+  std::unique_ptr<HealthProber> health_;  // with a health check
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "minirun/monitor/log_reader.h"
@@ -65,6 +66,52 @@ int monitored(const TempDir& t, MonitorOptions o, StartFn start, std::string& re
   ::waitpid(pid, &st, 0);
   report = read_file(rep);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// A ProbeFn that runs `sh -c script` as a plain child (no container): stdout and stderr on the
+// probe's pipe.
+ProbeFn sh_probe(const std::string& script) {
+  return [start = sh_start(script)](pid_t, int out) {
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pid_t pid = start(null, out, out);
+    ::close(null);
+    return pid;
+  };
+}
+
+constexpr int64_t kMs = 1000000;
+
+// Runs `container` under a monitor with this health check; every state the monitor reports is a
+// line "<status> <streak> <entries> <last exit code> <last output>" (its newlines as '|').
+std::vector<std::string> health_states(const TempDir& t, HealthCheck check, ProbeFn probe, const std::string& container) {
+  MonitorOptions o;
+  o.log_path = t / "c-json.log";
+  o.health = ProberOptions{};
+  o.health->check = std::move(check);
+  o.health->probe = std::move(probe);
+  std::string rep = t / "health.txt";
+  o.health->on_health = [rep](const HealthState& s) {
+    std::ofstream r(rep, std::ios::app);
+    r << s.status << " " << s.failing_streak << " " << s.log.size();
+    std::string out = s.log.empty() ? "" : s.log.back().output;
+    for (char& ch : out)
+      if (ch == '\n') ch = '|';
+    if (!s.log.empty()) r << " " << s.log.back().exit_code << " " << out;
+    r << "\n";
+  };
+  std::string report;
+  monitored(t, o, sh_start(container), report);
+  std::vector<std::string> lines;
+  std::istringstream in(read_file(rep));
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) lines.push_back(l);
+  return lines;
+}
+
+bool has(const std::vector<std::string>& lines, const std::string& prefix) {
+  for (const auto& l : lines)
+    if (l.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
 // Gone, or a zombie waiting for init to reap it.
@@ -327,4 +374,108 @@ TEST(Monitor, KillThroughTheFifoForwardsTheSignalAndKeepsThePolicy) {
             "start 0\nexit 3 stopped=0 restarting=1 delay=100 count=1\n"
             "start 1\nexit 0 stopped=0 restarting=0 delay=0 count=1\n");
   EXPECT_EQ(logs_of(t, o.log_path).first, "usr1\nsecond\n");
+}
+
+// ---- health checks: the monitor's timer, probes as its children, results through health.h ----
+
+TEST(MonitorHealth, StartingThenHealthyThenUnhealthyOnceStopped) {
+  TempDir t;
+  HealthCheck c;
+  c.interval = 100 * kMs;
+  c.timeout = 5000 * kMs;
+  auto lines = health_states(t, c, sh_probe("echo ok; echo err >&2"), "sleep 1");
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines.front(), "starting 0 0") << "recorded at the start, before any probe";
+  EXPECT_TRUE(has(lines, "healthy 0 1 0 ok|err|")) << "stdout and stderr both kept";
+  EXPECT_EQ(lines.back().substr(0, 10), "unhealthy ") << "the container exited: Docker marks it unhealthy";
+  EXPECT_GE(lines.size(), 4u) << "probed every 100 ms for a second";
+  EXPECT_LE(lines.size(), 13u);
+}
+
+TEST(MonitorHealth, UnhealthyAfterRetriesFailures) {
+  TempDir t;
+  HealthCheck c;
+  c.interval = 50 * kMs;
+  c.retries = 2;
+  auto lines = health_states(t, c, sh_probe("echo down; exit 3"), "sleep 1");
+  EXPECT_TRUE(has(lines, "starting 1 1 3 down"));
+  EXPECT_TRUE(has(lines, "unhealthy 2 2 3 down"));
+  EXPECT_FALSE(has(lines, "healthy"));
+}
+
+TEST(MonitorHealth, AProbePastItsTimeoutIsKilledAndFails) {
+  TempDir t;
+  HealthCheck c;
+  c.interval = 50 * kMs;
+  c.timeout = 200 * kMs;
+  c.retries = 1;
+  auto t0 = std::chrono::steady_clock::now();
+  auto lines = health_states(t, c, sh_probe("echo started; exec sleep 10"), "sleep 1");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << "no probe outlived the container";
+  EXPECT_TRUE(has(lines, "unhealthy 1 1 -1 Health check exceeded timeout (200ms): started"));
+}
+
+TEST(MonitorHealth, AProbeThatCannotStartFailsWithItsMessage) {
+  TempDir t;
+  HealthCheck c;
+  c.interval = 100 * kMs;
+  c.retries = 1;
+  ProbeFn fail = [](pid_t, int) -> pid_t { throw Error("exec: \"nosuch\": executable file not found", 127); };
+  auto lines = health_states(t, c, fail, "sleep 0.5");
+  EXPECT_TRUE(has(lines, "unhealthy 1 1 -1 exec: \"nosuch\": executable file not found"));
+}
+
+TEST(MonitorHealth, OutputPast4096BytesIsTruncated) {
+  TempDir t;
+  HealthCheck c;
+  c.interval = 100 * kMs;
+  auto lines = health_states(t, c, sh_probe("head -c 10000 /dev/zero | tr '\\0' x"), "sleep 0.5");
+  EXPECT_TRUE(has(lines, "healthy 0 1 0 " + std::string(4096, 'x') + "..."));
+}
+
+TEST(MonitorHealth, AnIdleMonitorWakesOnlyForProbes) {
+  TempDir t;
+  MonitorOptions o;
+  o.log_path = t / "c-json.log";
+  o.ctl_path = t / "ctl";
+  HealthCheck c;
+  c.interval = 2500 * kMs;
+  o.health = ProberOptions{};
+  o.health->check = c;
+  o.health->probe = sh_probe("true");
+  std::string states = t / "states";
+  o.health->on_health = [states](const HealthState& s) { std::ofstream(states, std::ios::app) << s.log.size() << "\n"; };
+  DetachedMonitor d = daemonize_monitor([&](int ready) {
+    o.ready_fd = ready;
+    return run_monitor(o, sh_start("exec sleep 100"));
+  });
+  auto sample = [&] {
+    std::string stat = read_file("/proc/" + std::to_string(d.monitor_pid) + "/stat");
+    std::istringstream in(stat.substr(stat.rfind(')') + 2));
+    std::string f;
+    long long ut = 0, st = 0;
+    for (int i = 3; i <= 15 && in >> f; i++) {
+      if (i == 14) ut = std::stoll(f);
+      if (i == 15) st = std::stoll(f);
+    }
+    std::string s = read_file("/proc/" + std::to_string(d.monitor_pid) + "/status");
+    return std::pair{ut + st, std::stoll(s.substr(s.find("voluntary_ctxt_switches:") + 24))};
+  };
+  auto text_of = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  // Just after the first probe's result, the next is 2.5 s away: 1.5 s with nothing.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (text_of(states).find("1\n") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(text_of(states).find("1\n"), std::string::npos) << "the first probe ran";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto [cpu0, wake0] = sample();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto [cpu1, wake1] = sample();
+  EXPECT_EQ(cpu1, cpu0) << "CPU time between probes";
+  EXPECT_EQ(wake1, wake0) << "the monitor woke up between probes";
+  EXPECT_TRUE(send_monitor_command(o.ctl_path, "stop 9 0"));
+  EXPECT_TRUE(wait_monitor_exit(o.ctl_path, 10000));
 }

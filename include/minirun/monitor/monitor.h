@@ -22,6 +22,11 @@
 //                     'w' + "R C"   the client's terminal size (rows, columns) for the tty
 // Live output only, from the moment of connecting. A client that does not read is never waited
 // for: up to kAttachQueue bytes are queued for it, past that its output is dropped.
+//
+// Health check (health_prober.h): while the container runs, the prober's descriptor is in the
+// same epoll set, and the probes it starts are reaped on the same SIGCHLD. Each state goes to
+// on_health, which the lead writes atomically for `inspect` and `ps`. Between probes nothing
+// wakes the monitor.
 #pragma once
 
 #include <sys/types.h>
@@ -29,9 +34,11 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "minirun/monitor/health_prober.h"
 #include "minirun/monitor/log_writer.h"
 #include "minirun/monitor/restart_policy.h"
 
@@ -82,6 +89,9 @@ struct MonitorOptions {
   bool stdin_once = false;     // an attached client's stdin EOF closes the container's stdin
   std::string attach_path;     // the attach socket ("" for none)
   std::vector<int> attach_fds;  // clients connected before the first start (`start -a`); taken over
+  // A health check (health_prober.h): probed while the container runs; its probes are the
+  // monitor's children (reap_probes is ignored).
+  std::optional<ProberOptions> health;
 };
 
 // Runs the container until it has exited for good (policy, stop). Returns the last exit code.
