@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "minirun/engine/container_health.h"
 #include "minirun/engine/container_network.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/resource_flags.h"
@@ -204,6 +205,8 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     drop_unused_text();  // the start path's code is done with too
   };
   const std::string cgroup_path = oci.linux.cgroups_path;
+  // The health check (container_health.h): probed by the monitor, its state beside the record.
+  o.health = health_prober_options(store, rec, oci);
   o.on_exit = [&store, cid, cgroup_path, net](const monitor::ExitInfo& e) {
     if (e.restarting && net) net->failed();  // off the network until the next start (veth deleted)
     bool oom = false;

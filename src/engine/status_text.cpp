@@ -34,7 +34,11 @@ int64_t when(std::string_view t) {
 std::string status_text(const StatusView& s, int64_t now) {
   int64_t started = when(s.started_at), finished = when(s.finished_at);
   auto since = [now](int64_t t) { return human_duration(now > t ? now - t : 0); };
-  if (s.state == "running") return "Up " + since(started);
+  if (s.state == "running") {
+    if (s.health.empty()) return "Up " + since(started);
+    // Docker's Health.String(): "health: starting", else the status as it is.
+    return "Up " + since(started) + " (" + (s.health == "starting" ? "health: starting" : std::string(s.health)) + ")";
+  }
   if (s.state == "paused") return "Up " + since(started) + " (Paused)";
   if (s.state == "restarting")
     return "Restarting (" + std::to_string(s.exit_code) + ") " + since(finished) + " ago";

@@ -109,3 +109,15 @@ TEST(StatusText, DockersStateStrings) {
   // A clock that went backwards is not a negative duration.
   EXPECT_EQ(status_text({"running", 0, "2026-11-26T12:00:05Z", ""}, now), "Up Less than a second");
 }
+
+TEST(StatusText, HealthWhileRunning) {
+  int64_t now;
+  ASSERT_TRUE(parse_rfc3339("2026-11-26T12:00:00Z", now));
+  EXPECT_EQ(status_text({"running", 0, "2026-11-26T11:58:00Z", "", "healthy"}, now), "Up 2 minutes (healthy)");
+  EXPECT_EQ(status_text({"running", 0, "2026-11-26T11:58:00Z", "", "unhealthy"}, now), "Up 2 minutes (unhealthy)");
+  EXPECT_EQ(status_text({"running", 0, "2026-11-26T11:59:55Z", "", "starting"}, now), "Up 5 seconds (health: starting)");
+  // Docker shows it only while running: paused, restarting and exited say nothing of it.
+  EXPECT_EQ(status_text({"paused", 0, "2026-11-26T11:57:00Z", "", "healthy"}, now), "Up 3 minutes (Paused)");
+  EXPECT_EQ(status_text({"exited", 0, "2026-11-26T11:00:00Z", "2026-11-26T11:58:00Z", "unhealthy"}, now),
+            "Exited (0) 2 minutes ago");
+}

@@ -9,7 +9,7 @@
 //   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
 //   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
-//   <root>/containers/<cid>/            state.json, hostname, hosts, resolv.conf,
+//   <root>/containers/<cid>/            state.json, health.json, hostname, hosts, resolv.conf,
 //                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo)
 //   <root>/containers/names/<name> -> <cid>   name reservations (symlink: atomic, unique)
 //   <root>/mounts/<hex>/                `minirun mount` of an image (read-only merged view)
