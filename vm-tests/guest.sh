@@ -4,7 +4,8 @@
 # check:MS (after the reset: the store must be whole, the load must then succeed),
 # limits (pure cgroup v2: limits, devices, the cgroup namespace, seccomp, cleanup),
 # detach (run -d, then a hard reset), reboot (after it: the container exited, start/rm work),
-# net (the default bridge: a published httpd from 127.0.0.1 and from another namespace).
+# net (the default bridge: a published httpd from 127.0.0.1 and from another namespace),
+# health (health checks probed by the monitor, on pure cgroup v2).
 # The main and power-cut modes have no cgroup file system mounted (the no-cgroup path) and run
 # containers with --network none; the others mount cgroup2 alone at /sys/fs/cgroup, as a
 # Debian 12 host has it.
@@ -13,6 +14,7 @@ case "$mode" in  # a store per scenario on the shared disk: one scenario's lefto
   limits) S=/store/limits ;;
   detach | reboot) S=/store/reset ;;
   net) S=/store/net ;;
+  health) S=/store/health ;;
   *) S=/store/minirun ;;
 esac
 M="minirun --root $S"
@@ -292,6 +294,63 @@ limits)
   check "rm the killed containers" sh -c "test -z \"\$($M ps -aq)\""
   no_cgroups "rm"
   no_mounts "the limits scenario"
+  ;;
+health)
+  # Health checks on pure cgroup v2: the monitor execs each probe in the container (its cgroup,
+  # its cgroup namespace, its root), starting → healthy, unhealthy after the retries, ps's
+  # STATUS and health= filter, inspect's State.Health, and no CPU for the monitor between probes.
+  cgroup2
+  $M load -q -i /images/busybox.tar >/dev/null
+  hstatus() { $M inspect -f '{{.State.Health.Status}}' "$1" 2>/dev/null; }
+  until_status() {  # until_status CONTAINER STATUS: waits up to 30 s
+    i=0
+    while [ $i -lt 300 ] && [ "$(hstatus "$1")" != "$2" ]; do usleep 100000; i=$((i + 1)); done
+    [ "$(hstatus "$1")" = "$2" ]
+  }
+  cid=$($M run -d --network none --name hc --health-cmd 'test -f /ready' --health-interval 300ms \
+    vm/busybox:1 sh -c 'sleep 2; touch /ready; exec sleep 300' 2>/tmp/out)
+  st=$(hstatus hc)
+  if [ -n "$cid" ] && [ "$st" = starting ]; then echo "PASS run -d --health-cmd: State.Health.Status starting at once"
+  else echo "FAIL run -d --health-cmd: status '$st': $(cat /tmp/out)"; fi
+  $M ps >/tmp/out 2>&1
+  has "ps shows (health: starting)" 'Up .*\(health: starting\) +hc$'
+  if until_status hc healthy; then echo "PASS the probe in the container: healthy once /ready exists"
+  else echo "FAIL never healthy: $($M inspect -f '{{json .State.Health}}' hc 2>&1 | head -c 400)"; fi
+  $M ps >/tmp/out 2>&1
+  has "ps shows (healthy)" 'Up .*\(healthy\) +hc$'
+  # The probe runs in the container's cgroup (and namespace): its /proc/self/cgroup is 0::/.
+  cid2=$($M run -d --network none --name hcg --health-cmd 'grep -qx "0::/" /proc/self/cgroup' --health-interval 200ms \
+    vm/busybox:1 sleep 300 2>/tmp/out)
+  if until_status hcg healthy; then echo "PASS the probe is in the container's cgroup namespace (0::/)"
+  else echo "FAIL the probe's cgroup: $($M inspect -f '{{json .State.Health.Log}}' hcg 2>&1 | head -c 400)"; fi
+  $M run -d --network none --name hcbad --health-cmd 'echo down; exit 1' --health-interval 200ms --health-retries 2 \
+    vm/busybox:1 sleep 300 >/tmp/out 2>&1
+  if until_status hcbad unhealthy; then echo "PASS unhealthy after 2 failures (FailingStreak $($M inspect -f '{{.State.Health.FailingStreak}}' hcbad))"
+  else echo "FAIL never unhealthy: $($M inspect -f '{{json .State.Health}}' hcbad 2>&1 | head -c 400)"; fi
+  $M ps -f health=unhealthy --format '{{.Names}}' >/tmp/out 2>&1
+  check "ps -f health=unhealthy lists exactly hcbad" test "$(cat /tmp/out)" = hcbad
+  $M run -d --network none --name hcnone vm/busybox:1 sleep 300 >/dev/null 2>&1
+  $M ps -f health=none --format '{{.Names}}' >/tmp/out 2>&1
+  check "ps -f health=none lists exactly the container without a check" test "$(cat /tmp/out)" = hcnone
+  # Idle: a probe every 4 s; just after one, 2 s without any CPU time or wake-up of the monitor.
+  $M run -d --network none --name hcidle --health-cmd true --health-interval 4s vm/busybox:1 sleep 300 >/dev/null 2>&1
+  i=0
+  while [ $i -lt 300 ] && [ "$($M inspect -f '{{len .State.Health.Log}}' hcidle 2>/dev/null)" != 1 ]; do usleep 50000; i=$((i + 1)); done
+  cpid=$($M inspect -f '{{.State.Pid}}' hcidle 2>/dev/null)
+  mon=$(awk '{ print $4 }' "/proc/$cpid/stat" 2>/dev/null)
+  ticks() { awk '{ print $14 + $15 }' "/proc/$mon/stat"; }
+  wakes() { awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$mon/status"; }
+  if [ -n "$mon" ] && [ "$mon" -gt 1 ]; then
+    c0=$(ticks); w0=$(wakes); sleep 2; c1=$(ticks); w1=$(wakes)
+    if [ "$c0" = "$c1" ] && [ "$w0" = "$w1" ]; then echo "PASS an idle monitor between probes: no CPU time, no wake-up (utime+stime $c0)"
+    else echo "FAIL the monitor between probes: utime+stime $c0 -> $c1, wake-ups $w0 -> $w1"; fi
+  else echo "FAIL hcidle: no monitor (container pid '$cpid')"; fi
+  $M stop -t 1 hc >/dev/null 2>&1
+  check "stopped: State.Health.Status unhealthy" test "$(hstatus hc)" = unhealthy
+  $M rm -f hc hcg hcbad hcnone hcidle >/dev/null 2>&1
+  check "rm the health containers" sh -c "test -z \"\$($M ps -aq)\""
+  no_cgroups "the health scenario"
+  no_mounts "the health scenario"
   ;;
 detach)
   # First boot: a detached container is running when the machine is reset (sysrq b: no sync,

@@ -11,6 +11,7 @@
 #   --limits                 cgroup v2 limits, devices, cgroup namespace, seccomp, cgroup cleanup
 #   --reset                  a detached container across a hard reset
 #   --net                    the bridge network: a published httpd, NAT, teardown
+#   --health                 health checks on pure cgroup v2: probes by the monitor, ps, inspect
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --limits) selected="$selected limits" ;;
     --reset) selected="$selected reset" ;;
     --net) selected="$selected net" ;;
+    --health) selected="$selected health" ;;
     *) echo "vm-tests: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -193,6 +195,12 @@ if want net; then
   boot net 600 "$work/net.log"
   collect "$work/net.log"
   took "the networking scenario"
+fi
+if want health; then
+  started=$SECONDS
+  boot health 600 "$work/health.log"
+  collect "$work/health.log"
+  took "the health scenario"
 fi
 if want reset; then
   # The first boot starts a detached container and resets the VM (sysrq b) while it runs; the

@@ -8,6 +8,7 @@
 #include "minirun/util/error.h"
 #include "minirun/engine/images.h"
 #include "minirun/network/network.h"
+#include "minirun/engine/container_health.h"
 #include "minirun/runtime/spec_json.h"
 
 namespace minirun::cli {
@@ -136,6 +137,8 @@ ojson inspect_container(const Store& store, const std::string& cid) {
                 {"Restarting", rec->status == "restarting"}, {"OOMKilled", rec->oom_killed}, {"Dead", false},
                 {"Pid", running ? rec->container_pid : 0}, {"ExitCode", rec->exit_code},
                 {"Error", rec->error},     {"StartedAt", rec->started},   {"FinishedAt", rec->finished}};
+  // State.Health once a container with a health check has started (its monitor's last state).
+  if (auto h = container_health(store, *rec)) j["State"]["Health"] = ojson::parse(monitor::health_state_json(*h));
   j["RestartCount"] = rec->restart_count;
   j["LogPath"] = store.container_log_path(rec->id);
   j["Image"] = "sha256:" + rec->image_id;

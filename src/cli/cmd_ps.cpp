@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "gotemplate.h"
+#include "minirun/engine/container_health.h"
 #include "minirun/engine/container_state.h"
 #include "minirun/network/network.h"
 #include "minirun/engine/status_text.h"
@@ -15,8 +16,16 @@
 namespace minirun::cli {
 
 namespace {
-std::string status_text(const ContainerRecord& r) {
-  return minirun::status_text({r.status, r.exit_code, r.started, r.finished}, now_unix_ns());
+// State.Health.Status as its monitor recorded it; "none" without a health check (Docker's filter
+// value).
+std::string health_of(const Store& store, const ContainerRecord& r) {
+  auto h = container_health(store, r);
+  return h ? h->status : "none";
+}
+
+std::string status_text(const ContainerRecord& r, const std::string& health) {
+  return minirun::status_text({r.status, r.exit_code, r.started, r.finished, health == "none" ? "" : health},
+                              now_unix_ns());
 }
 
 std::string quote_command(const std::vector<std::string>& cmd) {
@@ -25,15 +34,21 @@ std::string quote_command(const std::vector<std::string>& cmd) {
   return "\"" + s + "\"";
 }
 // Docker's `ps -f KEY=VALUE`: status= (exact state), name= (substring of the name), ancestor=
-// (the image as named, or its ID or an ID prefix), id= (ID prefix). Same keys OR, different AND.
-bool matches(const Store& store, const ContainerRecord& r, const std::vector<std::string>& filters) {
+// (the image as named, or its ID or an ID prefix), id= (ID prefix), health= (starting, healthy,
+// unhealthy, none). Same keys OR, different AND.
+bool matches(const Store& store, const ContainerRecord& r, const std::string& health,
+             const std::vector<std::string>& filters) {
   std::map<std::string, std::vector<std::string>> by;
   for (const auto& f : filters) {
     auto eq = f.find('=');
     if (eq == std::string::npos) throw Error("bad format of filter (expected name=value)", 1);
     std::string k = f.substr(0, eq);
-    if (k != "status" && k != "name" && k != "ancestor" && k != "id") throw Error("invalid filter '" + k + "'", 1);
-    by[k].push_back(f.substr(eq + 1));
+    if (k != "status" && k != "name" && k != "ancestor" && k != "id" && k != "health")
+      throw Error("invalid filter '" + k + "'", 1);
+    std::string v = f.substr(eq + 1);
+    if (k == "health" && v != "starting" && v != "healthy" && v != "unhealthy" && v != "none")
+      throw Error("Unrecognised filter value for health: " + v, 1);
+    by[k].push_back(v);
   }
   for (const auto& [k, vals] : by) {
     bool any = false;
@@ -41,6 +56,7 @@ bool matches(const Store& store, const ContainerRecord& r, const std::vector<std
       if (k == "status") any |= r.status == v;
       else if (k == "name") any |= r.name.find(v) != std::string::npos;
       else if (k == "id") any |= r.id.rfind(v, 0) == 0;
+      else if (k == "health") any |= health == v;
       else {
         std::string img;
         try {
@@ -71,7 +87,7 @@ void register_ps(CLI::App& app, Globals& g) {
                   "table (the default), json (one object per line), or a Go template: '{{.ID}} {{.Names}}', "
                   "'table {{.ID}}\\t{{.Status}}' (fields: ID, Image, Command, CreatedAt, RunningFor, Status, "
                   "State, Names, Ports, Size, Labels, Mounts, Networks, LocalVolumes)");
-  cmd->add_option("-f,--filter", *filters, "Filter: status=, name=, ancestor=, id=")->allow_extra_args(false);
+  cmd->add_option("-f,--filter", *filters, "Filter: status=, name=, ancestor=, id=, health=starting|healthy|unhealthy|none")->allow_extra_args(false);
   cmd->footer("Examples:\n  minirun ps -a\n  minirun ps -a --format '{{.ID}} {{.Names}} {{.Status}}'");
   cmd->callback([&g, all, quiet, notrunc, format, filters] {
     Store store = open_store(g);
@@ -88,7 +104,8 @@ void register_ps(CLI::App& app, Globals& g) {
             return f.rfind("status=", 0) == 0;
           }))
         continue;
-      if (!matches(store, r, *filters)) continue;
+      const std::string health = health_of(store, r);
+      if (!matches(store, r, health, *filters)) continue;
       std::string id = *notrunc ? r.id : r.id.substr(0, 12);
       if (*quiet) {
         std::cout << id << "\n";
@@ -100,13 +117,13 @@ void register_ps(CLI::App& app, Globals& g) {
           for (const auto& p : a->ports) ports += (ports.empty() ? "" : ", ") + network::format_port(p);
       std::string command = quote_command(r.command);
       if (!*notrunc) command = truncate(command, 20);
-      rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r), ports, r.name});
+      rows.push_back({id, r.image_ref, command, human_ago(r.created), status_text(r, health), ports, r.name});
       // Docker's container fields, in the (alphabetical) order its --format json prints them.
       items.push_back({{"Command", command},          {"CreatedAt", r.created}, {"ID", id},
                        {"Image", r.image_ref},        {"Labels", ""},           {"LocalVolumes", "0"},
                        {"Mounts", ""},                {"Names", r.name},        {"Networks", ""},
                        {"Ports", ports},                 {"RunningFor", human_ago(r.created)},
-                       {"Size", "N/A"},               {"State", r.status},      {"Status", status_text(r)}});
+                       {"Size", "N/A"},               {"State", r.status},      {"Status", status_text(r, health)}});
     }
     if (*quiet) return;
     static const nlohmann::ordered_json headers = {

@@ -10,6 +10,8 @@
 #include "flags.h"
 #include "minirun/engine/container_network.h"
 #include "minirun/engine/container_spec.h"
+#include "minirun/engine/container_health.h"
+#include "minirun/engine/healthcheck.h"
 #include "minirun/engine/resource_flags.h"
 #include "minirun/engine/seccomp_profile.h"
 #include "minirun/runtime/cgroups.h"
@@ -43,6 +45,7 @@ struct RunFlags {
   bool detach = false;
   DetachOptions detach_opts;
   bool create_only = false;  // `create`: the container made, not started (`start` runs it)
+  HealthFlags health;        // --health-*, --no-healthcheck (engine/healthcheck.h)
 };
 
 bool looks_like_archive(const std::string& ref) {
@@ -173,6 +176,10 @@ int run(Globals& g, RunFlags& f) {
   std::shared_ptr<const runtime::SeccompProgram> seccomp;
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
   if (f.detach || f.create_only) check_detach_options(f.detach_opts);  // run -d, create (started as -d)
+  // The health check: the flags (Docker's checks) over the image's HEALTHCHECK.
+  std::optional<HealthConfig> health = health_config_from_flags(f.health);
+  if (cfg.raw.contains("config") && cfg.raw["config"].is_object() && cfg.raw["config"].contains("Healthcheck"))
+    health = merge_health_config(health, health_config_from_json(cfg.raw["config"]["Healthcheck"]));
 
   // A deep image runs on its flat layer (flatten.h) when it has one: two lowers, as a shallow
   // image. Without one (an image stored by an older minirun, or one that could not be flattened),
@@ -231,6 +238,7 @@ int run(Globals& g, RunFlags& f) {
     // Docker's StdinOnce: after a foreground -i, the container's stdin ends with the attached
     // one's (start -ai); a detached -i keeps it open.
     if (f.interactive && !f.detach) sj["StdinOnce"] = true;
+    if (health) sj["Healthcheck"] = health_config_json(*health);
     // start/restart: the network again at every start (container_network.h).
     rec.spec_json = record_network_plan(sj.dump(), netplan);
   }
@@ -273,6 +281,7 @@ int run(Globals& g, RunFlags& f) {
   netplan.attach.hostname = spec.hostname;  // netrun: /etc/hosts names the host name
   ContainerNetwork net(store, spec.id, name, netplan);
   MountNamespaceHold mntns;  // many layers: unmounted while the container is removed, joined on return
+  std::unique_ptr<monitor::HealthThread> health_thread;  // stopped once the container has exited
   try {
     if (rootfs) {  // joined (rootfs.reset()) before the container's layers may be removed
       rootfs->finish(layout);
@@ -285,6 +294,8 @@ int run(Globals& g, RunFlags& f) {
       rec.container_pid = pid;
       rec.started = now_rfc3339_nanos();
       store.put_container(rec);
+      // In the foreground, this process runs the health check (run -d: its monitor does).
+      if (!f.detach) health_thread = start_health_thread(store, rec, oci, pid);
     };
     if (netplan.attaches()) opts.on_created = [&net](pid_t pid) { net.on_created(pid); };  // netrun: attach
     opts.mntns = rootfs ? &mntns : nullptr;
@@ -298,6 +309,7 @@ int run(Globals& g, RunFlags& f) {
     }
     code = runtime::run(oci, opts);
   } catch (const Error& e) {
+    health_thread.reset();
     net.failed();  // netrun: detach (veth deleted too)
     rootfs.reset();
     mntns.release();
@@ -308,6 +320,7 @@ int run(Globals& g, RunFlags& f) {
     else store.put_container(rec);
     throw;
   }
+  health_thread.reset();
   net.exited();  // netrun: detach; the kernel removes the veth with the namespace
   rootfs.reset();
   mntns.release();
@@ -382,6 +395,15 @@ void register_run_or_create(CLI::App& app, Globals& g, bool create) {
   cmd->add_option("--log-driver", f->detach_opts.log_driver, "Logging driver: json-file (default) or none");
   cmd->add_option("--log-opt", f->detach_opts.log_opts, "Log driver options (max-size=10m, max-file=3)")->allow_extra_args(false);
   cmd->add_option("--stop-signal", f->detach_opts.stop_signal, "Signal to stop the container (default: the image's, or SIGTERM)");
+  cmd->add_option("--health-cmd", f->health.cmd, "Command to run to check health (run by the shell)");
+  cmd->add_option("--health-interval", f->health.interval, "Time between running the check (ms|s|m|h) (default 30s)");
+  cmd->add_option("--health-timeout", f->health.timeout, "Maximum time to allow one check to run (ms|s|m|h) (default 30s)");
+  cmd->add_option("--health-retries", f->health.retries, "Consecutive failures needed to report unhealthy (default 3)");
+  cmd->add_option("--health-start-period", f->health.start_period,
+                  "Start period for the container to initialize before failures count (ms|s|m|h) (default 0s)");
+  cmd->add_option("--health-start-interval", f->health.start_interval,
+                  "Time between running the check during the start period (ms|s|m|h) (default 5s)");
+  cmd->add_flag("--no-healthcheck", f->health.none, "Disable any container-specified HEALTHCHECK");
   cmd->add_option("--stop-timeout", f->detach_opts.stop_timeout, "Seconds to wait after the stop signal before SIGKILL (default 10)");
   cmd->footer(create ? "Examples:\n  minirun create --name web -p 8080:80 nginx:latest && minirun start web\n  minirun create -it --name shell busybox:latest sh && minirun start -ai shell"
                       : "Examples:\n  minirun run --rm busybox:latest echo hello\n  minirun run --name web -v /srv:/srv:ro image.tar");
