@@ -33,12 +33,13 @@ std::string quote_command(const std::vector<std::string>& cmd) {
   for (const auto& a : cmd) s += (s.empty() ? "" : " ") + a;
   return "\"" + s + "\"";
 }
+using Filters = std::map<std::string, std::vector<std::string>>;
+
 // Docker's `ps -f KEY=VALUE`: status= (exact state), name= (substring of the name), ancestor=
 // (the image as named, or its ID or an ID prefix), id= (ID prefix), health= (starting, healthy,
-// unhealthy, none). Same keys OR, different AND.
-bool matches(const Store& store, const ContainerRecord& r, const std::string& health,
-             const std::vector<std::string>& filters) {
-  std::map<std::string, std::vector<std::string>> by;
+// unhealthy, none). Same keys OR, different AND. Checked before any container is read.
+Filters parse_filters(const std::vector<std::string>& filters) {
+  Filters by;
   for (const auto& f : filters) {
     auto eq = f.find('=');
     if (eq == std::string::npos) throw Error("bad format of filter (expected name=value)", 1);
@@ -50,6 +51,10 @@ bool matches(const Store& store, const ContainerRecord& r, const std::string& he
       throw Error("Unrecognised filter value for health: " + v, 1);
     by[k].push_back(v);
   }
+  return by;
+}
+
+bool matches(const Store& store, const ContainerRecord& r, const std::string& health, const Filters& by) {
   for (const auto& [k, vals] : by) {
     bool any = false;
     for (const auto& v : vals) {
@@ -90,6 +95,7 @@ void register_ps(CLI::App& app, Globals& g) {
   cmd->add_option("-f,--filter", *filters, "Filter: status=, name=, ancestor=, id=, health=starting|healthy|unhealthy|none")->allow_extra_args(false);
   cmd->footer("Examples:\n  minirun ps -a\n  minirun ps -a --format '{{.ID}} {{.Names}} {{.Status}}'");
   cmd->callback([&g, all, quiet, notrunc, format, filters] {
+    const Filters by = parse_filters(*filters);
     Store store = open_store(g);
     std::vector<std::vector<std::string>> rows = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
@@ -105,7 +111,7 @@ void register_ps(CLI::App& app, Globals& g) {
           }))
         continue;
       const std::string health = health_of(store, r);
-      if (!matches(store, r, health, *filters)) continue;
+      if (!matches(store, r, health, by)) continue;
       std::string id = *notrunc ? r.id : r.id.substr(0, 12);
       if (*quiet) {
         std::cout << id << "\n";

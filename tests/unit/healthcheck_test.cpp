@@ -100,9 +100,10 @@ TEST(HealthFlags, DockersMessagesForBadValues) {
 }
 
 TEST(HealthConfigJson, ReadsAnImagesHealthcheck) {
-  auto j = nlohmann::json::parse(
+  const std::string text =
       R"({"Test":["CMD","curl","-f","http://localhost/"],"Interval":10000000000,"Timeout":3000000000,)"
-      R"("StartPeriod":20000000000,"StartInterval":1000000000,"Retries":4})");
+      R"("StartPeriod":20000000000,"StartInterval":1000000000,"Retries":4})";
+  auto j = nlohmann::json::parse(text);
   auto c = health_config_from_json(j);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->test, (std::vector<std::string>{"CMD", "curl", "-f", "http://localhost/"}));
@@ -111,7 +112,7 @@ TEST(HealthConfigJson, ReadsAnImagesHealthcheck) {
   EXPECT_EQ(c->start_period, 20 * kS);
   EXPECT_EQ(c->start_interval, kS);
   EXPECT_EQ(c->retries, 4);
-  EXPECT_EQ(health_config_json(*c).dump(), j.dump()) << "written back as read, in Docker's order";
+  EXPECT_EQ(health_config_json(*c).dump(), text) << "written back as read, in Docker's order";
   EXPECT_FALSE(health_config_from_json(nullptr));
   EXPECT_THROW(health_config_from_json(nlohmann::json::parse(R"({"Test":"CMD true"})")), Error);
   EXPECT_THROW(health_config_from_json(nlohmann::json::parse(R"({"Interval":"30s"})")), Error);
