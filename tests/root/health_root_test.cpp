@@ -1,5 +1,5 @@
 // Health checks (monitor/health.h, engine/healthcheck.h) on real containers: the --health-*
-// flags, probes exec'd in the container by its monitor, `ps`'s
+// flags and an image's HEALTHCHECK, probes exec'd in the container by its monitor, `ps`'s
 // STATUS and health= filter, inspect's State.Health and Config.Healthcheck. Short intervals,
 // every wait bounded; every container removed in TearDown.
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "container_fixture.h"
+#include "minirun/util/digest.h"
 #include "testutil.h"
 
 using namespace minirun::test;
@@ -47,6 +48,21 @@ class Health : public ContainerTest {
     return mr(args).out;
   }
 };
+
+// A docker-archive of busybox tagged t/hc:1 whose config has this Healthcheck (as `docker save`
+// writes one: the config, the layer, manifest.json).
+std::string archive_with_healthcheck(const std::string& healthcheck) {
+  TestImage img;
+  img.layers = {busybox_rootfs().build()};
+  finish_config(img);
+  json cfg = json::parse(img.config_json);
+  cfg["config"]["Healthcheck"] = json::parse(healthcheck);
+  const std::string config = cfg.dump();
+  const std::string id = minirun::sha256_digest(config).substr(7);
+  json manifest = json::array({{{"Config", id + ".json"}, {"RepoTags", {"t/hc:1"}}, {"Layers", {"l0/layer.tar"}}}});
+  return ustar(id + ".json", '0', config) + ustar("l0/layer.tar", '0', img.layers[0]) +
+         ustar("manifest.json", '0', manifest.dump()) + std::string(1024, '\0');
+}
 
 }  // namespace
 
@@ -105,6 +121,33 @@ TEST_F(Health, ATimedOutProbeFailsWithDockersMessage) {
   ASSERT_TRUE(h.is_object()) << state("slow")["State"].dump();
   EXPECT_EQ(h["Log"].back()["ExitCode"], -1);
   EXPECT_EQ(h["Log"].back()["Output"], "Health check exceeded timeout (300ms)");
+}
+
+TEST_F(Health, AnImagesHealthcheckRunsAndTheFlagsOverrideOrDisableIt) {
+  write_file(*t_ / "hc.tar",
+             archive_with_healthcheck(R"({"Test":["CMD","/bin/sh","-c","echo from-image"],"Interval":200000000,"Retries":5})"));
+  ASSERT_EQ(mr({"load", "-i", *t_ / "hc.tar"}).code, 0);
+
+  run_d({"--name", "img", "t/hc:1", "sleep", "100"});
+  json h = health_when("img", "healthy");
+  ASSERT_TRUE(h.is_object()) << state("img")["State"].dump();
+  EXPECT_EQ(h["Log"].back()["Output"], "from-image\n");
+  EXPECT_EQ(state("img")["Config"]["Healthcheck"]["Retries"], 5);
+
+  // --health-interval over the image's: its test and retries stay.
+  run_d({"--name", "merged", "--health-interval", "150ms", "t/hc:1", "sleep", "100"});
+  json m = state("merged")["Config"]["Healthcheck"];
+  EXPECT_EQ(m, json::parse(R"({"Test":["CMD","/bin/sh","-c","echo from-image"],"Interval":150000000,"Retries":5})"));
+  EXPECT_TRUE(health_when("merged", "healthy").is_object());
+
+  // --no-healthcheck: no probe, no State.Health; ps shows plain "Up" and health=none finds it.
+  std::string none = run_d({"--name", "none", "--no-healthcheck", "t/hc:1", "sleep", "100"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  json st = state("none");
+  EXPECT_FALSE(st["State"].contains("Health")) << st["State"].dump();
+  // Docker's merge fills the NONE config's other fields from the image's too.
+  EXPECT_EQ(st["Config"]["Healthcheck"], json::parse(R"({"Test":["NONE"],"Interval":200000000,"Retries":5})"));
+  EXPECT_EQ(ps_ids({"-f", "health=none"}), none.substr(0, 12) + "\n");
 }
 
 TEST_F(Health, InvalidFlagsAreRefusedBeforeAnyContainerExists) {

@@ -143,6 +143,7 @@ TEST(HealthMerge, DockersRules) {
   auto none = merge_health_config(HealthConfig{{"NONE"}}, image);
   ASSERT_TRUE(none);
   EXPECT_EQ(none->test, std::vector<std::string>{"NONE"});
+  EXPECT_EQ(none->interval, 10 * kS) << "Docker fills the NONE config's other fields from the image's too";
   EXPECT_FALSE(health_probe(none)) << "--no-healthcheck disables the image's";
 }
 
