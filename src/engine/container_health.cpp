@@ -83,7 +83,10 @@ std::vector<std::string> image_shell(const Store& store, const std::string& imag
 
 std::optional<monitor::ProberOptions> health_prober_options(const Store& store, const ContainerRecord& rec,
                                                             const runtime::Spec& container) {
-  auto check = health_probe(container_health_config(rec), image_shell(store, rec.image_id));
+  // Nothing read for a container without a check (every foreground run asks).
+  auto config = container_health_config(rec);
+  if (!config || !health_probe(config)) return std::nullopt;
+  auto check = health_probe(config, image_shell(store, rec.image_id));
   if (!check) return std::nullopt;
   monitor::ProberOptions o;
   o.check = *check;
@@ -108,7 +111,8 @@ std::unique_ptr<monitor::HealthThread> start_health_thread(const Store& store, c
 }
 
 std::optional<HealthConfig> container_health_config(const ContainerRecord& rec) {
-  if (rec.spec_json.empty()) return std::nullopt;
+  // Most containers have none: no parse for them (a foreground run asks at every start).
+  if (rec.spec_json.find("\"Healthcheck\"") == std::string::npos) return std::nullopt;
   auto j = nlohmann::json::parse(rec.spec_json, nullptr, false);
   if (!j.is_object() || !j.contains("Healthcheck")) return std::nullopt;
   try {

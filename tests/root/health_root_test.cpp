@@ -3,6 +3,7 @@
 // STATUS and health= filter, inspect's State.Health and Config.Healthcheck. Short intervals,
 // every wait bounded; every container removed in TearDown.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -148,6 +149,20 @@ TEST_F(Health, AnImagesHealthcheckRunsAndTheFlagsOverrideOrDisableIt) {
   // Docker's merge fills the NONE config's other fields from the image's too.
   EXPECT_EQ(st["Config"]["Healthcheck"], json::parse(R"({"Test":["NONE"],"Interval":200000000,"Retries":5})"));
   EXPECT_EQ(ps_ids({"-f", "health=none"}), none.substr(0, 12) + "\n");
+}
+
+TEST_F(Health, AForegroundRunProbesToo) {
+  // `run` without -d: the running minirun probes on a thread; unhealthy once it has exited.
+  pid_t runner = spawn_cmd(cmd({"run", "--name", "fg", "--network", "none", "--health-cmd", "echo fg-probe",
+                                "--health-interval", "100ms", "t/bb", "sleep", "3"}));
+  json h = health_when("fg", "healthy");
+  ASSERT_TRUE(h.is_object()) << state("fg").dump();
+  EXPECT_EQ(h["Log"].back()["Output"], "fg-probe\n");
+  EXPECT_NE(mr({"ps"}).out.find("(healthy)"), std::string::npos);
+  int st = 0;
+  EXPECT_EQ(::waitpid(runner, &st, 0), runner);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  EXPECT_EQ(state("fg")["State"]["Health"]["Status"], "unhealthy");
 }
 
 TEST_F(Health, InvalidFlagsAreRefusedBeforeAnyContainerExists) {
