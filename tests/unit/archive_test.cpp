@@ -1,5 +1,5 @@
-// Archive formats, detection by content, manifest/index/config validation, tar index and
-// reference normalisation — all on archives generated in memory.
+// Archive formats, detection by content, manifest/index/config validation, tar index — all on
+// archives generated in memory.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,6 @@
 #include "minirun/util/digest.h"
 #include "minirun/util/error.h"
 #include "minirun/image/image_config.h"
-#include "minirun/image/reference.h"
 #include "minirun/image/tar_index.h"
 #include "testutil.h"
 
@@ -48,18 +47,6 @@ std::string expect_refused(TempDir& t, const std::string& bytes) {
 }
 
 }  // namespace
-
-TEST(Reference, NormalisesLikeDocker) {
-  EXPECT_EQ(normalize_reference("busybox"), "busybox:latest");
-  EXPECT_EQ(normalize_reference("docker.io/library/busybox:1.36"), "busybox:1.36");
-  EXPECT_EQ(normalize_reference("docker.io/x/y:t"), "x/y:t");
-  EXPECT_EQ(normalize_reference("localhost/local/edge:1"), "localhost/local/edge:1");
-  EXPECT_EQ(normalize_reference("localhost:5000/whiteout"), "localhost:5000/whiteout:latest");
-  EXPECT_THROW(normalize_reference(""), Error);
-  EXPECT_THROW(normalize_reference("Upper/case"), Error);
-  EXPECT_THROW(normalize_reference("a b"), Error);
-  EXPECT_THROW(normalize_reference("x:bad tag"), Error);
-}
 
 TEST(ImageConfig, ParsesAndValidates) {
   auto c = parse_image_config(R"({"architecture":"amd64","os":"linux","config":{"Env":["A=1"],"Cmd":["sh"],
