@@ -8,6 +8,7 @@ pkgs=(build-essential cmake pkg-config git python3
       libgtest-dev libgmock-dev libcli11-dev libzstd-dev zlib1g-dev
       libacl1-dev libseccomp-dev liblz4-dev libxml2-dev nettle-dev libbz2-dev liblzma-dev
       libnl-route-3-dev libnftables-dev libnftnl-dev libmnl-dev busybox-static
+      libtomlplusplus-dev  # registries.conf (header-only)
       man-db)  # man-db: the package test formats an installed page (man -l)
 for a in "$@"; do
   case "$a" in
