@@ -9,6 +9,7 @@ pkgs=(build-essential cmake pkg-config git python3
       libacl1-dev libseccomp-dev liblz4-dev libxml2-dev nettle-dev libbz2-dev liblzma-dev
       libnl-route-3-dev libnftables-dev libnftnl-dev libmnl-dev busybox-static
       libtomlplusplus-dev  # registries.conf (header-only)
+      docker-registry skopeo apache2-utils openssl  # the registry tests: a registry, pushes, htpasswd, a test CA
       man-db)  # man-db: the package test formats an installed page (man -l)
 for a in "$@"; do
   case "$a" in
@@ -19,12 +20,27 @@ for a in "$@"; do
   esac
 done
 
+# The docker-registry package starts a registry listening on every interface (:5000): the tests
+# start their own on 127.0.0.1, so the service is stopped and kept from starting again.
+stop_registry_service() {
+  command -v docker-registry >/dev/null || return 0
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+    systemctl mask docker-registry.service >/dev/null 2>&1 || true
+  else
+    # The init script stops the daemon it started by its pid file (/var/run/docker-registry.pid).
+    [ -x /etc/init.d/docker-registry ] && /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+    update-rc.d docker-registry disable >/dev/null 2>&1 || true
+  fi
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages present"
+  [ "$(id -u)" -ne 0 ] || stop_registry_service
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -34,3 +50,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+stop_registry_service
