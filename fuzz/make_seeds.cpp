@@ -1,10 +1,12 @@
 // make_seeds.cpp — writes the fuzzers' seed corpora, generated like the tests' fixtures (never
-// checked in): make_seeds ARCHIVE_DIR CONFIG_DIR MANIFEST_DIR.
+// checked in): make_seeds ROOT, one directory per target under ROOT (archive, config, manifest,
+// registries_conf).
 // Archives: docker-save (one and two images, untagged), OCI layout tars with gzip/zstd layers,
 // whole-archive gzip, and broken ones (truncated, a digest that does not match).
 // Configs: valid configs and ones with wrong types, plus references and PAX records.
 // Manifests: a first byte choosing manifest.json (even) or index.json (odd), then the document,
 // naming the blobs of fuzz_tar.h's fixed image (valid, nested, wrong types).
+// registries.conf: the man page's examples, wildcards, mirrors, aliases, v1 lists, broken TOML.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -40,14 +42,13 @@ TestImage small_image(const std::string& tag, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: make_seeds ARCHIVE_DIR CONFIG_DIR MANIFEST_DIR\n");
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_seeds ROOT\n");
     return 2;
   }
-  std::string ad = argv[1], cd = argv[2], md = argv[3];
-  std::filesystem::create_directories(ad);
-  std::filesystem::create_directories(cd);
-  std::filesystem::create_directories(md);
+  std::string root = argv[1];
+  std::string ad = root + "/archive", cd = root + "/config", md = root + "/manifest", rd = root + "/registries_conf";
+  for (const auto& d : {ad, cd, md, rd}) std::filesystem::create_directories(d);
 
   std::vector<TestImage> one = {small_image("seed/one:1", 2)};
   std::string docker = docker_archive(one);
@@ -112,5 +113,52 @@ int main(int argc, char** argv) {
       std::string(1, '\1') + R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:)" +
           std::string(64, '0') + R"("},)" + mdesc + "}]}");
   put(md, "oci-wrong-types", std::string(1, '\1') + R"({"schemaVersion":2,"manifests":[{"digest":7,"size":"x","platform":[]}]})");
+
+  put(rd, "example.conf", R"(unqualified-search-registries = ["example.com", "docker.io"]
+short-name-mode = "permissive"
+
+[[registry]]
+prefix = "example.com/foo"
+insecure = false
+blocked = false
+location = "internal-registry-for-example.com/bar"
+
+[[registry.mirror]]
+location = "example-mirror-0.local/mirror-for-foo"
+
+[[registry.mirror]]
+location = "example-mirror-1.local/mirrors/foo"
+insecure = true
+pull-from-mirror = "digest-only"
+)");
+  put(rd, "wildcard.conf", R"([[registry]]
+prefix = "*.example.com"
+blocked = true
+[[registry]]
+location = "docker.io"
+mirror-by-digest-only = true
+[[registry.mirror]]
+location = "127.0.0.1:5001/hub"
+)");
+  put(rd, "aliases.conf", R"([aliases]
+"busybox" = "docker.io/library/busybox"
+"ns/app" = "localhost:5000/team/app"
+"gone" = ""
+)");
+  put(rd, "v1.conf", R"([registries.search]
+registries = ["registry1.com", "registry2.com"]
+[registries.insecure]
+registries = ["registry3.com/"]
+[registries.block]
+registries = ["registry.untrusted.com"]
+)");
+  put(rd, "wrong-types.conf", R"(unqualified-search-registries = "quay.io"
+[[registry]]
+location = ["a.io"]
+insecure = "yes"
+[[registry.mirror]]
+location = 5
+)");
+  put(rd, "broken.toml", "[[registry]\nlocation = \"a.io\n\"\"\"\n[aliases]\n\"x\" = { a = [1, [2, [3]]] }\n");
   return 0;
 }

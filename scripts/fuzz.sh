@@ -11,17 +11,17 @@ scripts/install-deps.sh --fuzz >/dev/null
 
 build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DMINIRUN_FUZZ=ON -DMINIRUN_STATIC=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target archive_fuzz manifest_fuzz config_fuzz make_seeds
+cmake --build "$build" -j"$(nproc)" --target archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz make_seeds
 
 seeds=$build/seeds
 rm -rf "$seeds" "$build/corpus"
-"$build/make_seeds" "$seeds/archive" "$seeds/config" "$seeds/manifest"
+"$build/make_seeds" "$seeds"
 mkdir -p "$build/findings"
 # The targets' scratch files (written archives, spools): removed even when a target crashed.
 export MINIRUN_FUZZ_TMP
 MINIRUN_FUZZ_TMP=$(mktemp -d /dev/shm/minirun-fuzz-run-XXXXXX)
 trap 'rm -rf "$MINIRUN_FUZZ_TMP"' EXIT
-targets=(archive_fuzz manifest_fuzz config_fuzz)
+targets=(archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz)
 each=$((total / ${#targets[@]}))
 [ "$each" -ge 1 ] || each=1
 rc=0
@@ -32,7 +32,11 @@ for t in "${targets[@]}"; do
   cp "$seeds/$kind"/* "$corpus"/
   log=$build/$t.log
   dict=()
-  [ "$t" = archive_fuzz ] || dict=(-dict=fuzz/json.dict)
+  case "$t" in
+    archive_fuzz) ;;
+    registries_conf_fuzz) dict=(-dict=fuzz/toml.dict) ;;
+    *) dict=(-dict=fuzz/json.dict) ;;
+  esac
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      "$build/$t" "$corpus" -max_total_time="$each" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="$build/findings/$t-" -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
