@@ -237,4 +237,23 @@ const TarEntry* TarIndex::resolve(const std::string& path) const {
   return nullptr;
 }
 
+std::string clean_entry_path(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string c = p.substr(i, j - i);
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!c.empty() && c != ".") {
+      parts.push_back(std::move(c));
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& c : parts) out += (out.empty() ? "" : "/") + c;
+  return out;
+}
+
 }  // namespace minirun

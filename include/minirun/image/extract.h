@@ -1,6 +1,7 @@
-// extract.h — turns one layer blob into an overlay2 `diff/` directory: decompresses (sniffing
-// gzip/zstd/xz/bzip2), hashes the stored and the uncompressed bytes in the same pass, and
-// creates every entry inside the destination only, whiteouts converted to overlay form.
+// extract.h — one layer blob into an overlay2 `diff/` directory, read from a file (an archive's
+// layer, a spooled tar). The bytes go through the layer pipeline (layer_stream.h): decompressed
+// (gzip/zstd/xz/bzip2 sniffed), hashed as stored and uncompressed, every entry created inside
+// the destination only (entry_writer.h), whiteouts converted to overlay form.
 #pragma once
 
 #include <cstdint>
@@ -9,11 +10,13 @@
 
 namespace minirun {
 
+inline constexpr uint64_t kDefaultMaxLayerSize = 64ull << 30;
+
 struct ExtractOptions {
   std::vector<std::string> lower_diffs;  // diff dirs of the layers below, nearest first
   uint64_t max_size = 0;                 // uncompressed byte limit; 0 = default (64 GiB)
-  // Where to record the layer's "tar split" (every byte of the tar but file contents, which
-  // stay in diff/), so `save` can rebuild the exact tar and keep the DiffID; "" = none.
+  // Where to record the layer's "tar split" (tar_split.h), so `save` can rebuild the exact tar
+  // and keep the DiffID; "" = none.
   std::string tar_split_path;
 };
 

@@ -43,4 +43,8 @@ void parse_pax(const std::string& data, std::string& path, std::string& link, ui
 // for the root and throws Error when ".." would climb above it.
 std::string normalize_archive_path(const std::string& path);
 
+// Cleans a layer entry's path against "/", as Docker does: "./a//b/../c" → "a/c", "../../x" →
+// "x" (never refused: a layer's ".." stops at its root). "" means the root.
+std::string clean_entry_path(const std::string& path);
+
 }  // namespace minirun
