@@ -1,4 +1,4 @@
-// minirun images [-q] [--no-trunc] [--format json|TEMPLATE] — list images.
+// minirun images [-q] [--digests] [--no-trunc] [--format json|TEMPLATE] — list images.
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,17 +13,20 @@ void register_images(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("images", "List images");
   auto quiet = std::make_shared<bool>(false);
   auto notrunc = std::make_shared<bool>(false);
+  auto digests = std::make_shared<bool>(false);
   auto format = std::make_shared<std::string>();
   cmd->add_flag("-q,--quiet", *quiet, "Only show image IDs");
+  cmd->add_flag("--digests", *digests, "Show digests");
   cmd->add_flag("--no-trunc", *notrunc, "Don't truncate output");
   cmd->add_option("--format", *format,
                   "table (the default), json (one object per line), or a Go template: "
                   "'{{.Repository}}:{{.Tag}}', 'table {{.ID}}\\t{{.Size}}' (fields: Repository, Tag, ID, Digest, "
                   "CreatedSince, CreatedAt, Size, VirtualSize, SharedSize, UniqueSize, Containers)");
-  cmd->footer("Examples:\n  minirun images --no-trunc\n  minirun images --format '{{.Repository}}:{{.Tag}}'");
-  cmd->callback([&g, quiet, notrunc, format] {
+  cmd->footer("Examples:\n  minirun images --digests\n  minirun images --no-trunc\n  minirun images --format '{{.Repository}}:{{.Tag}}'");
+  cmd->callback([&g, quiet, notrunc, digests, format] {
     Store store = open_store(g);
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+    if (*digests) rows[0].insert(rows[0].begin() + 2, "DIGEST");
     std::vector<nlohmann::ordered_json> items;
     std::set<std::string> seen;
     for (const auto& hex : store.image_ids()) {
@@ -34,15 +37,31 @@ void register_images(CLI::App& app, Globals& g) {
         std::cout << id << "\n";
         continue;
       }
-      auto tags = store.tags_of(hex);
-      if (tags.empty()) tags.push_back("<none>:<none>");
-      for (const auto& t : tags) {
+      // Rows as Docker's: one per tag, with the digest pulled for its repository; one per
+      // digest whose repository has no tag here; one <none> row for an image with neither.
+      std::vector<std::pair<std::string, std::string>> named;  // tag row or "<none>", digest
+      auto repo_digests = store.repo_digests(hex);
+      auto repo_of_digest = [](const std::string& d) { return d.substr(0, d.rfind('@')); };
+      for (const auto& t : store.tags_of(hex)) {
+        std::string digest = "<none>";
+        for (const auto& d : repo_digests)
+          if (repo_of_digest(d) == t.substr(0, t.rfind(':'))) digest = d.substr(d.rfind('@') + 1);
+        named.emplace_back(t, digest);
+      }
+      for (const auto& d : repo_digests) {
+        bool tagged = false;
+        for (const auto& [t, dg] : named) tagged = tagged || t.substr(0, t.rfind(':')) == repo_of_digest(d);
+        if (!tagged) named.emplace_back(repo_of_digest(d) + ":<none>", d.substr(d.rfind('@') + 1));
+      }
+      if (named.empty()) named.emplace_back("<none>:<none>", "<none>");
+      for (const auto& [t, digest] : named) {
         auto colon = t.rfind(':');
         std::string repo = t.substr(0, colon), tag = t.substr(colon + 1);
         rows.push_back({repo, tag, id, human_ago(cfg.created), human_size(size)});
+        if (*digests) rows.back().insert(rows.back().begin() + 2, digest);
         // Docker's image fields, in the (alphabetical) order its --format json prints them.
         items.push_back({{"Containers", "N/A"}, {"CreatedAt", cfg.created}, {"CreatedSince", human_ago(cfg.created)},
-                         {"Digest", "<none>"},  {"ID", id},                  {"Repository", repo},
+                         {"Digest", digest},    {"ID", id},                  {"Repository", repo},
                          {"SharedSize", "N/A"}, {"Size", human_size(size)},  {"Tag", tag},
                          {"UniqueSize", "N/A"}, {"VirtualSize", human_size(size)}});
       }

@@ -78,7 +78,7 @@ ojson inspect_image(const Store& store, const std::string& hex) {
   ojson j;
   j["Id"] = "sha256:" + hex;
   j["RepoTags"] = store.tags_of(hex);
-  j["RepoDigests"] = ojson::array();
+  j["RepoDigests"] = store.repo_digests(hex);
   j["Parent"] = "";
   j["Comment"] = cfg.history.empty() ? "" : cfg.history.back().comment;
   j["Created"] = cfg.created;

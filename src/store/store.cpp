@@ -404,6 +404,35 @@ void Store::put_image(const std::string& hex, const std::string& config) {
 void Store::remove_image_record(std::string_view hex) {
   if (::unlink(image_config_path(hex).c_str()) != 0 && errno != ENOENT)
     throw sys_error("image " + std::string(hex) + ": remove");
+  if (::unlink(image_digests_path(hex).c_str()) != 0 && errno != ENOENT)
+    throw sys_error("image " + std::string(hex) + ": remove its digests");
+}
+
+std::string Store::image_digests_path(std::string_view hex) const {
+  std::string p = image_config_path(hex);  // validates hex
+  return p.substr(0, p.size() - 5) + ".digests";
+}
+
+std::vector<std::string> Store::repo_digests(std::string_view hex) const {
+  std::vector<std::string> out;
+  auto data = read_file_if_exists(image_digests_path(hex));
+  if (!data) return out;
+  try {
+    json j = json::parse(*data);
+    for (const auto& d : j) out.push_back(d.get<std::string>());
+  } catch (const json::exception& e) {
+    throw Error(image_digests_path(hex) + ": corrupt: " + e.what());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Store::add_repo_digest(const std::string& hex, const std::string& repo_digest) {
+  auto all = repo_digests(hex);
+  if (std::find(all.begin(), all.end(), repo_digest) != all.end()) return;
+  all.push_back(repo_digest);
+  std::sort(all.begin(), all.end());
+  write_file_atomic(image_digests_path(hex), json(all).dump() + "\n");
 }
 
 std::string Store::image_loaded_time(std::string_view hex) const {
@@ -444,7 +473,18 @@ std::vector<std::string> Store::tags_of(std::string_view hex) const {
 std::string Store::resolve_image(std::string_view ref) const {
   std::string r(ref);
   if (r.rfind("sha256:", 0) == 0) r = r.substr(7);
-  else {
+  else if (r.find('@') != std::string::npos) {
+    std::string want;
+    try {
+      want = normalize_reference(ref);
+    } catch (const Error&) {
+      throw Error("No such image: " + r, 1);
+    }
+    for (const auto& id : image_ids())
+      for (const auto& d : repo_digests(id))
+        if (d == want) return id;
+    throw Error("No such image: " + r, 1);
+  } else {
     try {
       auto t = tags();
       auto it = t.find(normalize_reference(ref));

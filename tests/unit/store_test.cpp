@@ -162,3 +162,28 @@ TEST(PidAlive, ZombieIsNotAlive) {
   EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), pid);  // it was still there to reap: a zombie
   EXPECT_FALSE(pid_alive(pid));
 }
+
+TEST(Store, RepoDigestsRecordedPerImageAndResolved) {
+  TempDir t;
+  Store s(t / "root");
+  const std::string config = R"({"rootfs":{"type":"layers","diff_ids":[]}})";
+  const std::string hex = digest_hex(sha256_digest(config));
+  const std::string digest = "sha256:" + std::string(64, 'd');
+  {
+    auto lock = s.lock();
+    s.put_image(hex, config);
+    s.add_repo_digest(hex, "busybox@" + digest);
+    s.add_repo_digest(hex, "busybox@" + digest);  // once only
+    s.add_repo_digest(hex, "127.0.0.1:5000/x@" + digest);
+  }
+  EXPECT_EQ(s.repo_digests(hex), (std::vector<std::string>{"127.0.0.1:5000/x@" + digest, "busybox@" + digest}));
+  EXPECT_EQ(s.resolve_image("busybox@" + digest), hex);
+  EXPECT_EQ(s.resolve_image("docker.io/library/busybox@" + digest), hex);
+  EXPECT_THROW(s.resolve_image("other@" + digest), Error);
+  EXPECT_EQ(s.image_ids(), std::vector<std::string>{hex});  // the record is not an image
+  {
+    auto lock = s.lock();
+    s.remove_image_record(hex);
+  }
+  EXPECT_FALSE(fs::exists(t / ("root/images/" + hex + ".digests")));
+}

@@ -8,6 +8,7 @@
 //   <root>/overlay2/<cid>-init/diff|link|lower         what minirun adds to a container
 //   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
 //   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
+//   <root>/images/<hex>.digests         its RepoDigests, ["name@sha256:<manifest hex>", …] (pull)
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
 //   <root>/containers/<cid>/            state.json, health.json, hostname, hosts, resolv.conf,
 //                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo)
@@ -148,14 +149,19 @@ class Store {
   void remove_image_record(std::string_view hex);                           // caller holds lock
   // When the image record was written (RFC 3339), for `images`.
   std::string image_loaded_time(std::string_view hex) const;
+  // The image's RepoDigests ("busybox@sha256:<hex>", as Docker shows them), sorted; a pull
+  // records the digest of the manifest (or index) its reference named.
+  std::vector<std::string> repo_digests(std::string_view hex) const;
+  // Adds one (caller holds the lock; the image exists). remove_image_record removes them all.
+  void add_repo_digest(const std::string& hex, const std::string& repo_digest);
 
   // ---- tags ----
   std::map<std::string, std::string> tags() const;  // "name:tag" -> "sha256:<hex>"
   void set_tags(const std::map<std::string, std::string>& tags);  // caller holds lock
   std::vector<std::string> tags_of(std::string_view hex) const;
 
-  // Resolves an image reference: NAME[:TAG], "sha256:<hex>", full hex, or a unique ID prefix
-  // of at least 4 characters. Throws Error("No such image: REF", 1).
+  // Resolves an image reference: NAME[:TAG], NAME@sha256:<hex> (a RepoDigest), "sha256:<hex>",
+  // full hex, or a unique ID prefix of at least 4 characters. Throws Error("No such image: REF", 1).
   std::string resolve_image(std::string_view ref) const;
 
   // ---- containers ----
@@ -184,6 +190,7 @@ class Store {
   // when `remove` (caller holds the lock).
   bool stale_name(const std::string& name, bool remove) const;
   std::string make_short_link(const std::string& id) const;
+  std::string image_digests_path(std::string_view hex) const;
 
   std::string root_;
 };
