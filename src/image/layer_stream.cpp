@@ -257,8 +257,13 @@ class LayerStream::Impl {
       ArchiveHandle tar;
       archive_read_support_format_tar(tar.a);
       archive_read_support_format_gnutar(tar.a);
-      if (archive_read_open(tar.a, &in, nullptr, tar_read_cb, nullptr) != ARCHIVE_OK)
-        throw Error(in.error.empty() ? "not a tar archive: " + archive_error(tar.a, "") : in.error);
+      if (archive_read_open(tar.a, &in, nullptr, tar_read_cb, nullptr) != ARCHIVE_OK) {
+        if (!in.error.empty()) throw Error(in.error);
+        if (in.total) throw Error("not a tar archive: " + archive_error(tar.a, ""));
+        // an empty blob is an empty layer
+        if (split_) split_->finish();
+        return;
+      }
       EntryWriter writer(dest_, opts_);
       uint64_t entries = 0;
       for (;;) {

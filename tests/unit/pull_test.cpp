@@ -320,7 +320,12 @@ TEST(Pull, CutBlobResumesWhereItStopped) {
   TempDir t;
   Store store(t / "root");
   FakeSource src;
-  auto ls = layers_of(1, 200000);
+  std::string noise(200000, '\0');
+  uint32_t x = 7;
+  for (auto& c : noise) c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  TarBuilder b;
+  b.file("noise", noise);  // incompressible: the blob is larger than the cut
+  std::vector<Layer> ls{layer(b)};
   add_image(src, "cut", ls);
   std::string d = sha256_digest(ls[0].blob);
   src.cut_once_at[d] = 12345;
