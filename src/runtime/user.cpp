@@ -62,12 +62,10 @@ bool numeric(const std::string& s, unsigned long& v) {
 
 ResolvedUser resolve_user(int rootfs_dirfd, const std::string& spec) {
   ResolvedUser u;
-  std::string user = spec, group;
-  if (auto c = spec.find(':'); c != std::string::npos) {
-    user = spec.substr(0, c);
-    group = spec.substr(c + 1);
-  }
-  if (user.empty() && group.empty()) user = "0";
+  const auto colon = spec.find(':');
+  std::string user = spec.substr(0, colon);
+  std::string group = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
+  if (user.empty() && group.empty()) user.push_back('0');
   auto passwd = records(read_in_root(rootfs_dirfd, "/etc/passwd"));
   auto groups = records(read_in_root(rootfs_dirfd, "/etc/group"));
   unsigned long num;
