@@ -226,9 +226,16 @@ Platform host_platform() {
   Platform p{"linux", "", ""};
 #if defined(__x86_64__)
   p.architecture = "amd64";
-  if (__builtin_cpu_supports("x86-64-v4")) p.variant = "v4";
-  else if (__builtin_cpu_supports("x86-64-v3")) p.variant = "v3";
-  else if (__builtin_cpu_supports("x86-64-v2")) p.variant = "v2";
+  // The x86-64 micro-architecture levels by their features (clang 14 has no "x86-64-vN" names).
+  const bool v2 = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("sse3") &&
+                  __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1") &&
+                  __builtin_cpu_supports("sse4.2");
+  const bool v3 = v2 && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") &&
+                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
+  const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512vl");
+  p.variant = v4 ? "v4" : v3 ? "v3" : v2 ? "v2" : "";
 #elif defined(__aarch64__)
   p.architecture = "arm64";
 #elif defined(__arm__)
