@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "flags.h"
 #include "minirun/engine/container_network.h"
+#include "minirun/engine/container_seccomp.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/container_health.h"
 #include "minirun/engine/healthcheck.h"
@@ -168,10 +169,11 @@ int run(Globals& g, RunFlags& f) {
   // here; the program is loaded (or compiled) below, while the container's cgroup is being made.
   std::optional<SeccompTarget> default_seccomp;
   std::optional<runtime::Seccomp> seccomp_profile;
+  std::string seccomp_text;  // a profile file's, kept with the container (container_seccomp.h)
   if (!f.privileged && (!seccomp_opt || *seccomp_opt != "unconfined")) {
     SeccompTarget target{docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop), "", std::nullopt};
     if (!seccomp_opt || seccomp_opt->empty() || *seccomp_opt == "builtin") default_seccomp = target;
-    else seccomp_profile = seccomp_from_option(*seccomp_opt, target);
+    else seccomp_profile = seccomp_from_option(*seccomp_opt, target, &seccomp_text);
   }
   std::shared_ptr<const runtime::SeccompProgram> seccomp;
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
@@ -260,6 +262,7 @@ int run(Globals& g, RunFlags& f) {
     prepare_init_layer(store.diff_dir(store.init_layer_id(spec.id)));
     spec.state_dir = store.container_dir(spec.id);
     write_state_files(spec);
+    if (seccomp_profile) keep_container_seccomp_profile(store, spec.id, seccomp_text);
     copy_peer_files(store, netplan, spec.state_dir);  // netrun: container: / --add-host, --dns without a bridge
     layout = container_overlay_layout(store, spec.id, ids, flat);
     oci = build_spec(spec, store.layer_dir(spec.id) + "/merged");

@@ -19,6 +19,7 @@
 
 #include "minirun/engine/container_health.h"
 #include "minirun/engine/container_network.h"
+#include "minirun/engine/container_seccomp.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/resource_flags.h"
 #include "minirun/engine/seccomp_profile.h"
@@ -324,16 +325,11 @@ runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& 
   ContainerRequest req = request_from_record(rec, cfg.user);
   req.interactive = false;
   req.state_dir = store.container_dir(rec.id);
-  const bool unconfined = req.privileged || req.seccomp_unconfined;
   runtime::Spec oci = build_spec(req, store.layer_dir(rec.id) + "/merged");
   auto ids = image_layer_ids(cfg);
   oci.minirun.overlay =
       container_overlay_layout(store, rec.id, ids, ids.size() >= kFlattenFrom && store.has_flat(ids.back()));
-  if (!unconfined) {
-    SeccompTarget target{docker_capabilities(req.privileged, req.cap_add, req.cap_drop), "", std::nullopt};
-    oci.minirun.seccomp_program =
-        std::make_shared<runtime::SeccompProgram>(docker_default_seccomp_program(target, store.root() + "/seccomp"));
-  }
+  oci.minirun.seccomp_program = container_seccomp_program(store, req);  // run's profile (container_seccomp.h)
   return oci;
 }
 

@@ -151,6 +151,37 @@ TEST_F(Detach, ExecGetsTheContainersSeccompFilter) {
   EXPECT_EQ(mr({"exec", "conf", "sh", "-c", "exit 9"}).code, 9);
 }
 
+// A profile given with --security-opt seccomp=FILE is the container's for good: exec'd processes,
+// start, restart (and a created container's first start) get it, not Docker's default, although
+// the file is gone by then.
+TEST_F(Detach, CustomSeccompProfileHoldsInExecAndRestart) {
+  const std::string profile = *t_ / "no-mkdir.json";
+  write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [)"
+                      R"({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]})");
+  run_d({"--name", "p", "--security-opt", "seccomp=" + profile, "t/bb", "sleep", "1000"});
+  auto created = mr({"create", "--name", "c", "--security-opt", "seccomp=" + profile, "t/bb", "sleep", "1000"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  ASSERT_EQ(::unlink(profile.c_str()), 0);
+  auto denied = [&](const std::string& ctr) {
+    auto r = mr({"exec", ctr, "mkdir", "/y"});
+    return r.code == 1 && r.err.find("Operation not permitted") != std::string::npos;
+  };
+  EXPECT_TRUE(denied("p"));
+  EXPECT_EQ(mr({"exec", "p", "sh", "-c", "grep '^Seccomp:' /proc/self/status"}).out, "Seccomp:\t2\n");
+  EXPECT_EQ(mr({"restart", "-t", "1", "p"}).code, 0);
+  EXPECT_TRUE(denied("p"));
+  EXPECT_EQ(mr({"exec", "p", "sh", "-c", "mkdir /y 2>/dev/null; echo $?"}).out, "1\n");
+  EXPECT_EQ(mr({"stop", "-t", "1", "p"}).code, 0);
+  EXPECT_EQ(mr({"start", "p"}).code, 0);
+  EXPECT_TRUE(denied("p"));
+  auto start = mr({"start", "c"});
+  EXPECT_EQ(start.code, 0) << start.err;
+  EXPECT_TRUE(denied("c"));
+  // Docker's default profile allows mkdir: the others are unchanged.
+  run_d({"--name", "d", "t/bb", "sleep", "1000"});
+  EXPECT_EQ(mr({"exec", "d", "mkdir", "/y"}).code, 0);
+}
+
 TEST_F(Detach, StartErrorsComeBackAsOneLine) {
   auto nf = mr({"run", "-d", "--name", "nf", "t/bb", "no-such-command"});
   EXPECT_EQ(nf.code, 127);

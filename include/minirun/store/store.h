@@ -11,7 +11,8 @@
 //   <root>/images/<hex>.digests         its RepoDigests, ["name@sha256:<manifest hex>", …] (pull)
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
 //   <root>/containers/<cid>/            state.json, health.json, hostname, hosts, resolv.conf,
-//                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo)
+//                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo),
+//                                       seccomp.json (the profile file it was created with)
 //   <root>/containers/names/<name> -> <cid>   name reservations (symlink: atomic, unique)
 //   <root>/mounts/<hex>/                `minirun mount` of an image (read-only merged view)
 //   <root>/networks/<name>.json         a bridge network (network.h): subnet, gateway, bridge
@@ -88,6 +89,10 @@ class Store {
   std::string container_log_path(std::string_view cid) const;
   // The control fifo of the container's monitor (monitor.h): there while a monitor runs.
   std::string container_ctl_path(std::string_view cid) const;
+  // The text of the seccomp profile file the container was created with (--security-opt
+  // seccomp=FILE), as it was read then: start, restart and exec apply it again. Absent for
+  // Docker's default profile and for unconfined containers.
+  std::string container_seccomp_path(std::string_view cid) const { return container_dir(cid) + "/seccomp.json"; }
   // Where `minirun mount` shows an image's read-only merged view.
   std::string mount_dir(std::string_view hex) const { return root_ + "/mounts/" + std::string(hex); }
   // Networks (network.h): the record, its leases and its endpoints.
