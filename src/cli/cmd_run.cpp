@@ -319,7 +319,7 @@ int run(Globals& g, RunFlags& f) {
     rec.status = "exited";
     rec.exit_code = e.exit_code();
     rec.finished = now_rfc3339_nanos();
-    if (f.rm) store.remove_container(spec.id);
+    if (f.rm) remove_exited_container(store, spec.id, rec.exit_code);
     else store.put_container(rec);
     throw;
   }
@@ -330,7 +330,7 @@ int run(Globals& g, RunFlags& f) {
   rec.status = "exited";
   rec.exit_code = code;
   rec.finished = now_rfc3339_nanos();
-  if (f.rm) store.remove_container(spec.id);
+  if (f.rm) remove_exited_container(store, spec.id, code);
   else store.put_container(rec);
   return code;
 }

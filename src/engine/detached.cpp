@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -235,8 +236,12 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     r->error = e.error;
     r->container_pid = 0;
     if (!e.restarting) r->pid = 0;
-    if (r->auto_remove && !e.restarting) store.remove_container(cid);
-    else store.put_container(*r);
+    if (r->auto_remove && !e.restarting) {
+      store.note_container_exit(cid, e.exit_code);  // for `wait`: the record goes now
+      store.remove_container(cid);
+    } else {
+      store.put_container(*r);
+    }
   };
   try {
     start_monitor(o, oci, base, attach_fds, net);
@@ -400,16 +405,34 @@ void kill_container(const Store& store, const std::string& cid, int sig) {
   if (rec->container_pid > 0 && ::kill(rec->container_pid, sig) != 0) throw sys_error("kill");
 }
 
+void remove_exited_container(const Store& store, const std::string& cid, int exit_code) {
+  auto lock = store.lock();
+  store.note_container_exit(cid, exit_code);
+  store.remove_container(cid);
+}
+
 int wait_container(const Store& store, const std::string& cid) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
+  // An --rm container is removed as it exits: its exit code comes to a file of this waiter's
+  // (Store::add_exit_waiter), registered while the record is there.
+  std::string note;
+  std::unique_ptr<RemoveOnExit> note_dir;
   if (container_active(*rec)) {
+    if (rec->auto_remove) {
+      auto lock = store.lock();
+      if (!store.container(cid)) throw Error("No such container: " + cid, 1);
+      note = store.add_exit_waiter(cid);
+      note_dir = std::make_unique<RemoveOnExit>(note.substr(0, note.rfind('/')));
+    }
     std::string ctl = store.container_ctl_path(cid);
     if (!monitor::wait_monitor_exit(ctl, -1) || pid_alive(rec->pid)) wait_pid_gone(rec->pid, -1);
   }
   rec = refresh_container_state(store, cid);
-  if (!rec) return 0;  // --rm removed it
-  return rec->exit_code;
+  if (rec) return rec->exit_code;
+  if (!note.empty())
+    if (auto code = read_file_if_exists(note, 64); code && !code->empty()) return std::atoi(code->c_str());
+  return 0;  // removed by someone else (rm -f of an exited container)
 }
 
 }  // namespace minirun

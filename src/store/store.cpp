@@ -554,6 +554,25 @@ void Store::put_container(const ContainerRecord& r) const {
   write_file_atomic(container_dir(r.id) + "/state.json", j.dump());
 }
 
+std::string Store::add_exit_waiter(const std::string& cid) const {
+  check_id(cid);
+  std::string path = new_temp_dir() + "/exit-" + cid;
+  write_file_atomic(path, "");
+  return path;
+}
+
+void Store::note_container_exit(const std::string& cid, int exit_code) const {
+  const std::string code = std::to_string(exit_code) + "\n";
+  for (const auto& n : list_dir_names(root_ + "/tmp")) {
+    // No O_CREAT: a waiter that already gave up (its directory going) gets nothing.
+    std::string p = root_ + "/tmp/" + n + "/exit-" + cid;
+    int fd = ::open(p.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    (void)!::write(fd, code.data(), code.size());
+    ::close(fd);
+  }
+}
+
 bool Store::reserve_name(const std::string& name, const std::string& cid) const {
   check_id(name);
   std::string p = root_ + "/containers/names/" + name;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -213,8 +214,11 @@ TEST_F(Detach, RestartOnFailureCountsAndRmRemoves) {
   EXPECT_EQ(mr({"stop", "always"}).code, 0);
   EXPECT_EQ(state("always")["State"]["Status"], "exited");
 
-  std::string id = run_d({"--rm", "--name", "gone", "t/bb", "sh", "-c", "sleep 0.2; exit 4"});
-  EXPECT_EQ(mr({"wait", "gone"}).code, 0);
+  // wait on an --rm container prints its exit code, although it is removed as it exits.
+  std::string id = run_d({"--rm", "--name", "gone", "t/bb", "sh", "-c", "sleep 1; exit 4"});
+  auto w = mr({"wait", "gone"});
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(w.out, "4\n");
   for (int i = 0; i < 50 && fs::exists(*t_ / ("store/containers/" + id)); i++) usleep(100000);
   EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
   EXPECT_EQ(mr({"inspect", "gone"}).code, 1);
@@ -223,6 +227,19 @@ TEST_F(Detach, RestartOnFailureCountsAndRmRemoves) {
   run_d({"--name", "quiet", "--log-driver", "none", "t/bb", "sh", "-c", "echo hidden"});
   mr({"wait", "quiet"});
   EXPECT_EQ(mr({"logs", "quiet"}).out, "");
+}
+
+// The same for a foreground run --rm, which removes its container itself.
+TEST_F(Detach, WaitGetsTheExitCodeOfAForegroundRmContainer) {
+  pid_t fg = spawn_cmd(cmd({"run", "--rm", "--name", "fg", "t/bb", "sh", "-c", "sleep 2; exit 5"}));
+  for (int i = 0; i < 100 && state("fg")["State"]["Status"] != "running"; i++) usleep(20000);
+  auto w = mr({"wait", "fg"});
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(w.out, "5\n");
+  int status = 0;
+  ASSERT_EQ(::waitpid(fg, &status, 0), fg);
+  EXPECT_EQ(WEXITSTATUS(status), 5);
+  EXPECT_EQ(mr({"inspect", "fg"}).code, 1);
 }
 
 TEST_F(Detach, KilledMonitorTakesItsContainer) {

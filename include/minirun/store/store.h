@@ -21,6 +21,8 @@
 //   <root>/networks/<name>/endpoints/<cid>.json   a container's attachment (veth, mac, ports)
 //   <root>/tmp/<pid>-<boot>-<rand>/     work in progress; removed at start once <pid> is dead
 //                                       or <boot> is not this boot
+//   <root>/tmp/<pid>-<boot>-<rand>/exit-<cid>   a `wait` for an --rm container: its exit code,
+//                                       written there before the container is removed
 // Every change is write-temp → fsync → rename (directories are staged in tmp/ and renamed into
 // overlay2/), under the lock, so neither a crash nor a concurrent process sees half a record.
 #pragma once
@@ -184,6 +186,13 @@ class Store {
   // diff, work, merged, link and lower, stacked on the image's top layer.
   void create_container_layers(const std::string& cid, const std::string& top_layer_id) const;
   void remove_container(const std::string& cid) const;
+  // An --rm container's exit code outlives it for those waiting on it (`wait`): a waiter
+  // registers under the lock while the record exists and gets a file, tmp/<pid>-<boot>-<rand>/
+  // exit-<cid> (its directory is the caller's to remove; a dead waiter's goes as any temp dir);
+  // whoever removes the container after its exit writes the code into every waiter's file first,
+  // under the same lock (note_container_exit).
+  std::string add_exit_waiter(const std::string& cid) const;
+  void note_container_exit(const std::string& cid, int exit_code) const;
   std::string init_layer_id(std::string_view cid) const { return std::string(cid) + "-init"; }
 
   // Removes dangling short links and re-creates missing ones (cheap; used by load, rmi, prune).
