@@ -82,9 +82,10 @@ TEST_F(Detach, RunLogsExecStopStartWait) {
   EXPECT_EQ(mr({"exec", "-u", "app", "-w", "/tmp", "web", "sh", "-c", "id -u; pwd"}).out, "1000\n/tmp\n");
   EXPECT_EQ(mr({"exec", "web", "grep", "CapEff", "/proc/self/status"}).out, "CapEff:\t00000000a80425fb\n");
   auto nf = mr({"exec", "web", "no-such-command"});
-  EXPECT_EQ(nf.code, 127);
+  EXPECT_EQ(nf.code, 126);  // docker exec: any process that cannot be started (run: 127)
   EXPECT_EQ(lines(nf.err), 1) << nf.err;
   EXPECT_EQ(mr({"exec", "web", "/etc"}).code, 126);
+  EXPECT_EQ(mr({"exec", "-u", "nosuch", "web", "true"}).code, 126);
   EXPECT_EQ(mr({"exec", "-d", "web", "sleep", "100"}).code, 0);
 
   // stop: SIGTERM, the trap's exit code recorded; wait prints it.
@@ -148,7 +149,7 @@ TEST_F(Detach, ExecGetsTheContainersSeccompFilter) {
   EXPECT_EQ(with({"exec", "--privileged", "conf"}).out, "Seccomp:\t2\n1\n");
   EXPECT_EQ(with({"exec", "-u", "1000", "conf"}).out, "Seccomp:\t2\n1\n");
   EXPECT_EQ(with({"exec", "unconf"}).out.substr(0, 11), "Seccomp:\t0\n");
-  EXPECT_EQ(mr({"exec", "conf", "nosuch"}).code, 127);
+  EXPECT_EQ(mr({"exec", "conf", "nosuch"}).code, 126);
   EXPECT_EQ(mr({"exec", "conf", "sh", "-c", "exit 9"}).code, 9);
 }
 
