@@ -243,6 +243,19 @@ TEST_F(Detach, WaitGetsTheExitCodeOfAForegroundRmContainer) {
   EXPECT_EQ(mr({"inspect", "fg"}).code, 1);
 }
 
+// Times never set are Go's zero time, as in Docker's inspect.
+TEST_F(Detach, UnsetTimesAreGosZeroTime) {
+  auto created = mr({"create", "--name", "c", "t/bb", "sleep", "1000"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  EXPECT_EQ(mr({"inspect", "-f", "{{.State.StartedAt}} {{.State.FinishedAt}}", "c"}).out,
+            "0001-01-01T00:00:00Z 0001-01-01T00:00:00Z\n");
+  run_d({"--name", "r", "t/bb", "sleep", "1000"});
+  EXPECT_EQ(mr({"inspect", "-f", "{{.State.FinishedAt}}", "r"}).out, "0001-01-01T00:00:00Z\n");
+  EXPECT_NE(mr({"inspect", "-f", "{{.State.StartedAt}}", "r"}).out, "0001-01-01T00:00:00Z\n");
+  EXPECT_EQ(mr({"stop", "-t", "1", "r"}).code, 0);
+  EXPECT_NE(mr({"inspect", "-f", "{{.State.FinishedAt}}", "r"}).out, "0001-01-01T00:00:00Z\n");
+}
+
 TEST_F(Detach, KilledMonitorTakesItsContainer) {
   std::string id = run_d({"--name", "victim", "t/bb", "sleep", "1000"});
   pid_t init = state("victim")["State"]["Pid"].get<int>();
