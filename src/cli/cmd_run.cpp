@@ -10,6 +10,7 @@
 #include "flags.h"
 #include "minirun/engine/container_network.h"
 #include "minirun/engine/container_seccomp.h"
+#include "minirun/engine/foreground_log.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/container_health.h"
 #include "minirun/engine/healthcheck.h"
@@ -178,6 +179,7 @@ int run(Globals& g, RunFlags& f) {
   std::shared_ptr<const runtime::SeccompProgram> seccomp;
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
   if (f.detach || f.create_only) check_detach_options(f.detach_opts);  // run -d, create (started as -d)
+  const logs::LogOptions log_opts = logs::parse_log_options(f.detach_opts.log_driver, f.detach_opts.log_opts);
   // The health check: the flags (Docker's checks) over the image's HEALTHCHECK.
   std::optional<HealthConfig> health = health_config_from_flags(f.health);
   if (cfg.raw.contains("config") && cfg.raw["config"].is_object() && cfg.raw["config"].contains("Healthcheck"))
@@ -285,6 +287,7 @@ int run(Globals& g, RunFlags& f) {
   ContainerNetwork net(store, spec.id, name, netplan);
   MountNamespaceHold mntns;  // many layers: unmounted while the container is removed, joined on return
   std::unique_ptr<monitor::HealthThread> health_thread;  // stopped once the container has exited
+  std::optional<ForegroundLog> fg_log;  // its output into its log too (foreground_log.h)
   try {
     if (rootfs) {  // joined (rootfs.reset()) before the container's layers may be removed
       rootfs->finish(layout);
@@ -310,8 +313,18 @@ int run(Globals& g, RunFlags& f) {
       std::cout << rec.id << std::endl;
       return 0;
     }
+    // Logged as Docker logs every container (`logs`), but for --rm: gone once it exits.
+    if (!f.rm && log_opts.driver != logs::LogOptions::Driver::none) {
+      try {
+        fg_log.emplace(store.container_log_path(spec.id), log_opts);
+      } catch (const Error& e) {
+        std::cerr << "minirun: warning: the container's output is not logged: " << e.what() << std::endl;
+      }
+    }
     code = runtime::run(oci, opts);
+    fg_log.reset();
   } catch (const Error& e) {
+    fg_log.reset();
     health_thread.reset();
     net.failed();  // netrun: detach (veth deleted too)
     rootfs.reset();

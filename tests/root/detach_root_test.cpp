@@ -243,6 +243,30 @@ TEST_F(Detach, WaitGetsTheExitCodeOfAForegroundRmContainer) {
   EXPECT_EQ(mr({"inspect", "fg"}).code, 1);
 }
 
+// A foreground container is logged too, as Docker logs every container, its output still
+// printed; with -t its terminal's output (as stdout). A reader that goes away still ends it.
+TEST_F(Detach, ForegroundRunIsLogged) {
+  auto r = mr({"run", "--name", "fg", "t/bb", "sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  auto l = mr({"logs", "fg"});
+  EXPECT_EQ(l.out, "out\n");
+  EXPECT_EQ(l.err, "err\n");
+  auto t = mr({"run", "-t", "--name", "fgt", "t/bb", "echo", "tty"});
+  EXPECT_EQ(t.out, "tty\r\n");
+  EXPECT_EQ(mr({"logs", "fgt"}).out, "tty\r\n");
+  EXPECT_EQ(mr({"run", "--name", "quiet", "--log-driver", "none", "t/bb", "echo", "x"}).out, "x\n");
+  EXPECT_EQ(mr({"logs", "quiet"}).out, "");
+  std::string line;
+  // (Its writes fail with EPIPE, or SIGPIPE kills it when the caller did not ignore SIGPIPE.)
+  for (const auto& a : cmd({"run", "--name", "yes", "t/bb", "sh", "-c", "while echo y; do :; done"})) line += "'" + a + "' ";
+  auto y = run_cmd({"/bin/sh", "-c", line + "| head -1"}, "", 30);
+  EXPECT_EQ(y.code, 0) << y.err;
+  EXPECT_EQ(y.out, "y\n");
+  EXPECT_EQ(state("yes")["State"]["Status"], "exited");
+}
+
 // Times never set are Go's zero time, as in Docker's inspect.
 TEST_F(Detach, UnsetTimesAreGosZeroTime) {
   auto created = mr({"create", "--name", "c", "t/bb", "sleep", "1000"});
