@@ -168,8 +168,10 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     if (d.stop_timeout) j["StopTimeout"] = *d.stop_timeout;
     if (oci.process && oci.process->no_new_privileges) j["NoNewPrivileges"] = true;
     rec.spec_json = j.dump();
+    rec.manually_stopped = false;  // a new start: the policy applies again
     update_record(store, rec.id, [&](ContainerRecord& r) {
       r.spec_json = rec.spec_json;
+      r.manually_stopped = false;
       return true;
     });
   }
@@ -193,6 +195,13 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   std::shared_ptr<ContainerNetwork> net;
   if (auto plan = recorded_network_plan(rec.spec_json); plan && plan->attaches())
     net = std::make_shared<ContainerNetwork>(store, cid, rec.name, *plan);
+  // `stop` marks the record before it writes to the fifo (stop_container): a stop that comes
+  // while the container exits on its own is not followed by one more restart.
+  o.stop_marked = [&store, cid] {
+    auto lock = store.lock();
+    auto r = store.container(cid);
+    return !r || r->manually_stopped;
+  };
   o.on_start = [&store, cid](pid_t pid, int restart_count) {
     update_record(store, cid, [&](ContainerRecord& r) {
       r.status = "running";
@@ -382,11 +391,23 @@ void stop_container(const Store& store, const std::string& cid, std::optional<in
   std::string ctl = store.container_ctl_path(cid);
   // A frozen process cannot act on its stop signal: thawed first, as Docker does.
   if (rec->status == "paused") set_container_paused(store, cid, false);
+  // Marked stopped first, under the lock the monitor reads it with (MonitorOptions::stop_marked):
+  // its restart policy ends even when the container exits before the request below is read.
+  bool active = false;
+  update_record(store, cid, [&](ContainerRecord& r) {
+    active = container_active(r);
+    r.manually_stopped = true;
+    return active;
+  });
+  if (!active) return;
   if (monitor::send_monitor_command(ctl, "stop " + std::to_string(sig) + " " + std::to_string(t) + "\n")) {
     monitor::wait_monitor_exit(ctl, -1);
     refresh_container_state(store, cid);
     return;
   }
+  // The monitor ended meanwhile (the mark above ended its policy): nothing more to stop.
+  rec = refresh_container_state(store, cid);
+  if (!rec || !container_active(*rec)) return;
   // Run in the foreground by another minirun: signal its process, which records the exit.
   if (rec->container_pid > 0) ::kill(rec->container_pid, sig);
   if (!wait_pid_gone(rec->pid, t < 0 ? -1 : t * 1000) && rec->container_pid > 0) {

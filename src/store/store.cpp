@@ -535,6 +535,7 @@ std::optional<ContainerRecord> Store::container(std::string_view cid) const {
     r.container_pid = j.value("container_pid", 0);
     r.auto_remove = j.value("auto_remove", false);
     r.restart_count = j.value("restart_count", 0);
+    r.manually_stopped = j.value("manually_stopped", false);
     r.error = j.value("error", "");
     r.spec_json = j.value("spec", "");
     return r;
@@ -550,6 +551,7 @@ void Store::put_container(const ContainerRecord& r) const {
             {"exit_code", r.exit_code}, {"oom_killed", r.oom_killed}, {"pid", r.pid},         {"container_pid", r.container_pid},
             {"auto_remove", r.auto_remove}, {"spec", r.spec_json},
             {"restart_count", r.restart_count}, {"error", r.error}};
+  if (r.manually_stopped) j["manually_stopped"] = true;
   make_dir(container_dir(r.id), 0710);
   write_file_atomic(container_dir(r.id) + "/state.json", j.dump());
 }

@@ -280,6 +280,24 @@ TEST_F(Detach, UnsetTimesAreGosZeroTime) {
   EXPECT_NE(mr({"inspect", "-f", "{{.State.FinishedAt}}", "r"}).out, "0001-01-01T00:00:00Z\n");
 }
 
+// stop marks the record (manually_stopped) before it asks the monitor, which reads the mark at
+// each exit: an exit that overtakes the request is not followed by a restart. start clears it.
+TEST_F(Detach, StoppedRestartingContainerStaysStopped) {
+  std::string id = run_d({"--name", "flap", "--restart", "always", "t/bb", "sh", "-c", "sleep 0.1; exit 2"});
+  for (int round = 0; round < 5; round++) {
+    usleep(static_cast<useconds_t>(round) * 70000);
+    EXPECT_EQ(mr({"stop", "-t", "1", "flap"}).code, 0);
+    EXPECT_EQ(record(id)["manually_stopped"], true);
+    int count = state("flap")["RestartCount"].get<int>();
+    usleep(400000);
+    auto st = state("flap");
+    EXPECT_EQ(st["State"]["Status"], "exited");
+    EXPECT_EQ(st["RestartCount"].get<int>(), count) << "restarted after the stop";
+    EXPECT_EQ(mr({"start", "flap"}).code, 0);
+    EXPECT_FALSE(record(id).value("manually_stopped", false));
+  }
+}
+
 TEST_F(Detach, KilledMonitorTakesItsContainer) {
   std::string id = run_d({"--name", "victim", "t/bb", "sleep", "1000"});
   pid_t init = state("victim")["State"]["Pid"].get<int>();

@@ -58,6 +58,7 @@ struct ContainerRecord {
   bool auto_remove = false;
   bool oom_killed = false;                // the kernel's OOM killer killed a process of its cgroup
   int restart_count = 0;                  // restarts by the monitor's policy (inspect's RestartCount)
+  bool manually_stopped = false;          // `stop` since the last start: no restart by the policy
   std::string error;                      // why it ended other than by its own exit ("" if it did)
   std::string spec_json;                  // the run options, for inspect
 };
