@@ -427,8 +427,18 @@ void kill_container(const Store& store, const std::string& cid, int sig) {
 }
 
 void remove_exited_container(const Store& store, const std::string& cid, int exit_code) {
-  auto lock = store.lock();
-  store.note_container_exit(cid, exit_code);
+  {
+    // Waiters get the code, and one that comes later reads it from the record (exited): the
+    // removal itself, which can take a while, holds no lock.
+    auto lock = store.lock();
+    store.note_container_exit(cid, exit_code);
+    if (auto r = store.container(cid)) {
+      r->status = "exited";
+      r->exit_code = exit_code;
+      r->pid = r->container_pid = 0;
+      store.put_container(*r);
+    }
+  }
   store.remove_container(cid);
 }
 

@@ -72,8 +72,8 @@ void kill_container(const Store& store, const std::string& cid, int sig);
 // container's too, although it is removed as it exits (Store::add_exit_waiter).
 int wait_container(const Store& store, const std::string& cid);
 
-// An --rm container after its exit (a foreground run's end): its waiters get exit_code, then it
-// is removed, under the store lock.
+// An --rm container after its exit (a foreground run's end): its waiters get exit_code and its
+// record says exited (under the store lock), then it is removed.
 void remove_exited_container(const Store& store, const std::string& cid, int exit_code);
 
 // The stop signal recorded for the container (spec_json "StopSignal"), default SIGTERM.
