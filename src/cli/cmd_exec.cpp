@@ -3,7 +3,8 @@
 // the container's environment (as its spec was built) with -e/--env-file on top, its user unless
 // -u (resolved in the container's root: /proc/<pid>/root), its working directory unless -w, its
 // capabilities (all with --privileged), its rlimits and no-new-privileges. The exit status is
-// the process's; 126/127 when it cannot be run, as docker exec.
+// the process's; 126 when it cannot be started (unknown user, command not found, …), as docker
+// exec.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -58,6 +59,9 @@ int exec(Globals& g, const ExecFlags& f) {
     ResolvedUser u;
     try {
       u = resolve_user(root, user);
+    } catch (const Error& e) {
+      ::close(root);
+      throw Error(e.what(), kExitCannotExec);  // docker exec: the process cannot be started
     } catch (...) {
       ::close(root);
       throw;

@@ -6,6 +6,7 @@
 #include "gotemplate.h"
 #include "minirun/engine/container_state.h"
 #include "minirun/util/error.h"
+#include "minirun/util/timefmt.h"
 #include "minirun/engine/images.h"
 #include "minirun/network/network.h"
 #include "minirun/engine/container_health.h"
@@ -120,6 +121,9 @@ ojson network_settings(const Store& store, const ContainerRecord& rec) {
   return n;
 }
 
+// A time never set is Go's zero time in Docker's inspect.
+std::string time_or_zero(const std::string& t) { return t.empty() ? kGoZeroTime : t; }
+
 ojson inspect_container(const Store& store, const std::string& cid) {
   auto rec = store.container(cid);
   if (!rec) throw Error("No such container: " + cid, 1);
@@ -136,7 +140,8 @@ ojson inspect_container(const Store& store, const std::string& cid) {
   j["State"] = {{"Status", rec->status},   {"Running", running},          {"Paused", rec->status == "paused"},
                 {"Restarting", rec->status == "restarting"}, {"OOMKilled", rec->oom_killed}, {"Dead", false},
                 {"Pid", running ? rec->container_pid : 0}, {"ExitCode", rec->exit_code},
-                {"Error", rec->error},     {"StartedAt", rec->started},   {"FinishedAt", rec->finished}};
+                {"Error", rec->error},     {"StartedAt", time_or_zero(rec->started)},
+                {"FinishedAt", time_or_zero(rec->finished)}};
   // State.Health once a container with a health check has started (its monitor's last state).
   if (auto h = container_health(store, *rec)) j["State"]["Health"] = ojson::parse(monitor::health_state_json(*h));
   j["RestartCount"] = rec->restart_count;

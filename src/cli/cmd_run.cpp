@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "flags.h"
 #include "minirun/engine/container_network.h"
+#include "minirun/engine/container_seccomp.h"
+#include "minirun/engine/foreground_log.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/container_health.h"
 #include "minirun/engine/healthcheck.h"
@@ -168,14 +170,16 @@ int run(Globals& g, RunFlags& f) {
   // here; the program is loaded (or compiled) below, while the container's cgroup is being made.
   std::optional<SeccompTarget> default_seccomp;
   std::optional<runtime::Seccomp> seccomp_profile;
+  std::string seccomp_text;  // a profile file's, kept with the container (container_seccomp.h)
   if (!f.privileged && (!seccomp_opt || *seccomp_opt != "unconfined")) {
     SeccompTarget target{docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop), "", std::nullopt};
     if (!seccomp_opt || seccomp_opt->empty() || *seccomp_opt == "builtin") default_seccomp = target;
-    else seccomp_profile = seccomp_from_option(*seccomp_opt, target);
+    else seccomp_profile = seccomp_from_option(*seccomp_opt, target, &seccomp_text);
   }
   std::shared_ptr<const runtime::SeccompProgram> seccomp;
   docker_capabilities(spec.privileged, spec.cap_add, spec.cap_drop);  // validate before any record exists
   if (f.detach || f.create_only) check_detach_options(f.detach_opts);  // run -d, create (started as -d)
+  const logs::LogOptions log_opts = logs::parse_log_options(f.detach_opts.log_driver, f.detach_opts.log_opts);
   // The health check: the flags (Docker's checks) over the image's HEALTHCHECK.
   std::optional<HealthConfig> health = health_config_from_flags(f.health);
   if (cfg.raw.contains("config") && cfg.raw["config"].is_object() && cfg.raw["config"].contains("Healthcheck"))
@@ -260,6 +264,7 @@ int run(Globals& g, RunFlags& f) {
     prepare_init_layer(store.diff_dir(store.init_layer_id(spec.id)));
     spec.state_dir = store.container_dir(spec.id);
     write_state_files(spec);
+    if (seccomp_profile) keep_container_seccomp_profile(store, spec.id, seccomp_text);
     copy_peer_files(store, netplan, spec.state_dir);  // netrun: container: / --add-host, --dns without a bridge
     layout = container_overlay_layout(store, spec.id, ids, flat);
     oci = build_spec(spec, store.layer_dir(spec.id) + "/merged");
@@ -282,6 +287,7 @@ int run(Globals& g, RunFlags& f) {
   ContainerNetwork net(store, spec.id, name, netplan);
   MountNamespaceHold mntns;  // many layers: unmounted while the container is removed, joined on return
   std::unique_ptr<monitor::HealthThread> health_thread;  // stopped once the container has exited
+  std::optional<ForegroundLog> fg_log;  // its output into its log too (foreground_log.h)
   try {
     if (rootfs) {  // joined (rootfs.reset()) before the container's layers may be removed
       rootfs->finish(layout);
@@ -307,8 +313,18 @@ int run(Globals& g, RunFlags& f) {
       std::cout << rec.id << std::endl;
       return 0;
     }
+    // Logged as Docker logs every container (`logs`), but for --rm: gone once it exits.
+    if (!f.rm && log_opts.driver != logs::LogOptions::Driver::none) {
+      try {
+        fg_log.emplace(store.container_log_path(spec.id), log_opts);
+      } catch (const Error& e) {
+        std::cerr << "minirun: warning: the container's output is not logged: " << e.what() << std::endl;
+      }
+    }
     code = runtime::run(oci, opts);
+    fg_log.reset();
   } catch (const Error& e) {
+    fg_log.reset();
     health_thread.reset();
     net.failed();  // netrun: detach (veth deleted too)
     rootfs.reset();
@@ -316,7 +332,7 @@ int run(Globals& g, RunFlags& f) {
     rec.status = "exited";
     rec.exit_code = e.exit_code();
     rec.finished = now_rfc3339_nanos();
-    if (f.rm) store.remove_container(spec.id);
+    if (f.rm) remove_exited_container(store, spec.id, rec.exit_code);
     else store.put_container(rec);
     throw;
   }
@@ -327,7 +343,7 @@ int run(Globals& g, RunFlags& f) {
   rec.status = "exited";
   rec.exit_code = code;
   rec.finished = now_rfc3339_nanos();
-  if (f.rm) store.remove_container(spec.id);
+  if (f.rm) remove_exited_container(store, spec.id, code);
   else store.put_container(rec);
   return code;
 }

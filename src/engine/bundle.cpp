@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "minirun/engine/container_seccomp.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/images.h"
 #include "minirun/engine/process.h"
@@ -96,9 +97,9 @@ void write_bundle(Store& store, const std::string& ref, const std::string& dir) 
 
   req.state_dir = tmp;
   write_state_files(req);
-  // Docker's seccomp profile resolved for the container's capabilities, unless it ran without one.
-  if (!req.privileged && !req.seccomp_unconfined)
-    req.seccomp = docker_default_seccomp({docker_capabilities(req.privileged, req.cap_add, req.cap_drop), "", std::nullopt});
+  // The container's seccomp profile (Docker's default or the one it was created with) resolved
+  // for its capabilities, unless it ran without one.
+  req.seccomp = container_seccomp(store, req);
   runtime::Spec spec = build_spec(req, "rootfs");
   // The container's cgroup at /sys/fs/cgroup, read-only, in whatever cgroup the runtime makes.
   spec.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}});

@@ -13,12 +13,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "minirun/engine/container_health.h"
 #include "minirun/engine/container_network.h"
+#include "minirun/engine/container_seccomp.h"
 #include "minirun/engine/container_spec.h"
 #include "minirun/engine/resource_flags.h"
 #include "minirun/engine/seccomp_profile.h"
@@ -166,8 +168,10 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     if (d.stop_timeout) j["StopTimeout"] = *d.stop_timeout;
     if (oci.process && oci.process->no_new_privileges) j["NoNewPrivileges"] = true;
     rec.spec_json = j.dump();
+    rec.manually_stopped = false;  // a new start: the policy applies again
     update_record(store, rec.id, [&](ContainerRecord& r) {
       r.spec_json = rec.spec_json;
+      r.manually_stopped = false;
       return true;
     });
   }
@@ -191,6 +195,13 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   std::shared_ptr<ContainerNetwork> net;
   if (auto plan = recorded_network_plan(rec.spec_json); plan && plan->attaches())
     net = std::make_shared<ContainerNetwork>(store, cid, rec.name, *plan);
+  // `stop` marks the record before it writes to the fifo (stop_container): a stop that comes
+  // while the container exits on its own is not followed by one more restart.
+  o.stop_marked = [&store, cid] {
+    auto lock = store.lock();
+    auto r = store.container(cid);
+    return !r || r->manually_stopped;
+  };
   o.on_start = [&store, cid](pid_t pid, int restart_count) {
     update_record(store, cid, [&](ContainerRecord& r) {
       r.status = "running";
@@ -234,8 +245,12 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     r->error = e.error;
     r->container_pid = 0;
     if (!e.restarting) r->pid = 0;
-    if (r->auto_remove && !e.restarting) store.remove_container(cid);
-    else store.put_container(*r);
+    if (r->auto_remove && !e.restarting) {
+      store.note_container_exit(cid, e.exit_code);  // for `wait`: the record goes now
+      store.remove_container(cid);
+    } else {
+      store.put_container(*r);
+    }
   };
   try {
     start_monitor(o, oci, base, attach_fds, net);
@@ -324,16 +339,11 @@ runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& 
   ContainerRequest req = request_from_record(rec, cfg.user);
   req.interactive = false;
   req.state_dir = store.container_dir(rec.id);
-  const bool unconfined = req.privileged || req.seccomp_unconfined;
   runtime::Spec oci = build_spec(req, store.layer_dir(rec.id) + "/merged");
   auto ids = image_layer_ids(cfg);
   oci.minirun.overlay =
       container_overlay_layout(store, rec.id, ids, ids.size() >= kFlattenFrom && store.has_flat(ids.back()));
-  if (!unconfined) {
-    SeccompTarget target{docker_capabilities(req.privileged, req.cap_add, req.cap_drop), "", std::nullopt};
-    oci.minirun.seccomp_program =
-        std::make_shared<runtime::SeccompProgram>(docker_default_seccomp_program(target, store.root() + "/seccomp"));
-  }
+  oci.minirun.seccomp_program = container_seccomp_program(store, req);  // run's profile (container_seccomp.h)
   return oci;
 }
 
@@ -381,11 +391,23 @@ void stop_container(const Store& store, const std::string& cid, std::optional<in
   std::string ctl = store.container_ctl_path(cid);
   // A frozen process cannot act on its stop signal: thawed first, as Docker does.
   if (rec->status == "paused") set_container_paused(store, cid, false);
+  // Marked stopped first, under the lock the monitor reads it with (MonitorOptions::stop_marked):
+  // its restart policy ends even when the container exits before the request below is read.
+  bool active = false;
+  update_record(store, cid, [&](ContainerRecord& r) {
+    active = container_active(r);
+    r.manually_stopped = true;
+    return active;
+  });
+  if (!active) return;
   if (monitor::send_monitor_command(ctl, "stop " + std::to_string(sig) + " " + std::to_string(t) + "\n")) {
     monitor::wait_monitor_exit(ctl, -1);
     refresh_container_state(store, cid);
     return;
   }
+  // The monitor ended meanwhile (the mark above ended its policy): nothing more to stop.
+  rec = refresh_container_state(store, cid);
+  if (!rec || !container_active(*rec)) return;
   // Run in the foreground by another minirun: signal its process, which records the exit.
   if (rec->container_pid > 0) ::kill(rec->container_pid, sig);
   if (!wait_pid_gone(rec->pid, t < 0 ? -1 : t * 1000) && rec->container_pid > 0) {
@@ -404,16 +426,44 @@ void kill_container(const Store& store, const std::string& cid, int sig) {
   if (rec->container_pid > 0 && ::kill(rec->container_pid, sig) != 0) throw sys_error("kill");
 }
 
+void remove_exited_container(const Store& store, const std::string& cid, int exit_code) {
+  {
+    // Waiters get the code, and one that comes later reads it from the record (exited): the
+    // removal itself, which can take a while, holds no lock.
+    auto lock = store.lock();
+    store.note_container_exit(cid, exit_code);
+    if (auto r = store.container(cid)) {
+      r->status = "exited";
+      r->exit_code = exit_code;
+      r->pid = r->container_pid = 0;
+      store.put_container(*r);
+    }
+  }
+  store.remove_container(cid);
+}
+
 int wait_container(const Store& store, const std::string& cid) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
+  // An --rm container is removed as it exits: its exit code comes to a file of this waiter's
+  // (Store::add_exit_waiter), registered while the record is there.
+  std::string note;
+  std::unique_ptr<RemoveOnExit> note_dir;
   if (container_active(*rec)) {
+    if (rec->auto_remove) {
+      auto lock = store.lock();
+      if (!store.container(cid)) throw Error("No such container: " + cid, 1);
+      note = store.add_exit_waiter(cid);
+      note_dir = std::make_unique<RemoveOnExit>(note.substr(0, note.rfind('/')));
+    }
     std::string ctl = store.container_ctl_path(cid);
     if (!monitor::wait_monitor_exit(ctl, -1) || pid_alive(rec->pid)) wait_pid_gone(rec->pid, -1);
   }
   rec = refresh_container_state(store, cid);
-  if (!rec) return 0;  // --rm removed it
-  return rec->exit_code;
+  if (rec) return rec->exit_code;
+  if (!note.empty())
+    if (auto code = read_file_if_exists(note, 64); code && !code->empty()) return std::atoi(code->c_str());
+  return 0;  // removed by someone else (rm -f of an exited container)
 }
 
 }  // namespace minirun

@@ -188,13 +188,16 @@ runtime::SeccompProgram docker_default_seccomp_program(const SeccompTarget& targ
   return runtime::seccomp_program_cached(key, [&] { return docker_default_seccomp(target); }, cache_dir);
 }
 
-std::optional<runtime::Seccomp> seccomp_from_option(const std::string& value, const SeccompTarget& target) {
+std::optional<runtime::Seccomp> seccomp_from_option(const std::string& value, const SeccompTarget& target,
+                                                    std::string* file_text) {
   if (value == "unconfined") return std::nullopt;
   if (value.empty() || value == "builtin") return docker_default_seccomp(target);
   auto text = read_file_if_exists(value, 1 << 20);
   if (!text) throw Error("opening seccomp profile (" + value + ") failed: no such file");
   try {
-    return parse_docker_seccomp(*text, target);
+    auto profile = parse_docker_seccomp(*text, target);
+    if (file_text) *file_text = std::move(*text);
+    return profile;
   } catch (const Error& e) {
     throw with_context("seccomp profile " + value, e);
   }

@@ -70,8 +70,8 @@ HealthResult timed_out_result(int64_t start, int64_t end, int64_t timeout, const
 std::string health_state_json(const HealthState& s) {
   nlohmann::ordered_json log = nlohmann::ordered_json::array();
   for (const auto& r : s.log)
-    log.push_back({{"Start", format_rfc3339_nano(r.start)},
-                   {"End", format_rfc3339_nano(r.end)},
+    log.push_back({{"Start", r.start ? format_rfc3339_nano(r.start) : kGoZeroTime},
+                   {"End", r.end ? format_rfc3339_nano(r.end) : kGoZeroTime},
                    {"ExitCode", r.exit_code},
                    {"Output", r.output}});
   nlohmann::ordered_json j = {{"Status", s.status}, {"FailingStreak", s.failing_streak}, {"Log", log}};

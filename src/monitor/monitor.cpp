@@ -200,6 +200,7 @@ class Monitor {
         info.error = failed->what();
       }
       writer_.flush();
+      if (!stop_requested_ && stop_marked()) stop_requested_ = true;
       info.manually_stopped = stop_requested_;
       RestartDecision d = decide_restart(o_.restart, rs, info.exit_code, stop_requested_,
                                          std::chrono::milliseconds(mono_ms() - started));
@@ -212,7 +213,7 @@ class Monitor {
       if (o_.on_exit) o_.on_exit(info);
       end_clients(info.exit_code);  // after the record: an attach that returns sees it exited
       if (!d.restart) break;
-      if (!sleep_for(d.delay)) {  // a stop came during the back-off
+      if (!sleep_for(d.delay) || stop_marked()) {  // a stop came during the back-off
         info.restarting = false;
         info.manually_stopped = true;
         if (o_.on_exit) o_.on_exit(info);
@@ -656,6 +657,12 @@ class Monitor {
     }
     writer_.flush();
     return child_status_;
+  }
+
+  // The lead's record says a stop is coming (MonitorOptions::stop_marked); asked only when the
+  // policy could restart.
+  bool stop_marked() const {
+    return o_.restart.kind != RestartPolicy::Kind::no && o_.stop_marked && o_.stop_marked();
   }
 
   // The restart back-off; false when a stop cancelled it.

@@ -738,6 +738,12 @@ int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts
   }
   try {
     if (read_record(rep[0], static_cast<pid_t>(pid)) != 0) throw Error("exec: unexpected state");
+  } catch (const Error& e) {
+    ::close(rep[0]);
+    if (sock[0] >= 0) ::close(sock[0]);
+    // docker exec: whatever kept the process from starting is 126 (`run` keeps 127 for a
+    // command not found).
+    throw Error(e.what(), kExitCannotExec);
   } catch (...) {
     ::close(rep[0]);
     if (sock[0] >= 0) ::close(sock[0]);

@@ -43,6 +43,18 @@ void check_id(const std::string& id) {
   if (id == "." || id == "..") throw Error("invalid container id \"" + id + "\"");
 }
 
+// The state directory and whichever of its parents are missing, 0700 (runc's MkdirAll): a shim
+// names one under a /run that nothing made yet (/run/containerd/runc/<namespace>).
+void make_state_root(const std::string& root) {
+  for (size_t pos = 1;;) {
+    size_t slash = root.find('/', pos);
+    std::string part = root.substr(0, slash);
+    if (!part.empty() && ::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error(part);
+    if (slash == std::string::npos) break;
+    pos = slash + 1;
+  }
+}
+
 std::string absolute(const std::string& p) {
   if (!p.empty() && p[0] == '/') return p;
   char cwd[4096];
@@ -197,7 +209,7 @@ ContainerState Lifecycle::create(const std::string& id, const std::string& bundl
   std::string d = dir(id);
   std::string bundle = absolute(bundle_in);
   Spec spec = load_bundle(bundle);
-  if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error(root_);
+  make_state_root(root_);
   if (::mkdir(d.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("container with id \"" + id + "\" already exists");
     throw sys_error(d);
@@ -290,7 +302,7 @@ int Lifecycle::run(const std::string& id, const std::string& bundle, const std::
   std::string d = dir(id);
   std::string abs_bundle = absolute(bundle);
   Spec spec = load_bundle(abs_bundle);
-  if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error(root_);
+  make_state_root(root_);
   if (::mkdir(d.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("container with id \"" + id + "\" already exists");
     throw sys_error(d);

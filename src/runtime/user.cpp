@@ -107,9 +107,10 @@ ResolvedUser resolve_user(int rootfs_dirfd, const std::string& spec) {
       if (!group_numeric) throw Error("unable to find group " + group + ": no matching entries in group file", kExitFailed);
       u.gid = static_cast<gid_t>(num);
     }
+    u.groups.push_back(u.gid);  // Docker's: the primary group is a supplementary group too
     return u;
   }
-  // Like runc: the primary group is also a supplementary group, then the memberships.
+  // Like Docker: the primary group is also a supplementary group, then the memberships.
   u.groups.push_back(u.gid);
   if (!name.empty()) {
     for (const auto& g : groups) {

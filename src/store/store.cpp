@@ -535,6 +535,7 @@ std::optional<ContainerRecord> Store::container(std::string_view cid) const {
     r.container_pid = j.value("container_pid", 0);
     r.auto_remove = j.value("auto_remove", false);
     r.restart_count = j.value("restart_count", 0);
+    r.manually_stopped = j.value("manually_stopped", false);
     r.error = j.value("error", "");
     r.spec_json = j.value("spec", "");
     return r;
@@ -550,8 +551,28 @@ void Store::put_container(const ContainerRecord& r) const {
             {"exit_code", r.exit_code}, {"oom_killed", r.oom_killed}, {"pid", r.pid},         {"container_pid", r.container_pid},
             {"auto_remove", r.auto_remove}, {"spec", r.spec_json},
             {"restart_count", r.restart_count}, {"error", r.error}};
+  if (r.manually_stopped) j["manually_stopped"] = true;
   make_dir(container_dir(r.id), 0710);
   write_file_atomic(container_dir(r.id) + "/state.json", j.dump());
+}
+
+std::string Store::add_exit_waiter(const std::string& cid) const {
+  check_id(cid);
+  std::string path = new_temp_dir() + "/exit-" + cid;
+  write_file_atomic(path, "");
+  return path;
+}
+
+void Store::note_container_exit(const std::string& cid, int exit_code) const {
+  const std::string code = std::to_string(exit_code) + "\n";
+  for (const auto& n : list_dir_names(root_ + "/tmp")) {
+    // No O_CREAT: a waiter that already gave up (its directory going) gets nothing.
+    std::string p = root_ + "/tmp/" + n + "/exit-" + cid;
+    int fd = ::open(p.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    (void)!::write(fd, code.data(), code.size());
+    ::close(fd);
+  }
 }
 
 bool Store::reserve_name(const std::string& name, const std::string& cid) const {

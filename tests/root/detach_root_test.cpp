@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,9 +82,10 @@ TEST_F(Detach, RunLogsExecStopStartWait) {
   EXPECT_EQ(mr({"exec", "-u", "app", "-w", "/tmp", "web", "sh", "-c", "id -u; pwd"}).out, "1000\n/tmp\n");
   EXPECT_EQ(mr({"exec", "web", "grep", "CapEff", "/proc/self/status"}).out, "CapEff:\t00000000a80425fb\n");
   auto nf = mr({"exec", "web", "no-such-command"});
-  EXPECT_EQ(nf.code, 127);
+  EXPECT_EQ(nf.code, 126);  // docker exec: any process that cannot be started (run: 127)
   EXPECT_EQ(lines(nf.err), 1) << nf.err;
   EXPECT_EQ(mr({"exec", "web", "/etc"}).code, 126);
+  EXPECT_EQ(mr({"exec", "-u", "nosuch", "web", "true"}).code, 126);
   EXPECT_EQ(mr({"exec", "-d", "web", "sleep", "100"}).code, 0);
 
   // stop: SIGTERM, the trap's exit code recorded; wait prints it.
@@ -147,8 +149,39 @@ TEST_F(Detach, ExecGetsTheContainersSeccompFilter) {
   EXPECT_EQ(with({"exec", "--privileged", "conf"}).out, "Seccomp:\t2\n1\n");
   EXPECT_EQ(with({"exec", "-u", "1000", "conf"}).out, "Seccomp:\t2\n1\n");
   EXPECT_EQ(with({"exec", "unconf"}).out.substr(0, 11), "Seccomp:\t0\n");
-  EXPECT_EQ(mr({"exec", "conf", "nosuch"}).code, 127);
+  EXPECT_EQ(mr({"exec", "conf", "nosuch"}).code, 126);
   EXPECT_EQ(mr({"exec", "conf", "sh", "-c", "exit 9"}).code, 9);
+}
+
+// A profile given with --security-opt seccomp=FILE is the container's for good: exec'd processes,
+// start, restart (and a created container's first start) get it, not Docker's default, although
+// the file is gone by then.
+TEST_F(Detach, CustomSeccompProfileHoldsInExecAndRestart) {
+  const std::string profile = *t_ / "no-mkdir.json";
+  write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [)"
+                      R"({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]})");
+  run_d({"--name", "p", "--security-opt", "seccomp=" + profile, "t/bb", "sleep", "1000"});
+  auto created = mr({"create", "--name", "c", "--security-opt", "seccomp=" + profile, "t/bb", "sleep", "1000"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  ASSERT_EQ(::unlink(profile.c_str()), 0);
+  auto denied = [&](const std::string& ctr) {
+    auto r = mr({"exec", ctr, "mkdir", "/y"});
+    return r.code == 1 && r.err.find("Operation not permitted") != std::string::npos;
+  };
+  EXPECT_TRUE(denied("p"));
+  EXPECT_EQ(mr({"exec", "p", "sh", "-c", "grep '^Seccomp:' /proc/self/status"}).out, "Seccomp:\t2\n");
+  EXPECT_EQ(mr({"restart", "-t", "1", "p"}).code, 0);
+  EXPECT_TRUE(denied("p"));
+  EXPECT_EQ(mr({"exec", "p", "sh", "-c", "mkdir /y 2>/dev/null; echo $?"}).out, "1\n");
+  EXPECT_EQ(mr({"stop", "-t", "1", "p"}).code, 0);
+  EXPECT_EQ(mr({"start", "p"}).code, 0);
+  EXPECT_TRUE(denied("p"));
+  auto start = mr({"start", "c"});
+  EXPECT_EQ(start.code, 0) << start.err;
+  EXPECT_TRUE(denied("c"));
+  // Docker's default profile allows mkdir: the others are unchanged.
+  run_d({"--name", "d", "t/bb", "sleep", "1000"});
+  EXPECT_EQ(mr({"exec", "d", "mkdir", "/y"}).code, 0);
 }
 
 TEST_F(Detach, StartErrorsComeBackAsOneLine) {
@@ -182,8 +215,11 @@ TEST_F(Detach, RestartOnFailureCountsAndRmRemoves) {
   EXPECT_EQ(mr({"stop", "always"}).code, 0);
   EXPECT_EQ(state("always")["State"]["Status"], "exited");
 
-  std::string id = run_d({"--rm", "--name", "gone", "t/bb", "sh", "-c", "sleep 0.2; exit 4"});
-  EXPECT_EQ(mr({"wait", "gone"}).code, 0);
+  // wait on an --rm container prints its exit code, although it is removed as it exits.
+  std::string id = run_d({"--rm", "--name", "gone", "t/bb", "sh", "-c", "sleep 1; exit 4"});
+  auto w = mr({"wait", "gone"});
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(w.out, "4\n");
   for (int i = 0; i < 50 && fs::exists(*t_ / ("store/containers/" + id)); i++) usleep(100000);
   EXPECT_FALSE(fs::exists(*t_ / ("store/containers/" + id)));
   EXPECT_EQ(mr({"inspect", "gone"}).code, 1);
@@ -192,6 +228,74 @@ TEST_F(Detach, RestartOnFailureCountsAndRmRemoves) {
   run_d({"--name", "quiet", "--log-driver", "none", "t/bb", "sh", "-c", "echo hidden"});
   mr({"wait", "quiet"});
   EXPECT_EQ(mr({"logs", "quiet"}).out, "");
+}
+
+// The same for a foreground run --rm, which removes its container itself.
+TEST_F(Detach, WaitGetsTheExitCodeOfAForegroundRmContainer) {
+  pid_t fg = spawn_cmd(cmd({"run", "--rm", "--name", "fg", "t/bb", "sh", "-c", "sleep 2; exit 5"}));
+  for (int i = 0; i < 100 && state("fg")["State"]["Status"] != "running"; i++) usleep(20000);
+  auto w = mr({"wait", "fg"});
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(w.out, "5\n");
+  int status = 0;
+  ASSERT_EQ(::waitpid(fg, &status, 0), fg);
+  EXPECT_EQ(WEXITSTATUS(status), 5);
+  EXPECT_EQ(mr({"inspect", "fg"}).code, 1);
+}
+
+// A foreground container is logged too, as Docker logs every container, its output still
+// printed; with -t its terminal's output (as stdout). A reader that goes away still ends it.
+TEST_F(Detach, ForegroundRunIsLogged) {
+  auto r = mr({"run", "--name", "fg", "t/bb", "sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  auto l = mr({"logs", "fg"});
+  EXPECT_EQ(l.out, "out\n");
+  EXPECT_EQ(l.err, "err\n");
+  auto t = mr({"run", "-t", "--name", "fgt", "t/bb", "echo", "tty"});
+  EXPECT_EQ(t.out, "tty\r\n");
+  EXPECT_EQ(mr({"logs", "fgt"}).out, "tty\r\n");
+  EXPECT_EQ(mr({"run", "--name", "quiet", "--log-driver", "none", "t/bb", "echo", "x"}).out, "x\n");
+  EXPECT_EQ(mr({"logs", "quiet"}).out, "");
+  std::string line;
+  // (Its writes fail with EPIPE, or SIGPIPE kills it when the caller did not ignore SIGPIPE.)
+  for (const auto& a : cmd({"run", "--name", "yes", "t/bb", "sh", "-c", "while echo y; do :; done"})) line += "'" + a + "' ";
+  auto y = run_cmd({"/bin/sh", "-c", line + "| head -1"}, "", 30);
+  EXPECT_EQ(y.code, 0) << y.err;
+  EXPECT_EQ(y.out, "y\n");
+  EXPECT_EQ(state("yes")["State"]["Status"], "exited");
+}
+
+// Times never set are Go's zero time, as in Docker's inspect.
+TEST_F(Detach, UnsetTimesAreGosZeroTime) {
+  auto created = mr({"create", "--name", "c", "t/bb", "sleep", "1000"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  EXPECT_EQ(mr({"inspect", "-f", "{{.State.StartedAt}} {{.State.FinishedAt}}", "c"}).out,
+            "0001-01-01T00:00:00Z 0001-01-01T00:00:00Z\n");
+  run_d({"--name", "r", "t/bb", "sleep", "1000"});
+  EXPECT_EQ(mr({"inspect", "-f", "{{.State.FinishedAt}}", "r"}).out, "0001-01-01T00:00:00Z\n");
+  EXPECT_NE(mr({"inspect", "-f", "{{.State.StartedAt}}", "r"}).out, "0001-01-01T00:00:00Z\n");
+  EXPECT_EQ(mr({"stop", "-t", "1", "r"}).code, 0);
+  EXPECT_NE(mr({"inspect", "-f", "{{.State.FinishedAt}}", "r"}).out, "0001-01-01T00:00:00Z\n");
+}
+
+// stop marks the record (manually_stopped) before it asks the monitor, which reads the mark at
+// each exit: an exit that overtakes the request is not followed by a restart. start clears it.
+TEST_F(Detach, StoppedRestartingContainerStaysStopped) {
+  std::string id = run_d({"--name", "flap", "--restart", "always", "t/bb", "sh", "-c", "sleep 0.1; exit 2"});
+  for (int round = 0; round < 5; round++) {
+    usleep(static_cast<useconds_t>(round) * 70000);
+    EXPECT_EQ(mr({"stop", "-t", "1", "flap"}).code, 0);
+    EXPECT_EQ(record(id)["manually_stopped"], true);
+    int count = state("flap")["RestartCount"].get<int>();
+    usleep(400000);
+    auto st = state("flap");
+    EXPECT_EQ(st["State"]["Status"], "exited");
+    EXPECT_EQ(st["RestartCount"].get<int>(), count) << "restarted after the stop";
+    EXPECT_EQ(mr({"start", "flap"}).code, 0);
+    EXPECT_FALSE(record(id).value("manually_stopped", false));
+  }
 }
 
 TEST_F(Detach, KilledMonitorTakesItsContainer) {

@@ -57,6 +57,9 @@ TEST_F(Run, Pid1HostnameAndEnv) {
 TEST_F(Run, UsersAndGroupsFromTheImage) {
   EXPECT_EQ(sh("id", {"-u", "app"}).out, "uid=1000(app) gid=1000(app) groups=10(wheel),1000(app)\n");
   EXPECT_EQ(sh("id -u; id -g", {"-u", "4242:77"}).out, "4242\n77\n");
+  // The primary group is a supplementary group too, as Docker sets them.
+  EXPECT_EQ(sh("id", {"-u", "4242:4343"}).out, "uid=4242 gid=4343 groups=4343\n");
+  EXPECT_EQ(sh("id", {"-u", "app:wheel"}).out, "uid=1000(app) gid=10(wheel) groups=10(wheel)\n");
   EXPECT_EQ(sh("echo $HOME; pwd", {"-u", "app", "-w", "/home/app"}).out, "/home/app\n/home/app\n");
   EXPECT_EQ(sh("true", {"-u", "nosuch"}).code, 125);
   EXPECT_EQ(sh("pwd", {"-w", "/new/dir"}).out, "/new/dir\n");

@@ -2,6 +2,7 @@
 // the same output as `minirun run` and as runc (when installed), the create/start/state/kill/
 // delete lifecycle, exec, hooks with the state on stdin, and errors.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -132,6 +133,22 @@ TEST_F(Runtime, CreateStartStateKillDeleteAsRunc) {
   EXPECT_EQ(rt({"delete", "c1"}).code, 0);
   EXPECT_NE(rt({"state", "c1"}).code, 0);
   EXPECT_EQ(rt({"list", "-q"}).out, "");
+}
+
+// containerd's shim names a --root (/run/containerd/runc/<namespace>) that nothing may have made
+// yet: it is made with its missing parents, 0700, as runc makes it.
+TEST_F(Runtime, AMissingRootIsMade) {
+  std::string dir = bundle("b", {"sleep", "1000"});
+  const std::string root = *t_ / "run/containerd/runc/default";
+  auto c = run_cmd({"/bin/sh", "-c", runtime_binary() + " --root " + root + " create --bundle " + dir + " c3 >" +
+                                         (*t_ / "out") + " 2>" + (*t_ / "err")});
+  EXPECT_EQ(c.code, 0) << read_file(*t_ / "err");
+  struct stat st;
+  ASSERT_EQ(::stat(root.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(::stat((*t_ / "run/containerd").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_EQ(run_cmd({runtime_binary(), "--root", root, "delete", "--force", "c3"}).code, 0);
 }
 
 TEST_F(Runtime, DeleteForceKillsAndSignalsByNumberAndName) {

@@ -182,6 +182,28 @@ TEST(Monitor, StopThroughTheFifoEndsAlwaysRestarting) {
   EXPECT_NE(::stat(o.ctl_path.c_str(), &st), 0) << "the fifo is removed with the monitor";
 }
 
+// A stop marked in the lead's record (stop_marked) before its fifo request is read: an exit on
+// the container's own is not followed by a restart, nor is a pending back-off.
+TEST(Monitor, AMarkedStopEndsThePolicyBeforeItsRequestArrives) {
+  TempDir t;
+  MonitorOptions o;
+  o.log_path = t / "c-json.log";
+  o.restart = parse_restart_policy("always");
+  const std::string mark = t / "stopped";
+  o.stop_marked = [mark] { return ::access(mark.c_str(), F_OK) == 0; };
+  std::string report;
+  EXPECT_EQ(monitored(t, o, sh_start("touch " + mark + "; exit 2"), report), 2);
+  EXPECT_EQ(report, "start 0\nexit 2 stopped=1 restarting=0 delay=0 count=0\n");
+  // Marked during the back-off: no restart after it.
+  ::unlink(mark.c_str());
+  int calls = 0;
+  o.stop_marked = [&calls] { return ++calls > 1; };  // not at the exit, then after the back-off
+  EXPECT_EQ(monitored(t, o, sh_start("exit 3"), report), 3);
+  EXPECT_EQ(report,
+            "start 0\nexit 3 stopped=0 restarting=1 delay=100 count=1\n"
+            "exit 3 stopped=1 restarting=0 delay=100 count=1\n");
+}
+
 TEST(Monitor, StopKillsAfterTheTimeoutWhenTheSignalIsIgnored) {
   TempDir t;
   MonitorOptions o;

@@ -67,10 +67,13 @@ TEST(Process, UsersFromTheContainersOwnFiles) {
   EXPECT_EQ(by_uid.home, "/home/app");
   auto with_group = resolve_user(fd, "app:wheel");
   EXPECT_EQ(with_group.gid, 10u);
-  EXPECT_TRUE(with_group.groups.empty());  // a group given: no supplementary groups
+  // A group given: no memberships, but the primary group is a supplementary group (Docker's).
+  EXPECT_EQ(with_group.groups, (std::vector<gid_t>{10}));
   auto numeric = resolve_user(fd, "4242:4343");
   EXPECT_EQ(numeric.uid, 4242u);
   EXPECT_EQ(numeric.gid, 4343u);
+  EXPECT_EQ(numeric.groups, (std::vector<gid_t>{4343}));
+  EXPECT_EQ(resolve_user(fd, "4242").groups, (std::vector<gid_t>{0}));
   EXPECT_EQ(resolve_user(fd, "4242").gid, 0u);
   EXPECT_THROW(resolve_user(fd, "nosuch"), Error);
   EXPECT_THROW(resolve_user(fd, "app:nosuch"), Error);

@@ -68,8 +68,13 @@ void stop_container(const Store& store, const std::string& cid, std::optional<in
 // `kill`: sends sig to the container's first process. Error(1) when it is not running.
 void kill_container(const Store& store, const std::string& cid, int sig);
 
-// `wait`: blocks until the container is not running and returns its exit code.
+// `wait`: blocks until the container is not running and returns its exit code; an --rm
+// container's too, although it is removed as it exits (Store::add_exit_waiter).
 int wait_container(const Store& store, const std::string& cid);
+
+// An --rm container after its exit (a foreground run's end): its waiters get exit_code and its
+// record says exited (under the store lock), then it is removed.
+void remove_exited_container(const Store& store, const std::string& cid, int exit_code);
 
 // The stop signal recorded for the container (spec_json "StopSignal"), default SIGTERM.
 int container_stop_signal(const ContainerRecord& rec);

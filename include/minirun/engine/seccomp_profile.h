@@ -46,8 +46,9 @@ runtime::SeccompProgram docker_default_seccomp_program(const SeccompTarget& targ
 
 // What `--security-opt seccomp=VALUE` selects: nullopt for "unconfined", else the profile read
 // from the file VALUE ("" or "builtin" = the default). --privileged implies unconfined (the
-// caller decides that).
-std::optional<runtime::Seccomp> seccomp_from_option(const std::string& value, const SeccompTarget& target);
+// caller decides that). A profile file's text goes to *file_text when given.
+std::optional<runtime::Seccomp> seccomp_from_option(const std::string& value, const SeccompTarget& target,
+                                                    std::string* file_text = nullptr);
 
 // Go's GOARCH name of this host ("amd64" on x86_64).
 std::string native_go_arch();

@@ -83,6 +83,11 @@ struct MonitorOptions {
   // After each exit, once the exit's log lines are written; again with restarting = false when a
   // stop cancels a pending restart. The lead records the exit atomically.
   std::function<void(const ExitInfo&)> on_exit;
+  // Asked at each exit before the restart decision, and again after the back-off, when a restart
+  // policy applies: true when a stop is on its way that the control fifo has not brought yet
+  // (`stop` marks the lead's record, under its lock, before it writes to the fifo), which then
+  // ends the policy as a stop request does.
+  std::function<bool()> stop_marked;
   // ---- terminal, stdin, attach ----
   TtyStartFn tty_start;        // set: the container has a terminal; used instead of the StartFn
   bool open_stdin = false;     // `-i`: the container's stdin is a pipe (or its tty) the monitor holds

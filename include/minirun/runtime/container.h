@@ -80,7 +80,9 @@ struct ExecOptions {
 
 // Runs `process` inside the running container whose first process is init_pid (joining its
 // namespaces: ipc, uts, network, cgroup, pid, mount). Returns the exit status, or 0 when
-// detached; *pid_out gets the new process's pid once it has exec'd. Errors as run().
+// detached; *pid_out gets the new process's pid once it has exec'd. A process that could not be
+// started (command not found, working directory missing, …) throws Error(126), as docker exec
+// exits; the other errors as run().
 int exec_process(pid_t init_pid, const Process& process, const ExecOptions& opts, pid_t* pid_out);
 
 // The prestart/createRuntime/poststart/poststop hooks of one kind, run in the runtime's

@@ -18,8 +18,8 @@ struct ResolvedUser {
 
 // "", "name", "uid", "name:group", "uid:gid", resolved through etc/passwd and etc/group under
 // the directory rootfs_dirfd (symlinks resolved inside it). Unknown names → Error (125); an
-// unknown numeric uid is allowed (gid 0, home "/"). Supplementary groups: the primary group and
-// the memberships in etc/group, unless a group was given.
+// unknown numeric uid is allowed (gid 0, home "/"). Supplementary groups, as Docker sets them:
+// the primary group, then (unless a group was given) the memberships in etc/group.
 ResolvedUser resolve_user(int rootfs_dirfd, const std::string& spec);
 
 // The home directory of uid in the container's /etc/passwd; "/" when it has none.

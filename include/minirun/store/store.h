@@ -11,7 +11,8 @@
 //   <root>/images/<hex>.digests         its RepoDigests, ["name@sha256:<manifest hex>", …] (pull)
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
 //   <root>/containers/<cid>/            state.json, health.json, hostname, hosts, resolv.conf,
-//                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo)
+//                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo),
+//                                       seccomp.json (the profile file it was created with)
 //   <root>/containers/names/<name> -> <cid>   name reservations (symlink: atomic, unique)
 //   <root>/mounts/<hex>/                `minirun mount` of an image (read-only merged view)
 //   <root>/networks/<name>.json         a bridge network (network.h): subnet, gateway, bridge
@@ -20,6 +21,8 @@
 //   <root>/networks/<name>/endpoints/<cid>.json   a container's attachment (veth, mac, ports)
 //   <root>/tmp/<pid>-<boot>-<rand>/     work in progress; removed at start once <pid> is dead
 //                                       or <boot> is not this boot
+//   <root>/tmp/<pid>-<boot>-<rand>/exit-<cid>   a `wait` for an --rm container: its exit code,
+//                                       written there before the container is removed
 // Every change is write-temp → fsync → rename (directories are staged in tmp/ and renamed into
 // overlay2/), under the lock, so neither a crash nor a concurrent process sees half a record.
 #pragma once
@@ -55,6 +58,7 @@ struct ContainerRecord {
   bool auto_remove = false;
   bool oom_killed = false;                // the kernel's OOM killer killed a process of its cgroup
   int restart_count = 0;                  // restarts by the monitor's policy (inspect's RestartCount)
+  bool manually_stopped = false;          // `stop` since the last start: no restart by the policy
   std::string error;                      // why it ended other than by its own exit ("" if it did)
   std::string spec_json;                  // the run options, for inspect
 };
@@ -88,6 +92,10 @@ class Store {
   std::string container_log_path(std::string_view cid) const;
   // The control fifo of the container's monitor (monitor.h): there while a monitor runs.
   std::string container_ctl_path(std::string_view cid) const;
+  // The text of the seccomp profile file the container was created with (--security-opt
+  // seccomp=FILE), as it was read then: start, restart and exec apply it again. Absent for
+  // Docker's default profile and for unconfined containers.
+  std::string container_seccomp_path(std::string_view cid) const { return container_dir(cid) + "/seccomp.json"; }
   // Where `minirun mount` shows an image's read-only merged view.
   std::string mount_dir(std::string_view hex) const { return root_ + "/mounts/" + std::string(hex); }
   // Networks (network.h): the record, its leases and its endpoints.
@@ -179,6 +187,13 @@ class Store {
   // diff, work, merged, link and lower, stacked on the image's top layer.
   void create_container_layers(const std::string& cid, const std::string& top_layer_id) const;
   void remove_container(const std::string& cid) const;
+  // An --rm container's exit code outlives it for those waiting on it (`wait`): a waiter
+  // registers under the lock while the record exists and gets a file, tmp/<pid>-<boot>-<rand>/
+  // exit-<cid> (its directory is the caller's to remove; a dead waiter's goes as any temp dir);
+  // whoever removes the container after its exit writes the code into every waiter's file first,
+  // under the same lock (note_container_exit).
+  std::string add_exit_waiter(const std::string& cid) const;
+  void note_container_exit(const std::string& cid, int exit_code) const;
   std::string init_layer_id(std::string_view cid) const { return std::string(cid) + "-init"; }
 
   // Removes dangling short links and re-creates missing ones (cheap; used by load, rmi, prune).

@@ -12,6 +12,8 @@
 namespace minirun {
 
 constexpr size_t kRfc3339NanoLen = 30;  // "2026-11-26T01:02:03.123456789Z"
+// Go's zero time.Time as Docker's inspect prints a time never set (FinishedAt while running, …).
+constexpr const char* kGoZeroTime = "0001-01-01T00:00:00Z";
 
 // The current time (CLOCK_REALTIME) in nanoseconds.
 int64_t now_unix_ns();
