@@ -13,11 +13,12 @@ namespace {
 
 // docker pull's lines (as it prints them when not on a terminal): one per layer and state.
 struct PullPrinter {
+  std::ostream& out;
   bool quiet = false;
   std::vector<LayerState> shown;
 
   void line(const std::string& s) const {
-    if (!quiet) std::cout << s << std::endl;
+    if (!quiet) out << s << std::endl;
   }
   void layers(const std::vector<LayerProgress>& all) {
     shown.assign(all.size(), LayerState::kWaiting);
@@ -43,6 +44,32 @@ struct PullPrinter {
 
 }  // namespace
 
+std::string pull_with_progress(Store& store, const std::string& name, std::ostream& out, bool quiet,
+                               const std::string& platform, size_t max_concurrent, const std::string& cert_dir,
+                               std::string* full_name) {
+  PullPrinter printer{out, quiet, {}};
+  PullRequest req;
+  req.input = name;
+  if (!platform.empty()) req.platform = registry::parse_platform(platform);
+  req.max_concurrent = max_concurrent;
+  req.source.cert_dir = cert_dir;
+  Reference typed = parse_normalized_reference(name);
+  if (typed.tag.empty() && typed.digest.empty()) printer.line("Using default tag: latest");
+  req.trying = [&](const Reference& ref, const registry::PullSource&) {
+    printer.line((ref.digest.empty() ? ref.tag : ref.digest) + ": Pulling from " + ref.path);
+  };
+  req.layers = [&](const std::vector<LayerProgress>& all) { printer.layers(all); };
+  req.progress = [&](const LayerProgress& p) { printer.progress(p); };
+  registry::RegistriesConf conf = registry::load_registries_conf();
+  PulledImage img = pull_reference(store, conf, req);
+  printer.line("Digest: " + img.result.digest);
+  printer.line(std::string(img.result.downloaded ? "Status: Downloaded newer image for "
+                                                 : "Status: Image is up to date for ") +
+               img.ref.familiar_string());
+  if (full_name) *full_name = img.ref.string();
+  return img.result.image_id;
+}
+
 void register_pull(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("pull", "Download an image from a registry: minirun pull [OPTIONS] NAME[:TAG|@DIGEST]");
   auto name = std::make_shared<std::string>();
@@ -67,28 +94,10 @@ void register_pull(CLI::App& app, Globals& g) {
       "  minirun pull -q debian@sha256:…");
   cmd->callback([&g, name, quiet, platform, concurrent, cert_dir] {
     try {
-      PullPrinter printer;
-      printer.quiet = *quiet;
-      PullRequest req;
-      req.input = *name;
-      if (!platform->empty()) req.platform = registry::parse_platform(*platform);
-      req.max_concurrent = *concurrent;
-      req.source.cert_dir = *cert_dir;
-      Reference typed = parse_normalized_reference(*name);
-      if (typed.tag.empty() && typed.digest.empty()) printer.line("Using default tag: latest");
-      req.trying = [&](const Reference& ref, const registry::PullSource&) {
-        printer.line((ref.digest.empty() ? ref.tag : ref.digest) + ": Pulling from " + ref.path);
-      };
-      req.layers = [&](const std::vector<LayerProgress>& all) { printer.layers(all); };
-      req.progress = [&](const LayerProgress& p) { printer.progress(p); };
-      registry::RegistriesConf conf = registry::load_registries_conf();
       Store store = open_store(g);
-      PulledImage img = pull_reference(store, conf, req);
-      printer.line("Digest: " + img.result.digest);
-      printer.line(std::string(img.result.downloaded ? "Status: Downloaded newer image for "
-                                                     : "Status: Image is up to date for ") +
-                   img.ref.familiar_string());
-      std::cout << img.ref.string() << std::endl;
+      std::string full;
+      pull_with_progress(store, *name, std::cout, *quiet, *platform, *concurrent, *cert_dir, &full);
+      std::cout << full << std::endl;
     } catch (const Error& e) {
       throw Error(e.what(), 1);  // docker pull's status when the pull fails
     }

@@ -271,3 +271,31 @@ TEST_F(PullTest, CutBlobResumesWithRange) {
   EXPECT_EQ(run.code, 0) << run.err;
   EXPECT_EQ(run.out, "300000\n");
 }
+
+TEST_F(PullTest, RunAndCreatePullAsDockerDoes) {
+  Registry reg;
+  TempDir work;
+  reg.push(docker_archive_source(work.path(), bb_image("first\n"), "img"), "test/run:1");
+  std::string name = reg.host() + "/test/run:1";
+  // never: the store only.
+  CmdResult never = mr({"run", "--rm", "--pull", "never", name, "true"});
+  EXPECT_EQ(never.code, 125);
+  EXPECT_NE(never.err.find("Unable to find image '" + name + "' locally"), std::string::npos) << never.err;
+  // missing (the default): pulled first, its lines on stderr.
+  CmdResult r = mr({"run", "--rm", name, "cat", "/etc/pulled"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "first\n");
+  EXPECT_EQ(r.err.rfind("Unable to find image '" + name + "' locally\n", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("Status: Downloaded newer image for " + name + "\n"), std::string::npos) << r.err;
+  CmdResult again = mr({"run", "--rm", name, "true"});
+  EXPECT_EQ(again.code, 0);
+  EXPECT_EQ(again.err, "");
+  // always: the tag moved in the registry, the container runs the new image.
+  reg.push(docker_archive_source(work.path(), bb_image("second\n"), "img2"), "test/run:1");
+  CmdResult created = mr({"create", "--pull", "always", "--name", "pulled-run", name, "cat", "/etc/pulled"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  EXPECT_NE(created.err.find("Status: Downloaded newer image for " + name), std::string::npos) << created.err;
+  CmdResult started = mr({"start", "-a", "pulled-run"});
+  EXPECT_EQ(started.out, "second\n") << started.err;
+  EXPECT_EQ(mr({"run", "--rm", "--pull", "sometimes", name, "true"}).code, 125);
+}
