@@ -20,11 +20,20 @@ struct PullPrinter {
   void line(const std::string& s) const {
     if (!quiet) out << s << std::endl;
   }
+  // Every layer already there: docker says nothing of them when the image is too ("up to
+  // date"); held until the result tells.
+  std::vector<std::string> held;
   void layers(const std::vector<LayerProgress>& all) {
     shown.assign(all.size(), LayerState::kWaiting);
+    bool all_there = true;
+    for (const auto& l : all) all_there &= l.state == LayerState::kExists;
     for (const auto& l : all) {
       shown[l.index] = l.state;
-      line(l.id + (l.state == LayerState::kExists ? ": Already exists" : ": Pulling fs layer"));
+      std::string s = l.id + (l.state == LayerState::kExists ? ": Already exists" : ": Pulling fs layer");
+      if (all_there)
+        held.push_back(s);
+      else
+        line(s);
     }
   }
   void progress(const LayerProgress& p) {
@@ -62,6 +71,8 @@ std::string pull_with_progress(Store& store, const std::string& name, std::ostre
   req.progress = [&](const LayerProgress& p) { printer.progress(p); };
   registry::RegistriesConf conf = registry::load_registries_conf();
   PulledImage img = pull_reference(store, conf, req);
+  if (img.result.downloaded)
+    for (const auto& s : printer.held) printer.line(s);
   printer.line("Digest: " + img.result.digest);
   printer.line(std::string(img.result.downloaded ? "Status: Downloaded newer image for "
                                                  : "Status: Image is up to date for ") +

@@ -123,7 +123,8 @@ TEST_F(PullTest, DockerSchema2OverPlainHttp) {
   CmdResult again = mr({"pull", name});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("Status: Image is up to date for " + name + "\n"), std::string::npos) << again.out;
-  EXPECT_EQ(again.out.find("Pull complete"), std::string::npos) << again.out;
+  EXPECT_EQ(again.out, "1: Pulling from test/app\nDigest: " + r.out.substr(r.out.find("Digest: ") + 8, 71) + "\n" +
+                           "Status: Image is up to date for " + name + "\n" + name + "\n");
   CmdResult quiet = mr({"pull", "-q", name});
   EXPECT_EQ(quiet.code, 0);
   EXPECT_EQ(quiet.out, name + "\n");
