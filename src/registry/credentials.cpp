@@ -1,6 +1,12 @@
 // credentials.cpp — see credentials.h.
 #include "minirun/registry/credentials.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -84,6 +90,82 @@ std::optional<Credentials> credentials_from_auth_file(std::string_view text, std
   return std::nullopt;
 }
 
+std::string credential_helper_for(std::string_view text, std::string_view registry, const std::string& file) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file + ": not valid JSON: " + e.what());
+  }
+  if (!doc.is_object()) return "";
+  bool hub = is_docker_hub(registry);
+  if (doc.contains("credHelpers") && doc["credHelpers"].is_object())
+    for (const auto& [key, name] : doc["credHelpers"].items()) {
+      std::string k = normalize_key(key);
+      if ((k == registry || (hub && is_docker_hub(k))) && name.is_string()) return name.get<std::string>();
+    }
+  if (doc.contains("credsStore") && doc["credsStore"].is_string()) return doc["credsStore"].get<std::string>();
+  return "";
+}
+
+std::optional<Credentials> run_credential_helper(const std::string& name, const std::string& server) {
+  const std::string prog = "docker-credential-" + name;
+  if (name.empty() || name.find('/') != std::string::npos) throw Error("credential helper \"" + name + "\": not a name");
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) throw sys_error("pipe");
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ::close(in[0]);
+    ::close(in[1]);
+    throw sys_error("pipe");
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    for (int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);
+    throw sys_error("fork");
+  }
+  if (pid == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    ::execlp(prog.c_str(), prog.c_str(), "get", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  // The helper reads one short line: the pipe's buffer holds it, so this never blocks on it.
+  std::string line = server + "\n";
+  auto old = std::signal(SIGPIPE, SIG_IGN);
+  (void)!::write(in[1], line.data(), line.size());
+  std::signal(SIGPIPE, old);
+  ::close(in[1]);
+  std::string output;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (output.size() < (1u << 20)) output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+  if (code != 0) {
+    if (output.find("credentials not found") != std::string::npos) return std::nullopt;
+    if (code == 127 && output.empty()) throw Error(prog + ": not found on PATH (named by the auth file)");
+    throw Error(prog + " get: exit status " + std::to_string(code) + (output.empty() ? "" : ": " + output));
+  }
+  try {
+    auto j = nlohmann::json::parse(output);
+    Credentials c{j.at("Username").get<std::string>(), j.at("Secret").get<std::string>()};
+    return c;
+  } catch (const nlohmann::json::exception&) {
+    throw Error(prog + " get: not the JSON of a credential: " + output.substr(0, 200));
+  }
+}
+
 std::vector<std::string> auth_file_paths() {
   if (const char* f = std::getenv("REGISTRY_AUTH_FILE"); f && *f) return {f};
   std::vector<std::string> out = {"/run/containers/0/auth.json"};
@@ -100,6 +182,11 @@ std::optional<Credentials> find_credentials(std::string_view registry, std::stri
     if (!in) continue;
     std::stringstream ss;
     ss << in.rdbuf();
+    std::string helper = credential_helper_for(ss.str(), registry, file);
+    if (!helper.empty())
+      if (auto c = run_credential_helper(helper, is_docker_hub(registry) ? "https://index.docker.io/v1/"
+                                                                         : std::string(registry)))
+        return c;
     if (auto c = credentials_from_auth_file(ss.str(), registry, path, file)) return c;
   }
   return std::nullopt;

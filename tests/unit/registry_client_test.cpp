@@ -121,6 +121,45 @@ TEST(Credentials, FileOrder) {
   ::unsetenv("DOCKER_CONFIG");
 }
 
+TEST(Credentials, HelpersNamedByTheFile) {
+  std::string file = R"({"auths": {"r.example": {}}, "credsStore": "store",
+                         "credHelpers": {"special.example": "special", "https://index.docker.io/v1/": "hub"}})";
+  EXPECT_EQ(credential_helper_for(file, "special.example", "f"), "special");
+  EXPECT_EQ(credential_helper_for(file, "docker.io", "f"), "hub");
+  EXPECT_EQ(credential_helper_for(file, "r.example", "f"), "store");
+  EXPECT_EQ(credential_helper_for(R"({"auths": {}})", "r.example", "f"), "");
+}
+
+TEST(Credentials, CredentialHelperIsRun) {
+  minirun::test::TempDir dir;
+  // A helper answering for one server only, as docker-credential-pass and the others do.
+  minirun::test::write_file(dir / "docker-credential-minirun-test",
+                            "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread server\n"
+                            "if [ \"$server\" = r.example:5000 ]; then\n"
+                            "  echo '{\"ServerURL\":\"r.example:5000\",\"Username\":\"helped\",\"Secret\":\"s3cret\"}'\n"
+                            "else echo 'credentials not found in native keychain'; exit 1; fi\n",
+                            0755);
+  minirun::test::write_file(dir / "docker-credential-broken", "#!/bin/sh\necho 'no keyring' >&2\nexit 3\n", 0755);
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (dir.path() + ":" + path).c_str(), 1);
+  auto c = run_credential_helper("minirun-test", "r.example:5000");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->username, "helped");
+  EXPECT_EQ(c->password, "s3cret");
+  EXPECT_FALSE(run_credential_helper("minirun-test", "other.example"));
+  EXPECT_THROW(run_credential_helper("broken", "r.example:5000"), Error);
+  EXPECT_THROW(run_credential_helper("nosuch-helper-here", "r.example:5000"), Error);
+  // Through the auth file: the helper first, then the file's own entries.
+  std::string f = dir / "auth.json";
+  minirun::test::write_file(f, R"({"credHelpers": {"r.example:5000": "minirun-test", "o.example": "minirun-test"},
+                                   "auths": {"o.example": {"auth": ")" + base64_encode("file:pw") + R"("}}})");
+  ::setenv("REGISTRY_AUTH_FILE", f.c_str(), 1);
+  EXPECT_EQ(find_credentials("r.example:5000", "x")->username, "helped");
+  EXPECT_EQ(find_credentials("o.example", "x")->username, "file");
+  ::unsetenv("REGISTRY_AUTH_FILE");
+  ::setenv("PATH", path.c_str(), 1);
+}
+
 TEST(RegistryUrl, ParseResolveOrigin) {
   auto u = parse_url("https://Reg.example:443/v2/x/blobs/sha256:ab?x=1#frag");
   ASSERT_TRUE(u);
