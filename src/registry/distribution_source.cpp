@@ -239,17 +239,20 @@ class DistributionSource : public Source {
         continue;
       }
       scheme_ = scheme;
-      if (r.status == 401) authorize(parse_challenges(r.header("www-authenticate")), 0);
+      ping_challenges_ = parse_challenges(r.header("www-authenticate"));
+      if (r.status == 401) authorize(ping_challenges_, 0);
       return;
     }
     throw Error(errors);
   }
 
-  // A new Authorization from a 401's challenges, unless another request got one since
-  // `seen` (then that one is tried). Throws Error when none can be had.
-  void authorize(const std::vector<Challenge>& challenges, int seen) {
+  // A new Authorization from a 401's challenges (the ping's when it has none: an expired
+  // token refused by a proxy), unless another request got one since `seen` (then that one is
+  // tried). Throws Error when none can be had.
+  void authorize(const std::vector<Challenge>& given, int seen) {
     std::lock_guard lock(mu_);
     if (generation_ != seen) return;
+    const std::vector<Challenge>& challenges = given.empty() ? ping_challenges_ : given;
     for (const auto& ch : challenges)
       if (ch.scheme == "bearer") {
         authorization_ = "Bearer " + fetch_token(ch);
@@ -307,6 +310,7 @@ class DistributionSource : public Source {
   std::mutex mu_;
   std::string authorization_;
   int generation_ = 0;
+  std::vector<Challenge> ping_challenges_;  // set before any other request
 };
 
 }  // namespace

@@ -130,6 +130,10 @@ TEST(DistributionSource, BearerTokenWithCredentials) {
   registry::Descriptor layer = first_layer(*src, "1");
   EXPECT_EQ(sha256_digest(fetch_blob(*src, layer.digest, layer.size)), layer.digest);
   auto log = reg.token_requests();
+  for (int i = 0; i < 40 && log.size() < before + 1; i++) {  // logged once answered
+    std::this_thread::sleep_for(50ms);
+    log = reg.token_requests();
+  }
   ASSERT_EQ(log.size(), before + 1);  // one token, reused
   EXPECT_EQ(log.back().status, 200);
   EXPECT_NE(log.back().query.find("scope=repository%3Aapp%2Fx%3Apull"), std::string::npos) << log.back().query;
@@ -143,6 +147,25 @@ TEST(DistributionSource, BearerTokenWithCredentials) {
     EXPECT_NE(std::string(e.what()).find("authentication required"), std::string::npos) << e.what();
   }
   EXPECT_THROW(registry::open_source(ref_at(reg.host(), "app/x"), quick(registry::Credentials{o.user, "wrong"})), Error);
+}
+
+TEST(DistributionSource, ARefusedTokenIsRenewedOnce) {
+  MINIRUN_REQUIRE_SKOPEO();
+  RegistryOptions o;
+  o.auth = RegistryOptions::Auth::token;
+  Registry reg(o);
+  TempDir work;
+  reg.push(docker_archive_source(work.path(), small_image("renew\n"), "img"), "app/y:1");
+  FaultProxy proxy(reg.url());
+  auto src = registry::open_source(ref_at(proxy.host(), "app/y"), quick(registry::Credentials{o.user, o.password}));
+  registry::Descriptor layer = first_layer(*src, "1");
+  size_t tokens = reg.token_requests().size();
+  proxy.set_faults({Fault::fail("/blobs/", 401, 1)});  // as if the token had expired
+  EXPECT_EQ(sha256_digest(fetch_blob(*src, layer.digest, layer.size)), layer.digest);
+  for (int i = 0; i < 40 && reg.token_requests().size() < tokens + 1; i++) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(reg.token_requests().size(), tokens + 1);
+  proxy.set_faults({Fault::fail("/blobs/", 401, -1)});  // refused again and again: one renewal, then the error
+  EXPECT_THROW(fetch_blob(*src, layer.digest, layer.size), Error);
 }
 
 TEST(DistributionSource, BasicCredentialsAndRedirectedBlobs) {
