@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,11 +45,18 @@ void write_output(const std::string& path, const std::function<void(int fd)>& wr
 int for_each_container(const Globals& g, const std::vector<std::string>& refs,
                        const std::function<void(Store&, const std::string& cid)>& fn, bool print = true);
 
+// Pulls NAME (engine/pull_reference.h) printing docker pull's progress lines on `out` (nothing
+// when quiet), up to its "Status: …" line; returns the image ID ("sha256:…") and, in
+// `full_name`, the resolved reference (cmd_pull.cpp; `run --pull` prints on stderr).
+std::string pull_with_progress(Store& store, const std::string& name, std::ostream& out, bool quiet,
+                               const std::string& platform = "", size_t max_concurrent = 3,
+                               const std::string& cert_dir = "", std::string* full_name = nullptr);
+
 // `run` and `create` share their options (cmd_run.cpp; cmd_create.cpp).
 void register_run_or_create(CLI::App& app, Globals& g, bool create);
 
 #define MINIRUN_VERBS(X) \
-  X(load) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
+  X(load) X(pull) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
   X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network) X(port) \
   X(create) X(start) X(stop) X(restart) X(kill) X(wait) X(exec) X(pause) X(unpause) X(rename) X(top) X(update) X(attach)
 

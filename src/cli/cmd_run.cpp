@@ -25,6 +25,7 @@
 #include "minirun/runtime/rootfs_builder.h"
 #include "minirun/util/error.h"
 #include "minirun/image/flatten.h"
+#include "minirun/image/reference.h"
 #include "minirun/util/fsutil.h"
 #include "minirun/engine/images.h"
 #include "minirun/engine/process.h"
@@ -36,6 +37,7 @@ namespace {
 
 struct RunFlags {
   std::string name, workdir, user, hostname, network = "bridge", max_layer_size;
+  std::string pull = "missing";  // --pull: always, missing, never
   std::optional<std::string> entrypoint;
   std::vector<std::string> env, env_files, volumes, cap_add, cap_drop, security_opts;
   bool rm = false, read_only = false, init = false, interactive = false, tty = false, privileged = false;
@@ -57,17 +59,34 @@ bool looks_like_archive(const std::string& ref) {
   return S_ISDIR(st.st_mode) && ::access((ref + "/index.json").c_str(), F_OK) == 0;
 }
 
+// Whether REF names an image a registry could have: a reference, not an ID ("sha256:…").
+bool pullable(const std::string& ref) {
+  if (ref.rfind("sha256:", 0) == 0) return false;
+  try {
+    parse_normalized_reference(ref);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // REF → image ID hex; an archive path is loaded first (layers already present are skipped).
-std::string image_for(Store& store, const std::string& ref, const LoadOptions& load_opts) {
+// --pull (Docker's): "missing" pulls a reference the store does not have, "always" pulls it
+// first, "never" only looks in the store; the pull's lines go to stderr, as docker run's.
+std::string image_for(Store& store, const std::string& ref, const LoadOptions& load_opts, const std::string& pull) {
   if (looks_like_archive(ref)) {
     auto loaded = load_archive(store, ref, load_opts);
     return loaded.front().id.substr(7);
   }
+  const bool may_pull = pull != "never" && pullable(ref);
+  if (pull == "always" && may_pull) return pull_with_progress(store, ref, std::cerr, false).substr(7);
   try {
     return store.resolve_image(ref);
   } catch (const Error& e) {
-    throw Error("Unable to find image '" + ref + "' locally: " + e.what(), kExitFailed);
+    if (pull != "missing" || !may_pull) throw Error("Unable to find image '" + ref + "' locally: " + e.what(), kExitFailed);
   }
+  std::cerr << "Unable to find image '" << normalize_reference(ref) << "' locally" << std::endl;
+  return pull_with_progress(store, ref, std::cerr, false).substr(7);
 }
 
 BindMount parse_volume(const std::string& v) {
@@ -120,7 +139,7 @@ int run(Globals& g, RunFlags& f) {
   Store store = open_store(g);
   std::string ref = f.rest[0];
   std::vector<std::string> args(f.rest.begin() + 1, f.rest.end());
-  std::string hex = image_for(store, ref, load_opts);
+  std::string hex = image_for(store, ref, load_opts, f.pull);
   auto cfg = parse_image_config(store.image_config(hex), /*history=*/false);
 
   ContainerRequest spec;
@@ -392,6 +411,8 @@ void register_run_or_create(CLI::App& app, Globals& g, bool create) {
   cmd->add_option("--ulimit", l.ulimits, "Ulimit: name=soft[:hard] (nofile, nproc, core, …)")->allow_extra_args(false);
   cmd->add_option("--cgroup-parent", f->cgroup_parent, "Parent cgroup of the container's (default minirun)");
   cmd->add_option("--cgroups", f->cgroups, "enabled (default) or disabled: no cgroup, no limits");
+  cmd->add_option("--pull", f->pull, "Pull image before running (\"always\", \"missing\", \"never\"; default missing)")
+      ->check(CLI::IsMember({"always", "missing", "never"}));
   cmd->add_option("--max-layer-size", f->max_layer_size,
                   "When ARCHIVE is loaded: refuse a layer larger than SIZE uncompressed (e.g. 512M, 10G; default 64G)")
       ->type_name("SIZE");

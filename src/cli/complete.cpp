@@ -43,6 +43,7 @@ const std::map<std::string, std::vector<std::string>>& flag_values() {
       {"--security-opt", {"no-new-privileges"}},
       {"--format", {"json", "table"}},
       {"--driver", {"bridge"}},
+      {"--pull", {"always", "missing", "never"}},
   };
   return m;
 }

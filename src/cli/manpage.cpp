@@ -172,8 +172,13 @@ std::string main_page(const CLI::App& app, const std::string& version) {
        ".TP\n\\fB125\\fR\nminirun itself failed (a bad flag, a missing image, an error of the store).\n"
        ".TP\n\\fB126\\fR\nThe container's command cannot be executed.\n"
        ".TP\n\\fB127\\fR\nThe container's command was not found.\n"
-       ".PP\nOtherwise the status of the container's command (128+\\fIN\\fR when killed by signal \\fIN\\fR).\n";
+       ".PP\nOtherwise the status of the container's command (128+\\fIN\\fR when killed by signal \\fIN\\fR).\n"
+       ".PP\n\\fBminirun pull\\fR exits 1 when the pull fails, as \\fBdocker pull\\fR does.\n";
   s += ".SH ENVIRONMENT\n.TP\n\\fBMINIRUN_ROOT\\fR\nThe store directory when \\fB\\-\\-root\\fR is not given.\n";
+  s += ".TP\n\\fBCONTAINERS_REGISTRIES_CONF\\fR\nThe registries.conf file \\fBpull\\fR reads instead of "
+       "\\fI/etc/containers/registries.conf\\fR and its drop-ins.\n"
+       ".TP\n\\fBREGISTRY_AUTH_FILE\\fR, \\fBDOCKER_CONFIG\\fR\nWhere \\fBpull\\fR finds registry credentials "
+       "(else \\fI/run/containers/0/auth.json\\fR, then \\fI~/.docker/config.json\\fR).\n";
   s += ".SH FILES\n.TP\n\\fI/var/lib/minirun\\fR\nThe default store: overlay2/ layers, images/ configs, "
        "repositories.json, containers/.\n";
   s += ".SH SEE ALSO\n";

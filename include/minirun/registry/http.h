@@ -1,0 +1,69 @@
+// http.h — HTTP GETs through libcurl, which minirun loads only when a pull needs it
+// (dlopen of libcurl.so.4, functions bound by name: util/dynlib.h). Owns the easy handles (a
+// pool, so that connections and TLS sessions are reused across requests and threads), the TLS
+// settings of a request (CA certificates as PEM, a client certificate, verification off for an
+// insecure registry), the response head (status, headers) and where the body goes: a caller's
+// sink for the statuses it wants streamed, else a bounded buffer. Redirects are never followed
+// here: the registry client decides where each request goes and what it carries.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace minirun::registry {
+
+struct TlsSettings {
+  bool verify = true;         // false: an insecure registry's TLS is used without verification
+  std::string ca_pem;         // "": the system's CAs; else these (certs.d's and the system's)
+  std::string client_cert;    // PEM files, both or neither
+  std::string client_key;
+};
+
+struct HttpRequest {
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  TlsSettings tls;
+  uint64_t max_body = 4u << 20;      // a buffered body larger than this is an error
+};
+
+struct HttpResponse {
+  int status = 0;                              // 0 when no response came (error says why)
+  std::map<std::string, std::string> headers;  // names in lower case; a repeated header: the last
+  std::string body;                            // when not streamed (at most max_body bytes)
+  std::string error;                           // a transport failure: libcurl's words
+  bool streamed = false;                       // the body went to the sink
+  // A header's value, "" when absent; `name` in lower case.
+  std::string header(std::string_view name) const;
+  bool transport_failed() const { return !error.empty(); }
+};
+
+class HttpClient {
+ public:
+  // Loads libcurl (once per process); throws Error naming the package to install when it is not there.
+  HttpClient();
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // GET req.url. Once the head of the response is in, `stream(head)` (when given) says whether
+  // the body goes to `sink` (in order, as it arrives) or into response.body. A transport failure
+  // (connection refused or cut, TLS, timeout) is reported in response.error, not thrown; what the
+  // sink throws is rethrown once the transfer is abandoned; a buffered body over req.max_body
+  // throws Error. Safe to call from several threads at once.
+  HttpResponse get(const HttpRequest& req, const std::function<bool(const HttpResponse& head)>& stream = {},
+                   const std::function<void(const char*, size_t)>& sink = {});
+
+ private:
+  void* take_handle();
+  void give_back(void* h);
+  std::mutex mu_;
+  std::vector<void*> idle_;
+};
+
+}  // namespace minirun::registry
