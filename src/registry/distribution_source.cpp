@@ -178,7 +178,21 @@ class DistributionSource : public Source {
     }
   }
 
-  std::string where() const override { return domain_ + "/" + path_; }
+  std::string where() const override { return path_.empty() ? domain_ : domain_ + "/" + path_; }
+
+  // check_login's part once the ping is done: a registry that wanted nothing, or granted a
+  // token for the credentials, accepts them; under Basic, GET /v2/ with them must answer 200.
+  void check_login() {
+    std::string auth = current_auth().first;
+    if (auth.rfind("Basic ", 0) != 0) return;
+    std::string url = api_url(scheme_, api_host_);
+    HttpResponse r = request(url, {}, kMaxErrorBody);
+    if (r.transport_failed()) throw Error(describe(url, r));
+    if (r.status == 401 || r.status == 403)
+      throw Error(domain_ + ": unauthorized: incorrect username or password (" + url + " answered " +
+                  std::to_string(r.status) + ")");
+    if (r.status != 200) throw Error(describe(url, r));
+  }
 
  private:
   std::pair<std::string, int> current_auth() {
@@ -275,7 +289,7 @@ class DistributionSource : public Source {
     std::string realm = ch.param("realm");
     auto realm_url = parse_url(realm);
     if (!realm_url) throw Error(where() + ": the token realm \"" + realm + "\" is not an http(s) URL");
-    std::string scope = "repository:" + path_ + ":pull";
+    std::string scope = path_.empty() ? "" : "repository:" + path_ + ":pull";  // login: no scope
     HttpRequest req;
     req.url = token_url(realm, ch.param("service"), scope);
     req.tls = realm_url->host == api_host_ ? tls_ : tls_for(*realm_url);
@@ -329,6 +343,14 @@ bool is_loopback_registry(std::string_view domain) {
 
 std::unique_ptr<Source> open_source(const Reference& ref, const SourceOptions& opts) {
   return std::make_unique<DistributionSource>(ref, opts);
+}
+
+void check_login(std::string_view domain, const Credentials& creds, SourceOptions opts) {
+  Reference ref;
+  ref.domain = std::string(domain);
+  opts.credentials = creds;
+  opts.read_auth_files = false;
+  DistributionSource(ref, opts).check_login();
 }
 
 }  // namespace minirun::registry

@@ -43,4 +43,11 @@ bool is_loopback_registry(std::string_view domain);
 // when the registry wants credentials it cannot have.
 std::unique_ptr<Source> open_source(const Reference& ref, const SourceOptions& opts = {});
 
+// docker login's check of `creds` at registry `domain` ("127.0.0.1:5000", "docker.io"): the
+// /v2/ ping; under a Bearer challenge the token server must grant a token for them (service
+// only, no scope), under Basic a GET /v2/ with them must answer 200; a registry that asks for
+// nothing accepts any. Throws Error ("…: unauthorized: …" for refused credentials) otherwise.
+// opts.credentials and read_auth_files are not used.
+void check_login(std::string_view domain, const Credentials& creds, SourceOptions opts = {});
+
 }  // namespace minirun::registry
