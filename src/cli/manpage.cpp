@@ -178,7 +178,9 @@ std::string main_page(const CLI::App& app, const std::string& version) {
   s += ".TP\n\\fBCONTAINERS_REGISTRIES_CONF\\fR\nThe registries.conf file \\fBpull\\fR reads instead of "
        "\\fI/etc/containers/registries.conf\\fR and its drop-ins.\n"
        ".TP\n\\fBREGISTRY_AUTH_FILE\\fR, \\fBDOCKER_CONFIG\\fR\nWhere \\fBpull\\fR finds registry credentials "
-       "(else \\fI/run/containers/0/auth.json\\fR, then \\fI~/.docker/config.json\\fR).\n";
+       "(else \\fI/run/containers/0/auth.json\\fR, then \\fI~/.docker/config.json\\fR); \\fBlogin\\fR and "
+       "\\fBlogout\\fR write \\fB$REGISTRY_AUTH_FILE\\fR, else \\fB$DOCKER_CONFIG\\fR/config.json, else "
+       "\\fI~/.docker/config.json\\fR.\n";
   s += ".SH FILES\n.TP\n\\fI/var/lib/minirun\\fR\nThe default store: overlay2/ layers, images/ configs, "
        "repositories.json, containers/.\n";
   s += ".SH SEE ALSO\n";

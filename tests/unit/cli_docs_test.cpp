@@ -90,6 +90,8 @@ TEST(Completion, VerbsFlagsValuesAndNames) {
   auto verbs = c({""});
   EXPECT_TRUE(has(verbs, "run") && has(verbs, "images") && has(verbs, "ps")) << verbs.size();
   EXPECT_EQ(c({"im"}), (std::vector<std::string>{"image", "images", "import"}));
+  EXPECT_EQ(c({"log"}), (std::vector<std::string>{"login", "logout", "logs"}));
+  EXPECT_EQ(c({"login", "--password-"}), (std::vector<std::string>{"--password-stdin"}));
   EXPECT_EQ(c({"--log-level", ""}), (std::vector<std::string>{"debug", "error", "info", "warn"}));
   EXPECT_TRUE(has(c({"--"}), "--root"));
   EXPECT_EQ(c({"--root", "/x", "ps", "--a"}), (std::vector<std::string>{"--all"}));
