@@ -1,12 +1,14 @@
 // make_seeds.cpp — writes the fuzzers' seed corpora, generated like the tests' fixtures (never
 // checked in): make_seeds ROOT, one directory per target under ROOT (archive, config, manifest,
-// registries_conf).
+// registries_conf, auth_challenge).
 // Archives: docker-save (one and two images, untagged), OCI layout tars with gzip/zstd layers,
 // whole-archive gzip, and broken ones (truncated, a digest that does not match).
 // Configs: valid configs and ones with wrong types, plus references and PAX records.
 // Manifests: a first byte choosing manifest.json (even) or index.json (odd), then the document,
 // naming the blobs of fuzz_tar.h's fixed image (valid, nested, wrong types).
 // registries.conf: the man page's examples, wildcards, mirrors, aliases, v1 lists, broken TOML.
+// WWW-Authenticate: registries' Bearer and Basic challenges, several in one header, escapes, an
+// unclosed quote, token68.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
   }
   std::string root = argv[1];
   std::string ad = root + "/archive", cd = root + "/config", md = root + "/manifest", rd = root + "/registries_conf";
-  for (const auto& d : {ad, cd, md, rd}) std::filesystem::create_directories(d);
+  std::string wd = root + "/auth_challenge";
+  for (const auto& d : {ad, cd, md, rd, wd}) std::filesystem::create_directories(d);
 
   std::vector<TestImage> one = {small_image("seed/one:1", 2)};
   std::string docker = docker_archive(one);
@@ -159,6 +162,12 @@ insecure = "yes"
 [[registry.mirror]]
 location = 5
 )");
+  put(wd, "bearer", R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull")");
+  put(wd, "basic", R"(Basic realm="Registry Realm")");
+  put(wd, "two", R"(Basic realm="a, b", Bearer realm="https://r/t?x=1",service="s",error="invalid_token")");
+  put(wd, "escapes", R"(Bearer realm="a\"b\\c" , scope=repository:x/y:pull,push)");
+  put(wd, "unclosed", R"(Bearer realm="https://r/t,service=)");
+  put(wd, "token68", "Negotiate abc123==, Basic realm=x");
   put(rd, "broken.toml", "[[registry]\nlocation = \"a.io\n\"\"\"\n[aliases]\n\"x\" = { a = [1, [2, [3]]] }\n");
   return 0;
 }

@@ -11,7 +11,7 @@ scripts/install-deps.sh --fuzz >/dev/null
 
 build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DMINIRUN_FUZZ=ON -DMINIRUN_STATIC=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz make_seeds
+cmake --build "$build" -j"$(nproc)" --target archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz auth_challenge_fuzz make_seeds
 
 seeds=$build/seeds
 rm -rf "$seeds" "$build/corpus"
@@ -21,7 +21,7 @@ mkdir -p "$build/findings"
 export MINIRUN_FUZZ_TMP
 MINIRUN_FUZZ_TMP=$(mktemp -d /dev/shm/minirun-fuzz-run-XXXXXX)
 trap 'rm -rf "$MINIRUN_FUZZ_TMP"' EXIT
-targets=(archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz)
+targets=(archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz auth_challenge_fuzz)
 each=$((total / ${#targets[@]}))
 [ "$each" -ge 1 ] || each=1
 rc=0
@@ -35,6 +35,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     archive_fuzz) ;;
     registries_conf_fuzz) dict=(-dict=fuzz/toml.dict) ;;
+    auth_challenge_fuzz) dict=(-dict=fuzz/auth_challenge.dict) ;;
     *) dict=(-dict=fuzz/json.dict) ;;
   esac
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
