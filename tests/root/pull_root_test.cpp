@@ -2,9 +2,12 @@
 // schema2 and OCI images over plain HTTP, a two-platform index (the host's platform chosen, or
 // --platform's), a pinned digest, Bearer tokens with an auth file, TLS with --cert-dir, blobs
 // redirected to storage that never sees the Authorization, a mirror from registries.conf, and a
-// blob cut by the fault proxy and resumed with Range; each pulled image then runs. Root (the
+// blob cut by the fault proxy and resumed with Range; each pulled image then runs. `login` (its
+// credentials checked, then stored) and `logout` under htpasswd and token authentication. Root (the
 // image runs); skipped where docker-registry, python3 or skopeo is missing.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -299,4 +302,71 @@ TEST_F(PullTest, RunAndCreatePullAsDockerDoes) {
   CmdResult started = mr({"start", "-a", "pulled-run"});
   EXPECT_EQ(started.out, "second\n") << started.err;
   EXPECT_EQ(mr({"run", "--rm", "--pull", "sometimes", name, "true"}).code, 125);
+}
+
+// login checks the credentials, stores them in the auth file (other keys kept), a pull then
+// uses them; a wrong password stores nothing; logout removes the entry.
+class LoginTest : public PullTest {
+ protected:
+  void login_pull_logout(RegistryOptions::Auth auth) {
+    RegistryOptions o;
+    o.auth = auth;
+    Registry reg(o);
+    TempDir work;
+    reg.push(docker_archive_source(work.path(), bb_image("login\n"), "img"), "private/app:1");
+    std::string name = reg.host() + "/private/app:1";
+    std::string file = *t_ / "auth.json";
+    std::vector<std::string> env = {"REGISTRY_AUTH_FILE=" + file};
+    // Wrong password: exit 1, one line naming the server, nothing stored.
+    CmdResult bad = run_cmd({"/usr/bin/env", env[0], "CONTAINERS_REGISTRIES_CONF=/dev/null", MINIRUN_BINARY, "login",
+                             "-u", o.user, "--password-stdin", reg.host()},
+                            "wrong\n", 60);
+    EXPECT_EQ(bad.code, 1);
+    EXPECT_NE(bad.err.find("login to " + reg.host() + " failed"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("unauthorized"), std::string::npos) << bad.err;
+    EXPECT_EQ(bad.out, "");
+    EXPECT_NE(::access(file.c_str(), F_OK), 0);
+    // Right password: stored beside the file's other keys, and the pull uses it.
+    write_file(file, R"({"auths":{"other:1":{"auth":"YTpi"}},"psFormat":"table"})");
+    CmdResult good = run_cmd({"/usr/bin/env", env[0], "CONTAINERS_REGISTRIES_CONF=/dev/null", MINIRUN_BINARY, "login",
+                              "-u", o.user, "--password-stdin", reg.host()},
+                             o.password + "\n", 60);
+    ASSERT_EQ(good.code, 0) << good.err;
+    EXPECT_EQ(good.out, "Login Succeeded\n");
+    json j = json::parse(read_file(file));
+    EXPECT_EQ(j["psFormat"].get<std::string>(), "table");
+    EXPECT_EQ(j["auths"]["other:1"]["auth"].get<std::string>(), "YTpi");
+    EXPECT_EQ(j["auths"][reg.host()]["auth"].get<std::string>(), base64_encode(o.user + ":" + o.password));
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    CmdResult pulled = mr({"pull", name}, env);
+    ASSERT_EQ(pulled.code, 0) << pulled.err;
+    expect_runs(name, "login\n");
+    // logout: the entry goes, the rest stays; a second logout is not an error.
+    CmdResult out = mr({"logout", reg.host()}, env);
+    EXPECT_EQ(out.code, 0) << out.err;
+    EXPECT_EQ(out.out, "Removing login credentials for " + reg.host() + "\n");
+    j = json::parse(read_file(file));
+    EXPECT_FALSE(j["auths"].contains(reg.host()));
+    EXPECT_EQ(j["auths"]["other:1"]["auth"].get<std::string>(), "YTpi");
+    CmdResult again = mr({"logout", reg.host()}, env);
+    EXPECT_EQ(again.code, 0);
+    EXPECT_EQ(again.out, "Not logged in to " + reg.host() + "\n");
+  }
+};
+
+TEST_F(LoginTest, HtpasswdLoginThenPullThenLogout) { login_pull_logout(RegistryOptions::Auth::htpasswd); }
+
+TEST_F(LoginTest, TokenLoginThenPullThenLogout) { login_pull_logout(RegistryOptions::Auth::token); }
+
+TEST_F(LoginTest, NoPasswordWithoutATerminalIsRefused) {
+  CmdResult r = mr({"login", "-u", "me", "127.0.0.1:1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("Cannot perform an interactive login from a non TTY device"), std::string::npos) << r.err;
+  CmdResult p = mr({"login", "-u", "me", "-p", "x", "127.0.0.1:1"});
+  EXPECT_EQ(p.code, 1);
+  EXPECT_NE(p.err.find("WARNING! Using --password via the CLI is insecure. Use --password-stdin."), std::string::npos)
+      << p.err;
+  EXPECT_NE(p.err.find("login to 127.0.0.1:1 failed"), std::string::npos) << p.err;
 }
