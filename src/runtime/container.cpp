@@ -344,6 +344,19 @@ int read_record(int fd, pid_t pid) {
   return 0;
 }
 
+// on_created failed and the child has been reaped: when the child had already failed on its own
+// (it looks its command up before it waits to start), and the attach failed only because it was
+// gone, the child's report ("exec: …: no such file", 127) is the run's error; else `otherwise`.
+std::exception_ptr child_failure_or(int rep_fd, std::exception_ptr otherwise) {
+  ChildRecord r{};
+  for (;;) {
+    ssize_t n = ::read(rep_fd, &r, sizeof r);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof r)) return otherwise;
+    if (r.code != 0) return std::make_exception_ptr(Error(r.msg, r.code));
+  }
+}
+
 long clone_child(Prepared& p, bool share_memory) {
   if (p.pid_ns_fd >= 0 && ::setns(p.pid_ns_fd, CLONE_NEWPID) != 0) throw sys_error("join the pid namespace");
   std::fflush(stdout);
@@ -471,12 +484,13 @@ int start_process_in(const Spec& spec, const RunOptions& opts, bool wait, Prepar
   close_fd(sock[1]);
   close_fd(plan.hooks_gate);
   if (pid < 0) {
+    std::exception_ptr failure =
+        pid == -2 ? child_failure_or(rep[0], attacher->error) : std::make_exception_ptr(sys_error("clone", clone_errno));
     close_fd(rep[0]);
     close_fd(go[1]);
     close_fd(sock[0]);
     close_fd(hooks_gate);
-    if (pid == -2) std::rethrow_exception(attacher->error);  // on_created failed: the child exited
-    throw sys_error("clone", clone_errno);
+    std::rethrow_exception(failure);
   }
   try {
     after_clone(p, static_cast<pid_t>(pid));
