@@ -194,11 +194,13 @@ TEST_F(Load, ThousandRunRmCyclesLeakNoMountsDescriptorsOrDirectories) {
       // busybox ls holds 3 for the directory it lists: nothing of minirun's reaches the
       // container, nor the host directory minirun was handed as 9.
       EXPECT_EQ(read_file(log), "0 1 2 3\n") << "cycle " << i;
+      // A foreground run holds its log's file and the read ends of the output pipes beside the
+      // rest; the count (not which numbers: the threads open and close some) must not grow.
       size_t nfds = std::count(fds.begin(), fds.end(), ' ');
-      EXPECT_LE(nfds, 16u) << "cycle " << i << ": minirun holds " << fds;
+      EXPECT_LE(nfds, 20u) << "cycle " << i << ": minirun holds " << fds;
       if (first_minirun_fds.empty()) first_minirun_fds = fds;
-      EXPECT_EQ(fds.size(), first_minirun_fds.size()) << "cycle " << i << ": minirun's descriptors changed: " << first_minirun_fds
-                                                     << "-> " << fds;
+      EXPECT_EQ(nfds, static_cast<size_t>(std::count(first_minirun_fds.begin(), first_minirun_fds.end(), ' ')))
+          << "cycle " << i << ": minirun's descriptors changed: " << first_minirun_fds << "-> " << fds;
     }
     auto rm = mr(root_, {"rm", name});
     ASSERT_EQ(rm.code, 0) << "cycle " << i << ": " << rm.err;
