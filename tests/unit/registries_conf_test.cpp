@@ -363,3 +363,17 @@ TEST(RegistriesConf, EnvironmentNamesTheFile) {
   EXPECT_TRUE(none.registries.empty());
   EXPECT_TRUE(none.files.empty());
 }
+
+// toml++ 3.3 asks whether U+00A1..U+0499 is whitespace and reaches __builtin_unreachable(): such
+// characters are refused before it parses, with the line; others outside ASCII still parse.
+TEST(RegistriesConf, CharactersTheTomlParserCannotClassifyAreRefusedWithTheirLine) {
+  EXPECT_EQ(error_of("unqualified-search-registries = [\"docker.io\"]\n# caf\xC3\xA9\n"),
+            "test.conf:2: character U+00E9 is not accepted (the TOML parser cannot read U+00A1 to U+0499 safely)");
+  // The input registries_conf_fuzz found: U+018F right after a value.
+  EXPECT_NE(error_of(std::string("[aliases]\n\"bupp[[\" =0t900:5-?tea\xC6\x8Fn]\x06\0@Z\0\0ne\"  =\"q\"\n", 52))
+                .find("test.conf:2: character U+018F"),
+            std::string::npos);
+  EXPECT_NE(error_of("x = \"\xD2\x99\"\n").find("U+0499"), std::string::npos);
+  // U+00A0 and U+3000 are classified (whitespace); U+4E2D (CJK) is not in the range.
+  EXPECT_NO_THROW(parse_registries_conf("# \xC2\xA0 \xE4\xB8\xAD\nunqualified-search-registries = [\"docker.io\"]\n", "ok.conf"));
+}
