@@ -24,7 +24,7 @@ if [ ! -f "$B/debian/index.json" ]; then
     tar --numeric-owner -C "${BENCH_ROOTFS:-$B/rootfs}" -cf "$B/src/base.tar" .
   else
     find /usr -xdev -type f -size -20M -printf '%P\t%s\n' 2>/dev/null | sort |
-      awk -F'\t' '{ t += $2; if (t > 200e6) exit; print $1 }' >"$B/src/files"
+      awk -F'\t' '{ t += $2; if (t <= 200e6) print $1 }' >"$B/src/files"  # reads to the end: no SIGPIPE under pipefail
     tar --numeric-owner -C /usr -cf "$B/src/base.tar" --transform 's,^,usr/,' -T "$B/src/files"
   fi
   mkdir -p "$B/src/l2/etc" "$B/src/l3/var/lib"
@@ -66,7 +66,7 @@ cmds=(
   -n "minirun load (same blobs, OCI layout)" "$MR --root $S-load load -q -i $B/debian"
   -n "skopeo copy + umoci unpack" "skopeo copy -q --src-tls-verify=false docker://$REG/bench/debian:1 oci:$B/umoci-oci:1 && umoci unpack --image $B/umoci-oci:1 $B/umoci-bundle"
 )
-command -v umoci >/dev/null || { echo "umoci: not installed (apt-get install umoci): its row is skipped"; cmds=("${cmds[@]:0:4}"); }
+command -v umoci >/dev/null || { echo "umoci: not installed (apt-get install umoci): its row is skipped"; cmds=("${cmds[@]:0:6}"); }
 if command -v podman >/dev/null; then
   cmds+=(-n "podman pull" "podman --root $S-podman --runroot $S-podman-run pull -q --tls-verify=false $REG/bench/debian:1")
 else
