@@ -24,21 +24,11 @@
 #include "minirun/engine/detached.h"
 #include "minirun/monitor/monitor.h"
 #include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
 
 namespace minirun {
 
 namespace {
-
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
 
 bool send_msg(int sock, char kind, const char* p, size_t n) {
   std::string m(1, kind);
@@ -166,8 +156,8 @@ AttachResult relay_attach(int sock, const AttachTarget& t, const AttachOptions& 
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) break;  // the monitor is gone without a word: the caller asks the record
       size_t len = static_cast<size_t>(r - 1);
-      if (buf[0] == 'o') write_all(1, buf.data() + 1, len);
-      else if (buf[0] == 'e') write_all(2, buf.data() + 1, len);
+      if (buf[0] == 'o') write_fully(1, buf.data() + 1, len);
+      else if (buf[0] == 'e') write_fully(2, buf.data() + 1, len);
       else if (buf[0] == 'x') {
         res.exit_code = std::atoi(std::string(buf.data() + 1, len).c_str());
         ended = true;

@@ -8,25 +8,10 @@
 #include <cerrno>
 
 #include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
 #include "minirun/util/timefmt.h"
 
 namespace minirun {
-
-namespace {
-
-// Writes all of data to fd; false when fd is gone (EPIPE, or any other error).
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-}  // namespace
 
 ForegroundLog::ForegroundLog(const std::string& log_path, const logs::LogOptions& opts)
     : writer_(std::make_unique<logs::LogWriter>(log_path, opts)) {
@@ -122,7 +107,7 @@ void ForegroundLog::pump() {
         continue;
       }
       writer_->feed(stream, buf, static_cast<size_t>(r), now_unix_ns());
-      if (!write_all(real_[s], buf, static_cast<size_t>(r))) {
+      if (!write_fully(real_[s], buf, static_cast<size_t>(r))) {
         // Its reader is gone: so is the pipe, and the container's next write fails as without us.
         writer_->end_stream(stream, now_unix_ns());
         ::close(read_[s]);

@@ -51,16 +51,27 @@ std::string random_hex(size_t n) { return random_from("0123456789abcdef", 16, n)
 
 std::string random_short_id(size_t n) { return random_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 32, n); }
 
-void write_all(int fd, const void* data, size_t n, const std::string& what) {
+bool write_fully(int fd, const void* data, size_t n) noexcept {
   const char* p = static_cast<const char*>(data);
   while (n) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      throw sys_error(what + ": write");
+      return false;
     }
-    if (w == 0) throw sys_error(what + ": write", ENOSPC);
+    if (w == 0) {
+      errno = ENOSPC;
+      return false;
+    }
     p += w, n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+void write_all(int fd, const void* data, size_t n, const std::string& what) {
+  if (!write_fully(fd, data, n)) {
+    const int e = errno;
+    throw sys_error(what + ": write", e);
   }
 }
 

@@ -15,6 +15,9 @@ namespace minirun {
 // write(2) until every byte is written; a short write is retried, so the error is the real one
 // (ENOSPC), never a stale errno. Throws "<what>: write: <error>".
 void write_all(int fd, const void* data, size_t n, const std::string& what);
+// The same loop without throwing, for a writer that outlives its reader (a terminal, a pipe):
+// false, with errno set (ENOSPC for a write of 0 bytes), when fd takes no more.
+bool write_fully(int fd, const void* data, size_t n) noexcept;
 void write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644);
 // A new file written and fsync'd in place, for a directory that is itself staged and then renamed
 // into place whole (a temporary name and a rename per file would add nothing). Error if it exists.
