@@ -132,6 +132,25 @@ TEST(AuthFile, ThePathLoginWrites) {
   EXPECT_EQ(registry::login_auth_file_path(), "/h/.docker/config.json");
 }
 
+namespace {
+
+// The registry's credentials stored as login stores them, in an auth file of `work`: a pull's
+// source reads that file and fetches PATH:1 with them.
+void expect_a_pull_uses_the_stored_login(const Registry& reg, const TempDir& work, const std::string& path) {
+  const RegistryOptions& o = reg.options();
+  std::string file = work / "auth.json";
+  registry::write_auth_file(file, registry::auth_file_with_login("", reg.host(), {o.user, o.password}, file));
+  EnvVar env("REGISTRY_AUTH_FILE", file);
+  registry::SourceOptions with_file = quick();
+  with_file.read_auth_files = true;
+  Reference ref;
+  ref.domain = reg.host();
+  ref.path = path;
+  EXPECT_NO_THROW(registry::open_source(ref, with_file)->manifest("1"));
+}
+
+}  // namespace
+
 TEST(CheckLogin, BasicCredentialsAgainstHtpasswd) {
   MINIRUN_REQUIRE_SKOPEO();
   RegistryOptions o;
@@ -147,15 +166,7 @@ TEST(CheckLogin, BasicCredentialsAgainstHtpasswd) {
     EXPECT_NE(std::string(e.what()).find("unauthorized"), std::string::npos) << e.what();
   }
   // Stored, a pull's source finds and uses them.
-  std::string file = work / "auth.json";
-  registry::write_auth_file(file, registry::auth_file_with_login("", reg.host(), {o.user, o.password}, file));
-  EnvVar env("REGISTRY_AUTH_FILE", file);
-  registry::SourceOptions with_file = quick();
-  with_file.read_auth_files = true;
-  Reference ref;
-  ref.domain = reg.host();
-  ref.path = "r/img";
-  EXPECT_NO_THROW(registry::open_source(ref, with_file)->manifest("1"));
+  expect_a_pull_uses_the_stored_login(reg, work, "r/img");
 }
 
 TEST(CheckLogin, BearerTokenGrantedOnlyForTheRightPassword) {
@@ -173,15 +184,7 @@ TEST(CheckLogin, BearerTokenGrantedOnlyForTheRightPassword) {
     EXPECT_NE(std::string(e.what()).find("unauthorized: incorrect username or password"), std::string::npos)
         << e.what();
   }
-  std::string file = work / "auth.json";
-  registry::write_auth_file(file, registry::auth_file_with_login("", reg.host(), {o.user, o.password}, file));
-  EnvVar env("REGISTRY_AUTH_FILE", file);
-  registry::SourceOptions with_file = quick();
-  with_file.read_auth_files = true;
-  Reference ref;
-  ref.domain = reg.host();
-  ref.path = "app/x";
-  EXPECT_NO_THROW(registry::open_source(ref, with_file)->manifest("1"));
+  expect_a_pull_uses_the_stored_login(reg, work, "app/x");
 }
 
 TEST(CheckLogin, ARegistryWithoutAuthenticationAcceptsAny) {
