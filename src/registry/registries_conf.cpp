@@ -13,10 +13,10 @@
 #include <optional>
 
 #define TOML_ENABLE_FORMATTERS 0
-#include <cstdio>
 
 #include <toml++/toml.h>
 
+#include "minirun/registry/toml_guard.h"
 #include "minirun/util/error.h"
 #include "minirun/util/file_ops.h"
 #include "minirun/util/fsutil.h"
@@ -276,36 +276,11 @@ Reference rewrite(const Reference& ref, const RegistryEntry& e, const std::strin
   }
 }
 
-// toml++ 3.3 (Debian 12's) reaches __builtin_unreachable() when it asks whether a code point in
-// U+00A1..U+0499 is whitespace (is_non_ascii_horizontal_whitespace has no case for that range),
-// which it does after values and in several other places: undefined behaviour on a malformed file
-// (found by registries_conf_fuzz). Such characters are refused before the parser sees them,
-// naming the line; the configuration's keys, hosts and names are ASCII, as the files shipped are.
-void refuse_unclassified_code_points(std::string_view text, const std::string& file) {
-  size_t line = 1;
-  for (size_t i = 0; i < text.size(); i++) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    if (b == '\n') line++;
-    // Two-byte sequences C2 A1 .. D2 99 are U+00A1 .. U+0499.
-    if (b < 0xC2 || b > 0xD2 || i + 1 >= text.size()) continue;
-    const auto b2 = static_cast<unsigned char>(text[i + 1]);
-    if ((b2 & 0xC0) != 0x80) continue;
-    const unsigned cp = ((b & 0x1Fu) << 6) | (b2 & 0x3Fu);
-    if (cp >= 0xA1 && cp <= 0x499) {
-      char u[16];
-      std::snprintf(u, sizeof u, "U+%04X", cp);
-      throw Error(file + ":" + std::to_string(line) + ": character " + u +
-                  " is not accepted (the TOML parser cannot read U+00A1 to U+0499 safely)");
-    }
-    i++;
-  }
-}
-
 }  // namespace
 
 RegistriesConf parse_registries_conf(std::string_view text, const std::string& file) {
   Reader rd{file};
-  refuse_unclassified_code_points(text, file);
+  refuse_toml_unsafe_characters(text, file);  // toml_guard.h
   toml::table doc;
   try {
     doc = toml::parse(text, file);

@@ -364,16 +364,25 @@ TEST(RegistriesConf, EnvironmentNamesTheFile) {
   EXPECT_TRUE(none.files.empty());
 }
 
-// toml++ 3.3 asks whether U+00A1..U+0499 is whitespace and reaches __builtin_unreachable(): such
-// characters are refused before it parses, with the line; others outside ASCII still parse.
+// toml++ 3.3 asks whether U+00A1..U+0499, U+2C5E..U+3057 (but U+3000) or U+FB26..U+FEFE is
+// whitespace and reaches __builtin_unreachable(): such characters are refused before it parses,
+// with the line; others outside ASCII still parse.
 TEST(RegistriesConf, CharactersTheTomlParserCannotClassifyAreRefusedWithTheirLine) {
   EXPECT_EQ(error_of("unqualified-search-registries = [\"docker.io\"]\n# caf\xC3\xA9\n"),
-            "test.conf:2: character U+00E9 is not accepted (the TOML parser cannot read U+00A1 to U+0499 safely)");
+            "test.conf:2: character U+00E9 is not accepted (the TOML parser cannot read it safely)");
   // The input registries_conf_fuzz found: U+018F right after a value.
   EXPECT_NE(error_of(std::string("[aliases]\n\"bupp[[\" =0t900:5-?tea\xC6\x8Fn]\x06\0@Z\0\0ne\"  =\"q\"\n", 52))
                 .find("test.conf:2: character U+018F"),
             std::string::npos);
   EXPECT_NE(error_of("x = \"\xD2\x99\"\n").find("U+0499"), std::string::npos);
-  // U+00A0 and U+3000 are classified (whitespace); U+4E2D (CJK) is not in the range.
-  EXPECT_NO_THROW(parse_registries_conf("# \xC2\xA0 \xE4\xB8\xAD\nunqualified-search-registries = [\"docker.io\"]\n", "ok.conf"));
+  // The three-byte ranges, at their ends.
+  EXPECT_NE(error_of("x = 1\n# \xE2\xB1\x9E\n").find("test.conf:2: character U+2C5E"), std::string::npos);
+  EXPECT_NE(error_of("# \xE3\x80\x81\n").find("U+3001"), std::string::npos);
+  EXPECT_NE(error_of("# \xE3\x81\x97\n").find("U+3057"), std::string::npos);
+  EXPECT_NE(error_of("# \xEF\xAC\xA6\n").find("U+FB26"), std::string::npos);
+  EXPECT_NE(error_of("# \xEF\xBB\xBE\n").find("U+FEFE"), std::string::npos);
+  // U+00A0, U+3000 and U+FEFF are classified (whitespace); U+2C5D, U+3058, U+4E2D and U+FB25 are
+  // in buckets the parser answers at once. (tests/sanitized/toml_guard_check.cpp checks them all.)
+  EXPECT_NO_THROW(parse_registries_conf("# \xC2\xA0 \xE3\x80\x80 \xEF\xBB\xBF \xE2\xB1\x9D \xE3\x81\x98 \xE4\xB8\xAD \xEF\xAC\xA5\n"
+                                        "unqualified-search-registries = [\"docker.io\"]\n", "ok.conf"));
 }
