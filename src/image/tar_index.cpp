@@ -60,7 +60,7 @@ void read_at(int fd, void* buf, size_t n, uint64_t off) {
   }
 }
 
-bool checksum_ok(const unsigned char* h) {
+[[maybe_unused]] bool checksum_ok(const unsigned char* h) {
   uint64_t want = tar_number(reinterpret_cast<const char*>(h) + 148, 8);
   uint64_t sum = 0;
   for (int i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? ' ' : h[i];
