@@ -102,7 +102,7 @@ ojson network_settings(const Store& store, const ContainerRecord& rec) {
   ojson ports = ojson::object();
   ojson n = {{"Bridge", ""}, {"Ports", ports}, {"Gateway", ""}, {"IPAddress", ""}, {"IPPrefixLen", 0},
              {"MacAddress", ""}, {"Networks", ojson::object()}};
-  auto a = rec.status == "running" ? network::attachment(store, rec.id) : std::nullopt;
+  auto a = rec.status == ContainerStatus::running ? network::attachment(store, rec.id) : std::nullopt;
   if (!a) return n;
   for (const auto& p : a->ports) {
     std::string key = std::to_string(p.container_port) + "/" + p.proto;
@@ -137,8 +137,8 @@ ojson inspect_container(const Store& store, const std::string& cid) {
   if (fresh) rec = fresh;
   // Docker: Running stays true while paused or restarting.
   bool running = container_active(*rec);
-  j["State"] = {{"Status", rec->status},   {"Running", running},          {"Paused", rec->status == "paused"},
-                {"Restarting", rec->status == "restarting"}, {"OOMKilled", rec->oom_killed}, {"Dead", false},
+  j["State"] = {{"Status", status_name(rec->status)},   {"Running", running},          {"Paused", rec->status == ContainerStatus::paused},
+                {"Restarting", rec->status == ContainerStatus::restarting}, {"OOMKilled", rec->oom_killed}, {"Dead", false},
                 {"Pid", running ? rec->container_pid : 0}, {"ExitCode", rec->exit_code},
                 {"Error", rec->error},     {"StartedAt", time_or_zero(rec->started)},
                 {"FinishedAt", time_or_zero(rec->finished)}};

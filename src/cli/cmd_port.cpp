@@ -21,7 +21,7 @@ void register_port(CLI::App& app, Globals& g) {
     std::string cid = store.resolve_container(*ref);
     auto rec = refresh_container_state(store, cid);
     std::optional<network::Attachment> a;
-    if (rec && rec->status == "running") a = network::attachment(store, cid);
+    if (rec && rec->status == ContainerStatus::running) a = network::attachment(store, cid);
     std::string want = *which;
     if (!want.empty() && want.find('/') == std::string::npos) want += "/tcp";
     bool found = false;

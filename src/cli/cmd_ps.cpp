@@ -24,7 +24,7 @@ std::string health_of(const Store& store, const ContainerRecord& r) {
 }
 
 std::string status_text(const ContainerRecord& r, const std::string& health) {
-  return minirun::status_text({r.status, r.exit_code, r.started, r.finished, health == "none" ? "" : health},
+  return minirun::status_text({status_name(r.status), r.exit_code, r.started, r.finished, health == "none" ? "" : health},
                               now_unix_ns());
 }
 
@@ -49,6 +49,9 @@ Filters parse_filters(const std::vector<std::string>& filters) {
     std::string v = f.substr(eq + 1);
     if (k == "health" && v != "starting" && v != "healthy" && v != "unhealthy" && v != "none")
       throw Error("Unrecognised filter value for health: " + v, 1);
+    // Docker's states; "removing" and "dead" are valid words that no minirun container is in.
+    if (k == "status" && !parse_status(v) && v != "removing" && v != "dead")
+      throw Error("Unrecognised filter value for status: " + v, 1);
     by[k].push_back(v);
   }
   return by;
@@ -58,7 +61,7 @@ bool matches(const Store& store, const ContainerRecord& r, const std::string& he
   for (const auto& [k, vals] : by) {
     bool any = false;
     for (const auto& v : vals) {
-      if (k == "status") any |= r.status == v;
+      if (k == "status") any |= status_name(r.status) == v;
       else if (k == "name") any |= r.name.find(v) != std::string::npos;
       else if (k == "id") any |= r.id.rfind(v, 0) == 0;
       else if (k == "health") any |= health == v;
@@ -118,7 +121,7 @@ void register_ps(CLI::App& app, Globals& g) {
         continue;
       }
       std::string ports;  // "0.0.0.0:8080->80/tcp, …" while attached to a bridge network
-      if (r.status == "running")
+      if (r.status == ContainerStatus::running)
         if (auto a = network::attachment(store, r.id))
           for (const auto& p : a->ports) ports += (ports.empty() ? "" : ", ") + network::format_port(p);
       std::string command = quote_command(r.command);
@@ -129,7 +132,7 @@ void register_ps(CLI::App& app, Globals& g) {
                        {"Image", r.image_ref},        {"Labels", ""},           {"LocalVolumes", "0"},
                        {"Mounts", ""},                {"Names", r.name},        {"Networks", ""},
                        {"Ports", ports},                 {"RunningFor", human_ago(r.created)},
-                       {"Size", "N/A"},               {"State", r.status},      {"Status", status_text(r, health)}});
+                       {"Size", "N/A"},               {"State", status_name(r.status)},      {"Status", status_text(r, health)}});
     }
     if (*quiet) return;
     static const nlohmann::ordered_json headers = {

@@ -39,7 +39,7 @@ void register_start(CLI::App& app, Globals& g) {
     std::string cid = store.resolve_container(refs->front());
     auto rec = refresh_container_state(store, cid);
     AttachResult r;
-    if (rec && (rec->status == "running" || rec->status == "restarting")) {
+    if (rec && (rec->status == ContainerStatus::running || rec->status == ContainerStatus::restarting)) {
       r = attach_container(store, cid, ao);  // already running: as docker start -a, attach
     } else {
       // Connected before the process starts: nothing it writes is missed.

@@ -68,7 +68,7 @@ uint64_t host_memory() {
 // Bytes received and sent on the container's interfaces other than lo, from its network
 // namespace's /proc/<pid>/net/dev (Docker's NET I/O); nothing for --network host or none.
 std::optional<std::pair<uint64_t, uint64_t>> net_io(const ContainerRecord& r) {
-  if (r.container_pid <= 0 || (r.status != "running" && r.status != "paused")) return std::nullopt;
+  if (r.container_pid <= 0 || (r.status != ContainerStatus::running && r.status != ContainerStatus::paused)) return std::nullopt;
   try {
     auto j = nlohmann::json::parse(r.spec_json.empty() ? "{}" : r.spec_json);
     std::string mode = j.value("NetworkMode", "");
@@ -146,7 +146,7 @@ void register_stats(CLI::App& app, Globals& g) {
     std::vector<std::string> ids;
     if (refs->empty()) {
       for (const auto& cid : store.container_ids())
-        if (auto r = refresh_container_state(store, cid); r && r->status == "running") ids.push_back(cid);
+        if (auto r = refresh_container_state(store, cid); r && r->status == ContainerStatus::running) ids.push_back(cid);
     } else {
       for (const auto& r : *refs) ids.push_back(store.resolve_container(r));
     }

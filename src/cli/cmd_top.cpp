@@ -32,7 +32,7 @@ void register_top(CLI::App& app, Globals& g) {
     Store store = open_store(g);
     std::string cid = store.resolve_container(*ref);
     auto rec = refresh_container_state(store, cid);
-    if (!rec || (rec->status != "running" && rec->status != "paused") || rec->container_pid <= 0)
+    if (!rec || (rec->status != ContainerStatus::running && rec->status != ContainerStatus::paused) || rec->container_pid <= 0)
       throw Error("Container " + cid + " is not running", 1);
     std::string want = ns_of(rec->container_pid);
     if (want.empty()) throw Error("Container " + cid + " is not running", 1);

@@ -7,20 +7,13 @@
 #include <iostream>
 
 #include "cli.h"
-#include "minirun/engine/container_network.h"
-#include "minirun/engine/container_state.h"
+#include "minirun/engine/recovery.h"
 #include "minirun/util/error.h"
 #include "minirun/util/file_ops.h"
 
 namespace minirun::cli {
 
-Store open_store(const Globals& g) {
-  Store store(Store::default_root(g.root));
-  // Start-up recovery of bridge networks (one readdir when there is none): what dead runs left.
-  recover_container_networks(store);
-  recover_container_cgroups(store);  // and the cgroups of containers whose minirun was killed
-  return store;
-}
+Store open_store(const Globals& g) { return open_recovered_store(Store::default_root(g.root)); }
 
 std::string human_size(uint64_t bytes) {
   static const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};

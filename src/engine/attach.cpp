@@ -198,14 +198,14 @@ AttachResult attach_container(Store& store, const std::string& cid, const Attach
   parse_detach_keys(o.detach_keys);  // before connecting
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (rec->status == "paused") throw Error("You cannot attach to a paused container, unpause it first", 1);
-  if (rec->status != "running" && rec->status != "restarting")
+  if (rec->status == ContainerStatus::paused) throw Error("You cannot attach to a paused container, unpause it first", 1);
+  if (rec->status != ContainerStatus::running && rec->status != ContainerStatus::restarting)
     throw Error("You cannot attach to a stopped container, start it first", 1);
   int sock = monitor::connect_attach(container_attach_path(store, cid));
   if (sock < 0) {
     // Run in the foreground by another minirun, or its monitor just ended.
     rec = refresh_container_state(store, cid);
-    if (rec && rec->status == "running") throw Error("container " + cid + " has no monitor to attach to (run in the foreground)", 1);
+    if (rec && rec->status == ContainerStatus::running) throw Error("container " + cid + " has no monitor to attach to (run in the foreground)", 1);
     throw Error("You cannot attach to a stopped container, start it first", 1);
   }
   AttachResult r = relay_attach(sock, attach_target(store, cid), o);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "minirun/engine/container_state.h"
+#include "minirun/engine/exec.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/container.h"
 #include "minirun/runtime/seccomp.h"
@@ -18,31 +19,10 @@ namespace minirun {
 
 pid_t start_health_probe(const runtime::Spec& container, const std::string& cgroup, pid_t container_pid,
                          const std::vector<std::string>& argv, int out_fd) {
-  if (!container.process) throw Error("health check: the container has no process");
-  runtime::Process p = *container.process;
-  p.args = argv;
-  p.terminal = false;
-  // The container's user (its --user, else the image's), resolved in its root as exec does.
-  if (container.minirun.user_name && !container.minirun.user_name->empty()) {
-    int root = ::open(("/proc/" + std::to_string(container_pid) + "/root").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0) throw sys_error("health check: the container's root");
-    ResolvedUser u;
-    try {
-      u = resolve_user(root, *container.minirun.user_name);
-    } catch (...) {
-      ::close(root);
-      throw;
-    }
-    ::close(root);
-    p.user.uid = u.uid;
-    p.user.gid = u.gid;
-    p.user.additional_gids.assign(u.groups.begin(), u.groups.end());
-  }
+  // exec's own path (exec.h): the container's user, environment, cgroup and seccomp filter.
+  ExecRequest req;
+  req.argv = argv;
   runtime::ExecOptions eo;
-  if (!cgroup.empty() && runtime::Cgroup::exists(cgroup))
-    for (const auto& f : runtime::Cgroup::open(cgroup).procs_files())
-      if (::access(f.c_str(), W_OK) == 0) eo.cgroup_procs.push_back(f);
-  eo.seccomp = container.minirun.seccomp_program.get();
   eo.detach = true;
   eo.forward_stdin = false;
   int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -52,7 +32,7 @@ pid_t start_health_probe(const runtime::Spec& container, const std::string& cgro
   eo.stdio[2] = out_fd;
   pid_t pid = 0;
   try {
-    runtime::exec_process(container_pid, p, eo, &pid);
+    exec_in_container(container, cgroup, container_pid, req, eo, &pid);
   } catch (...) {
     ::close(null);
     throw;

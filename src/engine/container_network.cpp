@@ -51,7 +51,7 @@ NetworkPlan plan_network(const Store& store, const NetworkFlags& f, const std::v
     auto cid = store.find_container(ref);
     if (!cid) throw Error("No such container: " + ref);
     auto rec = refresh_container_state(store, *cid);
-    if (!rec || rec->status != "running" || rec->container_pid <= 0)
+    if (!rec || rec->status != ContainerStatus::running || rec->container_pid <= 0)
       throw Error("cannot join network of a non running container: " + ref);
     p.peer_id = *cid;
     p.ns_path = "/proc/" + std::to_string(rec->container_pid) + "/ns/net";
@@ -258,7 +258,7 @@ void recover_container_networks(Store& store) noexcept {
     for (const auto& cid : store.container_ids()) {
       try {
         auto rec = store.container(cid);
-        if (rec && rec->status == "running" && pid_alive(rec->pid)) live.insert(cid);
+        if (rec && rec->status == ContainerStatus::running && pid_alive(rec->pid)) live.insert(cid);
       } catch (const Error&) {
       }
     }

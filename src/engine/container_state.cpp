@@ -39,7 +39,7 @@ bool container_has_cgroup(const std::string& path) {
 }
 
 bool container_active(const ContainerRecord& r) {
-  return r.status == "running" || r.status == "restarting" || r.status == "paused";
+  return r.status == ContainerStatus::running || r.status == ContainerStatus::restarting || r.status == ContainerStatus::paused;
 }
 
 namespace {
@@ -53,7 +53,7 @@ void remove_cgroup(const ContainerRecord& rec) {
 }
 
 // A runner (run's process) is setting it up: its cgroup may already exist.
-bool starting(const ContainerRecord& r) { return r.status == "created" && r.pid > 0; }
+bool starting(const ContainerRecord& r) { return r.status == ContainerStatus::created && r.pid > 0; }
 
 // The process that runs the container (the foreground minirun or its monitor) is still there: a
 // live pid whose command is minirun's (after a reboot the pid may be any other process's).
@@ -83,9 +83,9 @@ void thaw_container(const ContainerRecord& rec) {
 void set_container_paused(const Store& store, const std::string& cid, bool paused) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (paused && rec->status == "paused") throw Error("Container " + cid + " is already paused", 1);
-  if (!paused && rec->status != "paused") throw Error("Container " + cid + " is not paused", 1);
-  if (paused && rec->status != "running") throw Error("Container " + cid + " is not running", 1);
+  if (paused && rec->status == ContainerStatus::paused) throw Error("Container " + cid + " is already paused", 1);
+  if (!paused && rec->status != ContainerStatus::paused) throw Error("Container " + cid + " is not paused", 1);
+  if (paused && rec->status != ContainerStatus::running) throw Error("Container " + cid + " is not running", 1);
   // The freezer of the container's cgroup (runtime/cgroups.h): every process, atomically; a
   // SIGSTOP per process would race with forks and be visible to the container.
   const std::string path = container_cgroup(*rec);
@@ -97,7 +97,7 @@ void set_container_paused(const Store& store, const std::string& cid, bool pause
   auto lock = store.lock();
   rec = store.container(cid);
   if (!rec) return;
-  rec->status = paused ? "paused" : "running";
+  rec->status = paused ? ContainerStatus::paused : ContainerStatus::running;
   store.put_container(*rec);
 }
 
@@ -115,9 +115,9 @@ std::optional<ContainerRecord> refresh_container_state(const Store& store, const
   // The minirun process or monitor that ran it died (SIGKILL, a reboot): its container went with
   // it (PR_SET_PDEATHSIG; after a reboot nothing runs), so nothing is signalled here: the pid
   // may belong to another process by now. Killed while starting it, it leaves a cgroup too.
-  const bool was_running = rec->status != "restarting";
+  const bool was_running = rec->status != ContainerStatus::restarting;
   const bool was_starting = starting(*rec);
-  rec->status = "exited";
+  rec->status = ContainerStatus::exited;
   if (was_running) rec->exit_code = 137;
   rec->error = was_starting ? "the minirun process starting it (" + std::to_string(rec->pid) + ") is gone"
                             : "the container's monitor (minirun process " + std::to_string(rec->pid) + ") is gone";
@@ -167,7 +167,7 @@ void recover_container_cgroups(const Store& store) noexcept {
 
 ContainerPause::ContainerPause(const Store& store, const std::string& cid) : store_(store), cid_(cid) {
   auto rec = refresh_container_state(store, cid);
-  if (!rec || rec->status != "running") return;
+  if (!rec || rec->status != ContainerStatus::running) return;
   cgroup_ = container_cgroup(*rec);
   if (!container_has_cgroup(cgroup_)) return;
   sigset_t hold;
@@ -187,7 +187,7 @@ ContainerPause::ContainerPause(const Store& store, const std::string& cid) : sto
     if (masked_) ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
     masked_ = false;
     rec = refresh_container_state(store, cid);
-    if (rec && rec->status == "running") throw;
+    if (rec && rec->status == ContainerStatus::running) throw;
   }
 }
 
@@ -197,8 +197,8 @@ ContainerPause::~ContainerPause() {
       if (container_has_cgroup(cgroup_)) runtime::Cgroup::open(cgroup_).freeze(false);
       auto lock = store_.lock();
       auto rec = store_.container(cid_);
-      if (rec && rec->status == "paused") {
-        rec->status = "running";
+      if (rec && rec->status == ContainerStatus::paused) {
+        rec->status = ContainerStatus::running;
         store_.put_container(*rec);
       }
     } catch (const std::exception&) {
@@ -217,7 +217,7 @@ void remove_container(Store& store, const std::string& cid, bool force) {
                   1);
     // Its monitor kills it and records the exit (no restart after a stop); a foreground minirun
     // sees it end. Either way the runner has let go of the layers when it is gone.
-    if (rec->status == "paused") thaw_container(*rec);
+    if (rec->status == ContainerStatus::paused) thaw_container(*rec);
     if (!monitor::send_monitor_command(store.container_ctl_path(cid), "stop 9 -1\n") && rec->container_pid > 0)
       ::kill(rec->container_pid, SIGKILL);
     if (!monitor::wait_monitor_exit(store.container_ctl_path(cid), 10000))

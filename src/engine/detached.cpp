@@ -204,7 +204,7 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   };
   o.on_start = [&store, cid](pid_t pid, int restart_count) {
     update_record(store, cid, [&](ContainerRecord& r) {
-      r.status = "running";
+      r.status = ContainerStatus::running;
       r.pid = getpid();
       r.container_pid = pid;
       r.started = now_nanos();
@@ -238,7 +238,7 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
     auto r = store.container(cid);
     if (!r) return;
     if (!e.restarting) r->oom_killed = oom;
-    r->status = e.restarting ? "restarting" : "exited";
+    r->status = e.restarting ? ContainerStatus::restarting : ContainerStatus::exited;
     r->exit_code = e.exit_code;
     r->finished = format_rfc3339_nano(e.finished_ns ? e.finished_ns : now_unix_ns());
     r->restart_count = e.restart_count;
@@ -350,16 +350,16 @@ runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& 
 void start_container(Store& store, const std::string& cid, const std::vector<int>& attach_fds) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (rec->status == "paused")
+  if (rec->status == ContainerStatus::paused)
     throw Error("cannot start a paused container, try unpause instead", 1);
-  if (rec->status == "running" || rec->status == "restarting") return;
+  if (rec->status == ContainerStatus::running || rec->status == ContainerStatus::restarting) return;
   runtime::Spec oci = rebuild_container_spec(store, *rec);
   DetachOptions d = detach_options_of(spec_of(*rec));
   try {
     start_detached(store, *rec, oci, runtime::RunOptions{}, d, attach_fds);
   } catch (const Error& e) {
     update_record(store, cid, [&](ContainerRecord& r) {
-      r.status = "exited";
+      r.status = ContainerStatus::exited;
       r.exit_code = e.exit_code();
       r.error = e.what();
       r.finished = now_nanos();
@@ -390,7 +390,7 @@ void stop_container(const Store& store, const std::string& cid, std::optional<in
   int t = timeout.value_or(detach_options_of(spec_of(*rec)).stop_timeout.value_or(10));
   std::string ctl = store.container_ctl_path(cid);
   // A frozen process cannot act on its stop signal: thawed first, as Docker does.
-  if (rec->status == "paused") set_container_paused(store, cid, false);
+  if (rec->status == ContainerStatus::paused) set_container_paused(store, cid, false);
   // Marked stopped first, under the lock the monitor reads it with (MonitorOptions::stop_marked):
   // its restart policy ends even when the container exits before the request below is read.
   bool active = false;
@@ -420,7 +420,7 @@ void stop_container(const Store& store, const std::string& cid, std::optional<in
 void kill_container(const Store& store, const std::string& cid, int sig) {
   auto rec = refresh_container_state(store, cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  if (rec->status != "running" && rec->status != "paused")
+  if (rec->status != ContainerStatus::running && rec->status != ContainerStatus::paused)
     throw Error("Cannot kill container: " + cid + ": container " + cid + " is not running", 1);
   if (monitor::send_monitor_command(store.container_ctl_path(cid), "kill " + std::to_string(sig) + "\n")) return;
   if (rec->container_pid > 0 && ::kill(rec->container_pid, sig) != 0) throw sys_error("kill");
@@ -433,7 +433,7 @@ void remove_exited_container(const Store& store, const std::string& cid, int exi
     auto lock = store.lock();
     store.note_container_exit(cid, exit_code);
     if (auto r = store.container(cid)) {
-      r->status = "exited";
+      r->status = ContainerStatus::exited;
       r->exit_code = exit_code;
       r->pid = r->container_pid = 0;
       store.put_container(*r);

@@ -22,6 +22,24 @@
 
 namespace minirun {
 
+std::string_view status_name(ContainerStatus s) {
+  switch (s) {
+    case ContainerStatus::created: return "created";
+    case ContainerStatus::running: return "running";
+    case ContainerStatus::paused: return "paused";
+    case ContainerStatus::restarting: return "restarting";
+    case ContainerStatus::exited: return "exited";
+  }
+  return "created";
+}
+
+std::optional<ContainerStatus> parse_status(std::string_view name) {
+  for (auto s : {ContainerStatus::created, ContainerStatus::running, ContainerStatus::paused, ContainerStatus::restarting,
+                 ContainerStatus::exited})
+    if (status_name(s) == name) return s;
+  return std::nullopt;
+}
+
 using nlohmann::json;
 
 namespace {
@@ -528,7 +546,10 @@ std::optional<ContainerRecord> Store::container(std::string_view cid) const {
     r.created = j.value("created", "");
     r.started = j.value("started", "");
     r.finished = j.value("finished", "");
-    r.status = j.value("status", "created");
+    const std::string status = j.value("status", "created");
+    auto st = parse_status(status);
+    if (!st) throw Error("container " + std::string(cid) + ": unknown status \"" + status + "\" in state.json");
+    r.status = *st;
     r.exit_code = j.value("exit_code", 0);
     r.oom_killed = j.value("oom_killed", false);
     r.pid = j.value("pid", 0);
@@ -547,7 +568,7 @@ std::optional<ContainerRecord> Store::container(std::string_view cid) const {
 void Store::put_container(const ContainerRecord& r) const {
   json j = {{"id", r.id},           {"name", r.name},           {"image_id", r.image_id},
             {"image_ref", r.image_ref}, {"command", r.command}, {"created", r.created},
-            {"started", r.started}, {"finished", r.finished},   {"status", r.status},
+            {"started", r.started}, {"finished", r.finished},   {"status", status_name(r.status)},
             {"exit_code", r.exit_code}, {"oom_killed", r.oom_killed}, {"pid", r.pid},         {"container_pid", r.container_pid},
             {"auto_remove", r.auto_remove}, {"spec", r.spec_json},
             {"restart_count", r.restart_count}, {"error", r.error}};

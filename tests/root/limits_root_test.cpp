@@ -683,7 +683,7 @@ TEST(LimitsStats, VerbReadsTheContainersCgroup) {
     auto found = s.find_container("spin");
     if (!found) continue;
     auto rec = s.container(*found);
-    if (rec && rec->status == "running" && rec->container_pid > 0) id = rec->id, cpid = rec->container_pid;
+    if (rec && rec->status == ContainerStatus::running && rec->container_pid > 0) id = rec->id, cpid = rec->container_pid;
   }
   ASSERT_GT(cpid, 0) << "the container did not start";
   std::optional<Cgroup> cg;

@@ -55,7 +55,7 @@ ContainerRecord put_exited_container(Store& store, const std::string& name) {
   ContainerRecord r;
   r.id = random_hex(64);
   r.name = name;
-  r.status = "exited";
+  r.status = ContainerStatus::exited;
   r.created = r.started = r.finished = now_rfc3339();
   store.put_container(r);
   return r;

@@ -187,3 +187,54 @@ TEST(Store, RepoDigestsRecordedPerImageAndResolved) {
   }
   EXPECT_FALSE(fs::exists(t / ("root/images/" + hex + ".digests")));
 }
+
+// A container's record: every field as written is read back, the status an enum stored as
+// Docker's word; a word Docker has no state for is a corrupt record, named.
+TEST(Store, ContainerRecordRoundTripsEveryField) {
+  TempDir t;
+  Store s(t / "root");
+  for (auto st : {ContainerStatus::created, ContainerStatus::running, ContainerStatus::paused,
+                  ContainerStatus::restarting, ContainerStatus::exited}) {
+    ContainerRecord r;
+    r.id = std::string(64, 'c');
+    r.name = "web";
+    r.image_id = std::string(64, 'e');
+    r.image_ref = "busybox:latest";
+    r.command = {"sh", "-c", "echo hi"};
+    r.created = "2026-01-02T03:04:05.000000006Z";
+    r.started = "2026-01-02T03:04:06Z";
+    r.finished = "2026-01-02T03:04:07Z";
+    r.status = st;
+    r.exit_code = 3;
+    r.pid = 1234;
+    r.container_pid = 5678;
+    r.auto_remove = true;
+    r.oom_killed = true;
+    r.restart_count = 2;
+    r.manually_stopped = true;
+    r.error = "boom";
+    r.spec_json = R"({"Tty":true})";
+    s.put_container(r);
+    auto g = s.container(r.id);
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->status, st);
+    EXPECT_EQ(std::make_tuple(g->id, g->name, g->image_id, g->image_ref, g->command, g->created, g->started, g->finished),
+              std::make_tuple(r.id, r.name, r.image_id, r.image_ref, r.command, r.created, r.started, r.finished));
+    EXPECT_EQ(std::make_tuple(g->exit_code, g->pid, g->container_pid, g->auto_remove, g->oom_killed, g->restart_count,
+                              g->manually_stopped, g->error, g->spec_json),
+              std::make_tuple(r.exit_code, r.pid, r.container_pid, r.auto_remove, r.oom_killed, r.restart_count,
+                              r.manually_stopped, r.error, r.spec_json));
+    EXPECT_NE(minirun::test::read_file(s.container_dir(r.id) + "/state.json")
+                  .find("\"status\":\"" + std::string(status_name(st)) + "\""),
+              std::string::npos);
+  }
+  EXPECT_EQ(parse_status("paused"), ContainerStatus::paused);
+  EXPECT_EQ(parse_status("dead"), std::nullopt);
+  write_file_atomic(s.container_dir(std::string(64, 'c')) + "/state.json", R"({"id":")" + std::string(64, 'c') + R"(","status":"zombie"})");
+  try {
+    s.container(std::string(64, 'c'));
+    ADD_FAILURE() << "a record with an unknown status was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown status \"zombie\""), std::string::npos) << e.what();
+  }
+}

@@ -45,13 +45,19 @@ struct LayerRecord {
   uint64_t size = 0;    // bytes of regular file content
 };
 
+// A container's state, Docker's State.Status; status_name() gives Docker's word for it.
+enum class ContainerStatus { created, running, paused, restarting, exited };
+std::string_view status_name(ContainerStatus s);
+// Docker's word to the state; nullopt for any other word (ps -f status=… checks with it).
+std::optional<ContainerStatus> parse_status(std::string_view name);
+
 struct ContainerRecord {
   std::string id, name;
   std::string image_id;   // hex
   std::string image_ref;  // as the user named it
   std::vector<std::string> command;
   std::string created, started, finished;  // RFC 3339
-  std::string status = "created";         // created | running | paused | restarting | exited
+  ContainerStatus status = ContainerStatus::created;
   int exit_code = 0;
   pid_t pid = 0;                          // minirun's own process while running
   pid_t container_pid = 0;                // the container's pid 1 as seen from the host
