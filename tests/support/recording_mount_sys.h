@@ -1,0 +1,57 @@
+// recording_mount_sys.h — a MountSys (runtime/mount_sys.h) that makes no mount and no node but
+// records each call, with its paths translated back from the /proc/self/fd/N form the runtime
+// hands the kernel to the path inside the container's root: unit tests check what the runtime's
+// mounting and device creation would do, without root, against a root directory in a TempDir.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "minirun/runtime/mount_sys.h"
+
+namespace minirun::test {
+
+struct MountCall {
+  std::string source, target, fstype, data;  // source and target inside the root when they lie there
+  unsigned long flags = 0;
+};
+
+struct NodeCall {
+  std::string path;  // inside the root
+  mode_t mode = 0;   // type and permissions
+  dev_t dev = 0;
+};
+
+struct ChownCall {
+  std::string path;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+class RecordingMountSys : public runtime::MountSys {
+ public:
+  // root: the directory the runtime's RootPaths was opened on.
+  explicit RecordingMountSys(const std::string& root);
+  int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+            const void* data) override;
+  // Records the node and leaves an empty regular file in its place (as a node would be there).
+  int mknodat(int dirfd, const char* name, mode_t mode, dev_t dev) override;
+  int fchownat(int dirfd, const char* name, uid_t uid, gid_t gid, int flags) override;
+
+  std::vector<MountCall> mounts;
+  std::vector<NodeCall> nodes;
+  std::vector<ChownCall> chowns;
+  // The mount calls whose target is `path`, in order.
+  std::vector<MountCall> at(const std::string& path) const;
+
+ private:
+  // A path as the runtime passed it ("/proc/self/fd/N[/rest]", or a host path): inside the root
+  // when it lies there ("/dev/null"), else unchanged.
+  std::string in_root(const std::string& path) const;
+  std::string in_root(int dirfd, const char* name) const;
+  std::string root_;
+};
+
+}  // namespace minirun::test
