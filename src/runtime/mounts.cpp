@@ -58,16 +58,14 @@ void do_mount(MountSys& sys, const ChildReporter& report, const char* src, const
 // twice. Returns the call that failed (errno is its error), or none. For the child (attach_copy)
 // and the cgroup thread (make_cgroup_v1_tree) alike.
 enum class CopyStep { none, open_tree, mount_setattr, move_mount };
-CopyStep copy_mount(int dfd, const std::string& name, const std::string& src, bool ro) noexcept {
-  int tree = static_cast<int>(
-      ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+CopyStep copy_mount(MountSys& sys, int dfd, const std::string& name, const std::string& src, bool ro) noexcept {
+  int tree = sys.open_tree(AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0) return CopyStep::open_tree;
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
+  const uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
   CopyStep failed = CopyStep::none;
-  if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+  if (sys.mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, attr) != 0)
     failed = CopyStep::mount_setattr;
-  else if (::syscall(SYS_move_mount, tree, "", dfd, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+  else if (sys.move_mount(tree, "", dfd, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
     failed = CopyStep::move_mount;
   int e = errno;
   ::close(tree);
@@ -76,9 +74,9 @@ CopyStep copy_mount(int dfd, const std::string& name, const std::string& src, bo
 }
 
 // copy_mount in the child: false when this kernel lacks open_tree or mount_setattr (nothing done).
-bool attach_copy(const ChildReporter& report, int dfd, const std::string& name, const std::string& src,
+bool attach_copy(MountSys& sys, const ChildReporter& report, int dfd, const std::string& name, const std::string& src,
                  unsigned long ro, const std::string& what) {
-  CopyStep failed = copy_mount(dfd, name, src, ro != 0);
+  CopyStep failed = copy_mount(sys, dfd, name, src, ro != 0);
   if (failed == CopyStep::none) return true;
   if (failed != CopyStep::move_mount && (errno == ENOSYS || errno == EINVAL)) return false;
   report.fail_errno("mount " + what + (failed == CopyStep::open_tree ? " (" + src + ")" : ""));
@@ -100,7 +98,7 @@ void mount_cgroup_v1(MountSys& sys, const ChildReporter& report, RootPaths& rp, 
                      const std::string& at, const CgroupMount* ready) {
   if (ready && ready->tree >= 0) {
     // (`at` is a /proc/self/fd/N link: followed only when asked)
-    if (::syscall(SYS_move_mount, ready->tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0)
+    if (sys.move_mount(ready->tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0)
       report.fail_errno("mount " + p.destination);
     return;
   }
@@ -134,7 +132,7 @@ void mount_cgroup_v1(MountSys& sys, const ChildReporter& report, RootPaths& rp, 
   for (const auto& [dir, src] : binds) {
     const std::string where = p.destination + "/" + dir;
     if (::mkdirat(tfd, dir.c_str(), 0755) != 0 && errno != EEXIST) report.fail_errno(where);
-    new_calls = new_calls && attach_copy(report, tfd, dir, src, ro, where);
+    new_calls = new_calls && attach_copy(sys, report, tfd, dir, src, ro, where);
     if (!new_calls) {
       std::string dst = rp.point(where, true);
       if (dst.empty()) report.fail_errno(where);
@@ -162,7 +160,7 @@ int make_cgroup_v1_tree(const CgroupSources& sources, bool read_only) noexcept {
   ::close(fs);
   if (tmp < 0) return -1;
   for (const auto& [dir, src] : sources) {
-    if (::mkdirat(tmp, dir.c_str(), 0755) != 0 || copy_mount(tmp, dir, src, read_only) != CopyStep::none) {
+    if (::mkdirat(tmp, dir.c_str(), 0755) != 0 || copy_mount(real_mount_sys(), tmp, dir, src, read_only) != CopyStep::none) {
       ::close(tmp);
       return -1;
     }

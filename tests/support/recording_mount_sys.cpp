@@ -47,6 +47,7 @@ int RecordingMountSys::mount(const char* source, const char* target, const char*
                              const void* data) {
   mounts.push_back({source ? in_root(source) : "", in_root(target), fstype ? fstype : "",
                     data ? static_cast<const char*>(data) : "", flags});
+  order.push_back(mounts.back().target);
   return 0;
 }
 
@@ -59,6 +60,27 @@ int RecordingMountSys::mknodat(int dirfd, const char* name, mode_t mode, dev_t d
 
 int RecordingMountSys::fchownat(int dirfd, const char* name, uid_t uid, gid_t gid, int) {
   chowns.push_back({in_root(dirfd, name), uid, gid});
+  return 0;
+}
+
+int RecordingMountSys::open_tree(int, const char* path, unsigned) {
+  int fd = ::open("/", O_PATH | O_CLOEXEC);
+  if (fd >= 0) open_trees_[fd] = TreeCall{path, "", 0};
+  return fd;
+}
+
+int RecordingMountSys::mount_setattr(int dirfd, const char*, unsigned, uint64_t attr_set) {
+  open_trees_[dirfd].attr_set |= attr_set;
+  return 0;
+}
+
+int RecordingMountSys::move_mount(int from_dirfd, const char*, int to_dirfd, const char* to_path, unsigned) {
+  auto it = open_trees_.find(from_dirfd);
+  TreeCall t = it == open_trees_.end() ? TreeCall{} : it->second;
+  if (it != open_trees_.end()) open_trees_.erase(it);
+  t.target = to_dirfd == AT_FDCWD ? in_root(to_path) : in_root(to_dirfd, to_path);
+  trees.push_back(t);
+  order.push_back(t.target);
   return 0;
 }
 

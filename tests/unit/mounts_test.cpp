@@ -1,9 +1,10 @@
 // The container's mounts without root (runtime/mounts.h): the plan parsed from the spec (flags,
 // data, propagation, binds), Docker's default list as build_spec makes it, and the calls the
-// child would make for it, for masked and read-only paths — recorded by a fake MountSys against a
-// root directory in a TempDir.
+// child would make for it, for the container's cgroup, masked and read-only paths — recorded by a
+// fake MountSys against a root directory in a TempDir.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,6 +48,12 @@ const MountPlan* find_plan(const std::vector<MountPlan>& plans, const std::strin
   for (const auto& p : plans)
     if (p.destination == dest) return &p;
   return nullptr;
+}
+
+// The runtime takes cgroup v1 or v2 from the host as it finds it (mounts.cpp).
+bool cgroup2_host() {
+  struct stat st;
+  return ::stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
 }
 
 ContainerRequest request(const TempDir& state) {
@@ -266,4 +273,69 @@ TEST(Mounts, DockersMaskedAndReadOnlyLists) {
     EXPECT_NE(std::find(masked.begin(), masked.end(), p), masked.end()) << p;
   EXPECT_EQ(spec.linux.readonly_paths,
             (std::vector<std::string>{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}));
+}
+
+TEST(Mounts, ACgroupMountThatWaitsForItsGroupComesLastUnlessAMountLiesBelowIt) {
+  const std::vector<std::string> ro = {"nosuid", "noexec", "nodev", "ro"};
+  // The cgroup thread's v1 tree made whole (any descriptor stands for it here).
+  CgroupMount ready;
+  ready.tree = ::open("/", O_PATH | O_CLOEXEC);
+  ASSERT_GE(ready.tree, 0);
+  int asked = 0;
+  auto at_cgroup = [&]() -> const CgroupMount* {
+    asked++;
+    return &ready;
+  };
+  {
+    FakeRoot root;
+    RootPaths rp(root.fd);
+    runtime::mount_all(root.report, rp, plan_mounts({{"/sys/fs/cgroup", "cgroup", "cgroup", ro}, {"/run", "tmpfs", "tmpfs", {}}}),
+                       at_cgroup, root.sys);
+    EXPECT_EQ(root.sys.order, (std::vector<std::string>{"/run", "/sys/fs/cgroup"}));
+    EXPECT_EQ(asked, 1);
+  }
+  {
+    // A volume below /sys/fs/cgroup: the group's mount first, else it would hide the volume.
+    FakeRoot root;
+    RootPaths rp(root.fd);
+    runtime::mount_all(root.report, rp,
+                       plan_mounts({{"/sys/fs/cgroup", "cgroup", "cgroup", ro}, {"/sys/fs/cgroup/extra", "tmpfs", "tmpfs", {}}}),
+                       at_cgroup, root.sys);
+    EXPECT_EQ(root.sys.order, (std::vector<std::string>{"/sys/fs/cgroup", "/sys/fs/cgroup/extra"}));
+    EXPECT_EQ(asked, 2);
+    if (!cgroup2_host()) {
+      // v1: the tree attached whole, in one call.
+      ASSERT_EQ(root.sys.trees.size(), 1u);
+      EXPECT_EQ(root.sys.trees[0].source, "");
+      EXPECT_EQ(root.sys.trees[0].target, "/sys/fs/cgroup");
+    }
+  }
+  ::close(ready.tree);
+}
+
+TEST(Mounts, OnCgroupV1EachGroupDirectoryIsCopiedReadOnlyOntoATmpfs) {
+  if (cgroup2_host()) GTEST_SKIP() << "a cgroup v2 host: the container gets a cgroup2 mount";
+  CgroupMount ready;  // no tree made: the child binds each directory itself
+  ready.sources = {{"memory", "/sys/fs/cgroup/memory/minirun/c1"}, {"cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/minirun/c1"}};
+  FakeRoot root;
+  {
+    RootPaths rp(root.fd);
+    runtime::mount_all(root.report, rp, plan_mounts({{"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "ro"}}}),
+                       [&] { return &ready; }, root.sys);
+  }
+  ASSERT_EQ(root.sys.mounts.size(), 1u);
+  EXPECT_EQ(root.sys.mounts[0].target, "/sys/fs/cgroup");
+  EXPECT_EQ(root.sys.mounts[0].fstype, "tmpfs");
+  EXPECT_EQ(root.sys.mounts[0].flags, static_cast<unsigned long>(MS_NOSUID | MS_NODEV | MS_NOEXEC));  // writable, as runc's
+  EXPECT_EQ(root.sys.mounts[0].data, "mode=755");
+  ASSERT_EQ(root.sys.trees.size(), 2u);
+  const uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY;
+  EXPECT_EQ(root.sys.trees[0].source, "/sys/fs/cgroup/memory/minirun/c1");
+  EXPECT_EQ(root.sys.trees[0].target, "/sys/fs/cgroup/memory");
+  EXPECT_EQ(root.sys.trees[0].attr_set, attr);
+  EXPECT_EQ(root.sys.trees[1].source, "/sys/fs/cgroup/cpu,cpuacct/minirun/c1");
+  EXPECT_EQ(root.sys.trees[1].target, "/sys/fs/cgroup/cpu,cpuacct");
+  // Co-mounted controllers: a link for each name, as on the host.
+  EXPECT_EQ(fs::read_symlink(root.dir / "sys/fs/cgroup/cpu").string(), "cpu,cpuacct");
+  EXPECT_EQ(fs::read_symlink(root.dir / "sys/fs/cgroup/cpuacct").string(), "cpu,cpuacct");
 }
