@@ -40,6 +40,7 @@
 #include "minirun/runtime/cgroup_task.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/child_report.h"
+#include "minirun/runtime/container_plan.h"
 #include "minirun/runtime/devices.h"
 #include "minirun/runtime/hooks.h"
 #include "minirun/runtime/tty.h"
@@ -230,14 +231,14 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
   p.clone_flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
   if (!spec.hostname.empty() && !spec.linux.find_namespace("uts"))
     throw Error("hostname is set but the container has no UTS namespace of its own");
-  plan.mounts = plan_mounts(spec.mounts);
-  plan.devices = container_devices(spec.linux.devices);
-  // A /dev mounted nodev cannot hold working nodes: bind the host's instead.
-  for (const auto& m : plan.mounts)
-    if (m.destination == "/dev") plan.devices_by_bind = (m.flags & MS_NODEV) != 0;
-  if (spec.linux.find_namespace("user")) plan.devices_by_bind = true;  // no mknod in a user namespace
-  plan.caps = capability_sets(spec.process->capabilities);
-  plan.rlimits = resolve_rlimits(spec.process->rlimits);
+  SetupPlan setup = plan_setup(spec);
+  plan.mounts = std::move(setup.mounts);
+  plan.devices = std::move(setup.devices);
+  plan.devices_by_bind = setup.devices_by_bind;
+  plan.caps = setup.caps;
+  plan.rlimits = std::move(setup.rlimits);
+  plan.sysctl = std::move(setup.sysctl);
+  plan.root_propagation = setup.root_propagation;
   if (spec.minirun.seccomp_program) {
     p.seccomp = spec.minirun.seccomp_program;
   } else if (spec.linux.seccomp) {
@@ -247,13 +248,6 @@ void prepare(const Spec& spec, Prepared& p, const std::string& seccomp_cache, co
   if (spec.process->apparmor_profile.size()) throw Error("process.apparmorProfile: AppArmor is not supported by minirun's runtime");
   if (spec.process->selinux_label.size()) throw Error("process.selinuxLabel: SELinux is not supported by minirun's runtime");
   if (spec.linux.mount_label.size()) throw Error("linux.mountLabel: SELinux is not supported by minirun's runtime");
-  for (const auto& [key, value] : spec.linux.sysctl) {
-    std::string path = "/proc/sys/" + key;
-    for (size_t i = 10; i < path.size(); i++)
-      if (path[i] == '.') path[i] = '/';
-    plan.sysctl.emplace_back(path, value);
-  }
-  if (!spec.linux.rootfs_propagation.empty()) plan.root_propagation = propagation_flags(spec.linux.rootfs_propagation);
   plan.env = spec.process->env;
   if (!spec.linux.cgroups_path.empty() || spec.linux.resources) {
     std::string path = spec.linux.cgroups_path.empty() ? default_cgroup : spec.linux.cgroups_path;

@@ -54,7 +54,8 @@ std::string host_device_name(bool block, int64_t major, int64_t minor) {
   return name;
 }
 
-void create_devices(const ChildReporter& report, RootPaths& rp, const std::vector<Device>& devices, bool by_bind) {
+void create_devices(const ChildReporter& report, RootPaths& rp, const std::vector<Device>& devices, bool by_bind,
+                    MountSys& sys) {
   // The directory of the previous node stays open for the next one in it (all of /dev's, usually).
   std::string open_parent;
   int dfd = -1;
@@ -96,14 +97,14 @@ void create_devices(const ChildReporter& report, RootPaths& rp, const std::vecto
       if (f < 0) report.fail_errno("/dev/" + base);
       ::close(f);
       std::string at = "/proc/self/fd/" + std::to_string(dfd) + "/" + base;
-      if (::mount(host.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0) report.fail_errno("mount " + host);
+      if (sys.mount(host.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0) report.fail_errno("mount " + host);
     } else {
-      if (::mknodat(dfd, base.c_str(), type | perm, rdev) != 0) report.fail_errno("mknod " + path);
+      if (sys.mknodat(dfd, base.c_str(), type | perm, rdev) != 0) report.fail_errno("mknod " + path);
       ::fchmodat(dfd, base.c_str(), perm, 0);
       // (Made by root outside a user namespace, where mknod runs: 0:0 already unless the spec
       // asks for other owners.)
       if ((d.uid.value_or(0) != 0 || d.gid.value_or(0) != 0) &&
-          ::fchownat(dfd, base.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) != 0)
+          sys.fchownat(dfd, base.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) != 0)
         report.fail_errno("chown " + path);
     }
   }

@@ -48,9 +48,9 @@ constexpr unsigned long kBindRemountFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | M
 
 std::string errstr(const std::string& what) { return what + ": " + strerror(errno); }
 
-void do_mount(const ChildReporter& report, const char* src, const std::string& dst, const char* type,
+void do_mount(MountSys& sys, const ChildReporter& report, const char* src, const std::string& dst, const char* type,
               unsigned long flags, const char* data, const std::string& what) {
-  if (::mount(src, dst.c_str(), type, flags, data) != 0) report.fail(errstr("mount " + what));
+  if (sys.mount(src, dst.c_str(), type, flags, data) != 0) report.fail(errstr("mount " + what));
 }
 
 // A detached copy of src (recursive) with nosuid, nodev, noexec and ro (when asked) set before it
@@ -58,16 +58,14 @@ void do_mount(const ChildReporter& report, const char* src, const std::string& d
 // twice. Returns the call that failed (errno is its error), or none. For the child (attach_copy)
 // and the cgroup thread (make_cgroup_v1_tree) alike.
 enum class CopyStep { none, open_tree, mount_setattr, move_mount };
-CopyStep copy_mount(int dfd, const std::string& name, const std::string& src, bool ro) noexcept {
-  int tree = static_cast<int>(
-      ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+CopyStep copy_mount(MountSys& sys, int dfd, const std::string& name, const std::string& src, bool ro) noexcept {
+  int tree = sys.open_tree(AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0) return CopyStep::open_tree;
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
+  const uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
   CopyStep failed = CopyStep::none;
-  if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+  if (sys.mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, attr) != 0)
     failed = CopyStep::mount_setattr;
-  else if (::syscall(SYS_move_mount, tree, "", dfd, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+  else if (sys.move_mount(tree, "", dfd, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
     failed = CopyStep::move_mount;
   int e = errno;
   ::close(tree);
@@ -76,9 +74,9 @@ CopyStep copy_mount(int dfd, const std::string& name, const std::string& src, bo
 }
 
 // copy_mount in the child: false when this kernel lacks open_tree or mount_setattr (nothing done).
-bool attach_copy(const ChildReporter& report, int dfd, const std::string& name, const std::string& src,
+bool attach_copy(MountSys& sys, const ChildReporter& report, int dfd, const std::string& name, const std::string& src,
                  unsigned long ro, const std::string& what) {
-  CopyStep failed = copy_mount(dfd, name, src, ro != 0);
+  CopyStep failed = copy_mount(sys, dfd, name, src, ro != 0);
   if (failed == CopyStep::none) return true;
   if (failed != CopyStep::move_mount && (errno == ENOSYS || errno == EINVAL)) return false;
   report.fail_errno("mount " + what + (failed == CopyStep::open_tree ? " (" + src + ")" : ""));
@@ -96,15 +94,15 @@ void link_comounted(int dfd, const std::string& dir) noexcept {
 
 // cgroup v1 (every controller its own hierarchy, as on this kind of host): a tmpfs with each
 // controller's directory of this process's own cgroup bound in (read-only as asked), as runc.
-void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan& p, const std::string& at,
-                     const CgroupMount* ready) {
+void mount_cgroup_v1(MountSys& sys, const ChildReporter& report, RootPaths& rp, const MountPlan& p,
+                     const std::string& at, const CgroupMount* ready) {
   if (ready && ready->tree >= 0) {
     // (`at` is a /proc/self/fd/N link: followed only when asked)
-    if (::syscall(SYS_move_mount, ready->tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0)
+    if (sys.move_mount(ready->tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0)
       report.fail_errno("mount " + p.destination);
     return;
   }
-  do_mount(report, "tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination);
+  do_mount(sys, report, "tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", p.destination);
   CgroupSources binds;
   if (ready && !ready->sources.empty()) {
     binds = ready->sources;
@@ -134,12 +132,12 @@ void mount_cgroup_v1(const ChildReporter& report, RootPaths& rp, const MountPlan
   for (const auto& [dir, src] : binds) {
     const std::string where = p.destination + "/" + dir;
     if (::mkdirat(tfd, dir.c_str(), 0755) != 0 && errno != EEXIST) report.fail_errno(where);
-    new_calls = new_calls && attach_copy(report, tfd, dir, src, ro, where);
+    new_calls = new_calls && attach_copy(sys, report, tfd, dir, src, ro, where);
     if (!new_calls) {
       std::string dst = rp.point(where, true);
       if (dst.empty()) report.fail_errno(where);
-      do_mount(report, src.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr, where);
-      do_mount(report, nullptr, rp.existing(where), nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro,
+      do_mount(sys, report, src.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr, where);
+      do_mount(sys, report, nullptr, rp.existing(where), nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro,
                nullptr, where);
     }
     link_comounted(tfd, dir);
@@ -162,7 +160,7 @@ int make_cgroup_v1_tree(const CgroupSources& sources, bool read_only) noexcept {
   ::close(fs);
   if (tmp < 0) return -1;
   for (const auto& [dir, src] : sources) {
-    if (::mkdirat(tmp, dir.c_str(), 0755) != 0 || copy_mount(tmp, dir, src, read_only) != CopyStep::none) {
+    if (::mkdirat(tmp, dir.c_str(), 0755) != 0 || copy_mount(real_mount_sys(), tmp, dir, src, read_only) != CopyStep::none) {
       ::close(tmp);
       return -1;
     }
@@ -260,7 +258,7 @@ bool overlapping(const std::string& a, const std::string& b) {
 }  // namespace
 
 void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans,
-               const std::function<const CgroupMount*()>& at_cgroup) {
+               const std::function<const CgroupMount*()>& at_cgroup, MountSys& sys) {
   const CgroupMount* ready = nullptr;
   bool cgroup_ready = !at_cgroup;
   auto mount_one = [&](const MountPlan& p) {
@@ -268,16 +266,16 @@ void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<Mou
     if (at.empty()) report.fail_errno("mount point " + p.destination);
     unsigned long flags = p.flags & ~MS_REMOUNT;
     if (p.bind) {
-      do_mount(report, p.source.c_str(), at, nullptr, MS_BIND | (p.recursive ? MS_REC : 0), nullptr,
+      do_mount(sys, report, p.source.c_str(), at, nullptr, MS_BIND | (p.recursive ? MS_REC : 0), nullptr,
                p.destination);
       if (flags & kBindRemountFlags)
-        do_mount(report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
+        do_mount(sys, report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
                  p.destination + " (" + p.source + ")");
     } else if (p.type == "sysfs") {
-      if (::mount("sysfs", at.c_str(), "sysfs", flags, p.data.empty() ? nullptr : p.data.c_str()) != 0) {
+      if (sys.mount("sysfs", at.c_str(), "sysfs", flags, p.data.empty() ? nullptr : p.data.c_str()) != 0) {
         // A network namespace minirun did not create (or none): bind the host's /sys instead.
-        do_mount(report, "/sys", at, nullptr, MS_BIND | MS_REC, nullptr, p.destination);
-        do_mount(report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
+        do_mount(sys, report, "/sys", at, nullptr, MS_BIND | MS_REC, nullptr, p.destination);
+        do_mount(sys, report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
                  p.destination);
       }
     } else if (p.type == "cgroup" || p.type == "cgroup2") {
@@ -286,20 +284,20 @@ void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<Mou
         cgroup_ready = true;
       }
       if (cgroup2_host()) {
-        if (::mount("cgroup2", at.c_str(), "cgroup2", flags, nullptr) != 0) {
-          do_mount(report, "/sys/fs/cgroup", at, nullptr, MS_BIND | MS_REC, nullptr, p.destination);
-          do_mount(report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
+        if (sys.mount("cgroup2", at.c_str(), "cgroup2", flags, nullptr) != 0) {
+          do_mount(sys, report, "/sys/fs/cgroup", at, nullptr, MS_BIND | MS_REC, nullptr, p.destination);
+          do_mount(sys, report, nullptr, rp.existing(p.destination), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr,
                    p.destination);
         }
       } else {
-        mount_cgroup_v1(report, rp, p, at, ready);
+        mount_cgroup_v1(sys, report, rp, p, at, ready);
       }
     } else {
       const char* src = p.source.empty() ? p.type.c_str() : p.source.c_str();
-      do_mount(report, src, at, p.type.empty() ? nullptr : p.type.c_str(), flags,
+      do_mount(sys, report, src, at, p.type.empty() ? nullptr : p.type.c_str(), flags,
                p.data.empty() ? nullptr : p.data.c_str(), p.destination);
     }
-    if (p.propagation) do_mount(report, nullptr, rp.existing(p.destination), nullptr, p.propagation, nullptr,
+    if (p.propagation) do_mount(sys, report, nullptr, rp.existing(p.destination), nullptr, p.propagation, nullptr,
                                 p.destination + " propagation");
   };
   // A cgroup mount that waits for the container's group (at_cgroup) comes last when nothing after
@@ -315,7 +313,7 @@ void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<Mou
   for (const auto* p : last) mount_one(*p);
 }
 
-void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked) {
+void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked, MountSys& sys) {
   // The container's own /dev/null when it has one (as runc), else the host's.
   std::string null = rp.existing("/dev/null");
   if (null.empty()) null = "/dev/null";
@@ -324,18 +322,19 @@ void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<st
     if (at.empty()) continue;
     struct stat st;
     if (::fstat(rp.last_fd(), &st) != 0) continue;  // the O_PATH fd itself, not a walk through /proc
-    if (S_ISDIR(st.st_mode)) do_mount(report, "tmpfs", at, "tmpfs", MS_RDONLY, nullptr, "masking " + p);
-    else do_mount(report, null.c_str(), at, nullptr, MS_BIND, nullptr, "masking " + p);
+    if (S_ISDIR(st.st_mode)) do_mount(sys, report, "tmpfs", at, "tmpfs", MS_RDONLY, nullptr, "masking " + p);
+    else do_mount(sys, report, null.c_str(), at, nullptr, MS_BIND, nullptr, "masking " + p);
   }
 }
 
-void readonly_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& readonly) {
+void readonly_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& readonly,
+                    MountSys& sys) {
   for (const auto& p : readonly) {
     std::string at = rp.existing(p);
     if (at.empty()) continue;
-    do_mount(report, at.c_str(), at, nullptr, MS_BIND | MS_REC, nullptr, "read-only " + p);
+    do_mount(sys, report, at.c_str(), at, nullptr, MS_BIND | MS_REC, nullptr, "read-only " + p);
     // Remount through a fresh lookup: the old fd still names the mount below the bind.
-    do_mount(report, nullptr, rp.existing(p), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+    do_mount(sys, report, nullptr, rp.existing(p), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
              nullptr, "read-only " + p);
   }
 }

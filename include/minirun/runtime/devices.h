@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "minirun/runtime/child_report.h"
+#include "minirun/runtime/mount_sys.h"
 #include "minirun/runtime/root_paths.h"
 #include "minirun/runtime/spec.h"
 
@@ -23,6 +24,9 @@ std::vector<Device> container_devices(const std::vector<Device>& extra);
 // another (--device /dev/ram0:/dev/disk).
 std::string host_device_name(bool block, int64_t major, int64_t minor);
 
-void create_devices(const ChildReporter& report, RootPaths& rp, const std::vector<Device>& devices, bool by_bind);
+// Each node by mknod (and chown when the spec gives owners) or, by_bind, a bind mount of the host's
+// node; through `sys` (mount_sys.h).
+void create_devices(const ChildReporter& report, RootPaths& rp, const std::vector<Device>& devices, bool by_bind,
+                    MountSys& sys = real_mount_sys());
 
 }  // namespace minirun::runtime

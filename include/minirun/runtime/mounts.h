@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "minirun/runtime/child_report.h"
+#include "minirun/runtime/mount_sys.h"
 #include "minirun/runtime/root_paths.h"
 #include "minirun/runtime/spec.h"
 
@@ -42,13 +43,15 @@ std::vector<MountPlan> plan_mounts(const std::vector<Mount>& mounts);
 // "rprivate" → MS_REC|MS_PRIVATE …; 0 for ""; Error on others.
 unsigned long propagation_flags(const std::string& name);
 
-// In the container's process: every planned mount below rp's root. Fails through `report`.
+// In the container's process: every planned mount below rp's root, each mount(2) through `sys`
+// (mount_sys.h; the kernel's unless a test records them). Fails through `report`.
 // `at_cgroup`, when given, runs before the first cgroup mount (the child joins its cgroup there
 // when it had to wait for it, cgroup_task.h) and returns what the v1 mount is made of instead of
 // the plan's sources, or nullptr. Such a mount comes after the others unless one of those lies
 // over or under it.
 void mount_all(const ChildReporter& report, RootPaths& rp, const std::vector<MountPlan>& plans,
-               const std::function<const CgroupMount*()>& at_cgroup = nullptr);
+               const std::function<const CgroupMount*()>& at_cgroup = nullptr,
+               MountSys& sys = real_mount_sys());
 
 // Outside the container (the runtime's cgroup thread): a v1 /sys/fs/cgroup made whole as a
 // detached mount — a tmpfs (nosuid, nodev, noexec, mode 755) with each source's copy bound in
@@ -59,7 +62,9 @@ int make_cgroup_v1_tree(const CgroupSources& sources, bool read_only) noexcept;
 
 // The spec's masked paths (a read-only tmpfs on a directory, /dev/null on anything else) and
 // read-only paths (a read-only bind onto itself); missing paths are skipped.
-void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked);
-void readonly_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& readonly);
+void mask_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& masked,
+                MountSys& sys = real_mount_sys());
+void readonly_paths(const ChildReporter& report, RootPaths& rp, const std::vector<std::string>& readonly,
+                    MountSys& sys = real_mount_sys());
 
 }  // namespace minirun::runtime
