@@ -9,6 +9,8 @@
          "action": "status", "status": 429, "retry_after": "1"  answer that status instead of forwarding
          "action": "corrupt", "after": BYTES}                  flip the bits of the body's byte at BYTES
          "action": "delay", "ms": MS}                          wait before answering
+         "action": "serve", "status": 200, "body_file": FILE,   answer FILE's bytes instead of forwarding,
+          "headers": {NAME: VALUE}}                               with these headers (a hostile registry)
   registry_helper.py static --dir DIR --log FILE --port-file FILE
       Serves the files under DIR with Range support: the target of the registry's `redirect`
       storage middleware (its storage directory).
@@ -126,6 +128,11 @@ class Proxy(Base):
             body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS", "message": "fault proxy"}]}).encode()
             self.drain_request()
             return self.reply(rule.get("status", 503), body, headers)
+        if action == "serve":
+            self.drain_request()
+            with open(rule["body_file"], "rb") as f:
+                body = f.read()
+            return self.reply(rule.get("status", 200), body, list(rule.get("headers", {}).items()))
         up = urllib.parse.urlsplit(self.args.upstream)
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
         body = self.drain_request()
