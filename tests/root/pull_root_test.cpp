@@ -196,6 +196,41 @@ TEST_F(PullTest, BearerTokenWithAnAuthFile) {
   expect_runs(name, "token\n");
 }
 
+// An auth file entry with an identity token, as `docker login` stores one: the token comes
+// from Docker's OAuth2 refresh_token grant; the refresh token the answer carries is not written
+// back (the file is byte for byte what it was).
+TEST_F(PullTest, IdentityTokenFromTheAuthFile) {
+  RegistryOptions o;
+  o.auth = RegistryOptions::Auth::token;
+  o.refresh_token = "minirun-identity-token-1";
+  Registry reg(o);
+  TempDir work;
+  reg.push(docker_archive_source(work.path(), bb_image("identity\n"), "img"), "private/id:1");
+  std::string name = reg.host() + "/private/id:1";
+  std::string file = *t_ / "identity-auth.json";
+  std::string text = json{{"auths", {{reg.host(), {{"auth", base64_encode(o.user + ":")}, {"identitytoken", o.refresh_token}}}}}}.dump();
+  write_file(file, text);
+  size_t before = reg.token_requests().size();
+  CmdResult r = mr({"pull", name}, {"REGISTRY_AUTH_FILE=" + file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto log = settled([&] { return reg.token_requests(); }, "/token", before + 1);
+  ASSERT_GT(log.size(), before);
+  for (size_t i = before; i < log.size(); i++) {
+    EXPECT_EQ(log[i].method, "POST");
+    EXPECT_EQ(log[i].authorization, "");
+    EXPECT_NE(log[i].body.find("grant_type=refresh_token"), std::string::npos) << log[i].body;
+    EXPECT_NE(log[i].body.find("client_id=minirun"), std::string::npos) << log[i].body;
+  }
+  EXPECT_NE(log[before].body.find("refresh_token=minirun-identity-token-1"), std::string::npos) << log[before].body;
+  EXPECT_EQ(read_file(file), text);
+  expect_runs(name, "identity\n");
+
+  write_file(file, json{{"auths", {{reg.host(), {{"identitytoken", "wrong"}}}}}}.dump());
+  CmdResult bad = mr({"pull", reg.host() + "/private/id:1"}, {"REGISTRY_AUTH_FILE=" + file});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("the identity token was refused"), std::string::npos) << bad.err;
+}
+
 TEST_F(PullTest, TlsWithACertDir) {
   RegistryOptions o;
   o.tls = true;
