@@ -1,9 +1,15 @@
 // minirun pull [-q] [--platform OS/ARCH[/VARIANT]] [--max-concurrent-downloads N] [--cert-dir DIR]
 // NAME[:TAG|@DIGEST] — pull an image from a registry, as docker pull does (its progress lines,
-// its last line the full name, exit 1 on failure); registries.conf for short names and mirrors.
+// its last line the full name, exit 1 on failure; on a terminal each layer's line is rewritten
+// in place); registries.conf for short names and mirrors.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <iostream>
+#include <optional>
 
 #include "cli.h"
+#include "pull_progress.h"
 #include "minirun/engine/pull_reference.h"
 #include "minirun/util/error.h"
 
@@ -11,33 +17,51 @@ namespace minirun::cli {
 
 namespace {
 
-// docker pull's lines (as it prints them when not on a terminal): one per layer and state.
+// docker pull's lines. Not on a terminal: one per layer and state, as docker prints them there.
+// On a terminal (`term` set): one line per layer, rewritten in place (pull_progress.h).
 struct PullPrinter {
   std::ostream& out;
   bool quiet = false;
+  std::optional<TerminalProgress> term;
   std::vector<LayerState> shown;
 
-  void line(const std::string& s) const {
-    if (!quiet) out << s << std::endl;
+  void line(const std::string& s) {
+    if (quiet) return;
+    if (term)
+      out << term->line(s) << std::flush;
+    else
+      out << s << std::endl;
+  }
+  void layer_line(const LayerProgress& p) {
+    if (quiet) return;
+    if (term)
+      out << term->layer(p) << std::flush;
+    else
+      out << p.id << (p.state == LayerState::kExists ? ": Already exists" : ": Pulling fs layer") << std::endl;
   }
   // Every layer already there: docker says nothing of them when the image is too ("up to
   // date"); held until the result tells.
-  std::vector<std::string> held;
+  std::vector<LayerProgress> held;
   void layers(const std::vector<LayerProgress>& all) {
     shown.assign(all.size(), LayerState::kWaiting);
     bool all_there = true;
     for (const auto& l : all) all_there &= l.state == LayerState::kExists;
     for (const auto& l : all) {
       shown[l.index] = l.state;
-      std::string s = l.id + (l.state == LayerState::kExists ? ": Already exists" : ": Pulling fs layer");
       if (all_there)
-        held.push_back(s);
+        held.push_back(l);
       else
-        line(s);
+        layer_line(l);
     }
   }
   void progress(const LayerProgress& p) {
-    if (p.index >= shown.size() || shown[p.index] == p.state) return;
+    if (p.index >= shown.size()) return;
+    if (term) {  // every event: the byte counts move
+      shown[p.index] = p.state;
+      layer_line(p);
+      return;
+    }
+    if (shown[p.index] == p.state) return;
     shown[p.index] = p.state;
     switch (p.state) {
       case LayerState::kDownloading: line(p.id + ": Downloading"); break;
@@ -51,12 +75,22 @@ struct PullPrinter {
   }
 };
 
+// The terminal `out` writes to, as its width in columns; nullopt when it is not one.
+std::optional<size_t> terminal_width(const std::ostream& out) {
+  int fd = &out == &std::cout ? STDOUT_FILENO : &out == &std::cerr ? STDERR_FILENO : -1;
+  if (fd < 0 || !::isatty(fd)) return std::nullopt;
+  winsize ws{};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) != 0) return size_t{0};
+  return size_t{ws.ws_col};
+}
+
 }  // namespace
 
 std::string pull_with_progress(Store& store, const std::string& name, std::ostream& out, bool quiet,
                                const std::string& platform, size_t max_concurrent, const std::string& cert_dir,
                                std::string* full_name) {
-  PullPrinter printer{out, quiet, {}};
+  PullPrinter printer{out, quiet, std::nullopt, {}};
+  if (auto width = terminal_width(out)) printer.term.emplace(*width);
   PullRequest req;
   req.input = name;
   if (!platform.empty()) req.platform = registry::parse_platform(platform);
@@ -72,7 +106,7 @@ std::string pull_with_progress(Store& store, const std::string& name, std::ostre
   registry::RegistriesConf conf = registry::load_registries_conf();
   PulledImage img = pull_reference(store, conf, req);
   if (img.result.downloaded)
-    for (const auto& s : printer.held) printer.line(s);
+    for (const auto& l : printer.held) printer.layer_line(l);
   printer.line("Digest: " + img.result.digest);
   printer.line(std::string(img.result.downloaded ? "Status: Downloaded newer image for "
                                                  : "Status: Image is up to date for ") +

@@ -70,6 +70,16 @@ std::optional<Credentials> credentials_from_auth_file(std::string_view text, std
       if (k != name) continue;
       if (!entry.is_object()) throw Error(file + ": the entry of \"" + key + "\" is not an object");
       Credentials c;
+      if (entry.contains("identitytoken") && entry["identitytoken"].is_string() &&
+          !entry["identitytoken"].get<std::string>().empty()) {
+        c.identity_token = entry["identitytoken"].get<std::string>();
+        if (entry.contains("auth") && entry["auth"].is_string())
+          if (auto decoded = base64_decode(entry["auth"].get<std::string>()))
+            c.username = decoded->substr(0, decoded->find(':'));
+        if (c.username.empty() && entry.contains("username") && entry["username"].is_string())
+          c.username = entry["username"].get<std::string>();
+        return c;
+      }
       if (entry.contains("auth") && entry["auth"].is_string() && !entry["auth"].get<std::string>().empty()) {
         auto decoded = base64_decode(entry["auth"].get<std::string>());
         size_t colon = decoded ? decoded->find(':') : std::string::npos;
@@ -159,7 +169,8 @@ std::optional<Credentials> run_credential_helper(const std::string& name, const 
   }
   try {
     auto j = nlohmann::json::parse(output);
-    Credentials c{j.at("Username").get<std::string>(), j.at("Secret").get<std::string>()};
+    Credentials c{j.at("Username").get<std::string>(), j.at("Secret").get<std::string>(), ""};
+    if (c.username == "<token>") c.identity_token = std::move(c.password), c.password.clear();
     return c;
   } catch (const nlohmann::json::exception&) {
     throw Error(prog + " get: not the JSON of a credential: " + output.substr(0, 200));

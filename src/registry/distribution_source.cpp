@@ -3,6 +3,11 @@
 // Authentication is shared by the threads that fetch blobs at once: the Authorization value and
 // a generation count sit under a mutex; a request that gets 401 asks for a new one only when
 // nobody has since the request started (the generation it saw), then tries once more.
+//
+// Bearer tokens come from the challenge's realm: a GET with the credentials as Basic, or, when
+// the credentials hold an identity token, Docker's OAuth2 flow (a POST of grant_type=
+// refresh_token, refresh_token, service, scope, client_id=minirun). A refresh_token the answer
+// carries replaces the identity token for this process's later requests, never on disk.
 #include "minirun/registry/distribution_source.h"
 
 #include <arpa/inet.h>
@@ -291,10 +296,20 @@ class DistributionSource : public Source {
     if (!realm_url) throw Error(where() + ": the token realm \"" + realm + "\" is not an http(s) URL");
     std::string scope = path_.empty() ? "" : "repository:" + path_ + ":pull";  // login: no scope
     HttpRequest req;
-    req.url = token_url(realm, ch.param("service"), scope);
     req.tls = realm_url->host == api_host_ ? tls_ : tls_for(*realm_url);
     req.max_body = kMaxErrorBody;
-    if (creds_) req.headers.push_back("Authorization: Basic " + base64_encode(creds_->username + ":" + creds_->password));
+    const bool oauth = creds_ && !creds_->identity_token.empty();
+    if (oauth) {
+      std::string refresh = refresh_token_.empty() ? creds_->identity_token : refresh_token_;
+      req.url = realm;
+      req.form = "grant_type=refresh_token&refresh_token=" + query_escape(refresh) +
+                 (ch.param("service").empty() ? "" : "&service=" + query_escape(ch.param("service"))) +
+                 (scope.empty() ? "" : "&scope=" + query_escape(scope)) + "&client_id=minirun";
+    } else {
+      req.url = token_url(realm, ch.param("service"), scope);
+    }
+    if (creds_ && !oauth)
+      req.headers.push_back("Authorization: Basic " + base64_encode(creds_->username + ":" + creds_->password));
     HttpResponse r;
     for (int failures = 1;; failures++) {
       r = http_.get(req);
@@ -302,6 +317,9 @@ class DistributionSource : public Source {
       std::this_thread::sleep_for(retry_delay(failures, r.header("retry-after"), opts_.max_delay));
     }
     if (r.transport_failed()) throw Error(where() + ": token: " + describe(req.url, r));
+    if (oauth && (r.status == 400 || r.status == 401 || r.status == 403))
+      throw Error(where() + ": unauthorized: the identity token was refused (the token server " + realm +
+                  " answered " + std::to_string(r.status) + ")");
     if (r.status == 401 || r.status == 403)
       throw Error(where() + ": unauthorized: " +
                   (creds_ ? "incorrect username or password" : "authentication required (no credentials for " + domain_ + ")") +
@@ -309,6 +327,9 @@ class DistributionSource : public Source {
     if (r.status != 200) throw Error(where() + ": token: " + describe(req.url, r));
     try {
       auto j = nlohmann::json::parse(r.body);
+      if (oauth && j.contains("refresh_token") && j["refresh_token"].is_string() &&
+          !j["refresh_token"].get<std::string>().empty())
+        refresh_token_ = j["refresh_token"].get<std::string>();
       for (const char* k : {"token", "access_token"})
         if (j.contains(k) && j[k].is_string() && !j[k].get<std::string>().empty()) return j[k].get<std::string>();
     } catch (const std::exception&) {
@@ -323,6 +344,7 @@ class DistributionSource : public Source {
   HttpClient http_;
   std::mutex mu_;
   std::string authorization_;
+  std::string refresh_token_;  // the last OAuth2 answer's refresh_token (memory only)
   int generation_ = 0;
   std::vector<Challenge> ping_challenges_;  // set before any other request
 };

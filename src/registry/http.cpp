@@ -163,7 +163,12 @@ HttpResponse HttpClient::get(const HttpRequest& req, const std::function<bool(co
   for (const auto& hd : req.headers) headers = a.slist_append(headers, hd.c_str());
   char errbuf[CURL_ERROR_SIZE] = {0};
   a.setopt(h, CURLOPT_URL, req.url.c_str());
-  a.setopt(h, CURLOPT_HTTPGET, 1L);
+  if (req.form.empty()) {
+    a.setopt(h, CURLOPT_HTTPGET, 1L);
+  } else {
+    a.setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.form.size()));
+    a.setopt(h, CURLOPT_POSTFIELDS, req.form.c_str());
+  }
   a.setopt(h, CURLOPT_HTTPHEADER, headers);
   a.setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   a.setopt(h, CURLOPT_NOSIGNAL, 1L);

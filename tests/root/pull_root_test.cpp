@@ -1,12 +1,17 @@
 // `minirun pull` end to end against the tests' real registry (registry_fixture.h): Docker's
 // schema2 and OCI images over plain HTTP, a two-platform index (the host's platform chosen, or
-// --platform's), a pinned digest, Bearer tokens with an auth file, TLS with --cert-dir, blobs
+// --platform's), a pinned digest, Bearer tokens with an auth file (a password, or an identity
+// token by the OAuth2 flow), the per-layer lines on a terminal, TLS with --cert-dir, blobs
 // redirected to storage that never sees the Authorization, a mirror from registries.conf, and a
 // blob cut by the fault proxy and resumed with Range; each pulled image then runs. `login` (its
 // credentials checked, then stored) and `logout` under htpasswd and token authentication. Root (the
 // image runs); skipped where docker-registry, python3 or skopeo is missing.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +60,41 @@ std::vector<LoggedRequest> settled(const std::function<std::vector<LoggedRequest
     if (out.size() >= want) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  return out;
+}
+
+// argv on a terminal of its own (100 columns): all it wrote there, once it exited (killed after
+// timeout_s); its exit status in *code.
+std::string run_on_terminal(const std::vector<std::string>& argv, int timeout_s, int* code) {
+  struct winsize ws = {30, 100, 0, 0};
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  std::string out;
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (;;) {
+    struct pollfd p = {master, POLLIN, 0};
+    if (::poll(&p, 1, 100) > 0) {
+      char buf[4096];
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;  // EIO: the terminal's last holder exited
+      out.append(buf, static_cast<size_t>(n));
+    }
+    if (std::chrono::steady_clock::now() > end) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+  }
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  ::close(master);
+  *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return out;
 }
 
@@ -145,6 +185,29 @@ TEST_F(PullTest, DockerSchema2OverPlainHttp) {
   EXPECT_EQ(mr({"pull", "127.0.0.1:1/nothing:1"}).code, 1);
 }
 
+// On a terminal: a line per layer, rewritten in place (Docker's cursor movements), byte counts
+// while downloading; the plain lines' "Pulling fs layer" never shows.
+TEST_F(PullTest, OnATerminalEachLayersLineIsRewrittenInPlace) {
+  Registry reg;
+  TempDir work;
+  reg.push(docker_archive_source(work.path(), big_image(), "img"), "tty/app:1");
+  std::string name = reg.host() + "/tty/app:1";
+  int code = -1;
+  std::string out = run_on_terminal({"/usr/bin/env", "CONTAINERS_REGISTRIES_CONF=/dev/null",
+                                     "REGISTRY_AUTH_FILE=" + (*t_ / "no-auth.json"), MINIRUN_BINARY, "--root", store(),
+                                     "pull", name},
+                                    120, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\x1b[1A\x1b[2K\r"), std::string::npos) << out;
+  EXPECT_NE(out.find(": Waiting\r"), std::string::npos) << out;
+  EXPECT_NE(out.find(": Downloading "), std::string::npos) << out;
+  EXPECT_NE(out.find("kB/"), std::string::npos) << out;  // docker's byte counts
+  EXPECT_NE(out.find(": Pull complete\r"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Pulling fs layer"), std::string::npos) << out;
+  EXPECT_NE(out.find("Status: Downloaded newer image for " + name), std::string::npos) << out;
+  expect_runs(name, "big\n");
+}
+
 TEST_F(PullTest, OciImageByPinnedDigest) {
   Registry reg;
   TempDir work;
@@ -194,6 +257,41 @@ TEST_F(PullTest, BearerTokenWithAnAuthFile) {
   CmdResult r = mr({"pull", name}, {"REGISTRY_AUTH_FILE=" + auth_file(reg.host(), o)});
   ASSERT_EQ(r.code, 0) << r.err;
   expect_runs(name, "token\n");
+}
+
+// An auth file entry with an identity token, as `docker login` stores one: the token comes
+// from Docker's OAuth2 refresh_token grant; the refresh token the answer carries is not written
+// back (the file is byte for byte what it was).
+TEST_F(PullTest, IdentityTokenFromTheAuthFile) {
+  RegistryOptions o;
+  o.auth = RegistryOptions::Auth::token;
+  o.refresh_token = "minirun-identity-token-1";
+  Registry reg(o);
+  TempDir work;
+  reg.push(docker_archive_source(work.path(), bb_image("identity\n"), "img"), "private/id:1");
+  std::string name = reg.host() + "/private/id:1";
+  std::string file = *t_ / "identity-auth.json";
+  std::string text = json{{"auths", {{reg.host(), {{"auth", base64_encode(o.user + ":")}, {"identitytoken", o.refresh_token}}}}}}.dump();
+  write_file(file, text);
+  size_t before = reg.token_requests().size();
+  CmdResult r = mr({"pull", name}, {"REGISTRY_AUTH_FILE=" + file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto log = settled([&] { return reg.token_requests(); }, "/token", before + 1);
+  ASSERT_GT(log.size(), before);
+  for (size_t i = before; i < log.size(); i++) {
+    EXPECT_EQ(log[i].method, "POST");
+    EXPECT_EQ(log[i].authorization, "");
+    EXPECT_NE(log[i].body.find("grant_type=refresh_token"), std::string::npos) << log[i].body;
+    EXPECT_NE(log[i].body.find("client_id=minirun"), std::string::npos) << log[i].body;
+  }
+  EXPECT_NE(log[before].body.find("refresh_token=minirun-identity-token-1"), std::string::npos) << log[before].body;
+  EXPECT_EQ(read_file(file), text);
+  expect_runs(name, "identity\n");
+
+  write_file(file, json{{"auths", {{reg.host(), {{"identitytoken", "wrong"}}}}}}.dump());
+  CmdResult bad = mr({"pull", reg.host() + "/private/id:1"}, {"REGISTRY_AUTH_FILE=" + file});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("the identity token was refused"), std::string::npos) << bad.err;
 }
 
 TEST_F(PullTest, TlsWithACertDir) {

@@ -32,6 +32,13 @@ Fault Fault::delay(const std::string& path, int ms, int times) {
   return f;
 }
 
+Fault Fault::serve(const std::string& path, const std::string& body,
+                   const std::vector<std::pair<std::string, std::string>>& headers, int times) {
+  Fault f;
+  f.kind = Kind::serve, f.path = path, f.body = body, f.headers = headers, f.times = times, f.status = 200;
+  return f;
+}
+
 FaultProxy::FaultProxy(const std::string& upstream) : dir_("minirun-fault-proxy-"), rules_(dir_ / "rules.json") {
   if (upstream.rfind("http://127.0.0.1:", 0) != 0) throw std::runtime_error("FaultProxy: upstream must be http://127.0.0.1:PORT");
   set_faults({});
@@ -44,7 +51,14 @@ void FaultProxy::set_faults(const std::vector<Fault>& faults) {
   json rules = json::array();
   for (const auto& f : faults) {
     json r;
-    static const char* kinds[] = {"cut", "status", "corrupt", "delay"};
+    static const char* kinds[] = {"cut", "status", "corrupt", "delay", "serve"};
+    if (f.kind == Fault::Kind::serve) {
+      std::string file = dir_ / ("body-" + std::to_string(++bodies_));
+      write_file(file, f.body);
+      r["body_file"] = file;
+      r["headers"] = json::object();
+      for (const auto& [k, v] : f.headers) r["headers"][k] = v;
+    }
     r["action"] = kinds[static_cast<int>(f.kind)];
     if (!f.path.empty()) r["path"] = f.path;
     if (!f.method.empty()) r["method"] = f.method;

@@ -112,6 +112,7 @@ std::vector<LoggedRequest> read_request_log(const std::string& file) {
     r.query = j.value("query", "");
     r.range = j.value("range", "");
     r.authorization = j.value("authorization", "");
+    r.body = j.value("body", "");
     r.status = j.value("status", 0);
     r.bytes = j.value("bytes", uint64_t{0});
     out.push_back(r);
@@ -192,6 +193,7 @@ Registry::Registry(RegistryOptions opts) : opts_(std::move(opts)), dir_("minirun
   if (opts_.auth == RegistryOptions::Auth::token) {
     std::vector<std::string> args = {"--expires", std::to_string(opts_.token_expires)};
     if (opts_.token_needs_credentials) args.insert(args.end(), {"--user", opts_.user, "--password", opts_.password});
+    if (!opts_.refresh_token.empty()) args.insert(args.end(), {"--refresh-token", opts_.refresh_token});
     token_ = std::make_unique<HelperServer>("token", args, dir_.path());
   }
   if (opts_.redirect) storage_server_ =

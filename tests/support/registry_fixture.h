@@ -42,6 +42,7 @@ std::string skopeo_missing();
 // One request as registry_helper.py logged it.
 struct LoggedRequest {
   std::string method, path, query, range, authorization;
+  std::string body;  // a POST's form (the token endpoint's OAuth2 requests)
   int status = 0;
   uint64_t bytes = 0;  // body bytes sent
 };
@@ -84,6 +85,9 @@ struct RegistryOptions {
   bool token_needs_credentials = true;  // the token endpoint answers only to user:password (Basic)
   int token_expires = 300;              // expires_in of the tokens (seconds)
   std::string token_service = "minirun-test-registry";
+  // The token endpoint also answers Docker's OAuth2 refresh_token grant (a POST) for this
+  // identity token and the refresh tokens it hands out ("" = only GETs).
+  std::string refresh_token;
   bool redirect = false;  // blobs answered with a 307 to a static server of the storage directory
   std::string mirror_of;  // a pull-through cache of this registry ("http://127.0.0.1:PORT")
 };

@@ -9,17 +9,23 @@
          "action": "status", "status": 429, "retry_after": "1"  answer that status instead of forwarding
          "action": "corrupt", "after": BYTES}                  flip the bits of the body's byte at BYTES
          "action": "delay", "ms": MS}                          wait before answering
+         "action": "serve", "status": 200, "body_file": FILE,   answer FILE's bytes instead of forwarding,
+          "headers": {NAME: VALUE}}                               with these headers (a hostile registry)
   registry_helper.py static --dir DIR --log FILE --port-file FILE
       Serves the files under DIR with Range support: the target of the registry's `redirect`
       storage middleware (its storage directory).
   registry_helper.py token  --log FILE --port-file FILE [--user U --password P] [--expires S]
+                            [--refresh-token T]
       A token endpoint for the registry's `silly` auth: GET (or POST) /token answers
       {"token", "access_token", "expires_in", "issued_at"}; with --user, only to those Basic
-      credentials (401 otherwise).
+      credentials (401 otherwise). With --refresh-token, a POST of Docker's OAuth2 form
+      (grant_type=refresh_token, refresh_token=T or one this server issued, client_id) is
+      answered too, with a new "refresh_token" (400 for any other grant or token).
 
-Each logs one JSON line per request: method, path, query, range, authorization, status and the
-body bytes sent. The port it listens on is written to --port-file once it listens. It exits when
-its parent dies (it polls getppid), so a crashed test leaves nothing running.
+Each logs one JSON line per request: method, path, query, range, authorization, status, the
+body bytes sent and a POST's form body (the token endpoint's). The port it listens on is
+written to --port-file once it listens. It exits when its parent dies (it polls getppid), so a
+crashed test leaves nothing running.
 """
 import argparse
 import base64
@@ -38,6 +44,7 @@ LOCK = threading.Lock()
 
 
 def log_request(path, entry):
+    entry.setdefault("body", "")
     with LOCK:
         with open(path, "a") as f:
             f.write(json.dumps(entry) + "\n")
@@ -55,13 +62,15 @@ class Base(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    form = ""  # a POST's form body, logged
+
     def entry(self, status, sent):
         u = urllib.parse.urlsplit(self.path)
         log_request(self.args.log, {
             "method": self.command, "path": u.path, "query": u.query,
             "range": self.headers.get("Range", ""),
             "authorization": self.headers.get("Authorization", ""),
-            "status": status, "bytes": sent})
+            "status": status, "bytes": sent, "body": self.form})
 
     def reply(self, status, body=b"", headers=()):
         self.send_response(status)
@@ -119,6 +128,11 @@ class Proxy(Base):
             body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS", "message": "fault proxy"}]}).encode()
             self.drain_request()
             return self.reply(rule.get("status", 503), body, headers)
+        if action == "serve":
+            self.drain_request()
+            with open(rule["body_file"], "rb") as f:
+                body = f.read()
+            return self.reply(rule.get("status", 200), body, list(rule.get("headers", {}).items()))
         up = urllib.parse.urlsplit(self.args.upstream)
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
         body = self.drain_request()
@@ -198,12 +212,17 @@ class Static(Base):
 class Token(Base):
     issued = 0
 
+    refresh = set()  # the refresh tokens this server accepts
+
     def do_GET(self):
+        self.form = ""
         if self.command == "POST":
             n = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(n)
+            self.form = self.rfile.read(n).decode("utf-8", "replace")
         if urllib.parse.urlsplit(self.path).path != "/token":
             return self.reply(404, b"not found\n")
+        if self.args.refresh_token and self.command == "POST":
+            return self.oauth()
         if self.args.user:
             want = "Basic " + base64.b64encode(("%s:%s" % (self.args.user, self.args.password)).encode()).decode()
             if self.headers.get("Authorization", "") != want:
@@ -217,6 +236,28 @@ class Token(Base):
         self.reply(200, body, [("Content-Type", "application/json")])
 
     do_POST = do_GET
+
+    def oauth(self):
+        """Docker's OAuth2 refresh_token grant: a new access token and a new refresh token."""
+        f = urllib.parse.parse_qs(self.form)
+        one = lambda k: (f.get(k) or [""])[0]
+        with LOCK:
+            if not Token.refresh:
+                Token.refresh.add(self.args.refresh_token)
+            ok = (one("grant_type") == "refresh_token" and one("refresh_token") in Token.refresh
+                  and one("client_id") != "")
+            if ok:
+                Token.issued += 1
+                n = Token.issued
+                new = "minirun-test-refresh-%d" % n
+                Token.refresh.add(new)
+        if not ok:
+            body = json.dumps({"error": "invalid_grant"}).encode()
+            return self.reply(400, body, [("Content-Type", "application/json")])
+        tok = "minirun-test-token-%d" % n
+        body = json.dumps({"access_token": tok, "refresh_token": new, "expires_in": self.args.expires,
+                           "scope": one("scope")}).encode()
+        self.reply(200, body, [("Content-Type", "application/json")])
 
 
 def watch_parent(ppid):
@@ -234,6 +275,7 @@ def main():
     p.add_argument("--user")
     p.add_argument("--password")
     p.add_argument("--expires", type=int, default=300)
+    p.add_argument("--refresh-token")
     p.add_argument("--log", required=True)
     p.add_argument("--port-file", required=True)
     args = p.parse_args()

@@ -255,3 +255,53 @@ TEST(DistributionSource, CutsAndRefusalsAreRetriedAndResumed) {
     EXPECT_NE(std::string(e.what()).find("3 tries"), std::string::npos) << e.what();
   }
 }
+
+// An identity token: Docker's OAuth2 flow (a POST of the refresh_token grant, no Basic
+// credentials), the answer's new refresh token used for the next token (in memory), and a
+// refused identity token named as such.
+TEST(DistributionSource, IdentityTokenUsesTheOAuth2RefreshGrant) {
+  MINIRUN_REQUIRE_SKOPEO();
+  RegistryOptions o;
+  o.auth = RegistryOptions::Auth::token;
+  o.refresh_token = "minirun-identity-token-1";
+  Registry reg(o);
+  TempDir work;
+  reg.push(docker_archive_source(work.path(), small_image("identity\n"), "img"), "app/id:1");
+  FaultProxy proxy(reg.url());
+  size_t before = reg.token_requests().size();
+  registry::Credentials creds{o.user, "", o.refresh_token};
+  auto src = registry::open_source(ref_at(proxy.host(), "app/id"), quick(creds));
+  registry::Descriptor layer = first_layer(*src, "1");
+  EXPECT_EQ(sha256_digest(fetch_blob(*src, layer.digest, layer.size)), layer.digest);
+  proxy.set_faults({Fault::fail("/blobs/", 401, 1)});  // as if the token had expired: a new one
+  EXPECT_EQ(sha256_digest(fetch_blob(*src, layer.digest, layer.size)), layer.digest);
+  std::vector<LoggedRequest> log;
+  for (int i = 0; i < 40; i++) {  // logged once answered
+    log = reg.token_requests();
+    if (log.size() >= before + 2) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(log.size(), before + 2);
+  const LoggedRequest& first = log[before];
+  EXPECT_EQ(first.method, "POST");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.authorization, "");  // the password is never sent
+  EXPECT_EQ(first.query, "");
+  EXPECT_EQ(first.body,
+            "grant_type=refresh_token&refresh_token=minirun-identity-token-1&service=minirun-test-registry"
+            "&scope=repository%3Aapp%2Fid%3Apull&client_id=minirun");
+  const LoggedRequest& second = log[before + 1];
+  EXPECT_EQ(second.method, "POST");
+  EXPECT_EQ(second.status, 200);
+  // The refresh token the first answer carried (the token server's first issue).
+  EXPECT_NE(second.body.find("refresh_token=minirun-test-refresh-"), std::string::npos) << second.body;
+
+  registry::Credentials wrong{o.user, "", "not-the-identity-token"};
+  try {
+    registry::open_source(ref_at(reg.host(), "app/id"), quick(wrong))->manifest("1");
+    FAIL() << "a wrong identity token was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unauthorized: the identity token was refused"), std::string::npos)
+        << e.what();
+  }
+}

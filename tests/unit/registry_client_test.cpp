@@ -79,6 +79,27 @@ TEST(Credentials, MostSpecificKeyWins) {
   EXPECT_FALSE(credentials_from_auth_file("{}", "quay.io", "a", "f"));
 }
 
+TEST(Credentials, IdentityTokensAreKeptBesideTheUser) {
+  // As `docker login` stores a registry's identity token: "auth" is "user:" (no password).
+  std::string file = R"({"auths": {"reg.example.com": {"auth": ")" + base64_encode("me:") +
+                     R"(", "identitytoken": "id-token-1"},
+    "other.example.com": {"identitytoken": "id-token-2", "username": "you"},
+    "plain.example.com": {"auth": ")" + base64_encode("u:p") + R"(", "identitytoken": ""}}})";
+  auto c = credentials_from_auth_file(file, "reg.example.com", "a/b", "config.json");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->username, "me");
+  EXPECT_EQ(c->password, "");
+  EXPECT_EQ(c->identity_token, "id-token-1");
+  c = credentials_from_auth_file(file, "other.example.com", "x", "config.json");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->username, "you");
+  EXPECT_EQ(c->identity_token, "id-token-2");
+  c = credentials_from_auth_file(file, "plain.example.com", "x", "config.json");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->password, "p");
+  EXPECT_EQ(c->identity_token, "");
+}
+
 TEST(Credentials, DockerHubKeysAndUrlKeys) {
   std::string hub = R"({"auths": {"https://index.docker.io/v1/": {"auth": ")" + base64_encode("me:pw") + R"("},
                          "https://reg.example.com/v2/": {"auth": ")" + base64_encode("r:s") + R"("}}})";

@@ -20,13 +20,17 @@ namespace minirun::registry {
 
 struct Credentials {
   std::string username, password;
+  // An OAuth2 refresh token ("identitytoken", as `docker login` stores one the registry gave):
+  // when set, Bearer tokens are asked for with it (grant_type=refresh_token), not the password.
+  std::string identity_token;
 };
 
 // The entry of an auth file's text for repository `path` ("library/busybox") of `registry`
 // ("docker.io", "127.0.0.1:5000"): the most specific key ("registry/path", then its parents, then
 // "registry"); for docker.io also "index.docker.io", "registry-1.docker.io" and Docker's
 // "https://index.docker.io/v1/". Keys with a scheme or a trailing "/v1/", "/v2/" count by their
-// host. An entry with no "auth" (but "username" and "password") counts too. nullopt when none
+// host. An entry with no "auth" (but "username" and "password") counts too; an entry's
+// "identitytoken" is kept beside them (its "auth" may then be "user:" or absent). nullopt when none
 // matches. Throws Error (naming `file`) on malformed JSON or an "auth" that is not base64 of
 // "user:password".
 std::optional<Credentials> credentials_from_auth_file(std::string_view text, std::string_view registry,
@@ -38,7 +42,7 @@ std::string credential_helper_for(std::string_view text, std::string_view regist
 
 // What docker-credential-NAME says for `server` (the registry; Docker Hub as
 // "https://index.docker.io/v1/"): the server on its stdin, {"Username": …, "Secret": …} on its
-// stdout. nullopt when it has none ("credentials not found"); Error when it cannot be run or
+// stdout; a Username of "<token>" makes the Secret an identity token, as in Docker. nullopt when it has none ("credentials not found"); Error when it cannot be run or
 // fails otherwise.
 std::optional<Credentials> run_credential_helper(const std::string& name, const std::string& server);
 

@@ -1,4 +1,4 @@
-// http.h — HTTP GETs through libcurl, which minirun loads only when a pull needs it
+// http.h — HTTP GETs (and the form POST of an OAuth2 token request) through libcurl, which minirun loads only when a pull needs it
 // (dlopen of libcurl.so.4, functions bound by name: util/dynlib.h). Owns the easy handles (a
 // pool, so that connections and TLS sessions are reused across requests and threads), the TLS
 // settings of a request (CA certificates as PEM, a client certificate, verification off for an
@@ -30,6 +30,9 @@ struct HttpRequest {
   std::vector<std::string> headers;  // "Name: value"
   TlsSettings tls;
   uint64_t max_body = 4u << 20;      // a buffered body larger than this is an error
+  // Not empty: the request is a POST of this application/x-www-form-urlencoded body (an OAuth2
+  // token request); else a GET.
+  std::string form;
 };
 
 struct HttpResponse {
@@ -51,7 +54,7 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // GET req.url. Once the head of the response is in, `stream(head)` (when given) says whether
+  // GET req.url (POST req.form when it is set). Once the head of the response is in, `stream(head)` (when given) says whether
   // the body goes to `sink` (in order, as it arrives) or into response.body. A transport failure
   // (connection refused or cut, TLS, timeout) is reported in response.error, not thrown; what the
   // sink throws is rethrown once the transfer is abandoned; a buffered body over req.max_body
