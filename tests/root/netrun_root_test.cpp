@@ -290,12 +290,25 @@ TEST_F(NetRun, TwoHundredRunRmCyclesLeakNothing) {
   EXPECT_EQ(files_in(*t_ / "store/containers"), 1u);  // names/ only
 }
 
+// Addresses are distinct among containers that run at the same time (one released by an exit may
+// be leased again): each holds its address until all twenty have printed theirs (/sync/go).
 TEST_F(NetRun, TwentyConcurrentRunsGetDistinctAddresses) {
+  const std::string sync = (*t_ / "sync").string();
+  std::filesystem::create_directories(sync);
   std::vector<pid_t> ps;
   for (int i = 0; i < 20; i++)
-    ps.push_back(bg({"--rm", "t/bb", "sh", "-c", "busybox ip -o -4 addr show dev eth0 | busybox awk '{print $4}'; "
-                                                  "busybox sleep 1"},
+    ps.push_back(bg({"--rm", "-v", sync + ":/sync", "t/bb", "sh", "-c",
+                     "busybox ip -o -4 addr show dev eth0 | busybox awk '{print $4}'; "
+                     "i=0; while [ ! -e /sync/go ] && [ $i -lt 600 ]; do busybox sleep 0.1; i=$((i+1)); done"},
                     "c" + std::to_string(i) + ".log"));
+  auto printed = [&] {
+    int n = 0;
+    for (int i = 0; i < 20; i++) n += !trim(read_file(*t_ / ("c" + std::to_string(i) + ".log"))).empty();
+    return n;
+  };
+  for (int k = 0; k < 1200 && printed() < 20; k++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(printed(), 20);
+  write_file(sync + "/go", "");
   std::set<std::string> addrs;
   for (int i = 0; i < 20; i++) {
     EXPECT_EQ(wait_bg(ps[static_cast<size_t>(i)]), 0) << read_file(*t_ / ("c" + std::to_string(i) + ".log"));

@@ -13,7 +13,7 @@ using minirun::test::TempDir;
 
 namespace {
 
-ContainerRecord with_check(const std::string& id, const std::string& status) {
+ContainerRecord with_check(const std::string& id, ContainerStatus status) {
   ContainerRecord r;
   r.id = id;
   r.name = "h" + id.substr(0, 4);
@@ -27,7 +27,7 @@ ContainerRecord with_check(const std::string& id, const std::string& status) {
 }  // namespace
 
 TEST(ContainerHealth, TheRecordedCheck) {
-  auto r = with_check(std::string(64, 'a'), "running");
+  auto r = with_check(std::string(64, 'a'), ContainerStatus::running);
   auto c = container_health_config(r);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->test, (std::vector<std::string>{"CMD-SHELL", "exit 0"}));
@@ -42,7 +42,7 @@ TEST(ContainerHealth, TheRecordedCheck) {
 TEST(ContainerHealth, TheProbersOptionsFromTheRecordAndTheStateBefore) {
   TempDir t;
   Store store(t / "store");
-  auto r = with_check(std::string(64, 'a'), "running");
+  auto r = with_check(std::string(64, 'a'), ContainerStatus::running);
   store.put_container(r);
   monitor::HealthState before;
   before.status = "unhealthy";
@@ -76,7 +76,7 @@ TEST(ContainerHealth, TheProbersOptionsFromTheRecordAndTheStateBefore) {
 TEST(ContainerHealth, TheStateFileRoundTripAndTheHealthOfAStoppedContainer) {
   TempDir t;
   Store store(t / "store");
-  auto r = with_check(std::string(64, 'b'), "running");
+  auto r = with_check(std::string(64, 'b'), ContainerStatus::running);
   store.put_container(r);
   EXPECT_FALSE(read_container_health(store, r.id));
   EXPECT_FALSE(container_health(store, r));
@@ -93,6 +93,6 @@ TEST(ContainerHealth, TheStateFileRoundTripAndTheHealthOfAStoppedContainer) {
   EXPECT_EQ(back->log[0].output, "ok\n");
   EXPECT_EQ(container_health(store, r)->status, "healthy");
   // Docker's stopped check: unhealthy once it no longer runs, whatever was written last.
-  r.status = "exited";
+  r.status = ContainerStatus::exited;
   EXPECT_EQ(container_health(store, r)->status, "unhealthy");
 }

@@ -24,7 +24,7 @@ pid_t dead_pid() {
   return pid;
 }
 
-ContainerRecord record(const std::string& id, const std::string& status, pid_t pid) {
+ContainerRecord record(const std::string& id, ContainerStatus status, pid_t pid) {
   ContainerRecord r;
   r.id = id;
   r.name = "n" + id.substr(0, 4);
@@ -39,13 +39,13 @@ ContainerRecord record(const std::string& id, const std::string& status, pid_t p
 
 TEST(ContainerState, RunningPausedAndRestartingAreActive) {
   ContainerRecord r;
-  for (const char* s : {"running", "paused", "restarting"}) {
+  for (auto s : {ContainerStatus::running, ContainerStatus::paused, ContainerStatus::restarting}) {
     r.status = s;
-    EXPECT_TRUE(container_active(r)) << s;
+    EXPECT_TRUE(container_active(r)) << status_name(s);
   }
-  for (const char* s : {"created", "exited", "removing"}) {
+  for (auto s : {ContainerStatus::created, ContainerStatus::exited}) {
     r.status = s;
-    EXPECT_FALSE(container_active(r)) << s;
+    EXPECT_FALSE(container_active(r)) << status_name(s);
   }
 }
 
@@ -70,27 +70,27 @@ TEST(ContainerState, AContainerWhoseRunnerDiedIsMarkedExited) {
   Store store(t / "store");
   const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
   pid_t gone = dead_pid();
-  store.put_container(record(a, "running", gone));
-  auto rb = record(b, "restarting", gone);
+  store.put_container(record(a, ContainerStatus::running, gone));
+  auto rb = record(b, ContainerStatus::restarting, gone);
   rb.exit_code = 3;
   store.put_container(rb);
-  store.put_container(record(c, "created", gone));
+  store.put_container(record(c, ContainerStatus::created, gone));
 
   auto ra = refresh_container_state(store, a);
   ASSERT_TRUE(ra);
-  EXPECT_EQ(ra->status, "exited");
+  EXPECT_EQ(ra->status, ContainerStatus::exited);
   EXPECT_EQ(ra->exit_code, 137);
   EXPECT_EQ(ra->pid, 0);
   EXPECT_EQ(ra->container_pid, 0);
   EXPECT_FALSE(ra->finished.empty());
   EXPECT_NE(ra->error.find("monitor"), std::string::npos) << ra->error;
-  EXPECT_EQ(store.container(a)->status, "exited");  // saved
+  EXPECT_EQ(store.container(a)->status, ContainerStatus::exited);  // saved
   // Restarting: its last exit code stays.
   EXPECT_EQ(refresh_container_state(store, b)->exit_code, 3);
-  EXPECT_EQ(store.container(b)->status, "exited");
+  EXPECT_EQ(store.container(b)->status, ContainerStatus::exited);
   // Created by a runner that is gone: exited too, saying so.
   auto rc = refresh_container_state(store, c);
-  EXPECT_EQ(rc->status, "exited");
+  EXPECT_EQ(rc->status, ContainerStatus::exited);
   EXPECT_NE(rc->error.find("starting"), std::string::npos) << rc->error;
   EXPECT_FALSE(refresh_container_state(store, std::string(64, 'f')));
 }
@@ -100,10 +100,10 @@ TEST(ContainerState, AContainerWhoseRunnerLivesOrThatNeverStartedIsLeftAlone) {
   Store store(t / "store");
   const std::string a(64, 'a'), b(64, 'b');
   // This test binary is the same executable as the caller's: a live runner.
-  store.put_container(record(a, "running", ::getpid()));
-  store.put_container(record(b, "created", 0));
-  EXPECT_EQ(refresh_container_state(store, a)->status, "running");
-  EXPECT_EQ(refresh_container_state(store, b)->status, "created");
+  store.put_container(record(a, ContainerStatus::running, ::getpid()));
+  store.put_container(record(b, ContainerStatus::created, 0));
+  EXPECT_EQ(refresh_container_state(store, a)->status, ContainerStatus::running);
+  EXPECT_EQ(refresh_container_state(store, b)->status, ContainerStatus::created);
   EXPECT_EQ(store.container(a)->pid, ::getpid());
 }
 
@@ -111,8 +111,8 @@ TEST(ContainerState, RemoveAndPauseAreRefusedByState) {
   TempDir t;
   Store store(t / "store");
   const std::string a(64, 'a'), b(64, 'b');
-  store.put_container(record(a, "running", ::getpid()));
-  store.put_container(record(b, "exited", 0));
+  store.put_container(record(a, ContainerStatus::running, ::getpid()));
+  store.put_container(record(b, ContainerStatus::exited, 0));
   try {
     remove_container(store, a, false);
     FAIL() << "removed a running container";
@@ -136,5 +136,5 @@ TEST(ContainerState, RemoveAndPauseAreRefusedByState) {
   ra.spec_json = R"({"Cgroup":""})";
   store.put_container(ra);
   EXPECT_THROW(set_container_paused(store, a, true), Error);
-  EXPECT_EQ(store.container(a)->status, "running");
+  EXPECT_EQ(store.container(a)->status, ContainerStatus::running);
 }

@@ -62,7 +62,7 @@ TEST(Detached, AStoredContainersSpecIsRebuiltFromItsRecordAndImage) {
   rec.name = "rebuilt";
   rec.image_id = hex;
   rec.command = {"/app", "--serve"};
-  rec.status = "exited";
+  rec.status = ContainerStatus::exited;
   rec.spec_json = R"({"Env":["A=1"],"WorkingDir":"/w","NetworkMode":"none","Cgroup":"","Ulimits":["nofile=10:20"],)"
                   R"("OpenStdin":true})";
   store.put_container(rec);

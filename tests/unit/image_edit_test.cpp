@@ -44,7 +44,7 @@ TEST(ImageEdit, CommitMakesTheContainersChangesATopLayerWithTheConfigChanges) {
   rec.name = "committed";
   rec.image_id = image_hex;
   rec.command = {"/bin/sh"};
-  rec.status = "exited";
+  rec.status = ContainerStatus::exited;
   store.put_container(rec);
 
   CommitOptions o;
