@@ -13,6 +13,10 @@
 #include <optional>
 
 #define TOML_ENABLE_FORMATTERS 0
+// toml++'s own assertions are off in every build, as NDEBUG has them in a release: its parser
+// asserts that a key starts with a key character before it checks (a non-ASCII character after
+// "[" fails it), then rejects the input. toml_guard_check (tests/sanitized) parses as this does.
+#define TOML_ASSERT(expr) static_cast<void>(0)
 
 #include <toml++/toml.h>
 
