@@ -158,6 +158,18 @@ ContainerRequest request_from_record(const ContainerRecord& rec, const std::stri
   req.cgroup_path = j.value("Cgroup", "");
   if (j.contains("Resources") && j["Resources"].is_object()) req.resources = runtime::resources_from_json(j["Resources"]);
   for (const auto& u : j.value("Ulimits", std::vector<std::string>{})) req.rlimits.push_back(parse_ulimit(u));
+  if (auto it = j.find("Devices"); it != j.end() && it->is_array())
+    for (const auto& o : *it) {
+      runtime::Device d;
+      d.type = o.value("type", "c");
+      d.path = o.value("path", "");
+      d.major = o.value("major", int64_t{0});
+      d.minor = o.value("minor", int64_t{0});
+      if (o.contains("fileMode")) d.file_mode = o["fileMode"].get<uint32_t>();
+      if (o.contains("uid")) d.uid = o["uid"].get<uint32_t>();
+      if (o.contains("gid")) d.gid = o["gid"].get<uint32_t>();
+      req.devices.push_back(std::move(d));
+    }
   for (const auto& o : j.value("SecurityOpt", std::vector<std::string>{}))
     req.seccomp_unconfined = req.seccomp_unconfined || o == "seccomp=unconfined" || o == "seccomp:unconfined";
   return req;

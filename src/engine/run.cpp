@@ -81,17 +81,6 @@ std::string generate_name(int attempt) {
   return attempt < 3 ? n : n + "_" + random_hex(6);
 }
 
-nlohmann::json spec_json(const ContainerRequest& s, const RunRequest& f) {
-  return {{"Hostname", s.hostname}, {"User", f.user},         {"Env", s.env},
-          {"Cmd", s.argv},          {"WorkingDir", s.workdir}, {"Entrypoint", f.entrypoint ? *f.entrypoint : ""},
-          {"Tty", f.tty},           {"OpenStdin", f.interactive}, {"NetworkMode", f.network},
-          {"ReadonlyRootfs", f.read_only}, {"Init", f.init}, {"Privileged", f.privileged},
-          {"CapAdd", f.cap_add},    {"CapDrop", f.cap_drop},    {"Binds", f.volumes},
-          {"CgroupParent", f.cgroup_parent}, {"SecurityOpt", f.security_opts},
-          {"Cgroup", s.cgroup_path},
-          {"Resources", s.resources ? runtime::resources_to_json(*s.resources) : nlohmann::json()},
-          {"Ulimits", f.limits.ulimits}};
-}
 
 }  // namespace
 
@@ -111,6 +100,28 @@ std::string resolve_run_image(Store& store, const std::string& ref, const std::s
     if (pull != "missing" || !may_pull) throw Error("Unable to find image '" + ref + "' locally: " + e.what(), kExitFailed);
   }
   return hooks.pull(ref).substr(7);
+}
+
+nlohmann::json run_options_json(const ContainerRequest& s, const RunRequest& f) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : s.devices) {
+    nlohmann::json o = {{"type", d.type}, {"path", d.path}, {"major", d.major}, {"minor", d.minor}};
+    if (d.file_mode) o["fileMode"] = *d.file_mode;
+    if (d.uid) o["uid"] = *d.uid;
+    if (d.gid) o["gid"] = *d.gid;
+    devices.push_back(std::move(o));
+  }
+  return {{"Hostname", s.hostname}, {"User", f.user},         {"Env", s.env},
+          {"Cmd", s.argv},          {"WorkingDir", s.workdir}, {"Entrypoint", f.entrypoint ? *f.entrypoint : ""},
+          {"Tty", s.tty},           {"OpenStdin", s.interactive}, {"NetworkMode", s.network},
+          {"ReadonlyRootfs", s.read_only}, {"Init", s.init}, {"Privileged", s.privileged},
+          {"NoNewPrivileges", s.no_new_privileges},
+          {"CapAdd", s.cap_add},    {"CapDrop", s.cap_drop},    {"Binds", f.volumes},
+          {"CgroupParent", f.cgroup_parent}, {"SecurityOpt", f.security_opts},
+          {"Cgroup", s.cgroup_path},
+          {"Resources", s.resources ? runtime::resources_to_json(*s.resources) : nlohmann::json()},
+          {"Devices", devices},
+          {"Ulimits", f.limits.ulimits}};
 }
 
 int run_container(Store& store, RunRequest f, const RunHooks& hooks, std::string* id_out) {
@@ -236,7 +247,7 @@ int run_container(Store& store, RunRequest f, const RunHooks& hooks, std::string
   rec.created = format_rfc3339_nano(now_unix_ns());
   rec.auto_remove = f.rm;
   {
-    auto sj = spec_json(spec, f);
+    auto sj = run_options_json(spec, f);
     // Docker's StdinOnce: after a foreground -i, the container's stdin ends with the attached
     // one's (start -ai); a detached -i keeps it open.
     if (f.interactive && !detach) sj["StdinOnce"] = true;

@@ -184,6 +184,24 @@ TEST_F(Detach, CustomSeccompProfileHoldsInExecAndRestart) {
   EXPECT_EQ(mr({"exec", "d", "mkdir", "/y"}).code, 0);
 }
 
+// What `run` was given holds at every later start: a --device node and no-new-privileges, after
+// restart and after stop + start, in the container and in exec.
+TEST_F(Detach, DevicesAndNoNewPrivilegesHoldAfterRestart) {
+  run_d({"--name", "dv", "--device", "/dev/null:/dev/mynull", "--security-opt", "no-new-privileges", "t/bb", "sleep",
+         "1000"});
+  auto holds = [&] {
+    auto dev = mr({"exec", "dv", "sh", "-c", "test -c /dev/mynull && echo dev"});
+    auto nnp = mr({"exec", "dv", "sh", "-c", "grep '^NoNewPrivs:' /proc/1/status"});
+    return dev.out == "dev\n" && nnp.out == "NoNewPrivs:\t1\n";
+  };
+  EXPECT_TRUE(holds());
+  EXPECT_EQ(mr({"restart", "-t", "1", "dv"}).code, 0);
+  EXPECT_TRUE(holds());
+  EXPECT_EQ(mr({"stop", "-t", "1", "dv"}).code, 0);
+  EXPECT_EQ(mr({"start", "dv"}).code, 0);
+  EXPECT_TRUE(holds());
+}
+
 TEST_F(Detach, StartErrorsComeBackAsOneLine) {
   auto nf = mr({"run", "-d", "--name", "nf", "t/bb", "no-such-command"});
   EXPECT_EQ(nf.code, 127);
