@@ -10,7 +10,9 @@
 // before the last read to the end, so no write is missed; on each event the reader reads its open
 // file to the end, and when the log's name now names another file (rotated), it finishes the old
 // one and opens the next one (found by inode among <log>.N when it fell several rotations
-// behind) from its start. A truncated file (max-file=1) is read from 0 again.
+// behind) from its start. A truncated file (max-file=1) is read from 0 again. Without following
+// too, only the first file is opened by name and each later one as its predecessor's successor:
+// names move while the writer rotates.
 #include "minirun/monitor/log_reader.h"
 
 #include <dirent.h>
@@ -297,9 +299,9 @@ int open_next_once(const std::string& path, const struct stat& cur, bool& moved)
 
 int open_next(const std::string& path, int fd) {
   if (fd < 0) return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat cur;
-  if (::fstat(fd, &cur) != 0) return -1;
   for (int attempt = 0; attempt < 16; attempt++) {
+    struct stat cur;  // again each time: st_nlink says whether the file was deleted since
+    if (::fstat(fd, &cur) != 0) return -1;
     bool moved = false;
     int next = open_next_once(path, cur, moved);
     if (!moved) return next;
@@ -325,34 +327,52 @@ int open_next_once(const std::string& path, const struct stat& cur, bool& moved)
   }
   if (!rotated.empty() && (rotated.begin()->first != 1 || rotated.rbegin()->first != static_cast<long>(rotated.size())))
     return -1;  // a rotation is under way
-  // The name of the successor and the identity it had when looked at (none for <log>: stat'ed).
-  std::string next;
-  std::optional<std::pair<dev_t, ino_t>> want;
+  // The successor's name, and where fd's file was when looked at.
+  std::string next, cur_name;
   for (const auto& [n, id] : rotated)
     if (id.first == cur.st_dev && id.second == cur.st_ino) {
       next = n == 1 ? path : path + "." + std::to_string(n - 1);
-      if (n > 1) want = rotated[n - 1];
+      cur_name = path + "." + std::to_string(n);
       break;
     }
-  if (next.empty()) {  // fd's file is past max-file: the oldest left
-    next = rotated.empty() ? path : path + "." + std::to_string(rotated.rbegin()->first);
-    if (!rotated.empty()) want = rotated.rbegin()->second;
-  }
-  if (!want) {  // <log> itself: what it names now is the successor only if fd's file is still <log>.1
-    struct stat st, one;
-    if (::stat(next.c_str(), &st) != 0) return -1;  // not created yet
-    const std::string first = path + ".1";
-    if (!rotated.empty() && (::stat(first.c_str(), &one) != 0 || one.st_dev != cur.st_dev || one.st_ino != cur.st_ino)) {
+  if (next.empty()) {
+    // Not seen: renamed while the directory was read (look again), or deleted, past max-file:
+    // then everything it was older than is gone too, and the oldest file left is next.
+    if (cur.st_nlink > 0) {
       moved = true;
       return -1;
     }
-    want = std::pair{st.st_dev, st.st_ino};
+    next = rotated.empty() ? path : path + "." + std::to_string(rotated.rbegin()->first);
   }
   int fd = ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat got;
-  if (fd >= 0 && ::fstat(fd, &got) == 0 && got.st_dev == want->first && got.st_ino == want->second) return fd;
-  if (fd >= 0) ::close(fd);
-  moved = true;
+  if (fd < 0) {
+    moved = next != path;  // <log> not created yet: the next event; <log>.N renamed: look again
+    return -1;
+  }
+  // fd's file still has the name it had when looked at, after the open: then it had it at the
+  // open too (a file's number only grows), and as the writer renames the older file first, the
+  // file opened was its successor at that moment. (The look itself is no snapshot: readdir and
+  // the stats run while the writer may rename.)
+  struct stat now;
+  if (!cur_name.empty() && (::stat(cur_name.c_str(), &now) != 0 || now.st_dev != cur.st_dev || now.st_ino != cur.st_ino)) {
+    ::close(fd);
+    moved = true;
+    return -1;
+  }
+  return fd;
+}
+
+
+// The file written after the one open at fd, waiting out a rotation under way (the writer renames
+// one file after another: a few ms at most); -1 when fd's file is the log itself (or the next
+// file is not there after that wait: the log, once created, is found by following).
+int successor(const std::string& path, int fd) {
+  for (int attempt = 0; attempt < 200; attempt++) {
+    if (same_file(fd, path)) return -1;
+    int next = open_next(path, fd);
+    if (next >= 0) return next;
+    ::usleep(1000);
+  }
   return -1;
 }
 
@@ -377,19 +397,28 @@ void read_log(const std::string& path, const ReadOptions& o, int out_fd, int err
       throw sys_error("logs: watch " + dir);
   }
 
+  // The first file by its name; each later one as the successor of the one read (open_next, by
+  // inode): while the writer rotates, the names move, and <log>.N opened by name after <log>.N+1
+  // was read may be a file several rotations newer (the ones between never shown).
   Fd cur;
-  for (size_t i = first; i < files.size() && !r.done(); i++) {
-    Fd fd(::open(files[i].c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
+  for (size_t i = first; i < files.size() && cur.get() < 0; i++) {
+    cur.reset(::open(files[i].c_str(), O_RDONLY | O_CLOEXEC));
+    if (cur.get() < 0) {
       if (errno == ENOENT) continue;  // rotated away meanwhile, or no log yet
       throw sys_error("logs: " + files[i]);
     }
-    if (i == first && offset > 0) ::lseek(fd.get(), offset, SEEK_SET);
-    if (i == first && offset < 0) ::lseek(fd.get(), 0, SEEK_END);
-    r.read_to_end(fd.get());
-    if (i + 1 < files.size()) r.end_file();
-    else if (o.follow) cur.reset(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (i == first && offset > 0) ::lseek(cur.get(), offset, SEEK_SET);
+    if (i == first && offset < 0) ::lseek(cur.get(), 0, SEEK_END);
   }
+  while (cur.get() >= 0 && !r.done()) {
+    r.read_to_end(cur.get());
+    Fd next(successor(path, cur.get()));
+    if (next.get() < 0) break;  // cur is the log itself
+    r.read_to_end(cur.get());  // finished before it was renamed, perhaps after the read above
+    r.end_file();
+    cur.reset(::fcntl(next.get(), F_DUPFD_CLOEXEC, 0));
+  }
+  if (!o.follow) cur.reset(-1);
   r.flush();
   if (!o.follow || r.done()) return;
 
