@@ -396,6 +396,14 @@ void Lifecycle::kill(const std::string& id, const std::string& signal, bool all)
 }
 
 void Lifecycle::remove(const std::string& id, bool force) {
+  if (!read_file_if_exists(dir(id) + "/state.json")) {
+    // As runc: a directory an aborted create left without its state goes; and with --force a
+    // container that does not exist is no error (containerd's shim deletes with --force after
+    // its own delete, whatever happened before).
+    if (::access(dir(id).c_str(), F_OK) == 0) remove_tree(dir(id));
+    if (force) return;
+    throw Error("container \"" + id + "\" does not exist");
+  }
   ContainerState s = state(id);
   if (s.status != "stopped") {
     if (!force) throw Error("cannot delete container " + id + " that is not stopped: " + s.status);

@@ -133,3 +133,15 @@ TEST(Lifecycle, DeleteRefusesARunningContainerAndRunsPoststopHooksForAStoppedOne
   EXPECT_EQ(state["id"], "gone1");
   EXPECT_EQ(state["status"], "stopped");
 }
+
+// runc's delete of a container that does not exist: an error, but not with --force (containerd's
+// shim asks that after its own delete); a directory without its state (an aborted create) goes.
+TEST(Lifecycle, DeleteOfAMissingContainerIsAnErrorButNotWithForce) {
+  TempDir root;
+  Lifecycle lc(root.path());
+  EXPECT_THROW(lc.remove("nosuch1", false), Error);
+  EXPECT_NO_THROW(lc.remove("nosuch1", true));
+  fs::create_directories(root / "aborted1");
+  EXPECT_NO_THROW(lc.remove("aborted1", true));
+  EXPECT_FALSE(fs::exists(root / "aborted1"));
+}

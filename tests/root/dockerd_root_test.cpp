@@ -1,0 +1,132 @@
+// minirun-runtime as a Docker runtime (`dockerd --add-runtime minirun=…`, `docker run --runtime
+// minirun`): a private dockerd (its own data root, exec root, pidfile and socket in the test's
+// TempDir; no bridge, no iptables; its own containerd namespaces) loads minirun's busybox image
+// (`minirun save` → `docker load`), then runs, execs, pauses, stops and removes containers
+// through minirun-runtime, and its log shows no runtime call that failed. Skipped with a message
+// where dockerd or docker is not installed. TearDown stops dockerd (which stops its containerd),
+// kills what is left of it, unmounts what it left, and removes what it made outside the TempDir
+// (/run/docker, /etc/docker/key.json) when the test made it, even after a failure.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "container_fixture.h"
+#include "testutil.h"
+
+using namespace minirun::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string which(const std::string& name) {
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"}) {
+    std::string p = std::string(dir) + "/" + name;
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  return "";
+}
+
+std::vector<pid_t> processes_mentioning(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos && std::stoi(name) != ::getpid()) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+class Dockerd : public ContainerTest {
+ protected:
+  void SetUp() override {
+    MINIRUN_REQUIRE_ROOT();
+    dockerd_ = which("dockerd");
+    docker_ = which("docker");
+    if (dockerd_.empty() || docker_.empty()) GTEST_SKIP() << "dockerd or docker not installed";
+    ASSERT_NO_FATAL_FAILURE(make_store("minirun-dockerd-"));
+    dir_ = t_->path();
+    for (const auto& p : kOutside)
+      if (!fs::exists(p)) made_.push_back(p);
+    const std::string runtime = fs::path(MINIRUN_BINARY).parent_path() / "minirun-runtime";
+    daemon_ = spawn_cmd({dockerd_, "--data-root", dir_ + "/data", "--exec-root", dir_ + "/exec", "--pidfile",
+                         dir_ + "/dockerd.pid", "-H", "unix://" + sock(), "--bridge=none", "--iptables=false",
+                         "--ip6tables=false", "--containerd-namespace", "minirun-test",
+                         "--containerd-plugins-namespace", "minirun-test-plugins", "--add-runtime",
+                         "minirun=" + runtime},
+                        dir_ + "/dockerd.log");
+    bool up = false;
+    for (int i = 0; i < 300 && !up; i++) {
+      up = fs::exists(sock()) && docker({"version"}, 10).code == 0;
+      if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(up) << read_file(dir_ + "/dockerd.log");
+  }
+  void TearDown() override {
+    if (daemon_ > 0) {
+      ::kill(daemon_, SIGTERM);
+      int st = 0;
+      for (int i = 0; i < 300 && ::waitpid(daemon_, &st, WNOHANG) == 0; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      ::kill(daemon_, SIGKILL);
+      ::waitpid(daemon_, &st, 0);
+      for (pid_t p : processes_mentioning(dir_)) ::kill(p, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto left = mounts_under(dir_);
+      for (auto it = left.rbegin(); it != left.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+      EXPECT_TRUE(processes_mentioning(dir_).empty());
+      for (auto it = made_.rbegin(); it != made_.rend(); ++it) fs::remove_all(*it);
+    }
+    remove_containers();
+    expect_no_mounts_left();
+  }
+  std::string sock() const { return dir_ + "/docker.sock"; }
+  CmdResult docker(std::vector<std::string> args, int timeout_s = 60) {
+    args.insert(args.begin(), {docker_, "-H", "unix://" + sock()});
+    return run_cmd(args, "", timeout_s);
+  }
+
+  // What dockerd makes outside its roots, outermost first (removed when the test made it).
+  static constexpr const char* kOutside[] = {"/run/docker", "/run/docker/plugins", "/etc/docker/key.json"};
+  std::string dockerd_, docker_, dir_;
+  std::vector<std::string> made_;
+  pid_t daemon_ = -1;
+};
+
+}  // namespace
+
+TEST_F(Dockerd, RunsExecsPausesAndStopsThroughMinirunRuntime) {
+  ASSERT_EQ(mr({"save", "t/bb", "-o", dir_ + "/bb.tar"}).code, 0);
+  auto loaded = docker({"load", "-i", dir_ + "/bb.tar"});
+  ASSERT_EQ(loaded.code, 0) << loaded.err;
+
+  auto once = docker({"run", "--rm", "--runtime", "minirun", "--network", "none", "t/bb", "sh", "-c",
+                      "echo hello; exit 4"});
+  EXPECT_EQ(once.out, "hello\n") << once.err;
+  EXPECT_EQ(once.code, 4) << once.err;
+
+  auto started = docker({"run", "-d", "--runtime", "minirun", "--network", "none", "--name", "web", "t/bb", "sleep",
+                         "1000"});
+  ASSERT_EQ(started.code, 0) << started.err;
+  EXPECT_EQ(docker({"inspect", "-f", "{{.HostConfig.Runtime}}", "web"}).out, "minirun\n");
+  auto ex = docker({"exec", "web", "sh", "-c", "echo in-$(cat /proc/1/comm)"});
+  EXPECT_EQ(ex.out, "in-sleep\n") << ex.err;
+  EXPECT_EQ(docker({"exec", "web", "nosuchcommand"}).code, 126);
+  EXPECT_EQ(docker({"pause", "web"}).code, 0);
+  EXPECT_NE(docker({"ps", "--format", "{{.Status}}"}).out.find("(Paused)"), std::string::npos);
+  EXPECT_EQ(docker({"unpause", "web"}).code, 0);
+  EXPECT_EQ(docker({"stop", "-t", "1", "web"}).code, 0);
+  EXPECT_EQ(docker({"inspect", "-f", "{{.State.Status}}", "web"}).out, "exited\n");
+  EXPECT_EQ(docker({"rm", "web"}).code, 0);
+  // Every call of minirun-runtime succeeded, the shim's delete --force after its own delete too.
+  const std::string log = read_file(dir_ + "/dockerd.log");
+  EXPECT_EQ(log.find("did not terminate successfully"), std::string::npos) << log;
+}
