@@ -7,13 +7,10 @@
 // and unmounts what they left, even after a failure.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "container_fixture.h"
@@ -24,36 +21,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string which(const std::string& name) {
-  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"}) {
-    std::string p = std::string(dir) + "/" + name;
-    if (::access(p.c_str(), X_OK) == 0) return p;
-  }
-  return "";
-}
-
 std::string runtime_binary() { return fs::path(MINIRUN_BINARY).parent_path() / "minirun-runtime"; }
-
-// The processes whose command line mentions `needle` (the shims of this containerd: their
-// -address names its socket).
-std::vector<pid_t> processes_mentioning(const std::string& needle) {
-  std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (cmdline.find(needle) != std::string::npos && std::stoi(name) != ::getpid()) out.push_back(std::stoi(name));
-  }
-  return out;
-}
 
 class Containerd : public ContainerTest {
  protected:
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
-    containerd_ = which("containerd");
-    ctr_ = which("ctr");
+    containerd_ = find_in_path("containerd");
+    ctr_ = find_in_path("ctr");
     if (containerd_.empty() || ctr_.empty()) GTEST_SKIP() << "containerd or ctr not installed";
     ASSERT_NO_FATAL_FAILURE(make_store("minirun-ctrd-"));
     dir_ = t_->path();
@@ -72,16 +47,8 @@ class Containerd : public ContainerTest {
     if (daemon_ > 0) {
       // Tasks first (their shims hold the mounts), then containerd, then whatever is left.
       for (pid_t p : processes_mentioning(sock())) ::kill(p, SIGKILL);
-      ::kill(daemon_, SIGTERM);
-      int st = 0;
-      for (int i = 0; i < 100 && ::waitpid(daemon_, &st, WNOHANG) == 0; i++)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      ::kill(daemon_, SIGKILL);
-      ::waitpid(daemon_, &st, 0);
-      for (pid_t p : processes_mentioning(sock())) ::kill(p, SIGKILL);
-      auto left = mounts_under(dir_);
-      for (auto it = left.rbegin(); it != left.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-      EXPECT_TRUE(processes_mentioning(sock()).empty());
+      stop_daemon(daemon_, dir_);
+      EXPECT_TRUE(processes_mentioning(dir_).empty());
       // What containerd, its shims and minirun-runtime (--root) made under /run: removed when
       // empty, if the test made it.
       for (auto it = made_.rbegin(); it != made_.rend(); ++it) ::rmdir(it->c_str());

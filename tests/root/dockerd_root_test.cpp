@@ -9,13 +9,10 @@
 // (/run/docker, /etc/docker/key.json) when the test made it, even after a failure.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "container_fixture.h"
@@ -26,32 +23,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string which(const std::string& name) {
-  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"}) {
-    std::string p = std::string(dir) + "/" + name;
-    if (::access(p.c_str(), X_OK) == 0) return p;
-  }
-  return "";
-}
-
-std::vector<pid_t> processes_mentioning(const std::string& needle) {
-  std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (cmdline.find(needle) != std::string::npos && std::stoi(name) != ::getpid()) out.push_back(std::stoi(name));
-  }
-  return out;
-}
-
 class Dockerd : public ContainerTest {
  protected:
   void SetUp() override {
     MINIRUN_REQUIRE_ROOT();
-    dockerd_ = which("dockerd");
-    docker_ = which("docker");
+    dockerd_ = find_in_path("dockerd");
+    docker_ = find_in_path("docker");
     if (dockerd_.empty() || docker_.empty()) GTEST_SKIP() << "dockerd or docker not installed";
     ASSERT_NO_FATAL_FAILURE(make_store("minirun-dockerd-"));
     dir_ = t_->path();
@@ -73,16 +50,7 @@ class Dockerd : public ContainerTest {
   }
   void TearDown() override {
     if (daemon_ > 0) {
-      ::kill(daemon_, SIGTERM);
-      int st = 0;
-      for (int i = 0; i < 300 && ::waitpid(daemon_, &st, WNOHANG) == 0; i++)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      ::kill(daemon_, SIGKILL);
-      ::waitpid(daemon_, &st, 0);
-      for (pid_t p : processes_mentioning(dir_)) ::kill(p, SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      auto left = mounts_under(dir_);
-      for (auto it = left.rbegin(); it != left.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+      stop_daemon(daemon_, dir_);
       EXPECT_TRUE(processes_mentioning(dir_).empty());
       for (auto it = made_.rbegin(); it != made_.rend(); ++it) fs::remove_all(*it);
     }

@@ -33,20 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string find_in_path(const std::string& name) {
-  const char* p = std::getenv("PATH");
-  std::string path = p ? p : "/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    std::string cand = path.substr(start, end - start) + "/" + name;
-    if (!cand.empty() && ::access(cand.c_str(), X_OK) == 0) return cand;
-    start = end + 1;
-  }
-  return {};
-}
-
 std::string runtime_path() {
   if (const char* r = std::getenv("MINIRUN_PODMAN_RUNTIME"); r && *r) return r;
   return (fs::path(MINIRUN_BINARY).parent_path() / "minirun-runtime").string();

@@ -445,4 +445,44 @@ TestImage deep_image(int n, const std::string& tag) {
   return img;
 }
 
+std::string find_in_path(const std::string& name) {
+  const char* p = std::getenv("PATH");
+  std::string path = p ? p : "/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string cand = path.substr(start, end - start) + "/" + name;
+    if (!cand.empty() && ::access(cand.c_str(), X_OK) == 0) return cand;
+    start = end + 1;
+  }
+  return {};
+}
+
+std::vector<pid_t> processes_mentioning(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos && std::stoi(name) != ::getpid()) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+void stop_daemon(pid_t daemon, const std::string& dir) {
+  if (daemon <= 0) return;
+  ::kill(daemon, SIGTERM);
+  int st = 0;
+  for (int i = 0; i < 300 && ::waitpid(daemon, &st, WNOHANG) == 0; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::kill(daemon, SIGKILL);
+  ::waitpid(daemon, &st, 0);
+  for (pid_t p : processes_mentioning(dir)) ::kill(p, SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto left = mounts_under(dir);
+  for (auto it = left.rbegin(); it != left.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+}
+
 }  // namespace minirun::test

@@ -141,4 +141,13 @@ CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& input
 pid_t spawn_cmd(const std::vector<std::string>& argv, const std::string& log = "/dev/null",
                 const std::function<void()>& in_child = {});
 
+// The executable `name` in $PATH (or /usr/sbin:/usr/bin:/sbin:/bin), "" when there is none.
+std::string find_in_path(const std::string& name);
+// The processes (but this one) whose command line mentions `needle`.
+std::vector<pid_t> processes_mentioning(const std::string& needle);
+// Stops a daemon the test started (SIGTERM, SIGKILL after 15 s), then SIGKILLs whatever still
+// mentions `dir` (the daemon's helpers: shims, its own containerd) and unmounts what is left under
+// `dir`, innermost first.
+void stop_daemon(pid_t daemon, const std::string& dir);
+
 }  // namespace minirun::test
