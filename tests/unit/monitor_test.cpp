@@ -298,6 +298,8 @@ TEST(Monitor, FollowingReaderEndsWhenTheMonitorExits) {
   logs::read_log(o.log_path, r, fd, fd);  // returns once the monitor is gone
   ::close(fd), ::close(watch);
   EXPECT_EQ(read_file(out), "tick 0\ntick 1\ntick 2\ntick 3\ntick 4\n");
+  // The kernel closes the fifo while the process exits, a moment before it becomes a zombie.
+  for (int i = 0; i < 200 && !exited(d.monitor_pid); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(exited(d.monitor_pid));
 }
 
