@@ -12,7 +12,9 @@ scripts/install-deps.sh --fuzz >/dev/null
 build=build-fuzz
 # -O1 with line tables only (reports keep file and line; a lighter build than -O2 -g), NDEBUG as
 # in a release.
-CC=clang CXX=clang++ cmake -S . -B "$build" -DMINIRUN_FUZZ=ON -DMINIRUN_STATIC=OFF -DCMAKE_BUILD_TYPE=None \
+gen=()
+[ -f "$build/CMakeCache.txt" ] || gen=(-G Ninja)
+CC=clang CXX=clang++ cmake -S . -B "$build" "${gen[@]}" -DMINIRUN_FUZZ=ON -DMINIRUN_STATIC=OFF -DCMAKE_BUILD_TYPE=None \
   -DCMAKE_C_FLAGS="-O1 -gline-tables-only -DNDEBUG" -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only -DNDEBUG" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz auth_challenge_fuzz make_seeds
 

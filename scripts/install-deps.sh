@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--vm] [--bench] [--fuzz] [--peers]
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config git python3
+pkgs=(build-essential cmake ninja-build pkg-config git python3
       libarchive-dev nlohmann-json3-dev libssl-dev libmount-dev libspdlog-dev libfmt-dev
       libgtest-dev libgmock-dev libcli11-dev libzstd-dev zlib1g-dev
       libacl1-dev libseccomp-dev liblz4-dev libxml2-dev nettle-dev libbz2-dev liblzma-dev

@@ -24,6 +24,11 @@ done
 
 if [ "$vm" = 1 ]; then scripts/install-deps.sh --vm; else scripts/install-deps.sh; fi
 
+# Ninja for a new build directory (an existing one keeps the generator it was made with). The
+# product with line tables only (-g1): the same code as -g, and a third less compile time.
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake_args+=(-G Ninja -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
+fi
 cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
