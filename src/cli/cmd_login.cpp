@@ -54,7 +54,9 @@ void register_login(CLI::App& app, Globals&) {
   cmd->footer(
       "The credentials are checked against the registry, then stored as {\"auths\": {SERVER: {\"auth\": …}}} in "
       "$REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json (its other keys "
-      "kept; mode 0600). Docker Hub is stored as https://index.docker.io/v1/. Without -p or --password-stdin "
+      "kept; mode 0600); when that file names a credential helper for SERVER (credHelpers, else credsStore), "
+      "in docker-credential-NAME instead, the file keeping an empty entry. Docker Hub is stored as "
+      "https://index.docker.io/v1/. Without -p or --password-stdin "
       "the password is asked on the terminal (refused when stdin is not one).\n"
       "Examples:\n  minirun login -u me localhost:5000\n  echo \"$PASS\" | minirun login -u me --password-stdin quay.io");
   cmd->callback([server, user, password, p, password_stdin] {
@@ -81,9 +83,7 @@ void register_login(CLI::App& app, Globals&) {
       registry::SourceOptions opts;
       opts.insecure = registry::load_registries_conf().insecure(reg);
       registry::check_login(reg, registry::Credentials{name, pass}, opts);
-      const std::string file = registry::login_auth_file_path();
-      std::string text = read_file_if_exists(file).value_or("");
-      registry::write_auth_file(file, registry::auth_file_with_login(text, key, {name, pass}, file));
+      registry::save_login(key, {name, pass});
     } catch (const Error& e) {
       std::string m = e.what();
       throw Error("login to " + key + " failed: " + m, 1);
@@ -96,19 +96,16 @@ void register_logout(CLI::App& app, Globals&) {
   auto* cmd = app.add_subcommand("logout", "Log out from a registry: minirun logout [SERVER]");
   auto server = std::make_shared<std::string>();
   cmd->add_option("server", *server, "SERVER (default: Docker Hub)");
-  cmd->footer("Removes SERVER's entry from the auth file login writes; not logged in is not an error.");
+  cmd->footer("Removes SERVER's entry from the auth file login writes, and its credentials from the credential helper "
+              "that file names for it; not logged in is not an error.");
   cmd->callback([server] {
     const std::string key = registry::auth_key_for_server(*server);
     try {
-      const std::string file = registry::login_auth_file_path();
-      auto text = read_file_if_exists(file);
-      auto without = text ? registry::auth_file_without_login(*text, key, file) : std::nullopt;
-      if (!without) {
+      if (!registry::remove_login(key)) {
         std::cout << "Not logged in to " << key << std::endl;
         return;
       }
       std::cout << "Removing login credentials for " << key << std::endl;
-      registry::write_auth_file(file, *without);
     } catch (const Error& e) {
       throw Error(std::string(e.what()), 1);
     }

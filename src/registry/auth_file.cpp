@@ -70,6 +70,39 @@ std::string auth_file_with_login(std::string_view text, const std::string& key, 
   return doc.dump(1, '\t') + "\n";
 }
 
+std::string auth_file_with_helper_login(std::string_view text, const std::string& key, const std::string& file) {
+  nlohmann::ordered_json doc = parse_auth_file(text, file);
+  if (!doc.contains("auths")) doc["auths"] = nlohmann::ordered_json::object();
+  doc["auths"][key] = nlohmann::ordered_json::object();
+  return doc.dump(1, '\t') + "\n";
+}
+
+void save_login(const std::string& key, const Credentials& c) {
+  const std::string file = login_auth_file_path();
+  const std::string text = read_file_if_exists(file).value_or("");
+  const std::string helper = text.empty() ? "" : credential_helper_for(text, registry_for_auth_key(key), file);
+  if (helper.empty()) {
+    write_auth_file(file, auth_file_with_login(text, key, c, file));
+    return;
+  }
+  store_with_credential_helper(helper, key, c);
+  write_auth_file(file, auth_file_with_helper_login(text, key, file));
+}
+
+bool remove_login(const std::string& key) {
+  const std::string file = login_auth_file_path();
+  const auto text = read_file_if_exists(file);
+  if (!text) return false;
+  bool removed = false;
+  if (std::string helper = credential_helper_for(*text, registry_for_auth_key(key), file); !helper.empty())
+    removed = erase_with_credential_helper(helper, key);
+  if (auto without = auth_file_without_login(*text, key, file)) {
+    write_auth_file(file, *without);
+    removed = true;
+  }
+  return removed;
+}
+
 std::optional<std::string> auth_file_without_login(std::string_view text, const std::string& key,
                                                    const std::string& file) {
   nlohmann::ordered_json doc = parse_auth_file(text, file);

@@ -118,7 +118,15 @@ std::string credential_helper_for(std::string_view text, std::string_view regist
   return "";
 }
 
-std::optional<Credentials> run_credential_helper(const std::string& name, const std::string& server) {
+namespace {
+
+struct HelperResult {
+  int code = 0;
+  std::string output;  // stdout and stderr, trailing newlines dropped
+};
+
+// Runs docker-credential-NAME VERB with `input` on its stdin.
+HelperResult call_credential_helper(const std::string& name, const char* verb, const std::string& input) {
   const std::string prog = "docker-credential-" + name;
   if (name.empty() || name.find('/') != std::string::npos) throw Error("credential helper \"" + name + "\": not a name");
   int in[2], out[2];
@@ -137,44 +145,69 @@ std::optional<Credentials> run_credential_helper(const std::string& name, const 
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
-    ::execlp(prog.c_str(), prog.c_str(), "get", static_cast<char*>(nullptr));
+    ::execlp(prog.c_str(), prog.c_str(), verb, static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(in[0]);
   ::close(out[1]);
-  // The helper reads one short line: the pipe's buffer holds it, so this never blocks on it.
-  std::string line = server + "\n";
+  // The helper reads one short message: the pipe's buffer holds it, so this never blocks on it.
   auto old = std::signal(SIGPIPE, SIG_IGN);
-  (void)!::write(in[1], line.data(), line.size());
+  (void)!::write(in[1], input.data(), input.size());
   std::signal(SIGPIPE, old);
   ::close(in[1]);
-  std::string output;
+  HelperResult r;
   char buf[4096];
   for (;;) {
     ssize_t n = ::read(out[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (output.size() < (1u << 20)) output.append(buf, static_cast<size_t>(n));
+    if (r.output.size() < (1u << 20)) r.output.append(buf, static_cast<size_t>(n));
   }
   ::close(out[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-  if (code != 0) {
-    if (output.find("credentials not found") != std::string::npos) return std::nullopt;
-    if (code == 127 && output.empty()) throw Error(prog + ": not found on PATH (named by the auth file)");
-    throw Error(prog + " get: exit status " + std::to_string(code) + (output.empty() ? "" : ": " + output));
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == '\r')) r.output.pop_back();
+  if (r.code == 127 && r.output.empty()) throw Error(prog + ": not found on PATH (named by the auth file)");
+  return r;
+}
+
+Error helper_failed(const std::string& name, const char* verb, const HelperResult& r) {
+  return Error("docker-credential-" + name + " " + verb + ": exit status " + std::to_string(r.code) +
+               (r.output.empty() ? "" : ": " + r.output));
+}
+
+}  // namespace
+
+std::optional<Credentials> run_credential_helper(const std::string& name, const std::string& server) {
+  HelperResult r = call_credential_helper(name, "get", server + "\n");
+  if (r.code != 0) {
+    if (r.output.find("credentials not found") != std::string::npos) return std::nullopt;
+    throw helper_failed(name, "get", r);
   }
   try {
-    auto j = nlohmann::json::parse(output);
+    auto j = nlohmann::json::parse(r.output);
     Credentials c{j.at("Username").get<std::string>(), j.at("Secret").get<std::string>(), ""};
     if (c.username == "<token>") c.identity_token = std::move(c.password), c.password.clear();
     return c;
   } catch (const nlohmann::json::exception&) {
-    throw Error(prog + " get: not the JSON of a credential: " + output.substr(0, 200));
+    throw Error("docker-credential-" + name + " get: not the JSON of a credential: " + r.output.substr(0, 200));
   }
+}
+
+void store_with_credential_helper(const std::string& name, const std::string& server, const Credentials& c) {
+  nlohmann::json j = {{"ServerURL", server}, {"Username", c.identity_token.empty() ? c.username : "<token>"},
+                      {"Secret", c.identity_token.empty() ? c.password : c.identity_token}};
+  HelperResult r = call_credential_helper(name, "store", j.dump());
+  if (r.code != 0) throw helper_failed(name, "store", r);
+}
+
+bool erase_with_credential_helper(const std::string& name, const std::string& server) {
+  HelperResult r = call_credential_helper(name, "erase", server + "\n");
+  if (r.code == 0) return true;
+  if (r.output.find("credentials not found") != std::string::npos) return false;
+  throw helper_failed(name, "erase", r);
 }
 
 std::vector<std::string> auth_file_paths() {

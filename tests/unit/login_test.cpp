@@ -1,6 +1,6 @@
 // What `minirun login` and `logout` rely on without root: the auth file's update (other keys
 // and entries kept, an entry replaced or removed, Docker Hub's key, mode 0600 in a 0700
-// directory) and the credentials' check against the tests' real registry (registry_fixture.h),
+// directory, the secret in the credential helper the file names) and the credentials' check against the tests' real registry (registry_fixture.h),
 // under htpasswd (Basic) and token (Bearer) authentication, after which a pull's source finds
 // the stored entry. The registry parts are skipped where docker-registry, python3 or skopeo is
 // missing.
@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "minirun/registry/auth_file.h"
@@ -130,6 +131,62 @@ TEST(AuthFile, ThePathLoginWrites) {
   EnvVar nodc("DOCKER_CONFIG", "");
   EnvVar home("HOME", "/h");
   EXPECT_EQ(registry::login_auth_file_path(), "/h/.docker/config.json");
+}
+
+// A file naming a credential helper: login's secret goes to `docker-credential-NAME store` (the
+// file keeps an empty entry, as docker login writes it), a pull's lookup gets it back with `get`,
+// logout erases it from the helper and the entry from the file.
+TEST(AuthFile, LoginAndLogoutGoThroughTheCredentialHelperTheFileNames) {
+  TempDir t;
+  // A helper keeping one credential in a file: what `store` got, verbatim, answered by `get`.
+  write_file(t / "docker-credential-minirun-fake",
+             "#!/bin/sh\nkept=\"$(dirname \"$0\")/kept\"\n"
+             "case \"$1\" in\n"
+             "store) cat > \"$kept\" ;;\n"
+             "get) read s; [ -f \"$kept\" ] || { echo 'credentials not found in native keychain'; exit 1; }; cat \"$kept\" ;;\n"
+             "erase) read s; [ -f \"$kept\" ] || { echo 'credentials not found in native keychain'; exit 1; }; "
+             "echo \"$s\" > \"$(dirname \"$0\")/erased\"; rm \"$kept\" ;;\n"
+             "*) exit 2 ;;\nesac\n",
+             0755);
+  write_file(t / "docker-credential-minirun-broken", "#!/bin/sh\necho 'keyring locked' >&2\nexit 4\n", 0755);
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  EnvVar p("PATH", t.path() + ":" + path);
+  std::string file = t / "auth.json";
+  EnvVar auth("REGISTRY_AUTH_FILE", file);
+  write_file(file, R"({"credsStore": "minirun-fake", "auths": {"other:1": {"auth": "YTpi"}}, "psFormat": "x"})");
+
+  registry::save_login("reg:5000", {"me", "s3cret"});
+  EXPECT_EQ(json::parse(read_file(t / "kept")), json::parse(R"({"ServerURL":"reg:5000","Username":"me","Secret":"s3cret"})"));
+  json f = json::parse(read_file(file));
+  EXPECT_EQ(f["auths"]["reg:5000"], json::object());
+  EXPECT_EQ(f["auths"]["other:1"]["auth"], "YTpi");
+  EXPECT_EQ(f["psFormat"], "x");
+  auto c = registry::find_credentials("reg:5000", "app");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->username, "me");
+  EXPECT_EQ(c->password, "s3cret");
+
+  EXPECT_TRUE(registry::remove_login("reg:5000"));
+  EXPECT_EQ(read_file(t / "erased"), "reg:5000\n");
+  EXPECT_FALSE(std::filesystem::exists(t / "kept"));
+  f = json::parse(read_file(file));
+  EXPECT_FALSE(f["auths"].contains("reg:5000"));
+  EXPECT_TRUE(f["auths"].contains("other:1"));
+  EXPECT_FALSE(registry::remove_login("reg:5000"));  // neither the helper nor the file has it
+
+  // credHelpers names a helper per registry, before credsStore; a helper that fails stops the
+  // login with its message and the file unchanged.
+  write_file(file, R"({"credsStore": "minirun-fake", "credHelpers": {"locked:1": "minirun-broken"}})");
+  try {
+    registry::save_login("locked:1", {"me", "pw"});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("docker-credential-minirun-broken store: exit status 4: keyring locked"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(json::parse(read_file(file)),
+            json::parse(R"({"credsStore": "minirun-fake", "credHelpers": {"locked:1": "minirun-broken"}})"));
 }
 
 namespace {

@@ -2,7 +2,10 @@
 // writing ($REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json),
 // its "auths" entry for a server ({"auth": base64("user:pass")}, as docker login writes it),
 // every other key of the file kept, written whole (temp, fsync, rename; mode 0600 in a 0700
-// directory). Docker Hub's entry is keyed "https://index.docker.io/v1/", as Docker's is.
+// directory). Docker Hub's entry is keyed "https://index.docker.io/v1/", as Docker's is. When
+// the file names a credential helper for the server (credHelpers, else credsStore), the secret
+// goes to the helper (docker-credential-NAME store / erase) and the file keeps an empty entry,
+// as docker login does.
 #pragma once
 
 #include <optional>
@@ -32,6 +35,17 @@ std::string login_auth_file_path();
 // the text is not a JSON object or its "auths" not an object.
 std::string auth_file_with_login(std::string_view text, const std::string& key, const Credentials& c,
                                  const std::string& file);
+
+// The same with `key`'s entry {}: the secret is in a credential helper.
+std::string auth_file_with_helper_login(std::string_view text, const std::string& key, const std::string& file);
+
+// login: stores the credentials for `key` (see above: the credential helper the file names for
+// it, else the file's own entry).
+void save_login(const std::string& key, const Credentials& c);
+
+// logout: erases `key`'s credentials from its credential helper and its entry from the file;
+// false when neither had any.
+bool remove_login(const std::string& key);
 
 // The file's text without the entries of `key` (also as "http://KEY", "https://KEY"); nullopt
 // when it has none. Throws Error naming `file` as above.

@@ -46,6 +46,14 @@ std::string credential_helper_for(std::string_view text, std::string_view regist
 // fails otherwise.
 std::optional<Credentials> run_credential_helper(const std::string& name, const std::string& server);
 
+// docker-credential-NAME store: {"ServerURL": server, "Username": …, "Secret": …} on its stdin
+// (an identity token as the Secret of Username "<token>"). Error when it fails.
+void store_with_credential_helper(const std::string& name, const std::string& server, const Credentials& c);
+
+// docker-credential-NAME erase: the server on its stdin. false when it had nothing for the
+// server ("credentials not found"); Error when it fails otherwise.
+bool erase_with_credential_helper(const std::string& name, const std::string& server);
+
 // The files to read, in order (see above); missing ones are skipped by find_credentials.
 std::vector<std::string> auth_file_paths();
 
