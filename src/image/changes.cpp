@@ -50,7 +50,7 @@ struct LowerDir {
 std::optional<struct stat> lookup(const LowerDir& dir, const char* name) {
   for (const auto& fd : dir.fds) {
     struct stat st;
-    if (::fstatat(fd.fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (::fstatat(fd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (is_whiteout(st)) return std::nullopt;
     return st;
   }
@@ -62,9 +62,9 @@ LowerDir descend(const LowerDir& dir, const char* name) {
   LowerDir out;
   for (const auto& fd : dir.fds) {
     struct stat st;
-    if (::fstatat(fd.fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (::fstatat(fd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (!S_ISDIR(st.st_mode)) break;  // a file or whiteout hides everything below
-    int c = ::openat(fd.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int c = ::openat(fd.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (c < 0) break;
     out.fds.emplace_back(c);
     if (is_opaque(c)) break;
@@ -128,9 +128,9 @@ bool whiteout_entry(int dirfd, const Entry& e, unsigned char type) {
 std::set<std::string> visible_names(const LowerDir& dir) {
   std::set<std::string> seen, out;
   for (const auto& fd : dir.fds)
-    for (const auto& e : list_dir(fd.fd)) {
+    for (const auto& e : list_dir(fd.get())) {
       if (!seen.insert(e.name).second) continue;
-      if (!whiteout_entry(fd.fd, e, type_of(fd.fd, e))) out.insert(e.name);
+      if (!whiteout_entry(fd.get(), e, type_of(fd.get(), e))) out.insert(e.name);
     }
   return out;
 }
@@ -165,7 +165,7 @@ class Walker {
       if (type == DT_DIR) {
         Fd c(::openat(fd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         out.push_back({p, ChangeKind::Added});
-        if (c.fd >= 0) all_added(c.fd, p);
+        if (c.get() >= 0) all_added(c.get(), p);
       } else {
         out.push_back({std::move(p), ChangeKind::Added});
       }
@@ -191,7 +191,7 @@ class Walker {
         out.push_back({p, ChangeKind::Added});
         if (type == DT_DIR) {
           Fd c(::openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-          if (c.fd >= 0) all_added(c.fd, p);
+          if (c.get() >= 0) all_added(c.get(), p);
         }
         continue;
       }
@@ -203,8 +203,8 @@ class Walker {
         // Same stat: only a capability change would still show.
         for (const auto& lfd : old.fds) {
           struct stat ls;
-          if (::fstatat(lfd.fd, n, &ls, AT_SYMLINK_NOFOLLOW) == 0) {
-            changed = capability(lfd.fd, n) != capability(fd, n);
+          if (::fstatat(lfd.get(), n, &ls, AT_SYMLINK_NOFOLLOW) == 0) {
+            changed = capability(lfd.get(), n) != capability(fd, n);
             break;
           }
         }
@@ -212,13 +212,13 @@ class Walker {
       if (changed) out.push_back({p, ChangeKind::Modified});
       if (S_ISDIR(st.st_mode)) {
         Fd c(::openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (c.fd < 0) continue;
-        bool child_opaque = opaque || is_opaque(c.fd);
+        if (c.get() < 0) continue;
+        bool child_opaque = opaque || is_opaque(c.get());
         if (!S_ISDIR(was->st_mode)) {
-          all_added(c.fd, p);  // a file turned into a directory: nothing old below it
+          all_added(c.get(), p);  // a file turned into a directory: nothing old below it
         } else {
           LowerDir sub = descend(old, n);
-          bool inner = walk(c.fd, p, sub, child_opaque);
+          bool inner = walk(c.get(), p, sub, child_opaque);
           if (inner && !changed) out.insert(out.begin() + static_cast<long>(at), {p, ChangeKind::Modified});
         }
       }
@@ -238,7 +238,7 @@ class Walker {
 
 std::vector<Change> compute_changes(const std::string& upper, const std::vector<std::string>& lowers) {
   Fd up(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (up.fd < 0) throw sys_error(upper);
+  if (up.get() < 0) throw sys_error(upper);
   LowerDir root;
   for (const auto& l : lowers) {
     int fd = ::open(l.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -247,7 +247,7 @@ std::vector<Change> compute_changes(const std::string& upper, const std::vector<
     if (is_opaque(fd)) break;
   }
   Walker w;
-  w.walk(up.fd, "", root, false);
+  w.walk(up.get(), "", root, false);
   auto by_path = [](const Change& a, const Change& b) { return a.path < b.path; };
   if (!std::is_sorted(w.out.begin(), w.out.end(), by_path)) std::sort(w.out.begin(), w.out.end(), by_path);
   return w.out;

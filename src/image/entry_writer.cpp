@@ -104,7 +104,7 @@ void remove_at(int dirfd, const std::string& name) {
 class EntryWriter::Impl {
  public:
   Impl(const std::string& dest, const ExtractOptions& o) : opts_(o), root_(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-    if (root_.fd < 0) throw sys_error(dest);
+    if (root_.get() < 0) throw sys_error(dest);
   }
 
   void apply(struct archive* a, struct archive_entry* e) {
@@ -122,8 +122,8 @@ class EntryWriter::Impl {
     std::sort(dir_times_.begin(), dir_times_.end(),
               [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
     for (const auto& [path, ts] : dir_times_) {
-      Fd fd(openat2_in_root(root_.fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
-      if (fd.fd >= 0) ::futimens(fd.fd, ts.data());
+      Fd fd(openat2_in_root(root_.get(), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+      if (fd.get() >= 0) ::futimens(fd.get(), ts.data());
     }
   }
 
@@ -149,22 +149,22 @@ class EntryWriter::Impl {
       parent_path_ = dir;
       parent_valid_ = true;
       struct stat st;
-      parent_setgid_ = ::fstat(parent_.fd, &st) != 0 || (st.st_mode & S_ISGID);
+      parent_setgid_ = ::fstat(parent_.get(), &st) != 0 || (st.st_mode & S_ISGID);
     }
-    return parent_.fd;
+    return parent_.get();
   }
 
   // Opens (creating missing components, 0755 root-owned like Docker) the directory `dir`
   // resolved inside the root.
   Fd open_dir(const std::string& dir) {
-    int fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
+    int fd = openat2_in_root(root_.get(), dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) return Fd(fd);
     if (errno == ENAMETOOLONG) throw Error("name too long (" + std::to_string(dir.size()) + " bytes of directories)");
     if (errno != ENOENT) throw sys_error("parent directory " + (dir.empty() ? "/" : shortened_path(dir)));
     std::string parent = dirname_of(dir), base = basename_of(dir);
     Fd p = open_dir(parent);
-    if (::mkdirat(p.fd, base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("mkdir " + shortened_path(dir));
-    fd = openat2_in_root(root_.fd, dir, O_RDONLY | O_DIRECTORY);
+    if (::mkdirat(p.get(), base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("mkdir " + shortened_path(dir));
+    fd = openat2_in_root(root_.get(), dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0) throw sys_error("parent directory " + shortened_path(dir));
     return Fd(fd);
   }
@@ -208,7 +208,7 @@ class EntryWriter::Impl {
     std::string target = base.substr(4);
     if (target == ".wh..opq") {  // opaque directory
       Fd dir = open_dir(dirname_of(path));
-      if (::fsetxattr(dir.fd, "trusted.overlay.opaque", "y", 1, 0) != 0) throw sys_error("opaque whiteout");
+      if (::fsetxattr(dir.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) throw sys_error("opaque whiteout");
       return;
     }
     if (target.rfind(".wh.", 0) == 0) return;  // other aufs metadata: ignored, as Docker does
@@ -246,19 +246,19 @@ class EntryWriter::Impl {
   void copy_from_lower(const std::string& target, int dirfd, const std::string& name) {
     for (const auto& lower : opts_.lower_diffs) {
       Fd lroot(::open(lower.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (lroot.fd < 0) continue;
-      Fd src(openat2_in_root(lroot.fd, target, O_RDONLY | O_NOFOLLOW));
+      if (lroot.get() < 0) continue;
+      Fd src(openat2_in_root(lroot.get(), target, O_RDONLY | O_NOFOLLOW));
       struct stat st;
-      if (src.fd < 0) {
+      if (src.get() < 0) {
         // A whiteout in this lower hides the layers below it.
-        Fd ldir(openat2_in_root(lroot.fd, dirname_of(target), O_RDONLY | O_DIRECTORY));
-        if (ldir.fd >= 0 && ::fstatat(ldir.fd, basename_of(target).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        Fd ldir(openat2_in_root(lroot.get(), dirname_of(target), O_RDONLY | O_DIRECTORY));
+        if (ldir.get() >= 0 && ::fstatat(ldir.get(), basename_of(target).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
             is_whiteout(st))
           break;
         continue;
       }
-      if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Error("hard link target \"" + shortened_path(target) + "\" is not a regular file");
-      copy_regular_file(src.fd, st, dirfd, name, "copy of " + shortened_path(target));
+      if (::fstat(src.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw Error("hard link target \"" + shortened_path(target) + "\" is not a regular file");
+      copy_regular_file(src.get(), st, dirfd, name, "copy of " + shortened_path(target));
       content_size_ += static_cast<uint64_t>(st.st_size);
       return;
     }
@@ -270,59 +270,60 @@ class EntryWriter::Impl {
     const char* hl = archive_entry_hardlink(e);
     if (path.empty()) {  // the root itself: never replaced; a directory's metadata applies
       if (type == AE_IFDIR && !hl) {
-        if (::fchmod(root_.fd, archive_entry_perm(e)) != 0) throw sys_error("chmod");
-        set_owner(root_.fd, ".", e);
+        if (::fchmod(root_.get(), archive_entry_perm(e)) != 0) throw sys_error("chmod");
+        set_owner(root_.get(), ".", e);
       }
       return;
     }
     std::string base = basename_of(path);
     if (base.rfind(".wh.", 0) == 0) return whiteout(path, base);
-    struct DirRef {
+    struct DirRef {  // borrowed from parent_dir()'s cache, not closed here
       int fd;
+      int get() const { return fd; }
     } dir{parent_dir(dirname_of(path))};
     auto ts = times_of(e);
-    std::string proc = "/proc/self/fd/" + std::to_string(dir.fd) + "/" + base;
+    std::string proc = "/proc/self/fd/" + std::to_string(dir.get()) + "/" + base;
     if (hl) {
       std::string target = clean_entry_path(hl);
       if (target.empty()) throw Error("hard link to the root");
-      make_room(dir.fd, base, false);
+      make_room(dir.get(), base, false);
       int tfd_flags = O_PATH | O_NOFOLLOW;
-      Fd tdir(openat2_in_root(root_.fd, dirname_of(target), O_RDONLY | O_DIRECTORY));
+      Fd tdir(openat2_in_root(root_.get(), dirname_of(target), O_RDONLY | O_DIRECTORY));
       struct stat st;
-      if (tdir.fd >= 0 && ::fstatat(tdir.fd, basename_of(target).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (tdir.get() >= 0 && ::fstatat(tdir.get(), basename_of(target).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISDIR(st.st_mode)) throw Error("hard link to a directory");
-        if (::linkat(tdir.fd, basename_of(target).c_str(), dir.fd, base.c_str(), 0) != 0) throw sys_error("link");
+        if (::linkat(tdir.get(), basename_of(target).c_str(), dir.get(), base.c_str(), 0) != 0) throw sys_error("link");
         (void)tfd_flags;
       } else {
-        copy_from_lower(target, dir.fd, base);
+        copy_from_lower(target, dir.get(), base);
       }
       // The link entry's own header applies to the (shared) inode, as Docker's extraction does:
       // the later header wins for every name of the file. Only what differs is changed, so a
       // link header that agrees (as every tar writer's does) keeps the file's setuid bit and
       // security.capability, which a chown would clear. A symlink keeps its mode.
-      if (::fstatat(dir.fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw sys_error("link");
+      if (::fstatat(dir.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw sys_error("link");
       if (st.st_uid != static_cast<uid_t>(archive_entry_uid(e)) || st.st_gid != static_cast<gid_t>(archive_entry_gid(e))) {
-        set_owner(dir.fd, base, e);
+        set_owner(dir.get(), base, e);
         st.st_mode &= ~static_cast<mode_t>(07777);  // chown cleared setuid/setgid: chmod below
       }
       if (!S_ISLNK(st.st_mode) && (st.st_mode & 07777) != archive_entry_perm(e) &&
-          ::fchmodat(dir.fd, base.c_str(), archive_entry_perm(e), 0) != 0)
+          ::fchmodat(dir.get(), base.c_str(), archive_entry_perm(e), 0) != 0)
         throw sys_error("chmod");
       set_xattrs(-1, proc, e);
       return;
     }
     switch (type) {
       case AE_IFDIR: {
-        if (::mkdirat(dir.fd, base.c_str(), 0700) != 0 &&
-            (errno != EEXIST || (!make_room(dir.fd, base, true) && ::mkdirat(dir.fd, base.c_str(), 0700) != 0)))
+        if (::mkdirat(dir.get(), base.c_str(), 0700) != 0 &&
+            (errno != EEXIST || (!make_room(dir.get(), base, true) && ::mkdirat(dir.get(), base.c_str(), 0700) != 0)))
           throw sys_error("mkdir");
-        Fd d(::openat(dir.fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (d.fd < 0) throw sys_error("open directory");
-        if (::fchown(d.fd, static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e))) != 0 &&
+        Fd d(::openat(dir.get(), base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (d.get() < 0) throw sys_error("open directory");
+        if (::fchown(d.get(), static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e))) != 0 &&
             (geteuid() == 0 || errno != EPERM))
           throw sys_error("chown");
-        if (::fchmod(d.fd, archive_entry_perm(e)) != 0) throw sys_error("chmod");
-        set_xattrs(d.fd, "", e);
+        if (::fchmod(d.get(), archive_entry_perm(e)) != 0) throw sys_error("chmod");
+        set_xattrs(d.get(), "", e);
         dir_times_.push_back({path, ts});
         return;
       }
@@ -340,40 +341,40 @@ class EntryWriter::Impl {
         const bool chown = uid != 0 || gid != 0 || parent_setgid_ || !root_ids_;
         const bool exact = !chown && (perm & process_umask()) == 0;
         constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-        Fd f(::openat(dir.fd, base.c_str(), kCreate, exact ? perm : 0600));
-        if (f.fd < 0 && errno == EEXIST) {  // an earlier entry of the same name: replaced
-          make_room(dir.fd, base, false);
-          f = Fd(::openat(dir.fd, base.c_str(), kCreate, exact ? perm : 0600));
+        Fd f(::openat(dir.get(), base.c_str(), kCreate, exact ? perm : 0600));
+        if (f.get() < 0 && errno == EEXIST) {  // an earlier entry of the same name: replaced
+          make_room(dir.get(), base, false);
+          f = Fd(::openat(dir.get(), base.c_str(), kCreate, exact ? perm : 0600));
         }
-        if (f.fd < 0) throw sys_error("create");
+        if (f.get() < 0) throw sys_error("create");
         la_int64_t size = archive_entry_size(e);
-        if (write_file(a, f.fd) != size && ::ftruncate(f.fd, size) != 0) throw sys_error("truncate");
+        if (write_file(a, f.get()) != size && ::ftruncate(f.get(), size) != 0) throw sys_error("truncate");
         content_size_ += static_cast<uint64_t>(size);
-        if (chown && ::fchown(f.fd, uid, gid) != 0 && (geteuid() == 0 || errno != EPERM)) throw sys_error("chown");
-        if (!exact && ::fchmod(f.fd, perm) != 0) throw sys_error("chmod");
-        set_xattrs(f.fd, "", e);
-        if (::futimens(f.fd, ts.data()) != 0) throw sys_error("utimes");
+        if (chown && ::fchown(f.get(), uid, gid) != 0 && (geteuid() == 0 || errno != EPERM)) throw sys_error("chown");
+        if (!exact && ::fchmod(f.get(), perm) != 0) throw sys_error("chmod");
+        set_xattrs(f.get(), "", e);
+        if (::futimens(f.get(), ts.data()) != 0) throw sys_error("utimes");
         return;
       }
       case AE_IFLNK: {
         const char* target = archive_entry_symlink(e);
-        if (::symlinkat(target ? target : "", dir.fd, base.c_str()) != 0 &&
-            (errno != EEXIST || (make_room(dir.fd, base, false), ::symlinkat(target ? target : "", dir.fd, base.c_str())) != 0))
+        if (::symlinkat(target ? target : "", dir.get(), base.c_str()) != 0 &&
+            (errno != EEXIST || (make_room(dir.get(), base, false), ::symlinkat(target ? target : "", dir.get(), base.c_str())) != 0))
           throw sys_error("symlink");
-        set_owner(dir.fd, base, e);
-        ::utimensat(dir.fd, base.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW);
+        set_owner(dir.get(), base, e);
+        ::utimensat(dir.get(), base.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW);
         return;
       }
       case AE_IFCHR:
       case AE_IFBLK:
       case AE_IFIFO: {
-        make_room(dir.fd, base, false);
+        make_room(dir.get(), base, false);
         dev_t dev = type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-        if (::mknodat(dir.fd, base.c_str(), type | 0600, dev) != 0) throw sys_error("mknod");
-        set_owner(dir.fd, base, e);
-        if (::fchmodat(dir.fd, base.c_str(), archive_entry_perm(e), 0) != 0) throw sys_error("chmod");
+        if (::mknodat(dir.get(), base.c_str(), type | 0600, dev) != 0) throw sys_error("mknod");
+        set_owner(dir.get(), base, e);
+        if (::fchmodat(dir.get(), base.c_str(), archive_entry_perm(e), 0) != 0) throw sys_error("chmod");
         set_xattrs(-1, proc, e);
-        ::utimensat(dir.fd, base.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW);
+        ::utimensat(dir.get(), base.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW);
         return;
       }
       default:

@@ -13,9 +13,9 @@ namespace minirun {
 ExtractResult extract_layer(const std::string& file, uint64_t offset, uint64_t size, const std::string& dest,
                             const ExtractOptions& opts) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) throw sys_error(file);
+  if (fd.get() < 0) throw sys_error(file);
   LayerStream stream(dest, opts);
-  stream.write_from(fd.fd, offset, size);
+  stream.write_from(fd.get(), offset, size);
   return stream.finish();
 }
 

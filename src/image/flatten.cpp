@@ -78,17 +78,17 @@ class Flattener {
         continue;
       }
       Fd s(::openat(src, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (s.fd < 0) throw sys_error(ctx(crel) + ": open");
-      if (have && (!S_ISDIR(old.st_mode) || is_opaque(s.fd))) {
+      if (s.get() < 0) throw sys_error(ctx(crel) + ": open");
+      if (have && (!S_ISDIR(old.st_mode) || is_opaque(s.get()))) {
         remove_at(dst, name, crel);
         have = false;
       }
       if (!have && ::mkdirat(dst, name.c_str(), 0700) != 0) throw sys_error(ctx(crel) + ": mkdir");
       Fd d(::openat(dst, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (d.fd < 0) throw sys_error(ctx(crel) + ": open the flat copy");
-      take_metadata(s.fd, d.fd, st, crel);
-      merge(s.fd, d.fd, crel, depth + 1);
-      set_times(d.fd, st, crel);
+      if (d.get() < 0) throw sys_error(ctx(crel) + ": open the flat copy");
+      take_metadata(s.get(), d.get(), st, crel);
+      merge(s.get(), d.get(), crel, depth + 1);
+      set_times(d.get(), st, crel);
     }
   }
 
@@ -120,8 +120,8 @@ class Flattener {
     // The file's link count is at the limit (ext4: 65,000), or it is on another file system.
     if ((e == EMLINK || e == EXDEV) && S_ISREG(st.st_mode)) {
       Fd f(::openat(src, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (f.fd < 0) throw sys_error(ctx(rel) + ": open");
-      copy_regular_file(f.fd, st, dst, name, ctx(rel));
+      if (f.get() < 0) throw sys_error(ctx(rel) + ": open");
+      copy_regular_file(f.get(), st, dst, name, ctx(rel));
       return;
     }
     throw sys_error(ctx(rel) + ": link", e);
@@ -145,12 +145,12 @@ class Flattener {
 
 void flatten_layers(const std::vector<std::string>& diffs, const std::string& dst) {
   Fd out(::open(dst.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (out.fd < 0) throw sys_error(dst);
+  if (out.get() < 0) throw sys_error(dst);
   for (size_t i = 0; i < diffs.size(); i++) {
     Flattener f("layer " + std::to_string(i + 1) + " of " + std::to_string(diffs.size()));
     Fd in(::open(diffs[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (in.fd < 0) throw sys_error("layer " + std::to_string(i + 1) + " of " + std::to_string(diffs.size()) + ": " + diffs[i]);
-    f.merge_root(in.fd, out.fd);
+    if (in.get() < 0) throw sys_error("layer " + std::to_string(i + 1) + " of " + std::to_string(diffs.size()) + ": " + diffs[i]);
+    f.merge_root(in.get(), out.get());
   }
 }
 

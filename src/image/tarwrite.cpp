@@ -105,8 +105,8 @@ class TarOut {
       archive_entry_set_filetype(e, AE_IFREG);
       archive_entry_set_size(e, st.st_size);
       file = Fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (file.fd < 0 && (errno == ENOENT || errno == ELOOP)) return gone(e);
-      if (file.fd < 0) throw sys_error(path);
+      if (file.get() < 0 && (errno == ENOENT || errno == ELOOP)) return gone(e);
+      if (file.get() < 0) throw sys_error(path);
       if (st.st_nlink > 1) links_[std::make_pair(st.st_dev, st.st_ino)] = path;
     } else if (S_ISDIR(st.st_mode)) {
       archive_entry_set_filetype(e, AE_IFDIR);
@@ -130,7 +130,7 @@ class TarOut {
     }
     add_xattrs(e, dirfd, name);
     write_header(e, path);
-    if (file.fd >= 0) copy(file.fd, path, static_cast<uint64_t>(st.st_size));
+    if (file.get() >= 0) copy(file.get(), path, static_cast<uint64_t>(st.st_size));
     return true;
   }
 
@@ -244,10 +244,10 @@ void layer_dir(TarOut& out, int fd, const std::string& prefix) {
     if (!out.entry(fd, n, S_ISDIR(st.st_mode) ? path + "/" : path, st)) continue;
     if (S_ISDIR(st.st_mode)) {
       Fd c(::openat(fd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (c.fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) continue;  // went meanwhile
-      if (c.fd < 0) throw sys_error(path);
-      if (is_opaque(c.fd)) out.marker(path + "/.wh..wh..opq", st);
-      layer_dir(out, c.fd, path + "/");
+      if (c.get() < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) continue;  // went meanwhile
+      if (c.get() < 0) throw sys_error(path);
+      if (is_opaque(c.get())) out.marker(path + "/.wh..wh..opq", st);
+      layer_dir(out, c.get(), path + "/");
     }
   }
 }
@@ -272,9 +272,9 @@ void write_merged_tar(const std::vector<std::string>& layers, int out_fd) {
 
 LayerTar write_tar_from_split(const std::string& split_file, const std::string& diff_dir, int out_fd) {
   Fd split(::open(split_file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (split.fd < 0) throw sys_error(split_file);
+  if (split.get() < 0) throw sys_error(split_file);
   Fd root(::open(diff_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0) throw sys_error(diff_dir);
+  if (root.get() < 0) throw sys_error(diff_dir);
   Sha256 hash;
   Sink sink{out_fd, &hash};
   std::vector<char> buf(1 << 20);
@@ -290,31 +290,31 @@ LayerTar write_tar_from_split(const std::string& split_file, const std::string& 
   };
   for (;;) {
     char kind;
-    ssize_t r = ::read(split.fd, &kind, 1);
+    ssize_t r = ::read(split.get(), &kind, 1);
     if (r == 0) break;
     if (r < 0) throw sys_error(split_file);
     uint64_t len;
-    read_exact(split.fd, reinterpret_cast<char*>(&len), 8, split_file);
+    read_exact(split.get(), reinterpret_cast<char*>(&len), 8, split_file);
     if (kind == 'R') {
       while (len) {
         size_t n = static_cast<size_t>(std::min<uint64_t>(len, buf.size()));
-        read_exact(split.fd, buf.data(), n, split_file);
+        read_exact(split.get(), buf.data(), n, split_file);
         emit(buf.data(), n);
         len -= n;
       }
     } else if (kind == 'F') {
       uint32_t plen;
-      read_exact(split.fd, reinterpret_cast<char*>(&plen), 4, split_file);
+      read_exact(split.get(), reinterpret_cast<char*>(&plen), 4, split_file);
       std::string path(plen, '\0');
-      read_exact(split.fd, path.data(), plen, split_file);
+      read_exact(split.get(), path.data(), plen, split_file);
       struct open_how how = {};
       how.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
       how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-      Fd f(static_cast<int>(syscall(SYS_openat2, root.fd, path.c_str(), &how, sizeof how)));
-      if (f.fd < 0) throw sys_error(diff_dir + "/" + path);
+      Fd f(static_cast<int>(syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
+      if (f.get() < 0) throw sys_error(diff_dir + "/" + path);
       while (len) {
         size_t n = static_cast<size_t>(std::min<uint64_t>(len, buf.size()));
-        read_exact(f.fd, buf.data(), n, path);
+        read_exact(f.get(), buf.data(), n, path);
         emit(buf.data(), n);
         len -= n;
       }
@@ -327,12 +327,12 @@ LayerTar write_tar_from_split(const std::string& split_file, const std::string& 
 
 LayerTar write_layer_tar(const std::string& dir, int out_fd) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.fd < 0) throw sys_error(dir);
+  if (fd.get() < 0) throw sys_error(dir);
   Sha256 hash;
   Sink sink{out_fd, &hash};
   {
     TarOut out(&sink);
-    layer_dir(out, fd.fd, "");
+    layer_dir(out, fd.get(), "");
     out.close();
   }
   return {hash.final_digest(), sink.bytes};

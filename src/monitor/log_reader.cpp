@@ -34,6 +34,7 @@
 
 #include "minirun/monitor/log_format.h"
 #include "minirun/util/error.h"
+#include "minirun/util/fd.h"
 #include "minirun/util/timefmt.h"
 
 namespace minirun::logs {
@@ -44,22 +45,6 @@ constexpr size_t kChunk = 1 << 20;
 // Reads of 256 KiB: what was just copied is still in the cache when it is parsed (mapping the
 // file instead costs more in page-table work than the copy: measured).
 constexpr size_t kReadSize = 256 * 1024;
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // An output batch: raw bytes, written when it holds kChunk.
 struct Output {

@@ -44,6 +44,7 @@
 #include "minirun/network/nft.h"
 #include "minirun/network/nft_elements.h"
 #include "minirun/util/error.h"
+#include "minirun/util/file_lock.h"
 #include "minirun/util/file_ops.h"
 #include "minirun/util/fsutil.h"
 
@@ -69,23 +70,6 @@ void make_dirs(const std::string& p) {
 void write_record(const std::string& path, const std::string& data) {
   replace_file(path, 0644, false, [&](int fd) { write_all(fd, data.data(), data.size(), path); });
 }
-
-// An flock on a file, released on destruction.
-class FileLock {
- public:
-  explicit FileLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw sys_error(path);
-    while (::flock(fd_, LOCK_EX) != 0)
-      if (errno != EINTR) throw sys_error(path + ": flock");
-  }
-  ~FileLock() { ::close(fd_); }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 json record_json(const NetworkRecord& r) {
   return {{"Name", r.name}, {"Id", r.id}, {"Driver", "bridge"}, {"Bridge", r.bridge}, {"Subnet", r.subnet},

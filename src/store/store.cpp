@@ -99,23 +99,7 @@ std::string Store::default_root(const std::string& flag) {
   return "/var/lib/minirun";
 }
 
-Store::Lock::~Lock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-}
-
-Store::Lock Store::lock() const {
-  std::string p = root_ + "/lock";
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw sys_error(p);
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      int e = errno;
-      ::close(fd);
-      throw sys_error(p + ": flock", e);
-    }
-  }
-  return Lock(fd);
-}
+Store::Lock Store::lock() const { return FileLock(root_ + "/lock"); }
 
 // This boot's id (8 hex characters): after a crash and reboot, a temp dir's pid may be reused.
 static const std::string& boot_tag() {

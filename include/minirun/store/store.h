@@ -36,6 +36,8 @@
 #include <string_view>
 #include <vector>
 
+#include "minirun/util/file_lock.h"
+
 namespace minirun {
 
 struct LayerRecord {
@@ -117,17 +119,8 @@ class Store {
   std::string new_temp_dir() const;
 
   // ---- lock ----
-  class Lock {
-   public:
-    explicit Lock(int fd) : fd_(fd) {}
-    Lock(Lock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-    ~Lock();
-
-   private:
-    int fd_;
-  };
+  // The store's lock: <root>/lock, held by every change to the records.
+  using Lock = FileLock;
   Lock lock() const;
 
   // ---- layers ----

@@ -1,5 +1,5 @@
-// layer_fs.h — small pieces every reader of layer directories needs: an owning file
-// descriptor, and the overlay forms of a whiteout (0/0 character device) and of an opaque
+// layer_fs.h — small pieces every reader of layer directories needs: the owning file
+// descriptor (fd.h), and the overlay forms of a whiteout (0/0 character device) and of an opaque
 // directory (trusted.overlay.opaque = "y").
 #pragma once
 
@@ -8,25 +8,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <utility>
+#include "minirun/util/fd.h"
 
 namespace minirun {
-
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 inline bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
 
