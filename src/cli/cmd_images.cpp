@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "gotemplate.h"
+#include "table_format.h"
 #include "minirun/engine/images.h"
 
 namespace minirun::cli {

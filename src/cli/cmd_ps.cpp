@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "gotemplate.h"
+#include "table_format.h"
 #include "minirun/engine/container_health.h"
 #include "minirun/engine/container_state.h"
 #include "minirun/network/network.h"

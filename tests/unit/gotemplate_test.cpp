@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "gotemplate.h"
+#include "table_format.h"
 #include "minirun/util/error.h"
 
 using minirun::Error;
