@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "minirun/monitor/daemonize.h"
 #include "minirun/monitor/monitor.h"
 #include "minirun/store/store.h"
 #include "minirun/util/error.h"

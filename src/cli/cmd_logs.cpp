@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "minirun/monitor/log_reader.h"
 #include "minirun/monitor/monitor.h"
+#include "minirun/monitor/monitor_client.h"
 #include "minirun/util/error.h"
 #include "minirun/util/timefmt.h"
 

@@ -23,6 +23,7 @@
 #include "minirun/engine/container_state.h"
 #include "minirun/engine/detached.h"
 #include "minirun/monitor/monitor.h"
+#include "minirun/monitor/monitor_client.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"
 

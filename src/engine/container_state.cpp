@@ -15,6 +15,7 @@
 
 #include "minirun/engine/container_network.h"
 #include "minirun/monitor/monitor.h"
+#include "minirun/monitor/monitor_client.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"

@@ -42,6 +42,7 @@
 
 #include "minirun/util/error.h"
 #include "minirun/util/timefmt.h"
+#include "monitor_wire.h"
 
 namespace minirun::monitor {
 
@@ -55,50 +56,9 @@ constexpr size_t kAttachChunk = 32 << 10;  // bytes per attach message (below an
 constexpr size_t kStdinPending = 64 << 10;  // stdin held for the container before clients wait
 constexpr size_t kMaxClients = 64;
 
-// A unix socket address for path; a path too long for sun_path goes through an O_PATH descriptor
-// of its directory (*dirfd, closed by the caller).
-bool unix_address(const std::string& path, struct sockaddr_un& a, int* dirfd) {
-  a = {};
-  a.sun_family = AF_UNIX;
-  *dirfd = -1;
-  std::string p = path;
-  if (p.size() >= sizeof a.sun_path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return false;
-    *dirfd = ::open(slash == 0 ? "/" : path.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (*dirfd < 0) return false;
-    p = "/proc/self/fd/" + std::to_string(*dirfd) + path.substr(slash);
-    if (p.size() >= sizeof a.sun_path) return false;
-  }
-  std::memcpy(a.sun_path, p.c_str(), p.size() + 1);
-  return true;
-}
-
-int64_t mono_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
-}
-
-void write_line(int fd, const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    ssize_t w = ::write(fd, s.data() + done, s.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    done += static_cast<size_t>(w);
-  }
-}
-
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
 }
 
 class Monitor {
@@ -718,113 +678,6 @@ void reset_signals_in_child() {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-DetachedMonitor daemonize_monitor(const std::function<int(int ready_fd)>& body) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw sys_error("monitor: pipe");
-  std::fflush(nullptr);
-  pid_t c = ::fork();
-  if (c < 0) {
-    ::close(p[0]), ::close(p[1]);
-    throw sys_error("monitor: fork");
-  }
-  if (c == 0) {
-    ::close(p[0]);
-    if (::setsid() < 0) ::_exit(kExitFailed);
-    pid_t g = ::fork();  // not a session leader: it can never get a controlling terminal
-    if (g != 0) ::_exit(g < 0 ? kExitFailed : 0);
-    if (::chdir("/") != 0) ::_exit(kExitFailed);
-    int null = ::open("/dev/null", O_RDWR);
-    if (null < 0) ::_exit(kExitFailed);
-    for (int fd = 0; fd < 3; fd++) ::dup2(null, fd);
-    if (null > 2) ::close(null);
-    // Heap the starting process freed but kept goes back to the kernel: a forked monitor's RSS
-    // counts every anonymous page it inherited (what the caller still holds stays).
-    ::malloc_trim(0);
-    int rc = kExitFailed;
-    try {
-      rc = body(p[1]);
-    } catch (const Error& e) {
-      write_line(p[1], "err " + std::to_string(e.exit_code()) + " " + one_line(e.what()) + "\n");
-      rc = e.exit_code();
-    } catch (const std::exception& e) {
-      write_line(p[1], "err 125 " + one_line(e.what()) + "\n");
-    }
-    ::_exit(rc);
-  }
-  ::close(p[1]);
-  int st;
-  while (::waitpid(c, &st, 0) < 0 && errno == EINTR) {}
-  std::string msg;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(p[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    msg.append(buf, static_cast<size_t>(n));
-    if (msg.find('\n') != std::string::npos) break;
-  }
-  ::close(p[0]);
-  if (msg.rfind("ok ", 0) == 0) {
-    DetachedMonitor d;
-    if (std::sscanf(msg.c_str(), "ok %d %d", &d.monitor_pid, &d.container_pid) == 2) return d;
-  }
-  if (msg.rfind("err ", 0) == 0) {
-    int code = kExitFailed, used = 0;
-    std::sscanf(msg.c_str(), "err %d %n", &code, &used);
-    std::string text = msg.substr(static_cast<size_t>(used));
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-    throw Error(text, code);
-  }
-  throw Error("the container's monitor ended before the container started");
-}
-
-bool send_monitor_command(const std::string& ctl_path, const std::string& line) {
-  int fd = ::open(ctl_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return false;  // ENXIO: nobody reads it; ENOENT: no monitor ever, or it ended
-  std::string l = line.empty() || line.back() != '\n' ? line + "\n" : line;
-  ssize_t w = ::write(fd, l.data(), l.size());
-  ::close(fd);
-  return w == static_cast<ssize_t>(l.size());
-}
-
-int connect_attach(const std::string& attach_path) {
-  struct sockaddr_un a;
-  int dirfd = -1;
-  if (!unix_address(attach_path, a, &dirfd)) {
-    if (dirfd >= 0) ::close(dirfd);
-    return -1;
-  }
-  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  int rc = fd >= 0 ? ::connect(fd, reinterpret_cast<struct sockaddr*>(&a), sizeof a) : -1;
-  if (dirfd >= 0) ::close(dirfd);
-  if (rc != 0) {
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-int watch_monitor(const std::string& ctl_path) {
-  return ::open(ctl_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-}
-
-bool wait_monitor_exit(const std::string& ctl_path, int timeout_ms) {
-  int fd = watch_monitor(ctl_path);
-  if (fd < 0) return true;
-  struct pollfd pfd = {fd, 0, 0};
-  int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
-  bool gone = false;
-  for (;;) {
-    int left = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - mono_ms()));
-    int n = ::poll(&pfd, 1, left);
-    if (n < 0 && errno == EINTR) continue;
-    gone = n > 0;
-    break;
-  }
-  ::close(fd);
-  return gone;
 }
 
 }  // namespace minirun::monitor

@@ -18,7 +18,9 @@
 #include <thread>
 
 #include "minirun/monitor/log_writer.h"
+#include "minirun/monitor/daemonize.h"
 #include "minirun/monitor/monitor.h"
+#include "minirun/monitor/monitor_client.h"
 #include "minirun/store/store.h"
 #include "minirun/util/error.h"
 #include "minirun/util/fsutil.h"

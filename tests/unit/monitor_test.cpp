@@ -19,7 +19,9 @@
 #include <thread>
 
 #include "minirun/monitor/log_reader.h"
+#include "minirun/monitor/daemonize.h"
 #include "minirun/monitor/monitor.h"
+#include "minirun/monitor/monitor_client.h"
 #include "minirun/util/error.h"
 #include "monitor_start.h"
 #include "testutil.h"

@@ -107,32 +107,4 @@ int run_monitor(const MonitorOptions& opts, const StartFn& start);
 // In a child of the monitor, before exec: unblocks every signal (async-signal-safe).
 void reset_signals_in_child();
 
-struct DetachedMonitor {
-  pid_t monitor_pid = 0;
-  pid_t container_pid = 0;
-};
-
-// Runs body in a detached process — double fork, setsid, cwd /, stdio on /dev/null: it survives
-// the terminal's SIGHUP and the starting shell — and returns once body reported the first start
-// on the fd it is given (run_monitor with ready_fd does). Throws the Error body reported (one
-// line, its exit code), or Error(125) when it ended without reporting. body's return value is the
-// detached process's exit status; it never returns into the caller's code.
-// Memory: the monitor starts as a copy of the caller, and its RSS counts every anonymous page the
-// caller holds at the fork (measured, bench/logs.sh: 0.74 MB with nothing held, 2.8 MB when the
-// caller holds 2 MB). Call it before the run path builds big structures, or re-exec minirun.
-// Fork from a single-threaded moment when possible (glibc keeps malloc usable after fork anyway).
-DetachedMonitor daemonize_monitor(const std::function<int(int ready_fd)>& body);
-
-// ---- clients (stop, kill, logs -f, wait): no daemon, only the fifo ----
-// Sends one request; false when no monitor listens (the container is not running).
-bool send_monitor_command(const std::string& ctl_path, const std::string& line);
-// A descriptor that reports EPOLLERR/POLLERR once the monitor has exited (for read_log's
-// stop_fd); -1 when no monitor listens. The caller closes it.
-int watch_monitor(const std::string& ctl_path);
-// Waits until the monitor has exited: true, or false after timeout_ms (< 0: no limit).
-bool wait_monitor_exit(const std::string& ctl_path, int timeout_ms);
-// Connects to a monitor's attach socket: the connected descriptor (close-on-exec), -1 when no
-// monitor listens. Works for paths longer than sun_path (through /proc/self/fd).
-int connect_attach(const std::string& attach_path);
-
 }  // namespace minirun::monitor
