@@ -274,3 +274,13 @@ TEST(DockerfileParser, Errors) {
   // A byte order mark at the start is dropped.
   EXPECT_EQ(parse_dockerfile("\xEF\xBB\xBF" "FROM x\n").instructions[0].command, "FROM");
 }
+
+// BuildKit's negative parser files (testfiles-negative).
+TEST(DockerfileParser, BuildKitNegativeFiles) {
+  EXPECT_EQ(error_of(""), "dockerfile parse error on line 0: file with no instructions");
+  EXPECT_EQ(error_of("# Hello\n# These are just comments\n\n"),
+            "dockerfile parse error on line 3: file with no instructions");
+  EXPECT_EQ(error_of("FROM busybox\n\nENV PATH\n"), "dockerfile parse error on line 3: ENV must have two arguments");
+  EXPECT_EQ(error_of("CMD [ \"echo\", [ \"nested json\" ] ]\n"),
+            "dockerfile parse error on line 1: when using JSON array syntax, arrays must be comprised of strings only");
+}
