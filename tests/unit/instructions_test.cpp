@@ -291,3 +291,57 @@ TEST(Instructions, Mounts) {
   EXPECT_EQ(err("type=bind,foo=bar"), "unexpected key 'foo' in 'foo=bar' (did you mean from?)");
   EXPECT_EQ(err("type=bind,bogus"), "invalid field 'bogus' must be a key=value pair");
 }
+
+namespace {
+
+std::string instruction_error(const Node& n) {
+  try {
+    parse_instruction(n);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string first_instruction_error(const std::string& text) {
+  return instruction_error(parse_dockerfile(text).instructions.at(0));
+}
+
+Node node(const std::string& command, std::vector<std::string> args) {
+  Node n;
+  n.command = command;
+  n.args = std::move(args);
+  return n;
+}
+
+}  // namespace
+
+// BuildKit's instructions/parse_test.go cases.
+TEST(Instructions, BuildKitParseCases) {
+  for (const char* cmd : {"MAINTAINER", "WORKDIR", "USER", "STOPSIGNAL"})
+    EXPECT_EQ(first_instruction_error(cmd), std::string(cmd) + " requires exactly one argument");
+  for (const char* cmd : {"ENV", "LABEL", "ONBUILD", "HEALTHCHECK", "EXPOSE", "VOLUME"})
+    EXPECT_EQ(first_instruction_error(cmd), std::string(cmd) + " requires at least one argument");
+  for (const char* cmd : {"ADD", "COPY"})
+    EXPECT_EQ(first_instruction_error(std::string(cmd) + " arg1"),
+              std::string(cmd) +
+                  " requires at least two arguments, but only one was provided. Destination could not be determined");
+  for (const char* cmd : {"ENV", "LABEL"}) {
+    EXPECT_EQ(instruction_error(node(cmd, {"arg1", "arg2", "arg3", ""})),
+              "Bad input to " + std::string(cmd) + ", too many arguments");
+    EXPECT_EQ(instruction_error(node(cmd, {"", "arg2", "="})), std::string(cmd) + " names can not be blank");
+  }
+  auto hc = parse_instruction(node("healthcheck", {"CMD", "hello", "world"}));
+  EXPECT_EQ(std::get<HealthcheckInstruction>(hc).test, (std::vector<std::string>{"CMD-SHELL", "hello world"}));
+  EXPECT_EQ(first_instruction_error("COPY\t\n\t\tquux \\\n      bar"),
+            "COPY requires at least two arguments, but only one was provided. Destination could not be determined");
+  EXPECT_EQ(first_instruction_error("ONBUILD FROM scratch"), "FROM isn't allowed as an ONBUILD trigger");
+  EXPECT_EQ(first_instruction_error("MAINTAINER --boo joe@example.com"), "unknown flag: --boo");
+  EXPECT_EQ(first_instruction_error("ONBUILD ONBUILD RUN touch foobar"),
+            "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+  EXPECT_EQ(first_instruction_error("foo bar"), "unknown instruction: foo (did you mean from?)");
+  // parseOptInterval: under 1ms refused, 0 and 1ms accepted.
+  EXPECT_EQ(first_instruction_error("HEALTHCHECK --interval=50ns CMD true"),
+            "Interval \"interval\" cannot be less than 1ms");
+  EXPECT_EQ(first_instruction_error("HEALTHCHECK --interval=0ms --timeout=1ms CMD true"), "");
+}

@@ -193,3 +193,100 @@ TEST(ShellLex, WordsSplitOnlyUnquotedSpace) {
   EXPECT_EQ(lex.process_words("\"$PORTS\"", env), (std::vector<std::string>{"80/tcp  443"}));
   EXPECT_EQ(lex.process_words("a\\ b c", env), (std::vector<std::string>{"a b", "c"}));
 }
+
+// BuildKit's TestProcessWithMatches cases (the result text; "!" marks a refused word).
+TEST(ShellLex, BuildKitProcessCases) {
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  const Env fbb = {{"FOO", "xxx"}, {"BAR", ""}};
+  struct Case {
+    const char* input;
+    Env env;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"x", {{"DUMMY", "dummy"}}, "x"},
+      {"x ${UNUSED}", {{"DUMMY", "dummy"}}, "x "},
+      {"x ${FOO}", {{"FOO", "y"}}, "x y"},
+      {"${FOO-aaa} ${BAR-bbb} ${BAZ-ccc}", fbb, "xxx  ccc"},
+      {"${FOO:-aaa} ${BAR:-bbb} ${BAZ:-ccc}", fbb, "xxx bbb ccc"},
+      {"${FOO:-}", fbb, "xxx"},
+      {"${FOO:-}", {}, ""},
+      {"${FOO+aaa} ${BAR+bbb} ${BAZ+ccc}", fbb, "aaa bbb "},
+      {"${FOO:+aaa} ${BAR:+bbb} ${BAZ:+ccc}", fbb, "aaa  "},
+      {"${FOO?aaa}", fbb, "xxx"},
+      {"${BAR?bbb}", fbb, ""},
+      {"${BAZ?ccc}", fbb, "!"},
+      {"${FOO:?aaa}", fbb, "xxx"},
+      {"${BAR:?bbb}", fbb, "!"},
+      {"${BAZ:?ccc}", fbb, "!"},
+      {"${BAZ:?}", fbb, "!"},
+      {"${FOO=aaa}", fbb, "!"},
+      {"${FOO=:aaa}", fbb, "!"},
+      {"${FOO=}", {}, "!"},
+      {"${FOO#()[]{\\}^$.\\*\\?|\\\\}", {{"FOO", "()[]{}^$.*?|\\x"}}, "x"},
+      {"${FOO%%\\**}", {{"FOO", "xx**"}}, "xx"},
+      {"${FOO#*x*y}", {{"FOO", "xxyy"}}, "y"},
+      {"${FOO#*}", {{"FOO", "xxyy"}}, "xxyy"},
+      {"${FOO#$BAR}", {{"FOO", "xxyy"}, {"BAR", "x"}}, "xyy"},
+      {"${FOO#$BAR}", {{"FOO", "xxyy"}, {"BAR", ""}}, "xxyy"},
+      {"${FOO#}", {{"FOO", "xxyy"}}, "xxyy"},
+      {"${FOO##*x}", {{"FOO", "xxyy"}}, "yy"},
+      {"${FOO##}", {{"FOO", "xxyy"}}, "xxyy"},
+      {"${FOO#?\\?}", {{"FOO", "???y"}}, "?y"},
+      {"${ABC:-.}${FOO%x}${ABC:-.}", {{"FOO", "xxyy"}}, ".xxyy."},
+      {"${FOO%%\\**\\*}", {{"FOO", "a***yy*"}}, "a"},
+      {"${FOO%}", {{"FOO", "xxyy"}}, "xxyy"},
+      {"${FOO%%$BAR}", {{"FOO", "xxyy"}, {"BAR", ""}}, "xxyy"},
+      {"${FOO:#}", {}, "!"},
+      {"${FOO:##}", {}, "!"},
+      {"${FOO:%}", {}, "!"},
+      {"${FOO:%%}", {}, "!"},
+      {"${FOO/$NEEDLE/.} - ${FOO//$NEEDLE/.}", {{"FOO", "/foo*/*/*.txt"}, {"NEEDLE", "\\*/"}}, "/foo.*/*.txt - /foo..*.txt"},
+      {"${FOO/$NEEDLE/} - ${FOO//$NEEDLE/}", {{"FOO", "/tmp/tmp/bar.txt"}, {"NEEDLE", "/tmp"}}, "/tmp/bar.txt - /bar.txt"},
+      {"${FOO/$NEEDLE/$REPLACEMENT} - ${FOO//$NEEDLE/$REPLACEMENT}",
+       {{"FOO", "/a/foo/b/c.txt"}, {"NEEDLE", "/?/"}, {"REPLACEMENT", "/"}},
+       "/foo/b/c.txt - /foo/c.txt"},
+      {"${FOO/$NEEDLE/$REPLACEMENT}", {{"FOO", "http://google.de"}, {"NEEDLE", "http://"}, {"REPLACEMENT", "https://"}},
+       "https://google.de"},
+      {"${FOO//\\//\\/}", {{"FOO", "/tmp/foo.txt"}}, "\\/tmp\\/foo.txt"},
+      {"${FOO/$BAR/ww}", {{"FOO", "xxyy"}, {"BAR", ""}}, "wwxxyy"},
+      {"${FOO//ww}", {{"FOO", "xxyy"}}, "!"},
+      {"${FOO//}", {{"FOO", "xxyy"}}, "!"},
+      {"${FOO///}", {{"FOO", "xxyy"}}, "xxyy"},
+      {"${FOO///}", {}, ""},
+  };
+  for (const auto& c : cases) {
+    if (std::string(c.expected) == "!") {
+      EXPECT_THROW(expand(c.input, c.env), Error) << c.input;
+      continue;
+    }
+    try {
+      EXPECT_EQ(expand(c.input, c.env), c.expected) << c.input;
+    } catch (const Error& e) {
+      ADD_FAILURE() << c.input << ": " << e.what();
+    }
+  }
+}
+
+// BuildKit's TestShellParserMandatoryEnvVars.
+TEST(ShellLex, BuildKitMandatoryCases) {
+  std::vector<std::pair<std::string, std::string>> set = {{"VAR", "plain"}, {"ARG", "x"}};
+  std::vector<std::pair<std::string, std::string>> empty = {{"VAR", ""}, {"ARG", "x"}};
+  std::vector<std::pair<std::string, std::string>> unset = {{"ARG", "x"}};
+  const char* no_empty = "${VAR:?message here$ARG}";
+  const char* no_unset = "${VAR?message here$ARG}";
+  auto message = [](const char* word, const std::vector<std::pair<std::string, std::string>>& env) {
+    try {
+      expand(word, env);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(expand(no_empty, set), "plain");
+  EXPECT_NE(message(no_empty, empty).find("VAR: message herex"), std::string::npos);
+  EXPECT_NE(message(no_empty, unset).find("VAR: message herex"), std::string::npos);
+  EXPECT_EQ(expand(no_unset, set), "plain");
+  EXPECT_EQ(expand(no_unset, empty), "");
+  EXPECT_NE(message(no_unset, unset).find("VAR: message herex"), std::string::npos);
+}
