@@ -375,11 +375,13 @@ Instruction parse_instruction(const Node& n) {
     auto& mount = flags.add("mount", Flags::kStrings);
     auto& network = flags.add("network", Flags::kString);
     auto& security = flags.add("security", Flags::kString);
+    auto& device = flags.add("device", Flags::kStrings);
     flags.parse();
     RunInstruction r;
     r.loc = loc;
     r.cmd = command_line(n, args, false);
     r.mount_flags = mount.values;
+    r.device_flags = device.values;
     if (network.used) {
       if (network.value != "default" && network.value != "none" && network.value != "host")
         throw Error("invalid network mode \"" + network.value + "\"");

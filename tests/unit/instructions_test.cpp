@@ -113,6 +113,17 @@ TEST(Instructions, RunCmdEntrypointForms) {
   EXPECT_TRUE(run.cmd.prepend_shell);
   EXPECT_EQ(run.mount_flags, (std::vector<std::string>{"type=cache,target=/root/.cache"}));
   EXPECT_EQ(run.network, "none");
+  EXPECT_TRUE(run.device_flags.empty());
+  auto dev = parse("FROM x\nRUN --device=vendor.com/gpu=all,required --security=insecure true\n");
+  EXPECT_EQ(only<RunInstruction>(dev).device_flags, (std::vector<std::string>{"vendor.com/gpu=all,required"}));
+  EXPECT_EQ(only<RunInstruction>(dev).security, "insecure");
+  EXPECT_EQ(error_of("FROM x\nRUN --security=root true\n"), "dockerfile parse error on line 2: security \"root\" is not valid");
+  // Flag values: booleans in any case, strings may be empty, a bool with "=" needs a value.
+  auto flags = parse("FROM x\nCOPY --link=TRUE --chown= a b\n");
+  EXPECT_TRUE(only<CopyInstruction>(flags).link);
+  EXPECT_EQ(only<CopyInstruction>(flags).chown, "");
+  EXPECT_EQ(error_of("FROM x\nCOPY --link= a b\n"), "dockerfile parse error on line 2: missing a value on flag: --link");
+  EXPECT_EQ(error_of("FROM x\nCOPY -- a b\n"), "");
   const auto& exec = only<RunInstruction>(df, 1);
   EXPECT_FALSE(exec.cmd.prepend_shell);
   EXPECT_EQ(exec.cmd.args, (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));

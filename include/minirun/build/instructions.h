@@ -96,6 +96,7 @@ struct RunInstruction {
   std::vector<std::string> mount_flags;  // --mount values, unexpanded (see parse_mount)
   std::string network;                   // --network: default, none, host ("" when not given)
   std::string security;                  // --security: sandbox, insecure ("" when not given)
+  std::vector<std::string> device_flags;  // --device values (CDI names), as written
 };
 
 struct CmdInstruction {
