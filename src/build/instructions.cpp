@@ -499,37 +499,61 @@ bool is_predefined_arg(const std::string& name) {
   return std::find(a.begin(), a.end(), name) != a.end();
 }
 
-bool is_platform_arg(const std::string& name) {
-  static const std::vector<std::string> args = {"BUILDPLATFORM", "BUILDOS",  "BUILDARCH",  "BUILDVARIANT",
-                                                "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"};
+bool is_automatic_arg(const std::string& name) {
+  static const std::vector<std::string> args = {
+      "BUILDPLATFORM",  "BUILDOS",  "BUILDOSVERSION",  "BUILDARCH",  "BUILDVARIANT", "TARGETPLATFORM",
+      "TARGETOS",       "TARGETOSVERSION", "TARGETARCH", "TARGETVARIANT", "TARGETSTAGE"};
   return std::find(args.begin(), args.end(), name) != args.end();
 }
+
+namespace {
+
+const std::string* find_value(const std::vector<std::pair<std::string, std::string>>& values, const std::string& key) {
+  for (auto it = values.rbegin(); it != values.rend(); ++it)
+    if (it->first == key) return &it->second;
+  return nullptr;
+}
+
+void add_or_replace(std::vector<std::pair<std::string, std::string>>& values, const std::string& key,
+                    const std::string& value) {
+  for (auto& [k, v] : values)
+    if (k == key) {
+      v = value;
+      return;
+    }
+  values.emplace_back(key, value);
+}
+
+}  // namespace
 
 std::vector<std::pair<std::string, std::string>> resolve_meta_args(
     const std::vector<ArgInstruction>& meta_args, const std::vector<std::pair<std::string, std::string>>& build_args,
     char escape) {
   std::vector<std::pair<std::string, std::string>> out;
-  // The platform args are known before any ARG.
   for (const auto& [k, v] : build_args)
-    if (is_platform_arg(k)) out.emplace_back(k, v);
+    if (is_automatic_arg(k)) add_or_replace(out, k, v);
   ShellLex lex(escape);
   for (const auto& a : meta_args) {
     for (const auto& arg : a.args) {
-      auto env = env_lookup(out);
-      std::string key = lex.process_word(arg.key, env);
       std::optional<std::string> value;
-      if (arg.value) value = lex.process_word(*arg.value, env);
-      for (const auto& [k, v] : build_args)
-        if (k == key) value = v;
-      if (!value) continue;
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == key; });
-      if (it != out.end())
-        it->second = *value;
-      else
-        out.emplace_back(key, *value);
+      if (const std::string* given = find_value(build_args, arg.key))
+        value = *given;
+      else if (arg.value)
+        value = lex.process_word(*arg.value, env_lookup(out));
+      if (value) add_or_replace(out, arg.key, *value);
     }
   }
   return out;
+}
+
+std::optional<std::string> resolve_stage_arg(const ArgInstruction::Arg& arg, const EnvLookup& stage_env,
+                                             const std::vector<std::pair<std::string, std::string>>& meta,
+                                             const std::vector<std::pair<std::string, std::string>>& build_args,
+                                             char escape) {
+  if (const std::string* given = find_value(build_args, arg.key)) return *given;
+  if (arg.value) return ShellLex(escape).process_word(*arg.value, stage_env);
+  if (const std::string* global = find_value(meta, arg.key)) return *global;
+  return std::nullopt;
 }
 
 FromInstruction expand_from(const FromInstruction& from, const std::vector<std::pair<std::string, std::string>>& meta,
@@ -568,12 +592,6 @@ struct Expander {
   }
   void operator()(EnvInstruction& i) const { pairs(i.pairs); }
   void operator()(LabelInstruction& i) const { pairs(i.pairs); }
-  void operator()(ArgInstruction& i) const {
-    for (auto& a : i.args) {
-      word(a.key);
-      if (a.value) word(*a.value);
-    }
-  }
   void operator()(WorkdirInstruction& i) const { word(i.path); }
   void operator()(UserInstruction& i) const { word(i.user); }
   void operator()(StopsignalInstruction& i) const { word(i.signal); }

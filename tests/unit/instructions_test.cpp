@@ -356,3 +356,37 @@ TEST(Instructions, BuildKitParseCases) {
             "Interval \"interval\" cannot be less than 1ms");
   EXPECT_EQ(first_instruction_error("HEALTHCHECK --interval=0ms --timeout=1ms CMD true"), "");
 }
+
+TEST(Instructions, ArgScoping) {
+  auto df = parse(
+      "ARG VERSION=1.0\n"
+      "ARG OTHER\n"
+      "ARG DERIVED=${VERSION}-d\n"
+      "FROM x\n"
+      "ARG VERSION\n"
+      "ARG OTHER\n"
+      "ARG LOCAL=$VERSION-l\n"
+      "ARG GIVEN=default\n"
+      "ARG ${NOT_EXPANDED}\n");
+  auto meta = resolve_meta_args(df.meta_args, {});
+  EXPECT_EQ(meta, (std::vector<std::pair<std::string, std::string>>{{"VERSION", "1.0"}, {"DERIVED", "1.0-d"}}));
+  auto with_cli = resolve_meta_args(df.meta_args, {{"VERSION", "2.0"}, {"OTHER", "o"}});
+  EXPECT_EQ(with_cli, (std::vector<std::pair<std::string, std::string>>{
+                          {"VERSION", "2.0"}, {"OTHER", "o"}, {"DERIVED", "2.0-d"}}));
+  const auto& cmds = df.stages[0].commands;
+  auto arg = [&](size_t i) { return std::get<ArgInstruction>(cmds.at(i)).args.at(0); };
+  auto value = [](const std::optional<std::string>& v) { return v.value_or("<unset>"); };
+  // Without a default, the global value; a build arg always wins; a default is expanded with
+  // the stage's environment.
+  EXPECT_EQ(value(resolve_stage_arg(arg(0), empty_env(), meta, {})), "1.0");
+  EXPECT_EQ(value(resolve_stage_arg(arg(1), empty_env(), meta, {})), "<unset>");
+  EXPECT_EQ(value(resolve_stage_arg(arg(2), env_lookup({{"VERSION", "1.0"}}), meta, {})), "1.0-l");
+  EXPECT_EQ(value(resolve_stage_arg(arg(3), empty_env(), meta, {{"GIVEN", "cli"}})), "cli");
+  EXPECT_EQ(value(resolve_stage_arg(arg(3), empty_env(), meta, {})), "default");
+  EXPECT_EQ(arg(4).key, "${NOT_EXPANDED}");
+  Instruction unexpanded = cmds.at(4);
+  expand_instruction(unexpanded, env_lookup({{"NOT_EXPANDED", "x"}}));
+  EXPECT_EQ(std::get<ArgInstruction>(unexpanded).args.at(0).key, "${NOT_EXPANDED}");
+  EXPECT_TRUE(is_automatic_arg("TARGETSTAGE"));
+  EXPECT_FALSE(is_automatic_arg("HTTP_PROXY"));
+}

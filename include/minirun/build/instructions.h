@@ -214,16 +214,25 @@ const Location& location_of(const Instruction& ins);
 const std::vector<std::string>& predefined_args();
 bool is_predefined_arg(const std::string& name);
 
-// The args BuildKit sets for the platforms without an ARG (BUILDPLATFORM, BUILDOS, BUILDARCH,
-// BUILDVARIANT and the TARGET* four), in scope for FROM lines when the caller passes them.
-bool is_platform_arg(const std::string& name);
+// The args BuildKit sets without an ARG: BUILDPLATFORM, BUILDOS, BUILDOSVERSION, BUILDARCH,
+// BUILDVARIANT, the five TARGET* ones and TARGETSTAGE. The builder computes their values and
+// passes them in build_args; they are then in scope for FROM lines.
+bool is_automatic_arg(const std::string& name);
 
-// The values in scope for FROM lines: the platform args given in build_args, then each meta
-// arg in order (a build arg given for it wins over its default; a default is expanded with
-// what came before). A meta arg with neither is left out (unset).
+// The global scope of the FROM lines (BuildKit's buildMetaArgs): the automatic args given in
+// build_args, then each meta arg in order: a build arg given for it wins; else its default,
+// expanded with what came before; with neither it stays unset. Names are never expanded.
 std::vector<std::pair<std::string, std::string>> resolve_meta_args(
     const std::vector<ArgInstruction>& meta_args, const std::vector<std::pair<std::string, std::string>>& build_args,
     char escape = '\\');
+
+// The value an ARG inside a stage gives its variable (BuildKit's dispatchArg): a build arg given
+// for it; else its default expanded with the stage's environment; else, without a default, the
+// global (meta) value of that name; else unset (nullopt).
+std::optional<std::string> resolve_stage_arg(const ArgInstruction::Arg& arg, const EnvLookup& stage_env,
+                                             const std::vector<std::pair<std::string, std::string>>& meta,
+                                             const std::vector<std::pair<std::string, std::string>>& build_args,
+                                             char escape = '\\');
 
 // A stage's FROM with its base name and --platform expanded with the meta args. Throws when
 // the name comes out empty ("base name (...) should not be blank").
@@ -232,12 +241,12 @@ FromInstruction expand_from(const FromInstruction& from, const std::vector<std::
 
 // Substitutes, in place, the parts of an instruction that Docker's builder expands with the
 // environment at that point of the stage:
-//   ENV, LABEL: keys and values; ARG: names and defaults; WORKDIR, USER, STOPSIGNAL: the word;
+//   ENV, LABEL: keys and values; WORKDIR, USER, STOPSIGNAL: the word;
 //   VOLUME: each path; EXPOSE: each port (split into words); COPY/ADD: sources, destination,
 //   --chown, --chmod (ADD: --checksum), and heredoc contents not quoted (quotes kept there);
 //   RUN: only the --mount values (parsed: use parse_mount). Not expanded: RUN/CMD/ENTRYPOINT/
 //   SHELL/HEALTHCHECK commands (the shell's business), MAINTAINER, ONBUILD, COPY --from (an
-//   error when it holds a variable).
+//   error when it holds a variable), ARG (see resolve_stage_arg).
 void expand_instruction(Instruction& ins, const EnvLookup& env, char escape = '\\');
 
 // A RUN --mount value (CSV of key=value) with each value expanded; Docker's checks and defaults
