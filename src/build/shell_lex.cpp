@@ -3,8 +3,8 @@
 #include "minirun/build/shell_lex.h"
 
 #include <map>
-#include <regex>
 
+#include "minirun/build/shell_pattern.h"
 #include "minirun/util/error.h"
 
 namespace minirun::build {
@@ -82,92 +82,6 @@ struct Words {
     return std::move(words);
   }
 };
-
-// UTF-8 code points of s, each as its bytes.
-std::vector<std::string> code_points(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-    if (i + n > s.size()) n = s.size() - i;
-    out.emplace_back(s.substr(i, n));
-    i += n;
-  }
-  return out;
-}
-
-std::string reverse_string(std::string_view s) {
-  auto cps = code_points(s);
-  std::string out;
-  for (auto it = cps.rbegin(); it != cps.rend(); ++it) out += *it;
-  return out;
-}
-
-// The pattern reversed, each "\x" pair kept in its order.
-std::string reverse_pattern(std::string_view p) {
-  auto cps = code_points(p);
-  std::vector<std::string> out(cps.size());
-  size_t last = cps.size() ? cps.size() - 1 : 0;
-  for (size_t i = 0; i < cps.size();) {
-    size_t o = last - i;
-    if (cps[i] == "\\" && i != last) {
-      out[o - 1] = cps[i];
-      out[o] = cps[i + 1];
-      i += 2;
-    } else {
-      out[o] = cps[i];
-      ++i;
-    }
-  }
-  std::string s;
-  for (auto& c : out) s += c;
-  return s;
-}
-
-// A shell pattern (* ? and \ escapes) as a regular expression, as BuildKit converts it.
-std::regex shell_pattern_regex(std::string_view pattern, bool greedy, bool anchored) {
-  std::string out = anchored ? "^" : "";
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    switch (c) {
-      case '*':
-        out += greedy ? "[^\\n]*" : "[^\\n]*?";
-        continue;
-      case '?':
-        out += "[^\\n]";
-        continue;
-      case '\\': {
-        char next = i + 1 < pattern.size() ? pattern[i + 1] : '\0';
-        if (next == '}' || next == '/') continue;
-        if (next != '*' && next != '?' && next != '\\')
-          throw LexError("invalid pattern (" + std::string(pattern) + ") in substitution: invalid escape '\\" +
-                         std::string(1, next) + "'");
-        out += '\\';
-        out += next;
-        ++i;
-        continue;
-      }
-      case '[': case ']': case '{': case '}': case '.': case '+': case '(': case ')': case '|': case '^': case '$':
-        out += '\\';
-        break;
-      default:
-        break;
-    }
-    out += c;
-  }
-  return std::regex(out, std::regex::ECMAScript);
-}
-
-std::string trim_prefix(std::string_view pattern, const std::string& value, bool greedy) {
-  std::regex re = shell_pattern_regex(pattern, greedy, true);
-  std::smatch m;
-  if (std::regex_search(value, m, re)) return value.substr(static_cast<size_t>(m.position(0) + m.length(0)));
-  return value;
-}
-
-std::string trim_suffix(std::string_view pattern, const std::string& value, bool greedy) {
-  return reverse_string(trim_prefix(reverse_pattern(pattern), reverse_string(value), greedy));
-}
 
 class Scanner {
  public:
@@ -358,7 +272,8 @@ class Word {
           greedy = true;
           word.erase(0, 1);
         }
-        return ch == '%' ? trim_suffix(word, v.value_or(""), greedy) : trim_prefix(word, v.value_or(""), greedy);
+        ShellPattern pattern = compile(word);
+        return ch == '%' ? pattern.remove_suffix(v.value_or(""), greedy) : pattern.remove_prefix(v.value_or(""), greedy);
       }
       default:
         throw LexError("unsupported modifier (" + chs + ") in substitution");
@@ -374,11 +289,15 @@ class Word {
     auto v = get(n);
     if (o_.skip_unset_env && !v) return "${" + n + "/" + pattern + "/" + replacement + "}";
     std::string value = v.value_or("");
-    std::regex re = shell_pattern_regex(pattern, true, false);
-    std::string literal;  // the replacement as text: "$" doubled for the format syntax
-    for (char c : replacement) literal += c == '$' ? std::string("$$") : std::string(1, c);
-    auto flags = all ? std::regex_constants::format_default : std::regex_constants::format_first_only;
-    return std::regex_replace(value, re, literal, flags);
+    return compile(pattern).replace(value, replacement, all);
+  }
+
+  static ShellPattern compile(const std::string& pattern) {
+    try {
+      return ShellPattern(pattern);
+    } catch (const Error& e) {
+      throw LexError("invalid pattern (" + pattern + ") in substitution: " + e.what());
+    }
   }
 
   std::string possible_heredoc() {
@@ -403,8 +322,6 @@ Processed run(std::string_view source, char escape, const LexOptions& o, const E
     return w.process_stop_on(kEof, o.raw_escapes);
   } catch (const LexError& e) {
     throw Error("failed to process " + go_quote(source) + ": " + e.what());
-  } catch (const std::regex_error& e) {
-    throw Error("failed to process " + go_quote(source) + ": invalid pattern in substitution: " + e.what());
   }
 }
 
