@@ -284,3 +284,81 @@ TEST(DockerfileParser, BuildKitNegativeFiles) {
   EXPECT_EQ(error_of("CMD [ \"echo\", [ \"nested json\" ] ]\n"),
             "dockerfile parse error on line 1: when using JSON array syntax, arrays must be comprised of strings only");
 }
+
+// BuildKit's TestParseWords, through ENV's key=value words (parseWords keeps quotes and escapes).
+TEST(DockerfileParser, BuildKitWordsCases) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"foo", {"foo"}},
+      {"foo bar", {"foo", "bar"}},
+      {"foo\\ bar", {"foo\\ bar"}},
+      {"foo=bar", {"foo=bar"}},
+      {"foo bar 'abc xyz'", {"foo", "bar", "'abc xyz'"}},
+      {"foo bar \"abc xyz\"", {"foo", "bar", "\"abc xyz\""}},
+      {"àöû", {"àöû"}},
+      {"föo bàr \"âbc xÿz\"", {"föo", "bàr", "\"âbc xÿz\""}},
+  };
+  for (const auto& [input, expected] : cases) {
+    // ARG keeps parseWords' words as its arguments.
+    auto r = parse_dockerfile("ARG " + input + "\n");
+    EXPECT_EQ(r.instructions.at(0).args, expected) << input;
+  }
+}
+
+// BuildKit's TestParseIncludesLineNumbers (its testfile-line/Dockerfile).
+TEST(DockerfileParser, BuildKitLineNumbers) {
+  const char* text =
+      "# ESCAPE=\\\n"
+      "\n"
+      "\n"
+      "\n"
+      "FROM brimstone/ubuntu:14.04\n"
+      "\n"
+      "\n"
+      "# TORUN -v /var/run/docker.sock:/var/run/docker.sock\n"
+      "\n"
+      "\n"
+      "ENV GOPATH \\\n"
+      "/go\n"
+      "\n"
+      "\n"
+      "\n"
+      "# Install the packages we need, clean up after them and us\n"
+      "RUN apt-get update \\\n"
+      "\t&& dpkg -l | awk '/^ii/ {print $2}' > /tmp/dpkg.clean \\\n"
+      "\n"
+      "\n"
+      "    && apt-get --no-install-recommends install -y git golang ca-certificates \\\n"
+      "    && apt-get clean \\\n"
+      "    && rm -rf /var/lib/apt/lists \\\n"
+      "\n"
+      "\t&& go get -v github.com/brimstone/consuldock \\\n"
+      "    && mv $GOPATH/bin/consuldock /usr/local/bin/consuldock \\\n"
+      "\n"
+      "\t&& dpkg -l | awk '/^ii/ {print $2}' > /tmp/dpkg.dirty \\\n"
+      "\t&& apt-get remove --purge -y $(diff /tmp/dpkg.clean /tmp/dpkg.dirty | awk '/^>/ {print $2}') \\\n"
+      "\t&& rm /tmp/dpkg.* \\\n"
+      "\t&& rm -rf $GOPATH\n"
+      "\n"
+      "\n"
+      "\n"
+      "\n";
+  auto r = parse_dockerfile(text);
+  ASSERT_EQ(r.instructions.size(), 3u);
+  const int expected[3][2] = {{5, 5}, {11, 12}, {17, 31}};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.instructions[i].start_line, expected[i][0]) << i;
+    EXPECT_EQ(r.instructions[i].end_line, expected[i][1]) << i;
+  }
+}
+
+// BuildKit's TestParseWarnsOnEmptyContinutationLine.
+TEST(DockerfileParser, BuildKitEmptyContinuationWarnings) {
+  auto r = parse_dockerfile(
+      "\nFROM alpine:3.6\n\nRUN valid \\\n    continuation\n\nRUN something \\\n\n    following \\\n\n    more\n\n"
+      "RUN another \\\n\n    thing\n\nRUN non-indented \\\n# this is a comment\n   after-comment\n\n"
+      "RUN indented \\\n    # this is an indented comment\n    comment\n\t");
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_NE(r.warnings[0].find("Empty continuation line found in"), std::string::npos);
+  EXPECT_NE(r.warnings[0].find("RUN something     following     more"), std::string::npos);
+  EXPECT_NE(r.warnings[1].find("RUN another     thing"), std::string::npos);
+}
