@@ -1,10 +1,12 @@
 // dockerignore.cpp — patternmatcher's rules: each pattern compiled once to an exact, prefix,
-// suffix or regular-expression match (the same regular expression Docker builds), then
-// Matches()'s walk over the patterns with the parent-directory rule.
+// suffix or token match (the tokens of the regular expression patternmatcher builds, run by a
+// small automaton rather than a regular-expression engine), then MatchesOrParentMatches' walk
+// over the patterns with the parent-directory rule.
 #include "minirun/build/dockerignore.h"
 
-#include <regex>
+#include <algorithm>
 
+#include "minirun/build/code_points.h"
 #include "minirun/util/error.h"
 
 namespace minirun::build {
@@ -54,12 +56,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
-std::string dir_of(const std::string& p) {
-  size_t slash = p.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return clean_path(p.substr(0, slash + 1));
-}
-
 // filepath.Match's syntax check: the classes closed, an escape not at the end.
 bool valid_glob(std::string_view p) {
   // One character of a class, maybe escaped; ']' and '-' must be escaped there.
@@ -90,85 +86,177 @@ bool valid_glob(std::string_view p) {
 
 }  // namespace
 
+// One pattern, compiled as patternmatcher compiles it: an exact, prefix or suffix comparison
+// when it can, else the tokens of the regular expression patternmatcher would build ("^...$"
+// of literals, [^/], [^/]*, (.*/)?, .* and [classes]), matched by an automaton over the path's
+// characters.
 struct DockerIgnore::Pattern {
-  enum Type { kExact, kPrefix, kSuffix, kRegex } type = kExact;
+  enum Type { kExact, kPrefix, kSuffix, kTokens } type = kExact;
+  struct Token {
+    enum Kind { kLiteral, kOneNotSlash, kManyNotSlash, kOptionalDirs, kAnything, kClass } kind;
+    char32_t ch = 0;
+    bool negated = false;
+    std::vector<std::pair<char32_t, char32_t>> ranges;
+
+    bool in_class(char32_t c) const {
+      bool in = false;
+      for (const auto& [lo, hi] : ranges) in = in || (c >= lo && c <= hi);
+      return in != negated;
+    }
+  };
   std::string cleaned;
   std::vector<std::string> dirs;
-  std::regex re;
+  std::vector<Token> tokens;
   bool exclusion = false;
 
   void compile() {
-    std::string reg = "^";
     Type detected = kExact;
-    const std::string& p = cleaned;
+    std::u32string p = decode_code_points(cleaned);
+    auto literal = [&](char32_t c) { tokens.push_back({Token::kLiteral, c}); };
     for (size_t i = 0, n = 0; i < p.size(); ++n) {
-      char ch = p[i++];
-      if (ch == '*') {
-        if (i < p.size() && p[i] == '*') {
+      char32_t ch = p[i++];
+      if (ch == U'*') {
+        if (i < p.size() && p[i] == U'*') {
           ++i;
-          if (i < p.size() && p[i] == '/') ++i;
+          if (i < p.size() && p[i] == U'/') ++i;
           if (i >= p.size()) {
             if (detected == kExact) {
               detected = kPrefix;
             } else {
-              reg += ".*";
-              detected = kRegex;
+              tokens.push_back({Token::kAnything});
+              detected = kTokens;
             }
           } else {
-            reg += "(.*/)?";
-            detected = kRegex;
+            tokens.push_back({Token::kOptionalDirs});
+            detected = kTokens;
           }
           if (n == 0) detected = kSuffix;
         } else {
-          reg += "[^/]*";
-          detected = kRegex;
+          tokens.push_back({Token::kManyNotSlash});
+          detected = kTokens;
         }
-      } else if (ch == '?') {
-        reg += "[^/]";
-        detected = kRegex;
-      } else if (std::string_view(".+()|{}$").find(ch) != std::string_view::npos) {
-        reg += '\\';
-        reg += ch;
-      } else if (ch == '\\') {
+      } else if (ch == U'?') {
+        tokens.push_back({Token::kOneNotSlash});
+        detected = kTokens;
+      } else if (ch == U'\\') {
         if (i < p.size()) {
-          reg += '\\';
-          reg += p[i++];
-          detected = kRegex;
+          literal(p[i++]);
+          detected = kTokens;
         } else {
-          reg += "\\\\";
+          literal(U'\\');
         }
-      } else if (ch == '[' || ch == ']') {
-        reg += ch;
-        detected = kRegex;
+      } else if (ch == U'[') {
+        // A class as filepath.Match checked it: [^...], characters, \-escapes, ranges a-z.
+        Token t{Token::kClass};
+        if (i < p.size() && p[i] == U'^') {
+          t.negated = true;
+          ++i;
+        }
+        auto one = [&]() {
+          if (i < p.size() && p[i] == U'\\') ++i;
+          return i < p.size() ? p[i++] : U'\\';
+        };
+        while (i < p.size() && p[i] != U']') {
+          char32_t lo = one();
+          char32_t hi = lo;
+          if (i + 1 < p.size() && p[i] == U'-' && p[i + 1] != U']') {
+            ++i;
+            hi = one();
+          }
+          t.ranges.emplace_back(lo, hi);
+        }
+        if (i < p.size()) ++i;  // the ]
+        tokens.push_back(std::move(t));
+        detected = kTokens;
+      } else if (ch == U']') {
+        literal(ch);
+        detected = kTokens;
       } else {
-        reg += ch;
-      }
-    }
-    if (detected == kRegex) {
-      reg += "$";
-      try {
-        re = std::regex(reg, std::regex::ECMAScript);
-      } catch (const std::regex_error&) {
-        throw Error("syntax error in pattern");
+        literal(ch);
       }
     }
     type = detected;
   }
 
-  bool match(const std::string& path) const {
+  // Whether the tokens match the path, or (with parents) the path up to one of its slashes.
+  bool match_tokens(std::string_view path, bool parents) const {
+    const size_t m = tokens.size();
+    // on[i]: before token i; dirs[i]: inside the ".*" of an optional "(.*/)?" token i.
+    std::vector<char> on(m + 1, 0), dirs(m, 0), next_on(m + 1, 0), next_dirs(m, 0);
+    auto close = [&](std::vector<char>& o, std::vector<char>& d) {
+      for (size_t i = 0; i < m; ++i) {
+        if (!o[i]) continue;
+        auto k = tokens[i].kind;
+        if (k == Token::kManyNotSlash || k == Token::kAnything || k == Token::kOptionalDirs) o[i + 1] = 1;
+        if (k == Token::kOptionalDirs) d[i] = 1;
+      }
+    };
+    on[0] = 1;
+    close(on, dirs);
+    for (char32_t c : decode_code_points(path)) {
+      if (parents && c == U'/' && on[m]) return true;
+      std::fill(next_on.begin(), next_on.end(), 0);
+      std::fill(next_dirs.begin(), next_dirs.end(), 0);
+      bool any = false;
+      for (size_t i = 0; i < m; ++i) {
+        const Token& t = tokens[i];
+        if (on[i]) {
+          switch (t.kind) {
+            case Token::kLiteral:
+              if (c == t.ch) next_on[i + 1] = any = true;
+              break;
+            case Token::kOneNotSlash:
+              if (c != U'/') next_on[i + 1] = any = true;
+              break;
+            case Token::kManyNotSlash:
+              if (c != U'/') next_on[i] = any = true;
+              break;
+            case Token::kAnything:
+              if (c != U'\n') next_on[i] = any = true;
+              break;
+            case Token::kClass:
+              if (t.in_class(c)) next_on[i + 1] = any = true;
+              break;
+            case Token::kOptionalDirs:
+              break;
+          }
+        }
+        if (dirs[i] && c != U'\n') {
+          next_dirs[i] = any = true;
+          if (c == U'/') next_on[i + 1] = 1;
+        }
+      }
+      if (!any) return false;
+      close(next_on, next_dirs);
+      std::swap(on, next_on);
+      std::swap(dirs, next_dirs);
+    }
+    return on[m];
+  }
+
+  // patternmatcher's MatchesOrParentMatches for one pattern: the path or a directory above it.
+  bool match_self_or_parent(std::string_view path) const {
+    if (type == kTokens) return match_tokens(path, true);
+    if (match(path)) return true;
+    for (size_t j = path.find('/'); j != std::string_view::npos; j = path.find('/', j + 1))
+      if (j > 0 && match(path.substr(0, j))) return true;
+    return false;
+  }
+
+  bool match(std::string_view path) const {
     switch (type) {
       case kExact:
         return path == cleaned;
       case kPrefix:
-        return path.rfind(cleaned.substr(0, cleaned.size() - 2), 0) == 0;
+        return path.substr(0, cleaned.size() - 2) == std::string_view(cleaned).substr(0, cleaned.size() - 2);
       case kSuffix: {
-        std::string suffix = cleaned.substr(2);
+        std::string_view suffix = std::string_view(cleaned).substr(2);
         if (path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
           return true;
         return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
       }
-      case kRegex:
-        return std::regex_match(path, re);
+      case kTokens:
+        return match_tokens(path, false);
     }
     return false;
   }
@@ -228,23 +316,13 @@ bool DockerIgnore::empty() const { return patterns_.empty(); }
 
 bool DockerIgnore::excluded(std::string_view path) const {
   // MatchesOrParentMatches, what BuildKit's context walker applies: a pattern matching the
-  // path or any directory above it.
+  // path or any directory above it; the last pattern that matches decides.
   std::string file = clean_path(path);
   if (file == ".") return false;
   bool matched = false;
-  std::string parent = dir_of(file);
-  std::vector<std::string> parent_dirs = split(parent, '/');
   for (const auto& p : patterns_) {
     if (p->exclusion != matched) continue;
-    bool m = p->match(file);
-    if (!m && parent != ".") {
-      std::string prefix;
-      for (size_t i = 0; i < parent_dirs.size() && !m; ++i) {
-        prefix += (i ? "/" : "") + parent_dirs[i];
-        m = p->match(prefix);
-      }
-    }
-    if (m) matched = !p->exclusion;
+    if (p->match_self_or_parent(file)) matched = !p->exclusion;
   }
   return matched;
 }
@@ -262,7 +340,7 @@ bool DockerIgnore::may_include_below(std::string_view dir) const {
       Pattern one;
       one.cleaned = pc;
       one.compile();
-      if (one.type == Pattern::kPrefix || one.type == Pattern::kSuffix) break;
+      if (one.type == Pattern::kPrefix || one.type == Pattern::kSuffix) break;  // a ** of its own
       if (!one.match(comps[i])) {
         possible = false;
         break;

@@ -4,66 +4,16 @@
 // regular expressions take them.
 #include "minirun/build/shell_pattern.h"
 
+#include "minirun/build/code_points.h"
+
 #include <algorithm>
 
 #include "minirun/util/error.h"
 
 namespace minirun::build {
 
-namespace {
-
-// Invalid bytes are kept as U+DC80..U+DCFF so that they come back unchanged.
-std::u32string decode(std::string_view s) {
-  std::u32string out;
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-    for (size_t k = 1; ok && k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) ok = false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (!ok) {
-      out += static_cast<char32_t>(0xDC00 + c);
-      ++i;
-      continue;
-    }
-    out += cp;
-    i += n;
-  }
-  return out;
-}
-
-std::string encode(std::u32string_view s) {
-  std::string out;
-  for (char32_t cp : s) {
-    if (cp >= 0xDC80 && cp <= 0xDCFF) {
-      out += static_cast<char>(cp - 0xDC00);
-    } else if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xc0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xe0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 ShellPattern::ShellPattern(std::string_view pattern) {
-  std::u32string p = decode(pattern);
+  std::u32string p = decode_code_points(pattern);
   for (size_t i = 0; i < p.size(); ++i) {
     char32_t c = p[i];
     if (c == U'*') {
@@ -74,7 +24,7 @@ ShellPattern::ShellPattern(std::string_view pattern) {
       char32_t next = i + 1 < p.size() ? p[i + 1] : 0;
       if (next == U'}' || next == U'/') continue;  // the character, taken next time round
       if (next != U'*' && next != U'?' && next != U'\\')
-        throw Error("invalid escape '\\" + (i + 1 < p.size() ? encode(p.substr(i + 1, 1)) : "\xEF\xBF\xBD") + "'");
+        throw Error("invalid escape '\\" + (i + 1 < p.size() ? encode_code_points(p.substr(i + 1, 1)) : "\xEF\xBF\xBD") + "'");
       tokens_.push_back({Token::kLiteral, next});
       ++i;
     } else {
@@ -118,21 +68,21 @@ std::vector<size_t> ShellPattern::match_ends(const std::vector<Token>& tokens, c
 }
 
 std::string ShellPattern::remove_prefix(const std::string& value, bool longest) const {
-  std::u32string text = decode(value);
+  std::u32string text = decode_code_points(value);
   auto ends = match_ends(tokens_, text, 0);
   if (ends.empty()) return value;
-  return encode(std::u32string_view(text).substr(longest ? ends.back() : ends.front()));
+  return encode_code_points(std::u32string_view(text).substr(longest ? ends.back() : ends.front()));
 }
 
 std::string ShellPattern::remove_suffix(const std::string& value, bool longest) const {
-  std::u32string text = decode(value);
+  std::u32string text = decode_code_points(value);
   std::reverse(text.begin(), text.end());
   std::vector<Token> reversed(tokens_.rbegin(), tokens_.rend());
   auto ends = match_ends(reversed, text, 0);
   if (ends.empty()) return value;
   std::u32string rest = text.substr(longest ? ends.back() : ends.front());
   std::reverse(rest.begin(), rest.end());
-  return encode(rest);
+  return encode_code_points(rest);
 }
 
 std::optional<size_t> ShellPattern::leftmost_start(const std::vector<Token>& tokens, const std::u32string& text,
@@ -168,8 +118,8 @@ std::optional<size_t> ShellPattern::leftmost_start(const std::vector<Token>& tok
 }
 
 std::string ShellPattern::replace(const std::string& value, const std::string& replacement, bool all) const {
-  std::u32string text = decode(value);
-  std::u32string repl = decode(replacement);
+  std::u32string text = decode_code_points(value);
+  std::u32string repl = decode_code_points(replacement);
   std::u32string out;
   size_t last_end = 0, search = 0;
   while (search <= text.size()) {
@@ -184,7 +134,7 @@ std::string ShellPattern::replace(const std::string& value, const std::string& r
     search = end > search ? end : search + 1;  // always at least one character on
   }
   out += text.substr(std::min(last_end, text.size()));
-  return encode(out);
+  return encode_code_points(out);
 }
 
 }  // namespace minirun::build

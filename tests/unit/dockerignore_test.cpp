@@ -103,3 +103,20 @@ TEST(DockerIgnore, CleansPathsAsGo) {
   EXPECT_EQ(clean_path("a/../.."), "..");
   EXPECT_EQ(clean_path("/"), "/");
 }
+
+TEST(DockerIgnore, ClassesCharactersAndLongPaths) {
+  EXPECT_TRUE(matches({"file[0-9].txt"}, "file7.txt"));
+  EXPECT_FALSE(matches({"file[^0-9].txt"}, "file7.txt"));
+  EXPECT_TRUE(matches({"file[^0-9].txt"}, "filex.txt"));
+  EXPECT_TRUE(matches({"[\\]]x"}, "]x"));
+  EXPECT_TRUE(matches({"caf?"}, "café"));  // ? is one character
+  EXPECT_FALSE(matches({"?"}, "a/b") && !matches({"?"}, "a"));
+  EXPECT_TRUE(matches({"**/*.tmp"}, "a/b/c.tmp"));
+  std::string deep;
+  for (int i = 0; i < 60000; ++i) deep += "d/";
+  deep += "x.tmp";
+  EXPECT_TRUE(matches({"**/*.tmp"}, deep));
+  EXPECT_TRUE(matches({"d/**/x.tmp"}, deep));
+  EXPECT_FALSE(matches({"d/*/x.tmp"}, deep));
+  EXPECT_TRUE(matches({"d"}, deep));
+}
