@@ -194,11 +194,10 @@ std::vector<std::string> json_args(const std::vector<std::string>& args, bool js
   return {line};
 }
 
-CommandLine command_line(const Node& n, const std::vector<std::string>& args, bool empty_as_nil) {
+CommandLine command_line(const Node& n) {
   CommandLine c;
   for (const auto& h : n.heredocs) c.files.push_back({h.name, h.content, h.chomp});
-  c.args = json_args(args, n.json);
-  (void)empty_as_nil;
+  c.args = json_args(n.args, n.json);
   c.prepend_shell = !n.json;
   return c;
 }
@@ -379,7 +378,7 @@ Instruction parse_instruction(const Node& n) {
     flags.parse();
     RunInstruction r;
     r.loc = loc;
-    r.cmd = command_line(n, args, false);
+    r.cmd = command_line(n);
     r.mount_flags = mount.values;
     r.device_flags = device.values;
     if (network.used) {
@@ -396,11 +395,11 @@ Instruction parse_instruction(const Node& n) {
   }
   if (cmd == "cmd") {
     Flags(n.flags).parse();
-    return CmdInstruction{loc, command_line(n, args, false)};
+    return CmdInstruction{loc, command_line(n)};
   }
   if (cmd == "entrypoint") {
     Flags(n.flags).parse();
-    return EntrypointInstruction{loc, command_line(n, args, true)};
+    return EntrypointInstruction{loc, command_line(n)};
   }
   if (cmd == "healthcheck") return parse_healthcheck(n);
   if (cmd == "expose") {
