@@ -1,6 +1,6 @@
 // make_seeds.cpp — writes the fuzzers' seed corpora, generated like the tests' fixtures (never
 // checked in): make_seeds ROOT, one directory per target under ROOT (archive, config, manifest,
-// registries_conf, auth_challenge).
+// registries_conf, auth_challenge, dockerfile).
 // Archives: docker-save (one and two images, untagged), OCI layout tars with gzip/zstd layers,
 // whole-archive gzip, and broken ones (truncated, a digest that does not match).
 // Configs: valid configs and ones with wrong types, plus references and PAX records.
@@ -9,6 +9,8 @@
 // registries.conf: the man page's examples, wildcards, mirrors, aliases, v1 lists, broken TOML.
 // WWW-Authenticate: registries' Bearer and Basic challenges, several in one header, escapes, an
 // unclosed quote, token68.
+// Dockerfiles: stages and meta args, continuations, the backtick escape, heredocs, JSON forms,
+// mounts, substitutions; and a .dockerignore.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -50,8 +52,8 @@ int main(int argc, char** argv) {
   }
   std::string root = argv[1];
   std::string ad = root + "/archive", cd = root + "/config", md = root + "/manifest", rd = root + "/registries_conf";
-  std::string wd = root + "/auth_challenge";
-  for (const auto& d : {ad, cd, md, rd, wd}) std::filesystem::create_directories(d);
+  std::string wd = root + "/auth_challenge", dd = root + "/dockerfile";
+  for (const auto& d : {ad, cd, md, rd, wd, dd}) std::filesystem::create_directories(d);
 
   std::vector<TestImage> one = {small_image("seed/one:1", 2)};
   std::string docker = docker_archive(one);
@@ -168,6 +170,20 @@ location = 5
   put(wd, "escapes", R"(Bearer realm="a\"b\\c" , scope=repository:x/y:pull,push)");
   put(wd, "unclosed", R"(Bearer realm="https://r/t,service=)");
   put(wd, "token68", "Negotiate abc123==, Basic realm=x");
+  put(dd, "stages", R"(ARG BASE=alpine
+FROM --platform=$BUILDPLATFORM ${BASE}:${TAG:-3} AS build
+ENV A=1 B="two words" \
+    C=${A:+set}
+RUN --mount=type=cache,target=/root/.cache,sharing=locked --network=none make -j2
+FROM scratch
+COPY --from=build --chown=1:1 --chmod=0755 /out/app /app
+HEALTHCHECK --interval=5s --retries=3 CMD ["/app", "health"]
+ENTRYPOINT ["/app"]
+)");
+  put(dd, "escape", "# escape=`\nFROM x\nRUN echo a `\n  b\nWORKDIR c:\\dir\n");
+  put(dd, "heredocs", "FROM x\nRUN <<EOF\necho $HOME\nEOF\nCOPY <<-'A' <<B /d/\n\tx\n\tA\ny\nB\nRUN 3<<X cat <&3\nx\nX\n");
+  put(dd, "words", "FROM x\nEXPOSE 80/tcp ${P}\nLABEL \"a b\"=c d='e f'\nVOLUME [\"/v\"]\nUSER ${U#*:}\nARG V=${A%%.*}\n");
+  put(dd, "dockerignore", "# comment\n**/*.go\n!src/**/main.go\n/build\n[a-z]?x\n");
   put(rd, "broken.toml", "[[registry]\nlocation = \"a.io\n\"\"\"\n[aliases]\n\"x\" = { a = [1, [2, [3]]] }\n");
   return 0;
 }

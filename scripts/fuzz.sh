@@ -16,7 +16,7 @@ gen=()
 [ -f "$build/CMakeCache.txt" ] || gen=(-G Ninja)
 CC=clang CXX=clang++ cmake -S . -B "$build" "${gen[@]}" -DMINIRUN_FUZZ=ON -DMINIRUN_STATIC=OFF -DCMAKE_BUILD_TYPE=None \
   -DCMAKE_C_FLAGS="-O1 -gline-tables-only -DNDEBUG" -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only -DNDEBUG" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz auth_challenge_fuzz make_seeds
+cmake --build "$build" -j"$(nproc)" --target archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz auth_challenge_fuzz dockerfile_fuzz make_seeds
 
 seeds=$build/seeds
 rm -rf "$seeds" "$build/corpus"
@@ -26,7 +26,7 @@ mkdir -p "$build/findings"
 export MINIRUN_FUZZ_TMP
 MINIRUN_FUZZ_TMP=$(mktemp -d /dev/shm/minirun-fuzz-run-XXXXXX)
 trap 'rm -rf "$MINIRUN_FUZZ_TMP"' EXIT
-targets=(archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz auth_challenge_fuzz)
+targets=(archive_fuzz manifest_fuzz config_fuzz registries_conf_fuzz auth_challenge_fuzz dockerfile_fuzz)
 each=$((total / ${#targets[@]}))
 [ "$each" -ge 1 ] || each=1
 rc=0
@@ -41,6 +41,7 @@ for t in "${targets[@]}"; do
     archive_fuzz) ;;
     registries_conf_fuzz) dict=(-dict=fuzz/toml.dict) ;;
     auth_challenge_fuzz) dict=(-dict=fuzz/auth_challenge.dict) ;;
+    dockerfile_fuzz) dict=(-dict=fuzz/dockerfile.dict) ;;
     *) dict=(-dict=fuzz/json.dict) ;;
   esac
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
