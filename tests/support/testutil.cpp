@@ -316,6 +316,7 @@ std::string oci_archive(std::vector<TestImage>& images, Compression lc) {
 #include <sys/wait.h>
 
 #include <chrono>
+#include <thread>
 
 namespace minirun::test {
 
