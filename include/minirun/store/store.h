@@ -36,6 +36,8 @@
 #include <string_view>
 #include <vector>
 
+#include "minirun/store/container_config.h"
+
 namespace minirun {
 
 struct LayerRecord {
@@ -66,7 +68,7 @@ struct ContainerRecord {
   int restart_count = 0;                  // restarts by the monitor's policy (inspect's RestartCount)
   bool manually_stopped = false;          // `stop` since the last start: no restart by the policy
   std::string error;                      // why it ended other than by its own exit ("" if it did)
-  std::string spec_json;                  // the run options, for inspect
+  ContainerConfig config;                 // what it was created with (container_config.h)
 };
 
 class Store {
