@@ -18,21 +18,49 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-// Docker's HostConfig limits and policies, from the stored request (Resources in the runtime
+// The same JSON with its objects' keys in order (nlohmann::json keeps them sorted).
+ojson ordered(const nlohmann::json& j) {
+  using T = nlohmann::json::value_t;
+  switch (j.type()) {
+    case T::object: {
+      ojson o = ojson::object();
+      for (const auto& [k, v] : j.items()) o[k] = ordered(v);
+      return o;
+    }
+    case T::array: {
+      ojson a = ojson::array();
+      for (const auto& v : j) a.push_back(ordered(v));
+      return a;
+    }
+    case T::string: return j.get<std::string>();
+    case T::boolean: return j.get<bool>();
+    case T::number_integer: return j.get<int64_t>();
+    case T::number_unsigned: return j.get<uint64_t>();
+    case T::number_float: return j.get<double>();
+    default: return nullptr;
+  }
+}
+
+// Docker's HostConfig limits and policies, from the container's config (Resources in the runtime
 // spec's form): what `docker inspect -f '{{.HostConfig.Memory}}'` scripts read; 0 is "not set".
-ojson host_config(const ojson& spec) {
+ojson host_config(const ContainerConfig& config) {
   runtime::Resources r;
-  if (spec.contains("Resources") && spec["Resources"].is_object())
-    r = runtime::resources_from_json(nlohmann::json::parse(spec["Resources"].dump()));
+  if (config.resources.is_object()) r = runtime::resources_from_json(config.resources);
   const auto m = r.memory.value_or(runtime::MemoryResources{});
   const auto c = r.cpu.value_or(runtime::CpuResources{});
   int64_t nano = 0, quota = c.quota.value_or(0);
   if (c.period && *c.period == 100000 && quota > 0) nano = quota * 10000;  // --cpus
   ojson h;
-  h["NetworkMode"] = spec.value("NetworkMode", "");
-  h["RestartPolicy"] = spec.contains("RestartPolicy") ? spec["RestartPolicy"] : ojson{{"Name", "no"}, {"MaximumRetryCount", 0}};
-  h["LogConfig"] = spec.contains("LogConfig") ? spec["LogConfig"] : ojson{{"Type", "json-file"}, {"Config", ojson::object()}};
-  h["CgroupParent"] = spec.value("CgroupParent", "");
+  h["NetworkMode"] = config.network_mode;
+  if (const auto& p = config.restart_policy)
+    h["RestartPolicy"] = {{"MaximumRetryCount", p->maximum_retry_count}, {"Name", p->name}};
+  else
+    h["RestartPolicy"] = {{"Name", "no"}, {"MaximumRetryCount", 0}};
+  if (const auto& l = config.log_config)
+    h["LogConfig"] = {{"Opts", l->opts}, {"Type", l->type}};
+  else
+    h["LogConfig"] = {{"Type", "json-file"}, {"Config", ojson::object()}};
+  h["CgroupParent"] = config.cgroup_parent;
   h["Memory"] = m.limit.value_or(0);
   h["MemoryReservation"] = m.reservation.value_or(0);
   h["MemorySwap"] = m.swap.value_or(0);
@@ -150,10 +178,10 @@ ojson inspect_container(const Store& store, const std::string& cid) {
   j["Name"] = "/" + rec->name;
   j["Driver"] = "overlay2";
   j["GraphDriver"] = graph_driver(store, rec->id, true);
-  ojson spec = rec->spec_json.empty() ? ojson::object() : ojson::parse(rec->spec_json);
-  spec["Image"] = rec->image_ref;
-  j["Config"] = spec;
-  j["HostConfig"] = host_config(spec);
+  ojson config = ordered(rec->config.to_json());
+  config["Image"] = rec->image_ref;
+  j["Config"] = config;
+  j["HostConfig"] = host_config(rec->config);
   j["NetworkSettings"] = network_settings(store, *rec);
   return j;
 }

@@ -69,12 +69,7 @@ uint64_t host_memory() {
 // namespace's /proc/<pid>/net/dev (Docker's NET I/O); nothing for --network host or none.
 std::optional<std::pair<uint64_t, uint64_t>> net_io(const ContainerRecord& r) {
   if (r.container_pid <= 0 || (r.status != ContainerStatus::running && r.status != ContainerStatus::paused)) return std::nullopt;
-  try {
-    auto j = nlohmann::json::parse(r.spec_json.empty() ? "{}" : r.spec_json);
-    std::string mode = j.value("NetworkMode", "");
-    if (mode == "host" || mode == "none") return std::nullopt;
-  } catch (const nlohmann::json::exception&) {
-  }
+  if (r.config.network_mode == "host" || r.config.network_mode == "none") return std::nullopt;
   std::ifstream in("/proc/" + std::to_string(r.container_pid) + "/net/dev");
   if (!in) return std::nullopt;
   std::string line;

@@ -18,7 +18,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-#include <nlohmann/json.hpp>
 
 #include "minirun/engine/container_state.h"
 #include "minirun/engine/detached.h"
@@ -111,11 +110,8 @@ AttachTarget attach_target(const Store& store, const std::string& cid) {
   AttachTarget t;
   t.ctl_path = store.container_ctl_path(cid);
   if (auto rec = store.container(cid)) {
-    auto j = nlohmann::json::parse(rec->spec_json.empty() ? "{}" : rec->spec_json, nullptr, false);
-    if (j.is_object()) {
-      t.tty = j.value("Tty", false);
-      t.open_stdin = j.value("OpenStdin", false);
-    }
+    t.tty = rec->config.tty;
+    t.open_stdin = rec->config.open_stdin;
   }
   return t;
 }

@@ -91,15 +91,8 @@ std::unique_ptr<monitor::HealthThread> start_health_thread(const Store& store, c
 }
 
 std::optional<HealthConfig> container_health_config(const ContainerRecord& rec) {
-  // Most containers have none: no parse for them (a foreground run asks at every start).
-  if (rec.spec_json.find("\"Healthcheck\"") == std::string::npos) return std::nullopt;
-  auto j = nlohmann::json::parse(rec.spec_json, nullptr, false);
-  if (!j.is_object() || !j.contains("Healthcheck")) return std::nullopt;
-  try {
-    return health_config_from_json(j["Healthcheck"]);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
+  if (!rec.config.healthcheck) return std::nullopt;
+  return health_config_of(*rec.config.healthcheck);
 }
 
 std::optional<monitor::HealthState> read_container_health(const Store& store, const std::string& cid) {

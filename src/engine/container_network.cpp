@@ -13,7 +13,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
 
@@ -152,62 +151,46 @@ void ContainerNetwork::failed() noexcept {
   attached_ = false;
 }
 
-std::string record_network_plan(const std::string& spec_json, const NetworkPlan& p) {
-  using nlohmann::json;
-  json j = spec_json.empty() ? json::object() : json::parse(spec_json, nullptr, false);
-  if (!j.is_object()) j = json::object();
-  json ports = json::array();
-  for (const auto& m : p.attach.ports)
-    ports.push_back({{"HostIp", m.host_ip}, {"HostPort", m.host_port}, {"ContainerPort", m.container_port}, {"Proto", m.proto}});
-  json hosts = json::array();
-  for (const auto& [name, ip] : p.attach.extra_hosts) hosts.push_back({name, ip});
-  j["NetworkPlan"] = {{"Mode", p.mode},
-                      {"NetworkMode", p.network_mode},
-                      {"NsPath", p.ns_path},
-                      {"PeerId", p.peer_id},
-                      {"Network", p.attach.network},
-                      {"Ip", p.attach.ip},
-                      {"Mac", p.attach.mac},
-                      {"Ports", ports},
-                      {"ExtraHosts", hosts},
-                      {"Dns", p.attach.dns.servers},
-                      {"DnsSearch", p.attach.dns.search},
-                      {"DnsOptions", p.attach.dns.options}};
-  return j.dump();
+ConfigNetworkPlan network_plan_config(const NetworkPlan& p) {
+  ConfigNetworkPlan c;
+  c.mode = p.mode;
+  c.network_mode = p.network_mode;
+  c.ns_path = p.ns_path;
+  c.peer_id = p.peer_id;
+  c.network = p.attach.network;
+  c.ip = p.attach.ip;
+  c.mac = p.attach.mac;
+  for (const auto& m : p.attach.ports) c.ports.push_back({m.host_ip, m.host_port, m.container_port, m.proto});
+  c.extra_hosts = p.attach.extra_hosts;
+  c.dns = p.attach.dns.servers;
+  c.dns_search = p.attach.dns.search;
+  c.dns_options = p.attach.dns.options;
+  return c;
 }
 
-std::optional<NetworkPlan> recorded_network_plan(const std::string& spec_json) {
-  using nlohmann::json;
-  json j = json::parse(spec_json, nullptr, false);
-  if (!j.is_object() || !j.contains("NetworkPlan") || !j["NetworkPlan"].is_object()) return std::nullopt;
-  try {
-    const json& n = j["NetworkPlan"];
-    NetworkPlan p;
-    p.mode = n.value("Mode", "");
-    p.network_mode = n.value("NetworkMode", "");
-    p.ns_path = n.value("NsPath", "");
-    p.peer_id = n.value("PeerId", "");
-    p.attach.network = n.value("Network", "bridge");
-    p.attach.ip = n.value("Ip", "");
-    p.attach.mac = n.value("Mac", "");
-    p.attach.hostname = j.value("Hostname", "");
-    for (const auto& m : n.value("Ports", json::array())) {
-      network::PortMapping pm;
-      pm.host_ip = m.value("HostIp", "");
-      pm.host_port = m.value("HostPort", uint16_t{0});
-      pm.container_port = m.value("ContainerPort", uint16_t{0});
-      pm.proto = m.value("Proto", "tcp");
-      p.attach.ports.push_back(pm);
-    }
-    for (const auto& h : n.value("ExtraHosts", json::array()))
-      if (h.is_array() && h.size() == 2) p.attach.extra_hosts.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
-    p.attach.dns.servers = n.value("Dns", std::vector<std::string>{});
-    p.attach.dns.search = n.value("DnsSearch", std::vector<std::string>{});
-    p.attach.dns.options = n.value("DnsOptions", std::vector<std::string>{});
-    return p;
-  } catch (const json::exception&) {
-    return std::nullopt;
+NetworkPlan network_plan_from_config(const ConfigNetworkPlan& c, const std::string& hostname) {
+  NetworkPlan p;
+  p.mode = c.mode;
+  p.network_mode = c.network_mode;
+  p.ns_path = c.ns_path;
+  p.peer_id = c.peer_id;
+  p.attach.network = c.network;
+  p.attach.ip = c.ip;
+  p.attach.mac = c.mac;
+  p.attach.hostname = hostname;
+  for (const auto& m : c.ports) {
+    network::PortMapping pm;
+    pm.host_ip = m.host_ip;
+    pm.host_port = m.host_port;
+    pm.container_port = m.container_port;
+    pm.proto = m.proto;
+    p.attach.ports.push_back(pm);
   }
+  p.attach.extra_hosts = c.extra_hosts;
+  p.attach.dns.servers = c.dns;
+  p.attach.dns.search = c.dns_search;
+  p.attach.dns.options = c.dns_options;
+  return p;
 }
 
 void detach_container_network(Store& store, const std::string& cid) noexcept {

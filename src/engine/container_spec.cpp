@@ -121,21 +121,15 @@ runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_pa
 }
 
 ContainerRequest request_from_record(const ContainerRecord& rec, const std::string& image_user) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(rec.spec_json.empty() ? "{}" : rec.spec_json);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("container " + rec.id.substr(0, 12) + ": its run options: " + e.what());
-  }
+  const ContainerConfig& c = rec.config;
   ContainerRequest req;
   req.id = rec.id;
-  req.hostname = j.value("Hostname", rec.id.substr(0, 12));
+  req.hostname = c.hostname.empty() ? rec.id.substr(0, 12) : c.hostname;
   req.argv = rec.command;
-  req.env = j.value("Env", std::vector<std::string>{});
-  req.user = j.value("User", "");
-  if (req.user.empty()) req.user = image_user;
-  req.workdir = j.value("WorkingDir", "");
-  for (const auto& v : j.value("Binds", std::vector<std::string>{})) {
+  req.env = c.env;
+  req.user = c.user.empty() ? image_user : c.user;
+  req.workdir = c.working_dir;
+  for (const auto& v : c.binds) {
     auto first = v.find(':');
     if (first == std::string::npos) continue;
     BindMount b;
@@ -146,31 +140,20 @@ ContainerRequest request_from_record(const ContainerRecord& rec, const std::stri
     b.readonly = second != std::string::npos && rest.substr(second + 1) == "ro";
     req.binds.push_back(b);
   }
-  req.network = j.value("NetworkMode", "host");
-  req.read_only = j.value("ReadonlyRootfs", false);
-  req.init = j.value("Init", false);
-  req.interactive = j.value("OpenStdin", false);
-  req.tty = j.value("Tty", false);
-  req.privileged = j.value("Privileged", false);
-  req.no_new_privileges = j.value("NoNewPrivileges", false);
-  req.cap_add = j.value("CapAdd", std::vector<std::string>{});
-  req.cap_drop = j.value("CapDrop", std::vector<std::string>{});
-  req.cgroup_path = j.value("Cgroup", "");
-  if (j.contains("Resources") && j["Resources"].is_object()) req.resources = runtime::resources_from_json(j["Resources"]);
-  for (const auto& u : j.value("Ulimits", std::vector<std::string>{})) req.rlimits.push_back(parse_ulimit(u));
-  if (auto it = j.find("Devices"); it != j.end() && it->is_array())
-    for (const auto& o : *it) {
-      runtime::Device d;
-      d.type = o.value("type", "c");
-      d.path = o.value("path", "");
-      d.major = o.value("major", int64_t{0});
-      d.minor = o.value("minor", int64_t{0});
-      if (o.contains("fileMode")) d.file_mode = o["fileMode"].get<uint32_t>();
-      if (o.contains("uid")) d.uid = o["uid"].get<uint32_t>();
-      if (o.contains("gid")) d.gid = o["gid"].get<uint32_t>();
-      req.devices.push_back(std::move(d));
-    }
-  for (const auto& o : j.value("SecurityOpt", std::vector<std::string>{}))
+  req.network = c.network_mode;
+  req.read_only = c.readonly_rootfs;
+  req.init = c.init;
+  req.interactive = c.open_stdin;
+  req.tty = c.tty;
+  req.privileged = c.privileged;
+  req.no_new_privileges = c.no_new_privileges;
+  req.cap_add = c.cap_add;
+  req.cap_drop = c.cap_drop;
+  req.cgroup_path = c.cgroup.value_or("");
+  if (c.resources.is_object()) req.resources = runtime::resources_from_json(c.resources);
+  for (const auto& u : c.ulimits) req.rlimits.push_back(parse_ulimit(u));
+  for (const auto& d : c.devices) req.devices.push_back({d.type, d.path, d.major, d.minor, d.file_mode, d.uid, d.gid});
+  for (const auto& o : c.security_opt)
     req.seccomp_unconfined = req.seccomp_unconfined || o == "seccomp=unconfined" || o == "seccomp:unconfined";
   return req;
 }

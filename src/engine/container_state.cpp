@@ -11,7 +11,6 @@
 #include <ctime>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "minirun/engine/container_network.h"
 #include "minirun/monitor/monitor.h"
@@ -23,16 +22,8 @@
 namespace minirun {
 
 std::string container_cgroup(const ContainerRecord& rec) {
-  std::string parent = "minirun";
-  try {
-    if (!rec.spec_json.empty()) {
-      auto j = nlohmann::json::parse(rec.spec_json);
-      if (auto it = j.find("Cgroup"); it != j.end() && it->is_string()) return it->get<std::string>();
-      parent = j.value("CgroupParent", parent);
-    }
-  } catch (const nlohmann::json::exception&) {
-  }
-  return runtime::container_cgroup_path(rec.id, parent);
+  if (rec.config.cgroup) return *rec.config.cgroup;
+  return runtime::container_cgroup_path(rec.id, rec.config.cgroup_parent);
 }
 
 bool container_has_cgroup(const std::string& path) {

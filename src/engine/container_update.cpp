@@ -106,10 +106,8 @@ void update_container(const Store& store, const std::string& cid, const Resource
   auto lock = store.lock();  // the limits and the record change together
   auto rec = store.container(cid);
   if (!rec) throw Error("No such container: " + cid, 1);
-  nlohmann::json spec = rec->spec_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(rec->spec_json, nullptr, false);
-  if (!spec.is_object()) spec = nlohmann::json::object();
   runtime::Resources current;
-  if (spec.contains("Resources") && spec["Resources"].is_object()) current = runtime::resources_from_json(spec["Resources"]);
+  if (rec->config.resources.is_object()) current = runtime::resources_from_json(rec->config.resources);
   runtime::Resources merged = merge_resource_update(current, changes);
   if (container_active(*rec)) {
     const std::string path = container_cgroup(*rec);
@@ -123,8 +121,7 @@ void update_container(const Store& store, const std::string& cid, const Resource
   }
   // Keep the devices the container started with (merge_resource_update leaves them out).
   merged.devices = current.devices;
-  spec["Resources"] = runtime::resources_to_json(merged);
-  rec->spec_json = spec.dump();
+  rec->config.resources = runtime::resources_to_json(merged);
   store.put_container(*rec);
 }
 

@@ -47,28 +47,18 @@ namespace {
 
 using json = nlohmann::json;
 
-json spec_of(const ContainerRecord& rec) {
-  if (rec.spec_json.empty()) return json::object();
-  try {
-    return json::parse(rec.spec_json);
-  } catch (const json::exception&) {
-    return json::object();
-  }
-}
-
-DetachOptions detach_options_of(const json& j) {
+DetachOptions detach_options_of(const ContainerConfig& c) {
   DetachOptions d;
-  if (auto it = j.find("RestartPolicy"); it != j.end() && it->is_object()) {
-    std::string name = it->value("Name", "no");
-    int n = it->value("MaximumRetryCount", 0);
-    d.restart = name == "on-failure" && n > 0 ? name + ":" + std::to_string(n) : name;
+  if (const auto& p = c.restart_policy) {
+    const int n = p->maximum_retry_count;
+    d.restart = p->name == "on-failure" && n > 0 ? p->name + ":" + std::to_string(n) : p->name;
   }
-  if (auto it = j.find("LogConfig"); it != j.end() && it->is_object()) {
-    d.log_driver = it->value("Type", "json-file");
-    d.log_opts = it->value("Opts", std::vector<std::string>{});
+  if (c.log_config) {
+    d.log_driver = c.log_config->type;
+    d.log_opts = c.log_config->opts;
   }
-  d.stop_signal = j.value("StopSignal", "");
-  if (j.contains("StopTimeout") && j["StopTimeout"].is_number_integer()) d.stop_timeout = j["StopTimeout"].get<int>();
+  d.stop_signal = c.stop_signal;
+  d.stop_timeout = c.stop_timeout;
   return d;
 }
 
@@ -131,7 +121,7 @@ static void start_monitor(monitor::MonitorOptions& o, const runtime::Spec& oci, 
                           const std::vector<int>& attach_fds, const std::shared_ptr<ContainerNetwork>& net);
 
 int container_stop_signal(const ContainerRecord& rec) {
-  std::string s = spec_of(rec).value("StopSignal", "");
+  const std::string& s = rec.config.stop_signal;
   try {
     return s.empty() ? SIGTERM : runtime::Lifecycle::signal_number(s);
   } catch (const Error&) {
@@ -155,24 +145,23 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   check_detach_options(d);
   RestartPolicy policy = parse_restart_policy(d.restart);
   {
-    json j = spec_of(rec);
-    j["RestartPolicy"] = {{"Name", restart_policy_name(policy)}, {"MaximumRetryCount", policy.max_retries}};
-    j["LogConfig"] = {{"Type", d.log_driver}, {"Opts", d.log_opts}};
+    ContainerConfig& c = rec.config;
+    c.restart_policy = ConfigRestartPolicy{restart_policy_name(policy), policy.max_retries};
+    c.log_config = ConfigLog{d.log_driver, d.log_opts};
     std::string sig = d.stop_signal;
-    if (sig.empty()) sig = j.value("StopSignal", "");
+    if (sig.empty()) sig = c.stop_signal;
     if (sig.empty() && store.has_image(rec.image_id)) {  // the image's STOPSIGNAL
       auto cfg = json::parse(store.image_config(rec.image_id), nullptr, false);
       if (cfg.is_object() && cfg.contains("config") && cfg["config"].is_object() &&
           cfg["config"].contains("StopSignal") && cfg["config"]["StopSignal"].is_string())
         sig = cfg["config"]["StopSignal"].get<std::string>();
     }
-    if (!sig.empty()) j["StopSignal"] = sig;
-    if (d.stop_timeout) j["StopTimeout"] = *d.stop_timeout;
-    if (oci.process && oci.process->no_new_privileges) j["NoNewPrivileges"] = true;
-    rec.spec_json = j.dump();
+    if (!sig.empty()) c.stop_signal = sig;
+    if (d.stop_timeout) c.stop_timeout = *d.stop_timeout;
+    if (oci.process && oci.process->no_new_privileges) c.no_new_privileges = true;
     rec.manually_stopped = false;  // a new start: the policy applies again
     update_record(store, rec.id, [&](ContainerRecord& r) {
-      r.spec_json = rec.spec_json;
+      r.config = rec.config;
       r.manually_stopped = false;
       return true;
     });
@@ -186,17 +175,17 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
   o.stop_timeout = d.stop_timeout.value_or(10);
   const std::string cid = rec.id;
   {  // terminal, stdin, attach (attach.h)
-    json j = spec_of(rec);
-    o.open_stdin = j.value("OpenStdin", false);
-    o.stdin_once = j.value("StdinOnce", false);
+    o.open_stdin = rec.config.open_stdin;
+    o.stdin_once = rec.config.stdin_once;
     o.attach_path = container_attach_path(store, cid);
     o.attach_fds = attach_fds;
   }
   // The network, again at every start: a restarted process has a new namespace (the old veth
   // went with the old one), so its eth0, address and published ports are made again.
   std::shared_ptr<ContainerNetwork> net;
-  if (auto plan = recorded_network_plan(rec.spec_json); plan && plan->attaches())
-    net = std::make_shared<ContainerNetwork>(store, cid, rec.name, *plan);
+  if (const auto& recorded = rec.config.network_plan)
+    if (NetworkPlan plan = network_plan_from_config(*recorded, rec.config.hostname); plan.attaches())
+      net = std::make_shared<ContainerNetwork>(store, cid, rec.name, std::move(plan));
   // `stop` marks the record before it writes to the fifo (stop_container): a stop that comes
   // while the container exits on its own is not followed by one more restart.
   o.stop_marked = [&store, cid] {
@@ -356,7 +345,7 @@ void start_container(Store& store, const std::string& cid, const std::vector<int
     throw Error("cannot start a paused container, try unpause instead", 1);
   if (rec->status == ContainerStatus::running || rec->status == ContainerStatus::restarting) return;
   runtime::Spec oci = rebuild_container_spec(store, *rec);
-  DetachOptions d = detach_options_of(spec_of(*rec));
+  DetachOptions d = detach_options_of(rec->config);
   try {
     start_detached(store, *rec, oci, runtime::RunOptions{}, d, attach_fds);
   } catch (const Error& e) {
@@ -389,7 +378,7 @@ void stop_container(const Store& store, const std::string& cid, std::optional<in
   if (!rec) throw Error("No such container: " + cid, 1);
   if (!container_active(*rec)) return;
   int sig = container_stop_signal(*rec);
-  int t = timeout.value_or(detach_options_of(spec_of(*rec)).stop_timeout.value_or(10));
+  int t = timeout.value_or(rec->config.stop_timeout.value_or(10));
   std::string ctl = store.container_ctl_path(cid);
   // A frozen process cannot act on its stop signal: thawed first, as Docker does.
   if (rec->status == ContainerStatus::paused) set_container_paused(store, cid, false);

@@ -102,26 +102,31 @@ std::string resolve_run_image(Store& store, const std::string& ref, const std::s
   return hooks.pull(ref).substr(7);
 }
 
-nlohmann::json run_options_json(const ContainerRequest& s, const RunRequest& f) {
-  nlohmann::json devices = nlohmann::json::array();
-  for (const auto& d : s.devices) {
-    nlohmann::json o = {{"type", d.type}, {"path", d.path}, {"major", d.major}, {"minor", d.minor}};
-    if (d.file_mode) o["fileMode"] = *d.file_mode;
-    if (d.uid) o["uid"] = *d.uid;
-    if (d.gid) o["gid"] = *d.gid;
-    devices.push_back(std::move(o));
-  }
-  return {{"Hostname", s.hostname}, {"User", f.user},         {"Env", s.env},
-          {"Cmd", s.argv},          {"WorkingDir", s.workdir}, {"Entrypoint", f.entrypoint ? *f.entrypoint : ""},
-          {"Tty", s.tty},           {"OpenStdin", s.interactive}, {"NetworkMode", s.network},
-          {"ReadonlyRootfs", s.read_only}, {"Init", s.init}, {"Privileged", s.privileged},
-          {"NoNewPrivileges", s.no_new_privileges},
-          {"CapAdd", s.cap_add},    {"CapDrop", s.cap_drop},    {"Binds", f.volumes},
-          {"CgroupParent", f.cgroup_parent}, {"SecurityOpt", f.security_opts},
-          {"Cgroup", s.cgroup_path},
-          {"Resources", s.resources ? runtime::resources_to_json(*s.resources) : nlohmann::json()},
-          {"Devices", devices},
-          {"Ulimits", f.limits.ulimits}};
+ContainerConfig run_config(const ContainerRequest& s, const RunRequest& f) {
+  ContainerConfig c;
+  c.hostname = s.hostname;
+  c.user = f.user;
+  c.env = s.env;
+  c.cmd = s.argv;
+  c.working_dir = s.workdir;
+  c.entrypoint = f.entrypoint.value_or("");
+  c.tty = s.tty;
+  c.open_stdin = s.interactive;
+  c.network_mode = s.network;
+  c.readonly_rootfs = s.read_only;
+  c.init = s.init;
+  c.privileged = s.privileged;
+  c.no_new_privileges = s.no_new_privileges;
+  c.cap_add = s.cap_add;
+  c.cap_drop = s.cap_drop;
+  c.binds = f.volumes;
+  c.cgroup_parent = f.cgroup_parent;
+  c.security_opt = f.security_opts;
+  c.cgroup = s.cgroup_path;
+  if (s.resources) c.resources = runtime::resources_to_json(*s.resources);
+  for (const auto& d : s.devices) c.devices.push_back({d.type, d.path, d.major, d.minor, d.file_mode, d.uid, d.gid});
+  c.ulimits = f.limits.ulimits;
+  return c;
 }
 
 int run_container(Store& store, RunRequest f, const RunHooks& hooks, std::string* id_out) {
@@ -246,15 +251,13 @@ int run_container(Store& store, RunRequest f, const RunHooks& hooks, std::string
   rec.command = spec.argv;
   rec.created = format_rfc3339_nano(now_unix_ns());
   rec.auto_remove = f.rm;
-  {
-    auto sj = run_options_json(spec, f);
-    // Docker's StdinOnce: after a foreground -i, the container's stdin ends with the attached
-    // one's (start -ai); a detached -i keeps it open.
-    if (f.interactive && !detach) sj["StdinOnce"] = true;
-    if (health) sj["Healthcheck"] = health_config_json(*health);
-    // start/restart: the network again at every start (container_network.h).
-    rec.spec_json = record_network_plan(sj.dump(), netplan);
-  }
+  rec.config = run_config(spec, f);
+  // Docker's StdinOnce: after a foreground -i, the container's stdin ends with the attached
+  // one's (start -ai); a detached -i keeps it open.
+  rec.config.stdin_once = f.interactive && !detach;
+  if (health) rec.config.healthcheck = health_config_record(*health);
+  // start/restart: the network again at every start (container_network.h).
+  rec.config.network_plan = network_plan_config(netplan);
   rec.pid = getpid();  // while "created": the runner, so a kill before the start is noticed (container_state.h)
   OverlayLayout layout;
   runtime::Spec oci;

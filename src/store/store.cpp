@@ -542,7 +542,7 @@ std::optional<ContainerRecord> Store::container(std::string_view cid) const {
     r.restart_count = j.value("restart_count", 0);
     r.manually_stopped = j.value("manually_stopped", false);
     r.error = j.value("error", "");
-    r.spec_json = j.value("spec", "");
+    r.config = ContainerConfig::parse(j.value("spec", ""));
     return r;
   } catch (const json::exception& e) {
     throw Error("container " + std::string(cid) + ": corrupt state.json: " + e.what());
@@ -554,7 +554,7 @@ void Store::put_container(const ContainerRecord& r) const {
             {"image_ref", r.image_ref}, {"command", r.command}, {"created", r.created},
             {"started", r.started}, {"finished", r.finished},   {"status", status_name(r.status)},
             {"exit_code", r.exit_code}, {"oom_killed", r.oom_killed}, {"pid", r.pid},         {"container_pid", r.container_pid},
-            {"auto_remove", r.auto_remove}, {"spec", r.spec_json},
+            {"auto_remove", r.auto_remove}, {"spec", r.config.to_json().dump()},
             {"restart_count", r.restart_count}, {"error", r.error}};
   if (r.manually_stopped) j["manually_stopped"] = true;
   make_dir(container_dir(r.id), 0710);

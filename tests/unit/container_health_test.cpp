@@ -20,7 +20,7 @@ ContainerRecord with_check(const std::string& id, ContainerStatus status) {
   r.command = {"/bin/true"};
   r.status = status;
   r.image_id = std::string(64, '0');  // an image the store does not have: no SHELL of its own
-  r.spec_json = R"({"Healthcheck":{"Test":["CMD-SHELL","exit 0"],"Interval":2000000000,"Retries":5}})";
+  r.config = ContainerConfig::parse(R"({"Healthcheck":{"Test":["CMD-SHELL","exit 0"],"Interval":2000000000,"Retries":5}})");
   return r;
 }
 
@@ -33,9 +33,9 @@ TEST(ContainerHealth, TheRecordedCheck) {
   EXPECT_EQ(c->test, (std::vector<std::string>{"CMD-SHELL", "exit 0"}));
   EXPECT_EQ(c->interval, 2000000000);
   EXPECT_EQ(c->retries, 5);
-  r.spec_json = R"({"Env":[]})";
+  r.config = ContainerConfig::parse(R"({"Env":[]})");
   EXPECT_FALSE(container_health_config(r));
-  r.spec_json = R"({"Healthcheck":{"Test":"not a list"}})";
+  r.config = ContainerConfig::parse(R"({"Healthcheck":{"Test":"not a list"}})");
   EXPECT_FALSE(container_health_config(r));  // a record it cannot read: no check, no error
 }
 
@@ -66,9 +66,9 @@ TEST(ContainerHealth, TheProbersOptionsFromTheRecordAndTheStateBefore) {
   EXPECT_EQ(read_container_health(store, r.id)->status, "healthy");
 
   auto none = r;
-  none.spec_json = R"({"Healthcheck":{"Test":["NONE"]}})";
+  none.config = ContainerConfig::parse(R"({"Healthcheck":{"Test":["NONE"]}})");
   EXPECT_FALSE(health_prober_options(store, none, spec));
-  none.spec_json = "{}";
+  none.config = ContainerConfig::parse("{}");
   EXPECT_FALSE(health_prober_options(store, none, spec));
   EXPECT_FALSE(start_health_thread(store, none, spec, 1));
 }

@@ -53,13 +53,13 @@ TEST(ContainerState, TheCgroupARecordNames) {
   ContainerRecord r;
   r.id = std::string(64, 'a');
   EXPECT_EQ(container_cgroup(r), runtime::container_cgroup_path(r.id, "minirun"));
-  r.spec_json = R"({"CgroupParent":"/custom"})";
+  r.config = ContainerConfig::parse(R"({"CgroupParent":"/custom"})");
   EXPECT_EQ(container_cgroup(r), runtime::container_cgroup_path(r.id, "/custom"));
-  r.spec_json = R"({"Cgroup":"/as/run","CgroupParent":"/custom"})";
+  r.config = ContainerConfig::parse(R"({"Cgroup":"/as/run","CgroupParent":"/custom"})");
   EXPECT_EQ(container_cgroup(r), "/as/run");
-  r.spec_json = R"({"Cgroup":""})";  // --cgroups=disabled
+  r.config = ContainerConfig::parse(R"({"Cgroup":""})");  // --cgroups=disabled
   EXPECT_EQ(container_cgroup(r), "");
-  r.spec_json = "{not json";
+  r.config = ContainerConfig::parse("{not json");
   EXPECT_EQ(container_cgroup(r), runtime::container_cgroup_path(r.id, "minirun"));
   EXPECT_FALSE(container_has_cgroup(""));
   EXPECT_FALSE(container_has_cgroup("/minirun-unit-test-none/" + r.id));
@@ -133,7 +133,7 @@ TEST(ContainerState, RemoveAndPauseAreRefusedByState) {
   EXPECT_THROW(remove_container(store, std::string(64, 'f'), false), Error);
   // A running container without a cgroup cannot be paused (the freezer needs one).
   auto ra = *store.container(a);
-  ra.spec_json = R"({"Cgroup":""})";
+  ra.config = ContainerConfig::parse(R"({"Cgroup":""})");
   store.put_container(ra);
   EXPECT_THROW(set_container_paused(store, a, true), Error);
   EXPECT_EQ(store.container(a)->status, ContainerStatus::running);

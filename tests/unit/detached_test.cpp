@@ -35,9 +35,9 @@ TEST(Detached, OptionsAreValidatedBeforeAnythingIsCreated) {
 TEST(Detached, TheRecordedStopSignalDefaultsToSigterm) {
   ContainerRecord r;
   EXPECT_EQ(container_stop_signal(r), SIGTERM);
-  r.spec_json = R"({"StopSignal":"SIGINT"})";
+  r.config = ContainerConfig::parse(R"({"StopSignal":"SIGINT"})");
   EXPECT_EQ(container_stop_signal(r), SIGINT);
-  r.spec_json = R"({"StopSignal":"SIGNOPE"})";
+  r.config = ContainerConfig::parse(R"({"StopSignal":"SIGNOPE"})");
   EXPECT_EQ(container_stop_signal(r), SIGTERM);
 }
 
@@ -63,8 +63,8 @@ TEST(Detached, AStoredContainersSpecIsRebuiltFromItsRecordAndImage) {
   rec.image_id = hex;
   rec.command = {"/app", "--serve"};
   rec.status = ContainerStatus::exited;
-  rec.spec_json = R"({"Env":["A=1"],"WorkingDir":"/w","NetworkMode":"none","Cgroup":"","Ulimits":["nofile=10:20"],)"
-                  R"("OpenStdin":true})";
+  rec.config = ContainerConfig::parse(R"({"Env":["A=1"],"WorkingDir":"/w","NetworkMode":"none","Cgroup":"","Ulimits":["nofile=10:20"],)"
+                                      R"("OpenStdin":true})");
   store.put_container(rec);
   EXPECT_EQ(container_attach_path(store, cid), store.container_dir(cid) + "/attach");
 

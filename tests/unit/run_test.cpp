@@ -1,4 +1,4 @@
-// The run options a container's record keeps (engine/run.h: run_options_json) read back by
+// The run options a container's record keeps (engine/run.h: run_config, through its JSON) read back by
 // request_from_record (container_spec.h), without root: every later start, restart and exec builds
 // the same runtime spec as the first run did, for every field `run` takes.
 #include <gtest/gtest.h>
@@ -62,7 +62,7 @@ TEST(RunOptions, AStoredContainersSpecIsTheFirstRunsForEveryField) {
   ContainerRecord rec;
   rec.id = b.req.id;
   rec.command = b.req.argv;
-  rec.spec_json = run_options_json(b.req, b.flags).dump();
+  rec.config = ContainerConfig::from_json(run_config(b.req, b.flags).to_json());
   ContainerRequest back = request_from_record(rec, "imageuser");
   back.state_dir = b.req.state_dir;
   // Field by field, then the runtime spec both give.
@@ -95,6 +95,6 @@ TEST(RunOptions, NoUserFlagMeansTheImagesUser) {
   b.flags.user.clear();
   ContainerRecord rec;
   rec.id = b.req.id;
-  rec.spec_json = run_options_json(b.req, b.flags).dump();
+  rec.config = ContainerConfig::from_json(run_config(b.req, b.flags).to_json());
   EXPECT_EQ(request_from_record(rec, "imageuser").user, "imageuser");
 }

@@ -213,7 +213,7 @@ TEST(Store, ContainerRecordRoundTripsEveryField) {
     r.restart_count = 2;
     r.manually_stopped = true;
     r.error = "boom";
-    r.spec_json = R"({"Tty":true})";
+    r.config = ContainerConfig::parse(R"({"Tty":true})");
     s.put_container(r);
     auto g = s.container(r.id);
     ASSERT_TRUE(g);
@@ -221,9 +221,9 @@ TEST(Store, ContainerRecordRoundTripsEveryField) {
     EXPECT_EQ(std::make_tuple(g->id, g->name, g->image_id, g->image_ref, g->command, g->created, g->started, g->finished),
               std::make_tuple(r.id, r.name, r.image_id, r.image_ref, r.command, r.created, r.started, r.finished));
     EXPECT_EQ(std::make_tuple(g->exit_code, g->pid, g->container_pid, g->auto_remove, g->oom_killed, g->restart_count,
-                              g->manually_stopped, g->error, g->spec_json),
+                              g->manually_stopped, g->error, g->config),
               std::make_tuple(r.exit_code, r.pid, r.container_pid, r.auto_remove, r.oom_killed, r.restart_count,
-                              r.manually_stopped, r.error, r.spec_json));
+                              r.manually_stopped, r.error, r.config));
     EXPECT_NE(minirun::test::read_file(s.container_dir(r.id) + "/state.json")
                   .find("\"status\":\"" + std::string(status_name(st)) + "\""),
               std::string::npos);

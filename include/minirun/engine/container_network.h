@@ -74,12 +74,11 @@ class ContainerNetwork {
   bool attached_ = false;
 };
 
-// The plan kept in a container's spec_json (key "NetworkPlan"), so that `start` and the
-// monitor's restarts put the container on its network again (a new namespace each time).
-// record_network_plan returns spec_json with the plan added; recorded_network_plan reads it back
-// (nullopt when the record has none: a container made before it was recorded).
-std::string record_network_plan(const std::string& spec_json, const NetworkPlan& plan);
-std::optional<NetworkPlan> recorded_network_plan(const std::string& spec_json);
+// The plan kept in a container's record (ContainerConfig::network_plan), so that `start` and the
+// monitor's restarts put the container on its network again (a new namespace each time), and
+// back: hostname is the container's (its /etc/hosts names it).
+ConfigNetworkPlan network_plan_config(const NetworkPlan& plan);
+NetworkPlan network_plan_from_config(const ConfigNetworkPlan& recorded, const std::string& hostname);
 
 // `rm`: takes a container off its network (veth deleted if it is still there). Never throws.
 void detach_container_network(Store& store, const std::string& container_id) noexcept;

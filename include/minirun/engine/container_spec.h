@@ -52,8 +52,8 @@ std::vector<std::string> docker_capabilities(bool privileged, const std::vector<
 // there goes in spec.minirun.overlay). Throws Error on a request Docker refuses.
 runtime::Spec build_spec(const ContainerRequest& req, const std::string& root_path);
 
-// What a stored container was run with, from its record's run options (spec_json, as `run`
-// writes it): the image's USER when none was given (image_user), the cgroup, its limits and
+// What a stored container was run with, from its record's run options (ContainerRecord::config,
+// as `run` writes it): the image's USER when none was given (image_user), the cgroup, its limits and
 // ulimits, whether seccomp was lifted. state_dir is left to the caller.
 ContainerRequest request_from_record(const ContainerRecord& rec, const std::string& image_user);
 

@@ -17,7 +17,7 @@
 
 namespace minirun {
 
-// `run -d`'s flags that the monitor needs; recorded in the container's spec_json so that `start`
+// `run -d`'s flags that the monitor needs; recorded in the container's config so that `start`
 // runs it again the same way.
 struct DetachOptions {
   std::string restart = "no";           // --restart
@@ -34,10 +34,10 @@ void check_detach_options(const DetachOptions& d);
 // returns once its command has exec'd; the record then says running (pid = the monitor's).
 // base: the run options the foreground path would use (cgroups, network hook); stdio and
 // on_start are the monitor's. Throws the start's Error (125/126/127, one line); the record is
-// left to the caller then. d is stored in rec.spec_json (rec is saved).
+// left to the caller then. d is stored in rec.config (rec is saved).
 // A terminal (oci.process->terminal) stays with the monitor (its output logged as stdout), and
-// spec_json's OpenStdin keeps the container's stdin open for `attach`. When spec_json records a
-// NetworkPlan (container_network.h) the monitor attaches the container itself at every start
+// the config's OpenStdin keeps the container's stdin open for `attach`. When the config records a
+// network plan (container_network.h) the monitor attaches the container itself at every start
 // (restarts included) and base.on_created is not called. attach_fds: attach-socket clients
 // (monitor.h) connected before the process starts (`start -a`): the monitor gets copies (the
 // caller closes its own).
@@ -52,7 +52,7 @@ std::string container_attach_path(const Store& store, const std::string& cid);
 OverlayLayout container_overlay_layout(const Store& store, const std::string& cid, const std::vector<std::string>& ids,
                                        bool flat);
 
-// A stored container's spec again, from its record (image config + spec_json), as `run` built it.
+// A stored container's spec again, from its record (image config + its config), as `run` built it.
 runtime::Spec rebuild_container_spec(const Store& store, const ContainerRecord& rec);
 
 // `start`: runs a created or exited container's command again on its upper layer under a new
@@ -76,7 +76,7 @@ int wait_container(const Store& store, const std::string& cid);
 // record says exited (under the store lock), then it is removed.
 void remove_exited_container(const Store& store, const std::string& cid, int exit_code);
 
-// The stop signal recorded for the container (spec_json "StopSignal"), default SIGTERM.
+// The stop signal recorded for the container (its config's StopSignal), default SIGTERM.
 int container_stop_signal(const ContainerRecord& rec);
 
 }  // namespace minirun

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "minirun/monitor/health.h"
+#include "minirun/store/container_config.h"
 
 namespace minirun {
 
@@ -46,6 +47,10 @@ std::optional<HealthConfig> health_config_from_json(const nlohmann::json& j);
 // Docker's JSON of it: Test, Interval, Timeout, StartPeriod, StartInterval, Retries, each left
 // out when empty or 0.
 nlohmann::ordered_json health_config_json(const HealthConfig& c);
+
+// The same as a container's record keeps it (ContainerConfig::healthcheck), and back.
+ConfigHealthcheck health_config_record(const HealthConfig& c);
+HealthConfig health_config_of(const ConfigHealthcheck& c);
 
 // Docker's merge of the user's config with the image's: without a user config, the image's;
 // else each empty or 0 field of the user's taken from the image's.

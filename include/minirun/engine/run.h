@@ -52,10 +52,11 @@ struct RunHooks {
 std::string resolve_run_image(Store& store, const std::string& ref, const std::string& pull, uint64_t max_layer_size,
                               const RunHooks& hooks);
 
-// The run options a container's record keeps (ContainerRecord::spec_json): what request_from_record
+// The run options a container's record keeps (ContainerRecord::config): what request_from_record
 // (container_spec.h) reads back for every later start, restart and exec, and inspect shows. s is
-// the request as `run` built it from f and the image.
-nlohmann::json run_options_json(const ContainerRequest& s, const RunRequest& f);
+// the request as `run` built it from f and the image. run_container adds StdinOnce, the health
+// check and the network plan.
+ContainerConfig run_config(const ContainerRequest& s, const RunRequest& f);
 
 // Runs the request: the exit code of the container's command in the foreground; 0 for -d and
 // create, whose container ID goes to *id (also set in the foreground). Throws Error (125 before

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "minirun/store/container_config.h"
 #include "minirun/util/file_lock.h"
 
 namespace minirun {
@@ -68,7 +69,7 @@ struct ContainerRecord {
   int restart_count = 0;                  // restarts by the monitor's policy (inspect's RestartCount)
   bool manually_stopped = false;          // `stop` since the last start: no restart by the policy
   std::string error;                      // why it ended other than by its own exit ("" if it did)
-  std::string spec_json;                  // the run options, for inspect
+  ContainerConfig config;                 // what it was created with (container_config.h)
 };
 
 class Store {
