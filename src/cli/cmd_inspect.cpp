@@ -56,9 +56,14 @@ ojson host_config(const ContainerConfig& config) {
     h["RestartPolicy"] = {{"MaximumRetryCount", p->maximum_retry_count}, {"Name", p->name}};
   else
     h["RestartPolicy"] = {{"Name", "no"}, {"MaximumRetryCount", 0}};
-  if (const auto& l = config.log_config)
-    h["LogConfig"] = {{"Opts", l->opts}, {"Type", l->type}};
-  else
+  if (const auto& l = config.log_config) {  // Docker's shape: the --log-opt pairs as a map
+    ojson opts = ojson::object();
+    for (const auto& kv : l->opts) {
+      const size_t eq = kv.find('=');
+      opts[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    }
+    h["LogConfig"] = {{"Type", l->type}, {"Config", opts}};
+  } else
     h["LogConfig"] = {{"Type", "json-file"}, {"Config", ojson::object()}};
   h["CgroupParent"] = config.cgroup_parent;
   h["Memory"] = m.limit.value_or(0);

@@ -140,16 +140,22 @@ std::string container_attach_path(const Store& store, const std::string& cid) {
   return store.container_dir(cid) + "/attach";
 }
 
+void record_detach_options(ContainerConfig& c, const DetachOptions& d) {
+  RestartPolicy policy = parse_restart_policy(d.restart);
+  c.restart_policy = ConfigRestartPolicy{restart_policy_name(policy), policy.max_retries};
+  c.log_config = ConfigLog{d.log_driver, d.log_opts};
+  if (!d.stop_signal.empty()) c.stop_signal = d.stop_signal;
+  if (d.stop_timeout) c.stop_timeout = *d.stop_timeout;
+}
+
 void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci, const runtime::RunOptions& base,
                     const DetachOptions& d, const std::vector<int>& attach_fds) {
   check_detach_options(d);
   RestartPolicy policy = parse_restart_policy(d.restart);
   {
     ContainerConfig& c = rec.config;
-    c.restart_policy = ConfigRestartPolicy{restart_policy_name(policy), policy.max_retries};
-    c.log_config = ConfigLog{d.log_driver, d.log_opts};
-    std::string sig = d.stop_signal;
-    if (sig.empty()) sig = c.stop_signal;
+    record_detach_options(c, d);
+    std::string sig = c.stop_signal;
     if (sig.empty() && store.has_image(rec.image_id)) {  // the image's STOPSIGNAL
       auto cfg = json::parse(store.image_config(rec.image_id), nullptr, false);
       if (cfg.is_object() && cfg.contains("config") && cfg["config"].is_object() &&
@@ -157,7 +163,6 @@ void start_detached(Store& store, ContainerRecord& rec, const runtime::Spec& oci
         sig = cfg["config"]["StopSignal"].get<std::string>();
     }
     if (!sig.empty()) c.stop_signal = sig;
-    if (d.stop_timeout) c.stop_timeout = *d.stop_timeout;
     if (oci.process && oci.process->no_new_privileges) c.no_new_privileges = true;
     rec.manually_stopped = false;  // a new start: the policy applies again
     update_record(store, rec.id, [&](ContainerRecord& r) {

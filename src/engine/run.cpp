@@ -291,6 +291,7 @@ int run_container(Store& store, RunRequest f, const RunHooks& hooks, std::string
   if (id_out) *id_out = rec.id;
   if (create_only) {  // `create`: made, not started; its runner's pid goes (ps: "Created")
     rec.pid = 0;
+    record_detach_options(rec.config, f.detach_opts);  // `start` runs it as run -d would
     store.put_container(rec);
     return 0;
   }

@@ -1,7 +1,8 @@
 // `create` then `start`, through the binary, as Docker's: the container exists "Created" (no
 // process, no cgroup) with everything run's options asked for, `start` runs it under a monitor
 // (its output in `logs`, its code for `wait`), `start -a` attaches, `--rm` removes it after its
-// first run, and a create that fails leaves no container and no name. Containers are removed
+// first run, the restart policy and stop options given to create hold at start, and a create
+// that fails leaves no container and no name. Containers are removed
 // with rm -f in TearDown, even after a failure.
 #include <gtest/gtest.h>
 
@@ -71,6 +72,28 @@ TEST_F(Create, StartAttachesAndRmGoesAfterTheFirstRun) {
   auto i = mr({"start", "-ai", "cat"}, "from stdin\n");
   EXPECT_EQ(i.code, 0) << i.err;
   EXPECT_EQ(i.out, "from stdin\n");
+}
+
+// What `create` is given for the monitor (--restart, --log-opt, --stop-signal, --stop-timeout)
+// is in inspect at once and applies at `start`, as with docker create.
+TEST_F(Create, RestartPolicyAndStopOptionsHoldAtStart) {
+  ASSERT_EQ(mr({"create", "--name", "r", "--network", "none", "--restart", "on-failure:2", "--stop-signal", "SIGUSR1",
+                "--stop-timeout", "3", "--log-opt", "max-size=1m", "t/bb", "sh", "-c", "echo run; exit 1"})
+                .code,
+            0);
+  auto st = state("r");
+  ASSERT_FALSE(st.is_null());
+  EXPECT_EQ(st["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
+  EXPECT_EQ(st["HostConfig"]["RestartPolicy"]["MaximumRetryCount"], 2);
+  EXPECT_EQ(st["Config"]["StopSignal"], "SIGUSR1");
+  EXPECT_EQ(st["Config"]["StopTimeout"], 3);
+  EXPECT_EQ(st["HostConfig"]["LogConfig"]["Config"]["max-size"], "1m");
+  ASSERT_EQ(mr({"start", "r"}).code, 0);
+  // on-failure:2: the first run and two restarts, then it stays exited.
+  for (int i = 0; i < 300 && mr({"logs", "r"}).out != "run\nrun\nrun\n"; i++) usleep(20000);
+  EXPECT_EQ(mr({"wait", "r"}).out, "1\n");
+  EXPECT_EQ(mr({"logs", "r"}).out, "run\nrun\nrun\n");
+  EXPECT_EQ(state("r")["RestartCount"], 2);
 }
 
 TEST_F(Create, AFailedCreateLeavesNothing) {

@@ -29,6 +29,9 @@ struct DetachOptions {
 
 // Validates the options (Error 125 with Docker's messages) before anything is created.
 void check_detach_options(const DetachOptions& d);
+// Writes d into the container's config (RestartPolicy, LogConfig, StopSignal, StopTimeout): what
+// every later start (start_detached, `start` of a created container) reads back.
+void record_detach_options(ContainerConfig& c, const DetachOptions& d);
 
 // Starts the container of `rec` (already recorded, layers created) under a new monitor and
 // returns once its command has exec'd; the record then says running (pid = the monitor's).
