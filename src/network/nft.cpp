@@ -60,23 +60,21 @@ struct Api {
 };
 
 const Api& api() {
-  static Api a;
-  static std::string failure;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    DynLib lib("libnftables.so.1", "bridge networking needs libnftables (Debian: apt-get install libnftables1)");
-    lib.bind(a.ctx_new, "nft_ctx_new");
-    lib.bind(a.ctx_free, "nft_ctx_free");
-    lib.bind(a.buffer_output, "nft_ctx_buffer_output");
-    lib.bind(a.buffer_error, "nft_ctx_buffer_error");
-    lib.bind(a.get_output, "nft_ctx_get_output_buffer");
-    lib.bind(a.get_error, "nft_ctx_get_error_buffer");
-    lib.bind(a.set_output_flags, "nft_ctx_output_set_flags");
-    lib.bind(a.run, "nft_run_cmd_from_buffer");
-    failure = lib.failure();
-  });
-  if (!failure.empty()) throw Error(failure);
-  return a;
+  const auto& bound = bind_once<Api>("libnftables.so.1",
+                                   "bridge networking needs libnftables (Debian: apt-get install libnftables1)",
+                                   [](DynLib& lib, Api& a) {
+                                     lib.bind(a.ctx_new, "nft_ctx_new");
+                                     lib.bind(a.ctx_free, "nft_ctx_free");
+                                     lib.bind(a.buffer_output, "nft_ctx_buffer_output");
+                                     lib.bind(a.buffer_error, "nft_ctx_buffer_error");
+                                     lib.bind(a.get_output, "nft_ctx_get_output_buffer");
+                                     lib.bind(a.get_error, "nft_ctx_get_error_buffer");
+                                     lib.bind(a.set_output_flags, "nft_ctx_output_set_flags");
+                                     lib.bind(a.run, "nft_run_cmd_from_buffer");
+                                     return std::string();
+                                   });
+  if (!bound.api) throw Error(bound.failure);
+  return *bound.api;
 }
 
 std::string map_name(const PortMapping& m) { return (m.host_ip.empty() ? "dnat_" : "dnat_addr_") + m.proto; }

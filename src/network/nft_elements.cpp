@@ -77,47 +77,38 @@ struct Api {
   decltype(&mnl_socket_close) sock_close;
 };
 
-const Api* load_api(std::string* failure) {
-  static Api a;
-  static std::string fail;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    DynLib lib("libnftnl.so.11", "published ports need libnftnl (Debian: apt-get install libnftnl11)");
-    // (dlsym searches libnftnl's dependencies too: libmnl.so.0's functions come with it.)
-    lib.bind(a.set_alloc, "nftnl_set_alloc");
-    lib.bind(a.set_free, "nftnl_set_free");
-    lib.bind(a.set_set_str, "nftnl_set_set_str");
-    lib.bind(a.elem_alloc, "nftnl_set_elem_alloc");
-    lib.bind(a.elem_set, "nftnl_set_elem_set");
-    lib.bind(a.elem_add, "nftnl_set_elem_add");
-    lib.bind(a.batch_begin, "nftnl_batch_begin");
-    lib.bind(a.batch_end, "nftnl_batch_end");
-    lib.bind(a.build_hdr, "nftnl_nlmsg_build_hdr");
-    lib.bind(a.elems_payload, "nftnl_set_elems_nlmsg_build_payload");
-    lib.bind(a.udata_alloc, "nftnl_udata_buf_alloc");
-    lib.bind(a.udata_free, "nftnl_udata_buf_free");
-    lib.bind(a.udata_put_strz, "nftnl_udata_put_strz");
-    lib.bind(a.udata_data, "nftnl_udata_buf_data");
-    lib.bind(a.udata_len, "nftnl_udata_buf_len");
-    lib.bind(a.sock_open, "mnl_socket_open");
-    lib.bind(a.sock_bind, "mnl_socket_bind");
-    lib.bind(a.sock_fd, "mnl_socket_get_fd");
-    lib.bind(a.sock_portid, "mnl_socket_get_portid");
-    lib.bind(a.sock_close, "mnl_socket_close");
-    fail = lib.failure();
-  });
-  if (!fail.empty()) {
-    if (failure) *failure = fail;
-    return nullptr;
-  }
-  return &a;
+const BoundLibrary<Api>& load_api() {
+  return bind_once<Api>("libnftnl.so.11", "published ports need libnftnl (Debian: apt-get install libnftnl11)",
+                        [](DynLib& lib, Api& a) {
+                          // (dlsym searches libnftnl's dependencies too: libmnl.so.0's functions come with it.)
+                          lib.bind(a.set_alloc, "nftnl_set_alloc");
+                          lib.bind(a.set_free, "nftnl_set_free");
+                          lib.bind(a.set_set_str, "nftnl_set_set_str");
+                          lib.bind(a.elem_alloc, "nftnl_set_elem_alloc");
+                          lib.bind(a.elem_set, "nftnl_set_elem_set");
+                          lib.bind(a.elem_add, "nftnl_set_elem_add");
+                          lib.bind(a.batch_begin, "nftnl_batch_begin");
+                          lib.bind(a.batch_end, "nftnl_batch_end");
+                          lib.bind(a.build_hdr, "nftnl_nlmsg_build_hdr");
+                          lib.bind(a.elems_payload, "nftnl_set_elems_nlmsg_build_payload");
+                          lib.bind(a.udata_alloc, "nftnl_udata_buf_alloc");
+                          lib.bind(a.udata_free, "nftnl_udata_buf_free");
+                          lib.bind(a.udata_put_strz, "nftnl_udata_put_strz");
+                          lib.bind(a.udata_data, "nftnl_udata_buf_data");
+                          lib.bind(a.udata_len, "nftnl_udata_buf_len");
+                          lib.bind(a.sock_open, "mnl_socket_open");
+                          lib.bind(a.sock_bind, "mnl_socket_bind");
+                          lib.bind(a.sock_fd, "mnl_socket_get_fd");
+                          lib.bind(a.sock_portid, "mnl_socket_get_portid");
+                          lib.bind(a.sock_close, "mnl_socket_close");
+                          return std::string();
+                        });
 }
 
 const Api& api() {
-  std::string f;
-  const Api* a = load_api(&f);
-  if (!a) throw Error(f);
-  return *a;
+  const auto& bound = load_api();
+  if (!bound.api) throw Error(bound.failure);
+  return *bound.api;
 }
 
 // ---- the holder (see the top of the file) ----
@@ -360,7 +351,7 @@ std::string describe(const PortMapping& p) {
 
 }  // namespace
 
-bool nftnl_available() { return load_api(nullptr) != nullptr; }
+bool nftnl_available() { return load_api().api != nullptr; }
 
 bool add_port_elements(const std::string& table, const std::string& cid, Ip4 ip, const std::vector<PortMapping>& ports) {
   if (ports.empty()) return true;

@@ -37,26 +37,25 @@ struct Api {
 };
 
 const Api& api() {
-  static Api a;
-  static std::string failure;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    DynLib lib("libcurl.so.4", "pull needs libcurl4: apt-get install libcurl4");
-    lib.bind(a.global_init, "curl_global_init");
-    lib.bind(a.init, "curl_easy_init");
-    lib.bind(a.cleanup, "curl_easy_cleanup");
-    lib.bind(a.reset, "curl_easy_reset");
-    lib.bind(a.setopt, "curl_easy_setopt");
-    lib.bind(a.perform, "curl_easy_perform");
-    lib.bind(a.getinfo, "curl_easy_getinfo");
-    lib.bind(a.strerror, "curl_easy_strerror");
-    lib.bind(a.slist_append, "curl_slist_append");
-    lib.bind(a.slist_free_all, "curl_slist_free_all");
-    failure = lib.failure();
-    if (failure.empty() && a.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) failure = "libcurl: curl_global_init failed";
-  });
-  if (!failure.empty()) throw Error(failure);
-  return a;
+  const auto& bound = bind_once<Api>("libcurl.so.4", "pull needs libcurl4: apt-get install libcurl4",
+                                   [](DynLib& lib, Api& a) -> std::string {
+                                     lib.bind(a.global_init, "curl_global_init");
+                                     lib.bind(a.init, "curl_easy_init");
+                                     lib.bind(a.cleanup, "curl_easy_cleanup");
+                                     lib.bind(a.reset, "curl_easy_reset");
+                                     lib.bind(a.setopt, "curl_easy_setopt");
+                                     lib.bind(a.perform, "curl_easy_perform");
+                                     lib.bind(a.getinfo, "curl_easy_getinfo");
+                                     lib.bind(a.strerror, "curl_easy_strerror");
+                                     lib.bind(a.slist_append, "curl_slist_append");
+                                     lib.bind(a.slist_free_all, "curl_slist_free_all");
+                                     if (!lib.failure().empty()) return "";
+                                     return a.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
+                                                ? ""
+                                                : "libcurl: curl_global_init failed";
+                                   });
+  if (!bound.api) throw Error(bound.failure);
+  return *bound.api;
 }
 
 // One transfer's state, shared with the callbacks.

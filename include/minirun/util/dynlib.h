@@ -1,9 +1,11 @@
 // dynlib.h — a shared library opened at run time (dlopen) and its functions bound by name, for
 // the optional libraries minirun loads only when a feature needs them
-// (libnftables for bridge networking, libnftnl for published ports). The first failure is kept
-// as one line that says what to install.
+// (libnftables for bridge networking, libnftnl for published ports, libcurl for pulls). The
+// first failure is kept as one line that says what to install. bind_once binds a library's
+// functions once per process, the way each of those users needs it.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <type_traits>
 
@@ -27,5 +29,30 @@ class DynLib {
   std::string soname_, failure_;
   void* handle_ = nullptr;
 };
+
+// What bind_once gives: the bound functions, or the one line saying why there are none.
+template <class Api>
+struct BoundLibrary {
+  const Api* api = nullptr;
+  std::string failure;
+};
+
+// Opens soname and binds Api (a struct of function pointers) with bind(DynLib&, Api&), once per
+// process and thread-safe; bind returns "" or a failure of its own (an init call that failed,
+// made only when every symbol was found). Every later call returns the same result. One call
+// site per Api: each lambda type has its own result.
+template <class Api, class Bind>
+const BoundLibrary<Api>& bind_once(const char* soname, const std::string& need, Bind bind) {
+  static Api api;
+  static BoundLibrary<Api> result;
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    DynLib lib(soname, need);
+    std::string own = bind(lib, api);
+    result.failure = !lib.failure().empty() ? lib.failure() : own;
+    if (result.failure.empty()) result.api = &api;
+  });
+  return result;
+}
 
 }  // namespace minirun
