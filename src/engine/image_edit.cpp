@@ -80,6 +80,7 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
   for (const auto& c : o.changes) apply_config_change(j, c);
   j["rootfs"]["diff_ids"].push_back(r.diff_id);
   ojson h = {{"created", created}, {"created_by", [&] {
+                if (!o.created_by.empty()) return o.created_by;
                 std::string s;
                 for (const auto& a : rec->command) s += (s.empty() ? "" : " ") + a;
                 return s;

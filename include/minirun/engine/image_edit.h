@@ -15,6 +15,7 @@ struct CommitOptions {
   std::string message, author;
   std::vector<std::string> changes;
   bool pause = true;  // --pause: a running container is frozen while it is read (ContainerPause)
+  std::string created_by;  // the history entry's text; "" = the container's command (commit)
 };
 // Turns a container's upper layer into a new image: its image's layers + one layer with the
 // changes (overlay whiteouts written back as .wh. entries). Returns "sha256:<hex>". A running
