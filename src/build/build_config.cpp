@@ -170,7 +170,8 @@ bool apply_config_instruction(ojson& image, const dockerfile::Instruction& ins, 
       ins);
 }
 
-std::string created_by(const dockerfile::Instruction& ins, const std::vector<std::string>& shell) {
+std::string created_by(const dockerfile::Instruction& ins, const std::vector<std::string>& shell,
+                       const std::vector<std::pair<std::string, std::string>>& run_args) {
   using namespace dockerfile;
   return std::visit(
       [&](const auto& i) -> std::string {
@@ -204,7 +205,13 @@ std::string created_by(const dockerfile::Instruction& ins, const std::vector<std
           for (const auto& a : i.args) parts.push_back(a.value ? a.key + "=" + *a.value : a.key);
           return "ARG " + join(parts);
         } else if constexpr (std::is_same_v<T, RunInstruction>) {
-          return "RUN " + join(command_argv(i.cmd, shell)) + " # buildkit";
+          std::string args;
+          if (!run_args.empty()) {
+            args = "|" + std::to_string(run_args.size());
+            for (const auto& [k, v] : run_args) args += " " + k + "=" + v;
+            args += " ";
+          }
+          return "RUN " + args + join(command_argv(i.cmd, shell)) + " # buildkit";
         } else if constexpr (std::is_same_v<T, CopyInstruction>) {
           return "COPY " + join(i.sources) + " " + i.dest + " # buildkit";
         } else {

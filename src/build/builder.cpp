@@ -284,7 +284,7 @@ class Builder {
     }
     containers_.push_back(cid);
     if (code != 0) throw Error("The command '" + join(argv) + "' returned a non-zero code: " + std::to_string(code), 1);
-    commit(cid, created_by(Instruction(r), shell));
+    commit(cid, created_by(Instruction(r), shell, args_));
   }
 
   void commit(const std::string& cid, const std::string& text) {

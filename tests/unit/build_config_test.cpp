@@ -32,6 +32,7 @@ TEST(BuildConfig, CreatedByTakesBuildKitsForm) {
   EXPECT_EQ(created_by(one("SHELL [\"/bin/bash\", \"-c\"]"), sh), "SHELL [/bin/bash -c]");
   EXPECT_EQ(created_by(one("RUN echo hi > /f"), sh), "RUN /bin/sh -c echo hi > /f # buildkit");
   EXPECT_EQ(created_by(one("RUN [\"touch\", \"/f\"]"), sh), "RUN touch /f # buildkit");
+  EXPECT_EQ(created_by(one("RUN make"), sh, {{"A", "1"}, {"B", "x y"}}), "RUN |2 A=1 B=x y /bin/sh -c make # buildkit");
   EXPECT_EQ(created_by(one("COPY a b /dst/"), sh), "COPY a b /dst/ # buildkit");
 }
 

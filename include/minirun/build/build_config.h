@@ -37,8 +37,10 @@ std::string resolve_workdir(const std::string& current, const std::string& path)
 bool apply_config_instruction(ojson& image, const dockerfile::Instruction& ins, bool& cmd_set);
 
 // The history text BuildKit records for an (expanded) instruction; shell is the stage's SHELL
-// (for RUN's shell form).
-std::string created_by(const dockerfile::Instruction& ins, const std::vector<std::string>& shell);
+// (for RUN's shell form). run_args are the ARGs in scope with their values, which BuildKit
+// writes before a RUN's command: "RUN |2 A=1 B=2 /bin/sh -c make # buildkit".
+std::string created_by(const dockerfile::Instruction& ins, const std::vector<std::string>& shell,
+                       const std::vector<std::pair<std::string, std::string>>& run_args = {});
 
 // Appends {"created", "created_by", "empty_layer": true when empty} to image.history and sets
 // image.created.
