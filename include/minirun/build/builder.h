@@ -1,7 +1,8 @@
 // builder.h — `minirun build`: a Dockerfile's stages run over the engine, one step at a time.
 // Config-only steps edit the image config (a history entry with empty_layer); RUN runs a
 // container through the engine's run path (run_container, network "none") and commits its
-// upper layer; COPY writes the files into a created container's upper layer and commits it.
+// upper layer; COPY (and WORKDIR, when the directory is missing) writes the files into a
+// staging directory that becomes a layer (add_layer_to_image), no container needed.
 // Each step's image is stored untagged while the build needs it and removed at the end (no
 // build cache yet); the last stage's image is kept and tagged. The output is Docker's classic
 // builder's: "Step N/M : INSTR", " ---> <id>", "Successfully built", "Successfully tagged".
