@@ -37,15 +37,10 @@ std::string make_tmp_file(const std::string& dir, const std::string& name, int& 
 
 }  // namespace
 
-std::string commit_container(Store& store, const std::string& cid, const std::string& ref, const CommitOptions& o) {
-  auto rec = store.container(cid);
-  if (!rec) throw Error("No such container: " + cid, 1);
-  std::string tag = ref.empty() ? "" : normalize_reference(ref);
-  // Frozen while its upper layer is read (a layer of one instant), thawed when this returns or
-  // throws. Without it (--pause=false) files written meanwhile come as they were at each read.
-  std::optional<ContainerPause> paused;
-  if (o.pause) paused.emplace(store, cid);
-  std::string config_bytes = store.image_config(rec->image_id);
+std::string add_layer_to_image(Store& store, const std::string& base_hex, const std::string& diff,
+                               const std::string& tag, const CommitOptions& o, const std::string& created_by,
+                               std::vector<std::string>* layer_ids) {
+  std::string config_bytes = store.image_config(base_hex);
   auto cfg = parse_image_config(config_bytes);
   auto ids = image_layer_ids(cfg);
   std::string top = ids.empty() ? "" : ids.back();
@@ -55,7 +50,7 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
   std::string tar = make_tmp_file(tmp.path(), "layer.tar", fd);
   LayerTar lt;
   try {
-    lt = write_layer_tar(store.diff_dir(cid), fd);
+    lt = write_layer_tar(diff, fd);
   } catch (...) {
     ::close(fd);
     throw;
@@ -79,11 +74,7 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
   if (!o.author.empty()) j["author"] = o.author;
   for (const auto& c : o.changes) apply_config_change(j, c);
   j["rootfs"]["diff_ids"].push_back(r.diff_id);
-  ojson h = {{"created", created}, {"created_by", [&] {
-                std::string s;
-                for (const auto& a : rec->command) s += (s.empty() ? "" : " ") + a;
-                return s;
-              }()}};
+  ojson h = {{"created", created}, {"created_by", o.created_by.empty() ? created_by : o.created_by}};
   if (!o.author.empty()) h["author"] = o.author;
   if (!o.message.empty()) h["comment"] = o.message;
   if (!j.contains("history") || !j["history"].is_array()) j["history"] = ojson::array();
@@ -97,10 +88,26 @@ std::string commit_container(Store& store, const std::string& cid, const std::st
     store.commit_layer(staged, {chain, r.diff_id, top, r.content_size});
     hex = put_image_locked(store, new_config, tag.empty() ? std::vector<std::string>{} : std::vector{tag});
   }
-  paused.reset();
   ids.push_back(chain);
-  flatten_image(store, ids);
+  if (layer_ids) *layer_ids = ids;
   return "sha256:" + hex;
+}
+
+std::string commit_container(Store& store, const std::string& cid, const std::string& ref, const CommitOptions& o) {
+  auto rec = store.container(cid);
+  if (!rec) throw Error("No such container: " + cid, 1);
+  std::string tag = ref.empty() ? "" : normalize_reference(ref);
+  // Frozen while its upper layer is read (a layer of one instant), thawed when this returns or
+  // throws. Without it (--pause=false) files written meanwhile come as they were at each read.
+  std::optional<ContainerPause> paused;
+  if (o.pause) paused.emplace(store, cid);
+  std::string command;
+  for (const auto& a : rec->command) command += (command.empty() ? "" : " ") + a;
+  std::vector<std::string> ids;
+  std::string id = add_layer_to_image(store, rec->image_id, store.diff_dir(cid), tag, o, command, &ids);
+  paused.reset();
+  flatten_image(store, ids);
+  return id;
 }
 
 namespace {

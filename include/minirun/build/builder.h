@@ -1,0 +1,33 @@
+// builder.h — `minirun build`: a Dockerfile's stages run over the engine, one step at a time.
+// Config-only steps edit the image config (a history entry with empty_layer); RUN runs a
+// container through the engine's run path (run_container, network "none") and commits its
+// upper layer; COPY (and WORKDIR, when the directory is missing) writes the files into a
+// staging directory that becomes a layer (add_layer_to_image), no container needed.
+// Each step's image is stored untagged while the build needs it and removed at the end (no
+// build cache yet); the last stage's image is kept and tagged. The output is Docker's classic
+// builder's: "Step N/M : INSTR", " ---> <id>", "Successfully built", "Successfully tagged".
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "minirun/store/store.h"
+
+namespace minirun::build {
+
+struct BuildOptions {
+  std::string context;                  // the build context directory
+  std::string dockerfile;               // -f; "" = <context>/Dockerfile
+  std::vector<std::string> tags;        // -t NAME[:TAG]
+  std::vector<std::string> build_args;  // --build-arg K=V (K alone: the value of $K, if set)
+  bool no_cache = false;                // accepted; no cache is written or used yet
+  bool quiet = false;                   // -q: only the image ID is printed
+};
+
+// Runs the build; returns the image ID ("sha256:<hex>"). Progress goes to out (nothing when
+// quiet), RUN's output to this process's stdout/stderr. Throws Error: exit 1 for a failing
+// step ("The command '/bin/sh -c false' returned a non-zero code: 1"), with nothing tagged.
+std::string build_image(Store& store, const BuildOptions& o, std::ostream& out);
+
+}  // namespace minirun::build

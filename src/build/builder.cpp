@@ -1,0 +1,428 @@
+#include "minirun/build/builder.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "minirun/build/build_config.h"
+#include "minirun/build/context_copy.h"
+#include "minirun/dockerfile/dockerignore.h"
+#include "minirun/dockerfile/instructions.h"
+#include "minirun/engine/container_state.h"
+#include "minirun/engine/image_edit.h"
+#include "minirun/engine/images.h"
+#include "minirun/engine/run.h"
+#include "minirun/image/image_config.h"
+#include "minirun/image/reference.h"
+#include "minirun/util/digest.h"
+#include "minirun/util/error.h"
+#include "minirun/util/fsutil.h"
+
+namespace minirun::build {
+
+namespace {
+
+using namespace dockerfile;
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+std::string short_id(const std::string& hex) { return hex.substr(0, 12); }
+
+std::string join(const std::vector<std::string>& v) {
+  std::string r;
+  for (size_t i = 0; i < v.size(); i++) r += (i ? " " : "") + v[i];
+  return r;
+}
+
+std::string with_latest(const std::string& tag) {
+  auto slash = tag.rfind('/');
+  auto colon = tag.rfind(':');
+  if (tag.find('@') != std::string::npos) return tag;
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return tag + ":latest";
+  return tag;
+}
+
+// stdout and stderr to /dev/null while it lives (-q: RUN's output is not shown).
+class Silence {
+ public:
+  explicit Silence(bool on) {
+    if (!on) return;
+    std::cout.flush();
+    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0) return;
+    saved_out_ = ::dup(1);
+    saved_err_ = ::dup(2);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::close(null);
+  }
+  ~Silence() {
+    if (saved_out_ >= 0) {
+      ::dup2(saved_out_, 1);
+      ::close(saved_out_);
+    }
+    if (saved_err_ >= 0) {
+      ::dup2(saved_err_, 2);
+      ::close(saved_err_);
+    }
+  }
+  Silence(const Silence&) = delete;
+  Silence& operator=(const Silence&) = delete;
+
+ private:
+  int saved_out_ = -1, saved_err_ = -1;
+};
+
+class Builder {
+ public:
+  Builder(Store& store, const BuildOptions& o, std::ostream& out) : store_(store), o_(o), out_(out) {}
+
+  ~Builder() { cleanup(); }
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
+
+  std::string run() {
+    struct stat st;
+    if (::stat(o_.context.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      throw Error("unable to prepare context: path \"" + o_.context + "\" not found", 1);
+    std::string df_path = o_.dockerfile.empty() ? o_.context + "/Dockerfile" : o_.dockerfile;
+    auto text = read_file_if_exists(df_path);
+    if (!text)
+      throw Error("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat " + df_path +
+                      ": no such file or directory",
+                  1);
+    std::vector<std::string> tags;
+    for (const auto& t : o_.tags) tags.push_back(normalize_reference(t));  // invalid → error, before any step
+    if (auto ig = read_file_if_exists(o_.context + "/.dockerignore"))
+      ignore_ = std::make_unique<DockerIgnore>(DockerIgnore::from_text(*ig));
+    for (const auto& a : o_.build_args) {
+      auto eq = a.find('=');
+      if (eq != std::string::npos) {
+        build_args_.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+      } else if (const char* v = std::getenv(a.c_str())) {
+        build_args_.emplace_back(a, v);
+      }
+    }
+
+    Dockerfile df = parse_dockerfile_instructions(*text);
+    escape_ = df.escape;
+    for (const auto& w : df.warnings) out_ << "[WARNING]: " << w << "\n";
+    meta_ = resolve_meta_args(df.meta_args, build_args_, escape_);
+    for (const auto& m : df.meta_args)
+      for (const auto& a : m.args) consumed_.insert(a.key);
+    size_t total = 0;
+    for (const auto& s : df.stages) total += 1 + s.commands.size();
+
+    size_t step = 0;
+    for (const auto& stage : df.stages) {
+      out_ << "Step " << ++step << "/" << total << " : " << stage.from.loc.original << "\n";
+      from(expand_from(stage.from, meta_, escape_));
+      out_ << " ---> " << short_id(hex_) << "\n";
+      for (const auto& ins0 : stage.commands) {
+        out_ << "Step " << ++step << "/" << total << " : " << location_of(ins0).original << "\n";
+        out_.flush();
+        Instruction ins = ins0;
+        dispatch(ins);
+        out_ << " ---> " << short_id(hex_) << "\n";
+      }
+      stages_.push_back({stage.from.stage_name, hex_});
+    }
+
+    std::vector<std::string> unused;
+    for (const auto& [k, v] : build_args_)
+      if (!consumed_.count(k) && !is_predefined_arg(k)) unused.push_back(k);
+    if (!unused.empty()) out_ << "[Warning] One or more build-args [" << join(unused) << "] were not consumed\n";
+
+    {
+      auto lock = store_.lock();
+      put_image_locked(store_, store_.image_config(hex_), tags);
+    }
+    keep_ = hex_;
+    out_ << "Successfully built " << short_id(hex_) << "\n";
+    for (const auto& t : o_.tags) out_ << "Successfully tagged " << with_latest(t) << "\n";
+    return "sha256:" + hex_;
+  }
+
+ private:
+  struct StageImage {
+    std::string name, hex;
+  };
+
+  void from(const FromInstruction& f) {
+    cmd_set_ = false;
+    args_.clear();
+    std::string base = f.base;
+    if (base == "scratch") {
+      cfg_ = scratch_config();
+      hex_ = put(cfg_);
+      return;
+    }
+    std::string lower;
+    for (char c : base) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& s : stages_)
+      if (!s.name.empty() && s.name == lower) {
+        hex_ = s.hex;
+        cfg_ = ojson::parse(store_.image_config(hex_));
+        return;
+      }
+    try {
+      hex_ = store_.resolve_image(base);
+    } catch (const Error& e) {
+      throw Error("pull access denied for " + base + ": the image is not in the store (build does not pull yet): " +
+                      e.what(),
+                  1);
+    }
+    cfg_ = ojson::parse(store_.image_config(hex_));
+  }
+
+  // The stage's environment for expansion: its args, then its ENV (which wins).
+  Pairs stage_env() const {
+    std::map<std::string, std::string> m;
+    for (const auto& [k, v] : args_) m[k] = v;
+    for (const auto& [k, v] : image_env(cfg_)) m[k] = v;
+    return Pairs(m.begin(), m.end());
+  }
+
+  void dispatch(Instruction& ins) {
+    if (auto* a = std::get_if<ArgInstruction>(&ins)) {
+      ArgInstruction resolved = *a;
+      for (auto& arg : resolved.args) {
+        consumed_.insert(arg.key);
+        auto v = resolve_stage_arg(arg, env_lookup(stage_env()), meta_, build_args_, escape_);
+        std::erase_if(args_, [&](const auto& p) { return p.first == arg.key; });
+        if (v) args_.emplace_back(arg.key, *v);
+        arg.value = v;
+      }
+      config_step(created_by(Instruction(resolved), image_shell(cfg_)), [](ojson&) {});
+      return;
+    }
+    expand_instruction(ins, env_lookup(stage_env()), escape_);
+    if (auto* r = std::get_if<RunInstruction>(&ins)) return run_step(*r);
+    if (auto* c = std::get_if<CopyInstruction>(&ins)) return copy_step(*c);
+    if (std::holds_alternative<AddInstruction>(ins))
+      throw Error("ADD is not supported by minirun build yet (use COPY)", 1);
+    if (std::holds_alternative<HealthcheckInstruction>(ins) || std::holds_alternative<OnbuildInstruction>(ins))
+      throw Error(location_of(ins).original + ": not supported by minirun build yet", 1);
+    if (std::holds_alternative<MaintainerInstruction>(ins)) {
+      const auto& m = std::get<MaintainerInstruction>(ins);
+      config_step("MAINTAINER " + m.maintainer, [&](ojson& j) { j["author"] = m.maintainer; });
+      return;
+    }
+    std::string text = created_by(ins, image_shell(cfg_));
+    bool cmd_set = cmd_set_;
+    config_step(text, [&](ojson& j) { apply_config_instruction(j, ins, cmd_set); });
+    cmd_set_ = cmd_set;
+    if (std::holds_alternative<WorkdirInstruction>(ins)) {
+      std::string wd = cfg_["config"]["WorkingDir"].get<std::string>();
+      if (!is_dir_in_image(hex_, wd)) {
+        // Created in the image, as Docker does: the step's history entry gets a layer.
+        cfg_["history"].erase(cfg_["history"].size() - 1);
+        hex_ = put(cfg_);
+        layer_step(text, [&](const std::string& upper) { make_dir_in_layer(upper, wd); });
+      }
+    }
+  }
+
+  // A step that only changes the config: edit, history entry with empty_layer, new image.
+  template <class F>
+  void config_step(const std::string& text, F&& edit) {
+    edit(cfg_);
+    add_history(cfg_, text, true, now_rfc3339());
+    hex_ = put(cfg_);
+  }
+
+  std::string put(const ojson& j) {
+    std::string bytes = j.dump();
+    std::string hex = digest_hex(sha256_digest(bytes));
+    bool existed = store_.has_image(hex);
+    {
+      auto lock = store_.lock();
+      hex = put_image_locked(store_, bytes, {});
+    }
+    if (!existed) created_.push_back(hex);
+    return hex;
+  }
+
+  RunRequest request() const {
+    RunRequest req;
+    req.image = "sha256:" + hex_;
+    req.entrypoint = "";
+    req.network = "none";
+    req.pull = "never";
+    std::set<std::string> env_keys;
+    for (const auto& [k, v] : image_env(cfg_)) env_keys.insert(k);
+    for (const auto& [k, v] : args_)
+      if (!env_keys.count(k)) req.env.push_back(k + "=" + v);
+    return req;
+  }
+
+  void run_step(const RunInstruction& r) {
+    if (!r.mount_flags.empty()) throw Error("RUN --mount is not supported by minirun build yet", 1);
+    if (!r.cmd.files.empty()) throw Error("RUN with a heredoc is not supported by minirun build yet", 1);
+    auto shell = image_shell(cfg_);
+    auto argv = command_argv(r.cmd, shell);
+    RunRequest req = request();
+    req.args = argv;
+    if (r.network == "host") req.network = "host";
+    std::string cid;
+    int code;
+    out_.flush();
+    std::cout.flush();
+    try {
+      Silence quiet(o_.quiet);
+      code = run_container(store_, req, RunHooks{}, &cid);
+    } catch (const Error& e) {
+      if (!cid.empty()) containers_.push_back(cid);
+      throw Error("The command '" + join(argv) + "' could not be run: " + e.what(), 1);
+    }
+    containers_.push_back(cid);
+    if (code != 0) throw Error("The command '" + join(argv) + "' returned a non-zero code: " + std::to_string(code), 1);
+    commit(cid, created_by(Instruction(r), shell, args_));
+  }
+
+  void commit(const std::string& cid, const std::string& text) {
+    CommitOptions co;
+    co.pause = false;
+    co.created_by = text;
+    std::string id = commit_container(store_, cid, "", co);
+    hex_ = id.substr(7);
+    created_.push_back(hex_);
+    cfg_ = ojson::parse(store_.image_config(hex_));
+    remove_container(store_, cid, true);
+    std::erase(containers_, cid);
+    out_ << "Removing intermediate container " << short_id(cid) << "\n";
+  }
+
+  // A step that writes files: fill writes them into a new directory (in the store's tmp/),
+  // which becomes a layer on top of the current image (no container needed: FROM scratch too).
+  template <class F>
+  void layer_step(const std::string& text, F&& fill) {
+    RemoveOnExit tmp(store_.new_temp_dir());
+    std::string diff = tmp.path() + "/diff";
+    if (::mkdir(diff.c_str(), 0755) != 0) throw sys_error(diff);
+    fill(diff);
+    std::vector<std::string> ids;
+    hex_ = add_layer_to_image(store_, hex_, diff, "", CommitOptions{}, text, &ids).substr(7);
+    created_.push_back(hex_);
+    cfg_ = ojson::parse(store_.image_config(hex_));
+    flatten_image(store_, ids);
+  }
+
+  std::vector<std::string> layer_diffs(const std::string& hex) const {
+    std::vector<std::string> dirs;
+    for (const auto& id : image_layer_ids(parse_image_config(store_.image_config(hex), false)))
+      dirs.push_back(store_.diff_dir(id));
+    return dirs;  // bottom first
+  }
+
+  bool is_dir_in_image(const std::string& hex, const std::string& path) const {
+    std::string rel = clean_path("/" + path);
+    if (rel == "/") return true;
+    auto dirs = layer_diffs(hex);
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+      struct stat st;
+      if (::lstat((*it + rel).c_str(), &st) == 0) return S_ISDIR(st.st_mode);
+      std::string parent = rel.substr(0, rel.rfind('/'));
+      std::string wh = *it + parent + "/.wh." + rel.substr(rel.rfind('/') + 1);
+      if (::lstat(wh.c_str(), &st) == 0) return false;
+    }
+    return false;
+  }
+
+  void copy_step(const CopyInstruction& c) {
+    if (!c.contents.empty()) throw Error("COPY with a heredoc is not supported by minirun build yet", 1);
+    if (!c.chmod.empty() || c.parents || !c.excludes.empty())
+      throw Error("COPY --chmod, --parents and --exclude are not supported by minirun build yet", 1);
+    CopySpec spec;
+    if (c.from.empty()) {
+      spec.roots = {o_.context};
+      spec.ignore = ignore_.get();
+    } else {
+      spec.roots = layer_diffs(source_image(c.from));
+      spec.layers = true;
+    }
+    spec.sources = c.sources;
+    std::string dest = c.dest;
+    spec.dest_has_slash = (!dest.empty() && dest.back() == '/') || dest == "." || dest.ends_with("/.");
+    std::string wd = cfg_.contains("config") && cfg_["config"].contains("WorkingDir") &&
+                             cfg_["config"]["WorkingDir"].is_string()
+                         ? cfg_["config"]["WorkingDir"].get<std::string>()
+                         : "";
+    spec.dest = resolve_workdir(wd, dest);
+    auto [uid, gid] = parse_numeric_chown(c.chown);
+    spec.uid = uid;
+    spec.gid = gid;
+    std::string base = hex_;
+    std::string text = created_by(Instruction(c), image_shell(cfg_));
+    layer_step(text, [&](const std::string& upper) {
+      copy_into_layer(spec, upper, [&](const std::string& p) { return is_dir_in_image(base, p); });
+    });
+  }
+
+  // COPY --from: an earlier stage by name or index, else an image in the store.
+  std::string source_image(const std::string& from) const {
+    std::string lower;
+    for (char ch : from) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (const auto& s : stages_)
+      if (!s.name.empty() && s.name == lower) return s.hex;
+    if (!from.empty() && from.find_first_not_of("0123456789") == std::string::npos) {
+      size_t i = std::stoul(from);
+      if (i < stages_.size()) return stages_[i].hex;
+    }
+    try {
+      return store_.resolve_image(from);
+    } catch (const Error&) {
+      throw Error("COPY --from=" + from + ": no such stage or image in the store", 1);
+    }
+  }
+
+  // The containers of steps and the step images no one asked for go, whatever happened.
+  void cleanup() noexcept {
+    for (const auto& cid : containers_) {
+      try {
+        remove_container(store_, cid, true);
+      } catch (const std::exception&) {
+      }
+    }
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
+      if (*it == keep_) continue;
+      try {
+        if (store_.has_image(*it) && store_.tags_of(*it).empty()) remove_image(store_, "sha256:" + *it, false);
+      } catch (const std::exception&) {
+      }
+    }
+  }
+
+  Store& store_;
+  const BuildOptions& o_;
+  std::ostream& out_;
+  char escape_ = '\\';
+  std::unique_ptr<DockerIgnore> ignore_;
+  Pairs build_args_, meta_, args_;
+  std::set<std::string> consumed_;
+  std::vector<StageImage> stages_;
+  std::string hex_;  // the current stage's image
+  ojson cfg_;        // its config
+  bool cmd_set_ = false;
+  std::vector<std::string> containers_, created_;
+  std::string keep_;
+};
+
+}  // namespace
+
+std::string build_image(Store& store, const BuildOptions& o, std::ostream& out) {
+  std::ostringstream discard;
+  Builder b(store, o, o.quiet ? static_cast<std::ostream&>(discard) : out);
+  std::string id = b.run();
+  if (o.quiet) out << id << "\n";
+  return id;
+}
+
+}  // namespace minirun::build

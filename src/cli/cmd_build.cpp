@@ -1,0 +1,39 @@
+// minirun build [-t NAME[:TAG]]… [-f FILE] [--build-arg K=V]… [--no-cache] [-q] CONTEXT — an
+// image from a Dockerfile (build/builder.h); Docker's classic builder's output.
+#include <iostream>
+
+#include "cli.h"
+#include "minirun/build/builder.h"
+#include "minirun/util/error.h"
+
+namespace minirun::cli {
+
+void register_build(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("build", "Build an image from a Dockerfile");
+  auto o = std::make_shared<build::BuildOptions>();
+  cmd->add_option("context", o->context, "The build context: a directory")->required();
+  cmd->add_option("-t,--tag", o->tags, "Name and optionally a tag (NAME[:TAG]) for the image; may be repeated")
+      ->allow_extra_args(false);
+  cmd->add_option("-f,--file", o->dockerfile, "The Dockerfile (default: CONTEXT/Dockerfile)");
+  cmd->add_option("--build-arg", o->build_args, "Set a build-time variable (K=V, or K for the value of $K)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--no-cache", o->no_cache,
+                "Do not use the build cache (accepted: minirun build keeps no cache yet, every step runs)");
+  cmd->add_flag("-q,--quiet", o->quiet, "Print only the image ID when it succeeds");
+  cmd->footer(
+      "RUN steps run without a network (as --network none). Images in FROM must be in the store\n"
+      "(pull them first). Example: minirun build -t app:1 --build-arg VERSION=2 .");
+  cmd->callback([&g, o] {
+    Store store = open_store(g);
+    try {
+      build::build_image(store, *o, std::cout);
+    } catch (const Error& e) {
+      // As docker build: the message alone on stderr, exit code 1.
+      std::cout.flush();
+      std::cerr << e.what() << std::endl;
+      g.exit_code = 1;
+    }
+  });
+}
+
+}  // namespace minirun::cli
