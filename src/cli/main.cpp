@@ -84,12 +84,6 @@ int leave(int code) {
 
 }  // namespace
 
-namespace minirun::cli {
-// The verbs declared here rather than in cli.h's MINIRUN_VERBS: `build` (cmd_build.cpp).
-void register_build(CLI::App& app, Globals& g);
-}  // namespace minirun::cli
-#define MINIRUN_ALL_VERBS(X) MINIRUN_VERBS(X) X(build)
-
 int main(int argc, char** argv) {
   // One binary, two command lines: runc's when called as minirun-runtime (a link to minirun).
   std::string self = argc > 0 ? argv[0] : "";
@@ -113,7 +107,7 @@ int main(int argc, char** argv) {
   bool registered = false;
 #define MINIRUN_REGISTER_NAMED(v) \
   if (verb == #v) cli::register_##v(app, g), registered = true;
-  MINIRUN_ALL_VERBS(MINIRUN_REGISTER_NAMED)
+  MINIRUN_VERBS(MINIRUN_REGISTER_NAMED)
 #undef MINIRUN_REGISTER_NAMED
   const bool hidden = verb == "__man" || verb == "__complete";
   if (!registered && !verb.empty() && !hidden) {  // as `docker imagess`, with minirun's exit code
@@ -121,7 +115,7 @@ int main(int argc, char** argv) {
     return kExitFailed;
   }
 #define MINIRUN_REGISTER_VERB(v) cli::register_##v(app, g);
-  if (!registered) { MINIRUN_ALL_VERBS(MINIRUN_REGISTER_VERB) }
+  if (!registered) { MINIRUN_VERBS(MINIRUN_REGISTER_VERB) }
 #undef MINIRUN_REGISTER_VERB
   if (hidden) {
     try {
