@@ -254,7 +254,7 @@ class Builder {
     RunRequest req;
     req.image = "sha256:" + hex_;
     req.entrypoint = "";
-    req.network = "none";
+    req.network = o_.network;
     req.pull = "never";
     std::set<std::string> env_keys;
     for (const auto& [k, v] : image_env(cfg_)) env_keys.insert(k);
@@ -270,7 +270,7 @@ class Builder {
     auto argv = command_argv(r.cmd, shell);
     RunRequest req = request();
     req.args = argv;
-    if (r.network == "host") req.network = "host";
+    if (r.network == "host" || r.network == "none") req.network = r.network;  // RUN --network=…
     std::string cid;
     int code;
     out_.flush();

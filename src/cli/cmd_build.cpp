@@ -1,4 +1,4 @@
-// minirun build [-t NAME[:TAG]]… [-f FILE] [--build-arg K=V]… [--no-cache] [-q] CONTEXT — an
+// minirun build [-t NAME[:TAG]]… [-f FILE] [--build-arg K=V]… [--network N] [--no-cache] [-q] CONTEXT — an
 // image from a Dockerfile (build/builder.h); Docker's classic builder's output.
 #include <iostream>
 
@@ -20,9 +20,12 @@ void register_build(CLI::App& app, Globals& g) {
   cmd->add_flag("--no-cache", o->no_cache,
                 "Do not use the build cache (accepted: minirun build keeps no cache yet, every step runs)");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only the image ID when it succeeds");
+  cmd->add_option("--network", o->network,
+                  "The network of RUN steps: bridge (the default, as docker build), none, host or a user-defined "
+                  "network; RUN --network=none|host sets it for one step");
   cmd->footer(
-      "RUN steps run without a network (as --network none). Images in FROM must be in the store\n"
-      "(pull them first). Example: minirun build -t app:1 --build-arg VERSION=2 .");
+      "Images in FROM must be in the store (pull them first).\n"
+      "Example: minirun build -t app:1 --build-arg VERSION=2 .");
   cmd->callback([&g, o] {
     Store store = open_store(g);
     try {

@@ -1,7 +1,9 @@
 // `minirun build` through the binary on the busybox image t/bb: a multi-step Dockerfile (ENV,
 // WORKDIR, RUN, COPY, CMD, ...) whose image then runs with the file and config the steps gave;
 // a failing RUN (exit 1, Docker's message, nothing tagged, no container or step image left);
-// a multi-stage build with COPY --from. Containers are removed with rm -f in TearDown.
+// a multi-stage build with COPY --from. These build with --network none; the default network
+// (Docker's bridge) is checked inside a test network namespace (net_fixture.h). Containers are
+// removed with rm -f in TearDown.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "container_fixture.h"
+#include "net_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -53,7 +56,7 @@ TEST_F(Build, MultiStepDockerfileMakesARunnableImage) {
   write_file(ctx_ + "/dir/skip.log", "left out\n");
   write_file(ctx_ + "/.dockerignore", "dir/*.log\n");
 
-  auto b = mr({"build", "-t", "t/built:1", "--build-arg", "GREETING=hi", ctx_}, 180);
+  auto b = mr({"build", "--network", "none", "-t", "t/built:1", "--build-arg", "GREETING=hi", ctx_}, 180);
   ASSERT_EQ(b.code, 0) << b.out << b.err;
   EXPECT_NE(b.out.find("Step 1/12 : FROM t/bb"), std::string::npos) << b.out;
   EXPECT_NE(b.out.find("ran-in-build"), std::string::npos) << "RUN's output is shown";
@@ -89,7 +92,7 @@ TEST_F(Build, MultiStepDockerfileMakesARunnableImage) {
 
 TEST_F(Build, AFailingRunFailsTheBuildWithDockersMessage) {
   write_file(ctx_ + "/Dockerfile", "FROM t/bb\nENV A=1\nRUN false\nCMD [\"true\"]\n");
-  auto b = mr({"build", "-t", "t/failed", ctx_}, 120);
+  auto b = mr({"build", "--network", "none", "-t", "t/failed", ctx_}, 120);
   EXPECT_EQ(b.code, 1) << b.out << b.err;
   EXPECT_NE(b.err.find("The command '/bin/sh -c false' returned a non-zero code: 1"), std::string::npos) << b.err;
   EXPECT_EQ(b.out.find("Successfully"), std::string::npos) << b.out;
@@ -108,7 +111,7 @@ TEST_F(Build, MultiStageCopyFrom) {
              "COPY --from=0 /out/bin/app /single\n"
              "ENTRYPOINT [\"cat\"]\n"
              "CMD [\"/usr/local/bin/app\"]\n");
-  auto b = mr({"build", "-q", "-t", "t/multi", "-f", ctx_ + "/Dockerfile", ctx_}, 180);
+  auto b = mr({"build", "--network", "none", "-q", "-t", "t/multi", "-f", ctx_ + "/Dockerfile", ctx_}, 180);
   ASSERT_EQ(b.code, 0) << b.out << b.err;
   EXPECT_EQ(b.out.rfind("sha256:", 0), 0u) << "-q prints the ID only: " << b.out;
   EXPECT_EQ(b.out.size(), 72u) << b.out;
@@ -136,18 +139,42 @@ TEST_F(Build, ScratchStageTakesCopiesAndConfig) {
              "COPY *.txt /files/\n"
              "COPY a.txt /renamed\n"
              "ENTRYPOINT [\"/bin/busybox\"]\n");
-  auto b = mr({"build", "-t", "t/scr", ctx_}, 120);
+  auto b = mr({"build", "--network", "none", "-t", "t/scr", ctx_}, 120);
   ASSERT_EQ(b.code, 0) << b.out << b.err;
   auto r = mr({"run", "--rm", "--network", "none", "t/scr", "cat", "/renamed", "/files/a.txt", "/files/b.txt"});
   EXPECT_EQ(r.out, "a\na\nb\n") << r.err;
   write_file(ctx_ + "/Dockerfile", "FROM t/bb\nCOPY a.txt b.txt /notdir\n");
-  auto two = mr({"build", ctx_});
+  auto two = mr({"build", "--network", "none", ctx_});
   EXPECT_EQ(two.code, 1);
   EXPECT_NE(two.err.find("the destination must be a directory and end with a /"), std::string::npos) << two.err;
   write_file(ctx_ + "/Dockerfile", "FROM t/bb\nCOPY missing /x\n");
-  auto missing = mr({"build", ctx_});
+  auto missing = mr({"build", "--network", "none", ctx_});
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("file not found in build context"), std::string::npos) << missing.err;
 }
 
+// RUN steps are on the build's network: Docker's default bridge (eth0 beside lo), --network none
+// (lo alone), and RUN --network=none for one step.
+class BuildNet : public NetContainerTest {
+ protected:
+  BuildNet() : NetContainerTest("minirun-buildnet-") {}
+};
+
+TEST_F(BuildNet, RunStepsAreOnTheBuildsNetwork) {
+  const std::string ctx = *t_ / "ctx";
+  fs::create_directories(ctx);
+  write_file(ctx + "/Dockerfile",
+             "FROM t/bb\n"
+             "RUN ls /sys/class/net | tr '\\n' ' ' > /build-net\n"
+             "RUN --network=none ls /sys/class/net | tr '\\n' ' ' > /step-net\n");
+  auto b = mr({"build", "-t", "t/net", ctx});
+  ASSERT_EQ(b.code, 0) << b.out << b.err;
+  auto r = mr({"run", "--rm", "--network", "none", "t/net", "cat", "/build-net", "/step-net"});
+  EXPECT_EQ(r.out, "eth0 lo lo ") << r.err;
+  auto n = mr({"build", "--network", "none", "-t", "t/net2", ctx});
+  ASSERT_EQ(n.code, 0) << n.out << n.err;
+  EXPECT_EQ(mr({"run", "--rm", "--network", "none", "t/net2", "cat", "/build-net"}).out, "lo ");
+}
+
 }  // namespace
+

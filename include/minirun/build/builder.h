@@ -1,6 +1,7 @@
 // builder.h — `minirun build`: a Dockerfile's stages run over the engine, one step at a time.
 // Config-only steps edit the image config (a history entry with empty_layer); RUN runs a
-// container through the engine's run path (run_container, network "none") and commits its
+// container through the engine's run path (run_container, on --network: the default bridge as
+// in Docker, or none, host, a user-defined network) and commits its
 // upper layer; COPY (and WORKDIR, when the directory is missing) writes the files into a
 // staging directory that becomes a layer (add_layer_to_image), no container needed.
 // Each step's image is stored untagged while the build needs it and removed at the end (no
@@ -23,6 +24,7 @@ struct BuildOptions {
   std::vector<std::string> build_args;  // --build-arg K=V (K alone: the value of $K, if set)
   bool no_cache = false;                // accepted; no cache is written or used yet
   bool quiet = false;                   // -q: only the image ID is printed
+  std::string network = "bridge";       // --network: RUN steps' network (RUN --network=none|host wins)
 };
 
 // Runs the build; returns the image ID ("sha256:<hex>"). Progress goes to out (nothing when
