@@ -92,7 +92,7 @@ std::unique_ptr<monitor::HealthThread> start_health_thread(const Store& store, c
 
 std::optional<HealthConfig> container_health_config(const ContainerRecord& rec) {
   if (!rec.config.healthcheck) return std::nullopt;
-  return health_config_of(*rec.config.healthcheck);
+  return *rec.config.healthcheck;
 }
 
 std::optional<monitor::HealthState> read_container_health(const Store& store, const std::string& cid) {

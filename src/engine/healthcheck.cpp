@@ -93,14 +93,6 @@ nlohmann::ordered_json health_config_json(const HealthConfig& c) {
   return j;
 }
 
-ConfigHealthcheck health_config_record(const HealthConfig& c) {
-  return {c.test, c.interval, c.timeout, c.start_period, c.start_interval, c.retries};
-}
-
-HealthConfig health_config_of(const ConfigHealthcheck& c) {
-  return {c.test, c.interval, c.timeout, c.start_period, c.start_interval, c.retries};
-}
-
 std::optional<HealthConfig> merge_health_config(const std::optional<HealthConfig>& user,
                                                 const std::optional<HealthConfig>& image) {
   if (!user) return image;

@@ -255,7 +255,7 @@ int run_container(Store& store, RunRequest f, const RunHooks& hooks, std::string
   // Docker's StdinOnce: after a foreground -i, the container's stdin ends with the attached
   // one's (start -ai); a detached -i keeps it open.
   rec.config.stdin_once = f.interactive && !detach;
-  if (health) rec.config.healthcheck = health_config_record(*health);
+  if (health) rec.config.healthcheck = *health;
   // start/restart: the network again at every start (container_network.h).
   rec.config.network_plan = network_plan_config(netplan);
   rec.pid = getpid();  // while "created": the runner, so a kill before the start is noticed (container_state.h)

@@ -17,13 +17,9 @@
 namespace minirun {
 
 // Docker's container.HealthConfig: 0 means unset (the image's value, else the default).
-struct HealthConfig {
-  // [] inherit | ["NONE"] | ["CMD", arg…] | ["CMD-SHELL", command]
-  std::vector<std::string> test;
-  int64_t interval = 0, timeout = 0, start_period = 0, start_interval = 0;  // nanoseconds
-  int retries = 0;
-  bool operator==(const HealthConfig&) const = default;
-};
+// The record's type (ContainerConfig::healthcheck) is the engine's: test is [] inherit |
+// ["NONE"] | ["CMD", arg…] | ["CMD-SHELL", command]; durations in nanoseconds.
+using HealthConfig = ConfigHealthcheck;
 
 // The --health-* flags as given (durations as Go duration text, "" when not given).
 struct HealthFlags {
@@ -47,10 +43,6 @@ std::optional<HealthConfig> health_config_from_json(const nlohmann::json& j);
 // Docker's JSON of it: Test, Interval, Timeout, StartPeriod, StartInterval, Retries, each left
 // out when empty or 0.
 nlohmann::ordered_json health_config_json(const HealthConfig& c);
-
-// The same as a container's record keeps it (ContainerConfig::healthcheck), and back.
-ConfigHealthcheck health_config_record(const HealthConfig& c);
-HealthConfig health_config_of(const ConfigHealthcheck& c);
 
 // Docker's merge of the user's config with the image's: without a user config, the image's;
 // else each empty or 0 field of the user's taken from the image's.
