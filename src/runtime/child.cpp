@@ -5,7 +5,7 @@
 //   2. mount("/", MS_REC|MS_PRIVATE) before anything else: no mount ever propagates to the host.
 //   3. the root: the overlay minirun's run mounts here (a detached mount a RootfsBuilder made
 //      arrives on a socket and is attached with move_mount; else mounted now), or the bundle's
-//      directory bound onto itself.
+//      directory bound onto itself (2, 3 and 5: root_switch.h, through the MountSys seam).
 //   4. the spec's mounts, devices, sysctls, masked and read-only paths, every mount point resolved
 //      inside the root (root_paths.h).
 //   5. pivot_root(".", ".") + umount2(".", MNT_DETACH): the old root leaves the namespace. Only on
@@ -23,7 +23,6 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/magic.h>
 #include <linux/mount.h>
 #include <net/if.h>
 #include <poll.h>
@@ -35,7 +34,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +44,7 @@
 #include "minirun/runtime/devices.h"
 #include "minirun/runtime/hooks.h"
 #include "minirun/runtime/root_paths.h"
+#include "minirun/runtime/root_switch.h"
 #include "minirun/runtime/tty.h"
 #include "minirun/runtime/user.h"
 #include "minirun/util/error.h"
@@ -53,8 +52,6 @@
 namespace minirun::runtime {
 
 namespace {
-
-constexpr size_t kMaxOverlayLowers = 500;  // the kernel's OVL_MAX_STACK
 
 bool has_env(const std::vector<std::string>& env, const char* key) {
   size_t n = strlen(key);
@@ -77,11 +74,6 @@ struct Child {
   CgroupMount late_cgroup;
 
   explicit Child(const ChildPlan& p) : plan(p), spec(*p.spec), report(p.report_fd) {}
-
-  void mnt(const char* src, const std::string& dst, const char* type, unsigned long flags, const char* data,
-           const std::string& what) {
-    if (::mount(src, dst.c_str(), type, flags, data) != 0) report.fail_errno("mount " + what);
-  }
 
   void join_cgroup() {
     if (!plan.cgroup_by_runtime) {
@@ -163,42 +155,22 @@ struct Child {
     if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) report.fail_errno("become root in the user namespace");
   }
 
+  RootSetup root_setup(int built_mount) const {
+    RootSetup r;
+    r.root = plan.root;
+    r.own_mount_ns = plan.own_mount_ns;
+    r.overlay = spec.minirun.overlay;
+    r.built_mount = built_mount;
+    r.readonly = spec.root.readonly;
+    r.propagation = plan.root_propagation;
+    return r;
+  }
+
   void mount_root() {
     if (!plan.own_mount_ns) return;
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) report.fail_errno("make / private");
-    const auto& ov = spec.minirun.overlay;
-    if (!ov) {
-      mnt(plan.root.c_str(), plan.root, nullptr, MS_BIND | MS_REC, nullptr, "root " + plan.root);
-      return;
-    }
-    int built = spec.minirun.rootfs_sock >= 0 ? receive_fd(spec.minirun.rootfs_sock) : -1;  // -1: mount it here
-    if (built >= 0) {
-      if (syscall(SYS_move_mount, built, "", AT_FDCWD, plan.root.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-        report.fail_errno("attach the root file system at " + plan.root);
-      ::close(built);
-      return;
-    }
-    try {
-      OverlayLayout layout = *ov;
-      if (layout.lower_links.size() > kMaxOverlayLowers) {
-        // The -init layer would make a 500-layer image one lower too many: the image's layers
-        // become a read-only overlay of their own, and that the lower of the container's.
-        std::string layer_dir = layout.upper.substr(0, layout.upper.rfind('/'));
-        bool dirs = layout.lower_dirs.size() == layout.lower_links.size();
-        OverlayLayout image{layout.overlay_root, {layout.lower_links.begin() + 1, layout.lower_links.end()}, {}, "", ""};
-        if (dirs) image.lower_dirs.assign(layout.lower_dirs.begin() + 1, layout.lower_dirs.end());
-        std::string image_dir = layer_dir + "/image";
-        if (::mkdir(image_dir.c_str(), 0755) != 0 && errno != EEXIST) report.fail_errno(image_dir);
-        mount_overlay(image, image_dir, MS_RDONLY | MS_NODEV);
-        // Relative to overlay_root like the other lowers (the store root may be relative).
-        std::string image_rel = layer_dir.substr(layer_dir.rfind('/') + 1) + "/image";
-        layout.lower_links = {layout.lower_links[0], image_rel};
-        if (dirs) layout.lower_dirs = {layout.lower_dirs[0], image_rel};
-      }
-      mount_overlay(layout, plan.root, MS_NODEV);
-    } catch (const Error& e) {
-      report.fail(e.what());
-    }
+    // A root the runtime built arrives as a detached mount; -1: it is mounted here.
+    int built = spec.minirun.overlay && spec.minirun.rootfs_sock >= 0 ? receive_fd(spec.minirun.rootfs_sock) : -1;
+    make_root(real_mount_sys(), report, root_setup(built));
   }
 
   void write_sysctls(RootPaths& rp) {
@@ -248,35 +220,7 @@ struct Child {
     for (const auto& h : spec.hooks.create_container) run_hook(h, plan.create_container_state, "createContainer");
   }
 
-  void switch_root() {
-    if (!plan.own_mount_ns) {
-      // No mount namespace of its own: a chroot is all there is (as runc does).
-      if (::chroot(plan.root.c_str()) != 0 || ::chdir("/") != 0) report.fail_errno("chroot " + plan.root);
-      return;
-    }
-    if (::chdir(plan.root.c_str()) != 0) report.fail_errno("chdir " + plan.root);
-    if (syscall(SYS_pivot_root, ".", ".") == 0) {
-      if (::umount2(".", MNT_DETACH) != 0) report.fail_errno("detach the old root");
-      if (::chdir("/") != 0) report.fail_errno("chdir /");
-    } else {
-      int e = errno;
-      struct statfs sf;
-      bool ramfs = ::statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC);
-      if (e != EINVAL || !ramfs) {
-        errno = e;
-        report.fail_errno("pivot_root");
-      }
-      // An initramfs root cannot be pivoted away from: move the new root over it and chroot.
-      static const char warn[] = "minirun: warning: pivot_root is not possible on a ramfs root; using chroot (no CAP_SYS_CHROOT)\n";
-      if (::write(2, warn, sizeof warn - 1) < 0) {
-      }
-      mnt(".", "/", nullptr, MS_MOVE, nullptr, "move root");
-      if (::chroot(".") != 0 || ::chdir("/") != 0) report.fail_errno("chroot");
-      chrooted = true;
-    }
-    if (spec.root.readonly) mnt(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, nullptr, "read-only root");
-    if (plan.root_propagation) mnt(nullptr, "/", nullptr, plan.root_propagation, nullptr, "root propagation");
-  }
+  void switch_root() { chrooted = runtime::switch_root(real_mount_sys(), report, root_setup(-1)); }
 
   void loopback_up() {
     int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -5,6 +5,7 @@
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,6 +35,19 @@ class KernelMountSys final : public MountSys {
   }
   int move_mount(int from_dirfd, const char* from_path, int to_dirfd, const char* to_path, unsigned flags) override {
     return static_cast<int>(::syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags));
+  }
+  void mount_overlay(const OverlayLayout& layout, const std::string& target, unsigned long flags) override {
+    minirun::mount_overlay(layout, target, flags);
+  }
+  int pivot_root(const char* new_root, const char* put_old) override {
+    return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
+  }
+  int umount2(const char* target, int flags) override { return ::umount2(target, flags); }
+  int chroot(const char* path) override { return ::chroot(path); }
+  int chdir(const char* path) override { return ::chdir(path); }
+  long fs_type(const char* path) override {
+    struct statfs sf;
+    return ::statfs(path, &sf) == 0 ? static_cast<long>(sf.f_type) : 0;
   }
 };
 

@@ -1,6 +1,7 @@
 // recording_mount_sys.cpp — the recording MountSys of the unit tests.
 #include "recording_mount_sys.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ int RecordingMountSys::mount(const char* source, const char* target, const char*
   mounts.push_back({source ? in_root(source) : "", in_root(target), fstype ? fstype : "",
                     data ? static_cast<const char*>(data) : "", flags});
   order.push_back(mounts.back().target);
+  steps.push_back("mount " + mounts.back().target);
   return 0;
 }
 
@@ -81,6 +83,35 @@ int RecordingMountSys::move_mount(int from_dirfd, const char*, int to_dirfd, con
   t.target = to_dirfd == AT_FDCWD ? in_root(to_path) : in_root(to_dirfd, to_path);
   trees.push_back(t);
   order.push_back(t.target);
+  steps.push_back("move_mount " + t.target);
+  return 0;
+}
+
+void RecordingMountSys::mount_overlay(const OverlayLayout& layout, const std::string& target, unsigned long flags) {
+  overlays.push_back({layout, target, flags});
+  order.push_back(target);
+  steps.push_back("overlay " + target);
+}
+
+int RecordingMountSys::pivot_root(const char* new_root, const char* put_old) {
+  steps.push_back(std::string("pivot_root ") + new_root + " " + put_old);
+  if (pivot_root_errno == 0) return 0;
+  errno = pivot_root_errno;
+  return -1;
+}
+
+int RecordingMountSys::umount2(const char* target, int flags) {
+  steps.push_back("umount2 " + std::string(target) + " " + std::to_string(flags));
+  return 0;
+}
+
+int RecordingMountSys::chroot(const char* path) {
+  steps.push_back(std::string("chroot ") + path);
+  return 0;
+}
+
+int RecordingMountSys::chdir(const char* path) {
+  steps.push_back(std::string("chdir ") + path);
   return 0;
 }
 

@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "minirun/runtime/mount_sys.h"
+#include "minirun/runtime/overlay.h"
 
 namespace minirun::test {
+
+using minirun::OverlayLayout;
 
 struct MountCall {
   std::string source, target, fstype, data;  // source and target inside the root when they lie there
@@ -31,6 +34,13 @@ struct NodeCall {
 struct TreeCall {
   std::string source, target;
   uint64_t attr_set = 0;
+};
+
+// An overlay mounted (the store's layers, as mount_overlay gets them).
+struct OverlayCall {
+  OverlayLayout layout;
+  std::string target;
+  unsigned long flags = 0;
 };
 
 struct ChownCall {
@@ -52,11 +62,24 @@ class RecordingMountSys : public runtime::MountSys {
   int open_tree(int dirfd, const char* path, unsigned flags) override;
   int mount_setattr(int dirfd, const char* path, unsigned flags, uint64_t attr_set) override;
   int move_mount(int from_dirfd, const char* from_path, int to_dirfd, const char* to_path, unsigned flags) override;
+  void mount_overlay(const OverlayLayout& layout, const std::string& target, unsigned long flags) override;
+  // Recorded in `steps` as "pivot_root NEW OLD", "umount2 PATH FLAGS", "chroot PATH", "chdir PATH".
+  int pivot_root(const char* new_root, const char* put_old) override;
+  int umount2(const char* target, int flags) override;
+  int chroot(const char* path) override;
+  int chdir(const char* path) override;
+  long fs_type(const char*) override { return root_fs_type; }
 
   std::vector<MountCall> mounts;
   std::vector<NodeCall> nodes;
   std::vector<ChownCall> chowns;
   std::vector<TreeCall> trees;  // attached, in order
+  std::vector<OverlayCall> overlays;
+  // Every call of the root's switch and each mount, move_mount and overlay as "mount TARGET",
+  // in order: the sequence a test checks.
+  std::vector<std::string> steps;
+  int pivot_root_errno = 0;  // not 0: pivot_root fails with it
+  long root_fs_type = 0;     // what fs_type answers (RAMFS_MAGIC for an initramfs host)
   std::vector<std::string> order;  // the target of every mount and move_mount, in order
   // The mount calls whose target is `path`, in order.
   std::vector<MountCall> at(const std::string& path) const;

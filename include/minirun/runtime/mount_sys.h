@@ -1,6 +1,7 @@
-// mount_sys.h — the seam between what the container's mounting decides (mounts.h, devices.h:
-// which file system goes where, with which flags and data; which node to make; on cgroup v1,
-// which group directory is copied where) and the system calls that carry it out. The runtime's child uses the real calls (real_mount_sys()); unit tests
+// mount_sys.h — the seam between what the container's mounting decides (root_switch.h, mounts.h,
+// devices.h: the root's overlay and the switch to it; which file system goes where, with which
+// flags and data; which node to make; on cgroup v1, which group directory is copied where) and
+// the system calls that carry it out. The runtime's child uses the real calls (real_mount_sys()); unit tests
 // pass a recording fake (tests/support/recording_mount_sys.h) and check the calls without root.
 // Paths and descriptors are those of the real call: targets are /proc/self/fd/N paths in the
 // container's root (root_paths.h).
@@ -9,6 +10,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
+
+#include "minirun/runtime/overlay.h"
 
 namespace minirun::runtime {
 
@@ -28,6 +32,15 @@ class MountSys {
   virtual int mount_setattr(int dirfd, const char* path, unsigned flags, uint64_t attr_set) = 0;
   virtual int move_mount(int from_dirfd, const char* from_path, int to_dirfd, const char* to_path,
                          unsigned flags) = 0;
+  // An overlay of store layers at target (overlay.h's mount_overlay); throws Error as it does.
+  virtual void mount_overlay(const OverlayLayout& layout, const std::string& target, unsigned long flags) = 0;
+  // pivot_root(2), umount2(2), chroot(2), chdir(2): 0, or -1 with errno.
+  virtual int pivot_root(const char* new_root, const char* put_old) = 0;
+  virtual int umount2(const char* target, int flags) = 0;
+  virtual int chroot(const char* path) = 0;
+  virtual int chdir(const char* path) = 0;
+  // The f_type statfs(2) gives for path (RAMFS_MAGIC, …), 0 when it fails.
+  virtual long fs_type(const char* path) = 0;
 };
 
 // The kernel's calls.
