@@ -1,6 +1,6 @@
-// resource_flags.cpp — Docker's resource, device and ulimit flags, with the checks and the
-// wording of the docker CLI (opts) and of dockerd (daemon_unix.go's verifyPlatformContainerResources
-// and adaptContainerSettings).
+// resource_flags.cpp — Docker's resource flags (the device and ulimit flags are device_flags.cpp
+// and ulimit_flags.cpp), with the checks and the wording of the docker CLI (opts) and of dockerd
+// (daemon_unix.go's verifyPlatformContainerResources and adaptContainerSettings).
 #include "minirun/engine/resource_flags.h"
 
 #include <linux/capability.h>
@@ -21,6 +21,7 @@
 #include <set>
 
 #include "minirun/util/error.h"
+#include "minirun/util/go_int.h"
 #include "minirun/util/fsutil.h"
 
 namespace minirun {
@@ -34,13 +35,9 @@ Error flag_error(const std::string& value, const std::string& flag, const std::s
 }
 
 bool parse_i64(const std::string& s, int64_t& out) {
-  if (s.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno || *end || end == s.c_str()) return false;
-  out = v;
-  return true;
+  auto v = parse_go_int(s);
+  if (v) out = *v;
+  return v.has_value();
 }
 
 int64_t int_flag(const std::string& value, const std::string& flag) {
@@ -104,26 +101,6 @@ std::string available_mems() {
   std::string v = s ? *s : "0";
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
   return v.empty() ? "0" : v;
-}
-
-bool valid_device_mode(const std::string& mode) {
-  if (mode.empty()) return false;
-  std::set<char> seen;
-  for (char c : mode) {
-    if (c != 'r' && c != 'w' && c != 'm') return false;
-    if (!seen.insert(c).second) return false;
-  }
-  return true;
-}
-
-runtime::DeviceRule rule(const char* type, std::optional<int64_t> maj, std::optional<int64_t> min, const char* access) {
-  runtime::DeviceRule r;
-  r.allow = true;
-  r.type = type;
-  r.major = maj;
-  r.minor = min;
-  r.access = access;
-  return r;
 }
 
 }  // namespace
@@ -198,158 +175,6 @@ int64_t parse_nano_cpus(const std::string& s) {
   while (frac_digits < 9) frac *= 10, frac_digits++;
   int64_t nano = whole * 1000000000LL + frac;
   return neg ? -nano : nano;
-}
-
-runtime::Rlimit parse_ulimit(const std::string& s) {
-  static const std::map<std::string, std::string> names = {
-      {"core", "RLIMIT_CORE"},       {"cpu", "RLIMIT_CPU"},         {"data", "RLIMIT_DATA"},
-      {"fsize", "RLIMIT_FSIZE"},     {"locks", "RLIMIT_LOCKS"},     {"memlock", "RLIMIT_MEMLOCK"},
-      {"msgqueue", "RLIMIT_MSGQUEUE"}, {"nice", "RLIMIT_NICE"},     {"nofile", "RLIMIT_NOFILE"},
-      {"nproc", "RLIMIT_NPROC"},     {"rss", "RLIMIT_RSS"},         {"rtprio", "RLIMIT_RTPRIO"},
-      {"rttime", "RLIMIT_RTTIME"},   {"sigpending", "RLIMIT_SIGPENDING"}, {"stack", "RLIMIT_STACK"}};
-  size_t eq = s.find('=');
-  if (eq == std::string::npos) throw Error("invalid ulimit argument: " + s);
-  const std::string name = s.substr(0, eq);
-  auto it = names.find(name);
-  if (it == names.end()) throw Error("invalid ulimit type: " + name);
-  std::string vals = s.substr(eq + 1);
-  size_t colon = vals.find(':');
-  int64_t soft, hard;
-  std::string soft_s = vals.substr(0, colon);
-  if (!parse_i64(soft_s, soft)) throw Error("strconv.ParseInt: parsing \"" + soft_s + "\": invalid syntax");
-  hard = soft;
-  if (colon != std::string::npos) {
-    std::string hard_s = vals.substr(colon + 1);
-    if (!parse_i64(hard_s, hard)) throw Error("strconv.ParseInt: parsing \"" + hard_s + "\": invalid syntax");
-  }
-  if (hard != -1 && soft > hard)
-    throw Error("ulimit soft limit must be less than or equal to hard limit: " + std::to_string(soft) + " > " +
-                std::to_string(hard));
-  runtime::Rlimit r;
-  r.type = it->second;
-  r.soft = soft < 0 ? UINT64_MAX : static_cast<uint64_t>(soft);
-  r.hard = hard < 0 ? UINT64_MAX : static_cast<uint64_t>(hard);
-  return r;
-}
-
-std::vector<runtime::Rlimit> docker_default_rlimits() {
-  uint64_t n = 1048576;
-  if (auto s = read_file_if_exists("/proc/sys/fs/nr_open", 64)) {
-    uint64_t v = std::strtoull(s->c_str(), nullptr, 10);
-    if (v > 0 && v < n) n = v;
-  }
-  // A caller without CAP_SYS_RESOURCE (a restricted root) cannot raise its hard limit: the
-  // default is then what it has, as a container inherits a restricted dockerd's.
-  struct rlimit have;
-  if (::getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_max < n) {
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2] = {};
-    bool can_raise = syscall(SYS_capget, &h, d) == 0 && (d[0].effective & (1u << CAP_SYS_RESOURCE));
-    if (!can_raise) n = have.rlim_max;
-  }
-  return {runtime::Rlimit{"RLIMIT_NOFILE", n, n}};
-}
-
-runtime::DeviceRule parse_device_cgroup_rule(const std::string& s) {
-  // ^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$
-  const Error bad("invalid device cgroup format '" + s + "'");
-  if (s.size() < 7 || (s[0] != 'a' && s[0] != 'b' && s[0] != 'c') || s[1] != ' ') throw bad;
-  size_t colon = s.find(':', 2), sp = s.find(' ', 2);
-  if (colon == std::string::npos || sp == std::string::npos || sp < colon) throw bad;
-  auto num = [&](const std::string& t) -> std::optional<int64_t> {
-    if (t == "*") return std::nullopt;
-    if (t.empty() || t.size() > 9) throw bad;
-    for (char c : t)
-      if (!std::isdigit(static_cast<unsigned char>(c))) throw bad;
-    return std::stoll(t);
-  };
-  runtime::DeviceRule r;
-  r.allow = true;
-  r.type = std::string(1, s[0]);
-  r.major = num(s.substr(2, colon - 2));
-  r.minor = num(s.substr(colon + 1, sp - colon - 1));
-  r.access = s.substr(sp + 1);
-  if (r.access.empty() || r.access.size() > 3) throw bad;
-  for (char c : r.access)
-    if (c != 'r' && c != 'w' && c != 'm') throw bad;
-  return r;
-}
-
-std::vector<runtime::DeviceRule> docker_default_device_rules() {
-  runtime::DeviceRule deny;
-  deny.allow = false;
-  deny.type = "a";
-  deny.access = "rwm";
-  return {deny,
-          rule("c", std::nullopt, std::nullopt, "m"),  // mknod of any node (opening it needs a rule)
-          rule("b", std::nullopt, std::nullopt, "m"),
-          rule("c", 1, 3, "rwm"),   // null
-          rule("c", 1, 5, "rwm"),   // zero
-          rule("c", 1, 7, "rwm"),   // full
-          rule("c", 1, 8, "rwm"),   // random
-          rule("c", 1, 9, "rwm"),   // urandom
-          rule("c", 5, 0, "rwm"),   // tty
-          rule("c", 5, 1, "rwm"),   // console
-          rule("c", 5, 2, "rwm"),   // ptmx
-          rule("c", 136, std::nullopt, "rwm"),  // pts
-          rule("c", 10, 200, "rwm")};            // tun
-}
-
-DeviceMapping parse_device_flag(const std::string& s) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  for (;;) {
-    size_t c = s.find(':', i);
-    parts.push_back(s.substr(i, c == std::string::npos ? std::string::npos : c - i));
-    if (c == std::string::npos) break;
-    i = c + 1;
-  }
-  DeviceMapping m;
-  switch (parts.size()) {
-    case 3:
-      if (!valid_device_mode(parts[2])) throw Error("bad mode specified: " + parts[2]);
-      m.permissions = parts[2];
-      [[fallthrough]];
-    case 2:
-      if (parts.size() == 2 && valid_device_mode(parts[1])) {
-        m.permissions = parts[1];
-        m.container_path = parts[0];
-      } else {
-        m.container_path = parts[1];
-      }
-      [[fallthrough]];
-    case 1:
-      m.host_path = parts[0];
-      if (m.container_path.empty()) m.container_path = parts[0];
-      break;
-    default:
-      throw Error("invalid device specification: " + s);
-  }
-  if (m.host_path.empty()) throw Error("invalid device specification: " + s);
-  if (m.container_path.empty() || m.container_path[0] != '/') throw Error("bad format for path: " + m.container_path);
-  return m;
-}
-
-std::pair<runtime::Device, runtime::DeviceRule> device_from_mapping(const DeviceMapping& m) {
-  struct stat st;
-  const std::string ctx = "error gathering device information while adding custom device \"" + m.host_path + "\": ";
-  if (::stat(m.host_path.c_str(), &st) != 0) throw Error(ctx + (errno == ENOENT ? "no such file or directory" : std::strerror(errno)));
-  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) throw Error(ctx + "not a device node");
-  runtime::Device d;
-  d.type = S_ISCHR(st.st_mode) ? "c" : "b";
-  d.path = m.container_path;
-  d.major = major(st.st_rdev);
-  d.minor = minor(st.st_rdev);
-  d.file_mode = st.st_mode & 07777;
-  d.uid = st.st_uid;
-  d.gid = st.st_gid;
-  runtime::DeviceRule r;
-  r.allow = true;
-  r.type = d.type;
-  r.major = d.major;
-  r.minor = d.minor;
-  r.access = m.permissions;
-  return {d, r};
 }
 
 runtime::ThrottleDevice parse_throttle_device(const std::string& s, bool iops) {
@@ -513,7 +338,11 @@ ResourceSettings resources_from_flags(const ResourceFlags& f, const HostInfo& ho
 
   // Devices.
   if (f.privileged) {
-    r.devices = {rule("a", std::nullopt, std::nullopt, "rwm")};
+    runtime::DeviceRule all;  // every device, as --privileged
+    all.allow = true;
+    all.type = "a";
+    all.access = "rwm";
+    r.devices = {all};
   } else {
     r.devices = docker_default_device_rules();
   }

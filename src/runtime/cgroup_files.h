@@ -24,6 +24,8 @@ int open_in(const std::string& dir, const std::string& file, int flags);
 int dir_fd(const std::string& dir);
 // Drops the cached descriptor of dir (before it is removed).
 void forget_dir(const std::string& dir);
+// Drops every cached descriptor (Cgroup::release_descriptors).
+void forget_all_dirs();
 // Like write, but a file that does not exist is skipped (returns false).
 bool write_if_exists(const std::string& dir, const std::string& file, const std::string& value);
 std::optional<std::string> read(const std::string& dir, const std::string& file);

@@ -1,9 +1,7 @@
-// cgroups.cpp — hierarchy detection, control-file I/O and runtime::Cgroup, which dispatches to the
-// v1 driver (cgroup_v1.cpp) or the v2 driver (cgroup_v2.cpp).
-//
-// Detection follows runc rather than crun: when any resource controller is mounted as cgroup v1
-// the host is driven as v1, even if a cgroup2 tree exists beside it (the "hybrid" layout, whose
-// unified mount usually holds no controller). Only a host without v1 controllers is driven as v2.
+// cgroups.cpp — runtime::Cgroup, which dispatches to the v1 driver (cgroup_v1.cpp) or the v2
+// driver (cgroup_v2.cpp) over the control files (cgroup_files.cpp) of the hierarchy the host has
+// (cgroup_hierarchy.cpp); the clean-up of stale groups; the pure translations between v1 and v2
+// values.
 //
 // destroy() never trusts the process list to stay still: it freezes the group (so a fork bomb
 // cannot outrun the kill loop), SIGKILLs every member, thaws, waits for the group to empty and
@@ -33,211 +31,7 @@
 
 namespace minirun::runtime {
 
-namespace cg {
-
-// Directory descriptors (O_PATH) of the groups this process works on, so that each control file
-// is opened by its own name: a kernfs path walk of six components costs more than the write, and
-// a run touches some fifty files. An entry whose directory went away (removed by another process)
-// fails with ENOENT and is opened again once.
-std::mutex g_dirs_mu;
-std::unordered_map<std::string, int> g_dirs;
-
 namespace {
-
-// With g_dirs_mu held.
-void close_all_dirs() {
-  for (auto& [d, fd] : g_dirs) ::close(fd);
-  g_dirs.clear();
-}
-
-int cached_dir_fd(const std::string& dir, bool fresh) {
-  std::lock_guard<std::mutex> lock(g_dirs_mu);
-  auto it = g_dirs.find(dir);
-  if (it != g_dirs.end()) {
-    if (!fresh) return it->second;
-    ::close(it->second);
-    g_dirs.erase(it);
-  }
-  int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  if (g_dirs.size() >= 256) close_all_dirs();  // a long-lived process (stats, a monitor) visits many groups
-  g_dirs.emplace(dir, fd);
-  return fd;
-}
-
-}  // namespace
-
-int dir_fd(const std::string& dir) { return cached_dir_fd(dir, false); }
-
-int open_in(const std::string& dir, const std::string& file, int flags) {
-  for (bool fresh : {false, true}) {
-    int dfd = cached_dir_fd(dir, fresh);
-    if (dfd < 0) return -1;
-    int fd = ::openat(dfd, file.c_str(), flags | O_CLOEXEC);
-    if (fd >= 0 || errno != ENOENT) return fd;
-  }
-  return -1;
-}
-
-void forget_dir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(g_dirs_mu);
-  auto it = g_dirs.find(dir);
-  if (it == g_dirs.end()) return;
-  ::close(it->second);
-  g_dirs.erase(it);
-}
-
-namespace {
-
-// Writes each value by its own write(2) on fd (closed here); throws with p in the message.
-void write_values(int fd, const std::string& p, const std::vector<std::string>& values) {
-  for (const auto& value : values) {
-    ssize_t n = ::write(fd, value.data(), value.size());
-    int err = errno;
-    if (n < 0 || static_cast<size_t>(n) != value.size()) {
-      ::close(fd);
-      if (n < 0) throw sys_error(p + ": write " + value, err);
-      throw Error(p + ": short write of " + value);
-    }
-  }
-  ::close(fd);
-}
-
-}  // namespace
-
-void write_each(const std::string& dir, const std::string& file, const std::vector<std::string>& values) {
-  if (values.empty()) return;
-  int fd = open_in(dir, file, O_WRONLY);
-  if (fd < 0) throw sys_error(dir + "/" + file + ": open");
-  write_values(fd, dir + "/" + file, values);
-}
-
-void write(const std::string& dir, const std::string& file, const std::string& value) {
-  write_each(dir, file, {value});
-}
-
-bool write_if_exists(const std::string& dir, const std::string& file, const std::string& value) {
-  int fd = open_in(dir, file, O_WRONLY);
-  if (fd < 0 && errno == ENOENT) return false;
-  if (fd < 0) throw sys_error(dir + "/" + file + ": open");
-  write_values(fd, dir + "/" + file, {value});
-  return true;
-}
-
-std::optional<std::string> read(const std::string& dir, const std::string& file) {
-  int fd = open_in(dir, file, O_RDONLY);
-  if (fd < 0) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-std::optional<uint64_t> read_u64(const std::string& dir, const std::string& file) {
-  auto s = read(dir, file);
-  if (!s || s->empty() || s->compare(0, 3, "max") == 0) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(s->c_str(), &end, 10);
-  if (end == s->c_str() || errno) return std::nullopt;
-  if (v >= (1ULL << 62)) return std::nullopt;  // v1's "unlimited" (PAGE_COUNTER_MAX pages)
-  return v;
-}
-
-std::optional<uint64_t> read_keyed(const std::string& dir, const std::string& file, const std::string& key) {
-  auto s = read(dir, file);
-  if (!s) return std::nullopt;
-  std::istringstream in(*s);
-  std::string k;
-  uint64_t v;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream l(line);
-    if (l >> k >> v && k == key) return v;
-  }
-  return std::nullopt;
-}
-
-std::vector<pid_t> read_pids(const std::string& dir) {
-  std::vector<pid_t> out;
-  auto s = read(dir, "cgroup.procs");
-  if (!s) return out;
-  std::istringstream in(*s);
-  long p;
-  while (in >> p) out.push_back(static_cast<pid_t>(p));
-  return out;
-}
-
-bool Backoff::wait() {
-  if (std::chrono::steady_clock::now() >= deadline_) return false;
-  std::this_thread::sleep_for(std::chrono::microseconds(step_us_));
-  step_us_ = std::min(step_us_ * 2, 2000);
-  return true;
-}
-
-bool wait_empty(const std::string& dir) {
-  Backoff b;
-  do {
-    auto s = read(dir, "cgroup.procs");
-    if (!s || s->empty()) return true;
-  } while (b.wait());
-  return false;
-}
-
-void remove_dir(const std::string& dir) {
-  forget_dir(dir);
-  Backoff b;
-  do {
-    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
-    if (errno != EBUSY) throw sys_error("cgroup " + dir + ": rmdir");
-  } while (b.wait());
-  throw sys_error("cgroup " + dir + ": rmdir", EBUSY);
-}
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::string cur;
-  for (size_t i = 0; i <= path.size(); i++) {
-    if (i == path.size() || path[i] == '/') {
-      if (!cur.empty()) {
-        if (cur == ".." || cur == ".") throw Error("cgroup path " + path + ": \"" + cur + "\" is not allowed");
-        parts.push_back(cur);
-      }
-      cur.clear();
-    } else {
-      cur += path[i];
-    }
-  }
-  if (parts.empty()) throw Error("cgroup path \"" + path + "\": empty (the root group cannot be a container's)");
-  return parts;
-}
-
-}  // namespace cg
-
-namespace {
-
-// mountinfo escapes blanks as \040 and so on.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-const char* const kV1Controllers[] = {"cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices",
-                                      "freezer", "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"};
 
 std::string join_rel(const std::vector<std::string>& parts) {
   std::string s;
@@ -246,60 +40,6 @@ std::string join_rel(const std::vector<std::string>& parts) {
 }
 
 }  // namespace
-
-CgroupHierarchy CgroupHierarchy::from_mountinfo(const std::string& mountinfo) {
-  CgroupHierarchy h;
-  std::istringstream in(mountinfo);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream l(line);
-    std::vector<std::string> f;
-    std::string w;
-    while (l >> w) f.push_back(w);
-    size_t dash = 0;
-    for (size_t i = 6; i < f.size(); i++)
-      if (f[i] == "-") {
-        dash = i;
-        break;
-      }
-    if (dash == 0 || dash + 1 >= f.size()) continue;
-    const std::string& fstype = f[dash + 1];
-    std::string mnt = unescape(f[4]);
-    if (fstype == "cgroup2") {
-      // Prefer /sys/fs/cgroup itself over a nested unified mount.
-      if (h.v2_root.empty() || mnt == "/sys/fs/cgroup") h.v2_root = mnt;
-    } else if (fstype == "cgroup" && f.size() > dash + 3) {
-      std::istringstream opts(f[dash + 3]);
-      std::string o;
-      while (std::getline(opts, o, ',')) {
-        for (const char* c : kV1Controllers)
-          if (o == c && !h.v1.count(o)) h.v1[o] = mnt;
-      }
-    }
-  }
-  if (!h.v1.empty())
-    h.mode = Mode::v1;
-  else if (!h.v2_root.empty())
-    h.mode = Mode::v2;
-  return h;
-}
-
-const CgroupHierarchy& CgroupHierarchy::host() {
-  static const CgroupHierarchy h = [] {
-    auto mi = read_file_if_exists("/proc/self/mountinfo");
-    return from_mountinfo(mi ? *mi : "");
-  }();
-  return h;
-}
-
-CgroupHierarchy CgroupHierarchy::v2_at(const std::string& root) {
-  CgroupHierarchy h;
-  h.mode = Mode::v2;
-  h.v2_root = root;
-  return h;
-}
-
-// --- Cgroup ---
 
 std::string Cgroup::dir(const std::string& controller) const {
   if (h_.mode == CgroupHierarchy::Mode::v2) return cg::v2::dir(h_, path_);
@@ -320,8 +60,7 @@ std::vector<std::string> Cgroup::procs_files() const {
 }
 
 void Cgroup::release_descriptors() {
-  std::lock_guard<std::mutex> lock(cg::g_dirs_mu);
-  cg::close_all_dirs();
+  cg::forget_all_dirs();
 }
 
 std::vector<int> Cgroup::open_join_files() const {
@@ -483,22 +222,6 @@ void Cgroup::destroy() {
     }
     cg::remove_dir(d);
   }
-}
-
-std::vector<ProcCgroupLine> parse_proc_cgroup_v1(const std::string& text) {
-  std::vector<ProcCgroupLine> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    // "4:memory:/minirun/abc" ; "0::/…" (v2) is skipped; "1:name=systemd:/…"
-    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos) continue;
-    std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1);
-    if (ctrls.empty()) continue;
-    std::string dir = ctrls.rfind("name=", 0) == 0 ? ctrls.substr(5) : ctrls;
-    out.push_back({std::move(dir), std::move(ctrls), line.substr(c2 + 1)});
-  }
-  return out;
 }
 
 std::string container_cgroup_path(const std::string& container_id, const std::string& parent) {

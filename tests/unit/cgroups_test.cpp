@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "minirun/runtime/cgroup_hierarchy.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/util/error.h"
 #include "testutil.h"

@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "minirun/engine/container_update.h"
+#include "minirun/engine/device_flags.h"
 #include "minirun/engine/resource_flags.h"
 #include "minirun/engine/seccomp_profile.h"
+#include "minirun/engine/ulimit_flags.h"
 #include "minirun/runtime/cgroups.h"
 #include "minirun/runtime/rlimits.h"
 #include "minirun/runtime/seccomp.h"

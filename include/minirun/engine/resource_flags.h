@@ -1,6 +1,7 @@
 // resource_flags.h — Docker's `run` flags for limits, devices and ulimits → runtime::Resources,
 // runtime::Device and runtime::Rlimit, with Docker's units, defaults and error messages
-// (docker CLI's opts, go-units' RAMInBytes and ParseUlimit, the daemon's verifyPlatformContainerResources).
+// (docker CLI's opts, go-units' RAMInBytes, the daemon's verifyPlatformContainerResources). The
+// device and ulimit flags alone are device_flags.h and ulimit_flags.h; all of them at once here.
 // Pure functions; the only system access is stat(2) of the device paths a flag names and, where
 // a check needs the host, the HostInfo passed in.
 #pragma once
@@ -11,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "minirun/engine/device_flags.h"
+#include "minirun/engine/ulimit_flags.h"
 #include "minirun/runtime/spec.h"
 
 namespace minirun {
@@ -54,25 +57,6 @@ ResourceSettings resources_from_flags(const ResourceFlags& f, const HostInfo& ho
 int64_t parse_ram_in_bytes(const std::string& s);
 // --cpus: a decimal number of CPUs → nano CPUs. Throws "failed to parse <s> as a rational number".
 int64_t parse_nano_cpus(const std::string& s);
-// --ulimit name=soft[:hard] → {"RLIMIT_NOFILE", soft, hard}; -1 is unlimited.
-runtime::Rlimit parse_ulimit(const std::string& s);
-// Docker's default rlimits of a container: RLIMIT_NOFILE 1048576:1048576 (what a container
-// under a stock docker.service shows; capped at the kernel's fs.nr_open).
-std::vector<runtime::Rlimit> docker_default_rlimits();
-// "c 1:3 rwm", "a *:* m" → a rule (allow). Throws "invalid device cgroup format '<s>'".
-runtime::DeviceRule parse_device_cgroup_rule(const std::string& s);
-// The default rules of a non-privileged container (deny all first).
-std::vector<runtime::DeviceRule> docker_default_device_rules();
-
-struct DeviceMapping {
-  std::string host_path, container_path, permissions = "rwm";
-};
-// --device /dev/X[:/dev/Y][:rwm]. Throws "invalid device specification: <s>", "bad mode
-// specified: <mode>", "bad format for path: <path>".
-DeviceMapping parse_device_flag(const std::string& s);
-// The node and its rule, from stat(2) of host_path (following symlinks). Throws "error gathering
-// device information while adding custom device \"<path>\": <reason>".
-std::pair<runtime::Device, runtime::DeviceRule> device_from_mapping(const DeviceMapping& m);
 
 // --device-read-bps /dev/sda:1mb (bps: RAMInBytes; iops: a plain number) → major:minor by stat.
 runtime::ThrottleDevice parse_throttle_device(const std::string& s, bool iops);

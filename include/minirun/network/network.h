@@ -1,7 +1,8 @@
 // network.h — bridge networks with no daemon: what the engine calls to put a container on a
 // network (attach), to take it off (detach), to clean up after crashes (recover), and the
 // `network` verbs (create, ls, inspect, rm). Built on ipam (leases), netlink (links),
-// nft (NAT, published ports) and hosts (/etc/hosts, /etc/resolv.conf); see network.cpp.
+// nft (NAT, published ports) and hosts (/etc/hosts, /etc/resolv.conf); see network.cpp,
+// endpoints.cpp, network_records.cpp and network_recovery.cpp.
 #pragma once
 
 #include <optional>

@@ -1,6 +1,5 @@
-// cgroups.h — a container's control group on either hierarchy: detection (cgroup v2 unified, v1
-// per controller, or the hybrid layout where every controller is v1 and the unified mount holds
-// none: treated as v1, as runc does), creation with runtime::Resources applied, adding a process,
+// cgroups.h — a container's control group on either hierarchy (cgroup_hierarchy.h): creation
+// with runtime::Resources applied, adding a process,
 // statistics, OOM-kill detection from the memory events, freeze/thaw, destruction (every process
 // killed, every directory removed) and the clean-up of groups left by a killed minirun.
 //
@@ -18,31 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "minirun/runtime/cgroup_hierarchy.h"
 #include "minirun/runtime/spec.h"
 
 namespace minirun::runtime {
-
-// Where the cgroup file systems are.
-struct CgroupHierarchy {
-  enum class Mode { none, v1, v2 } mode = Mode::none;
-  // v1: controller name ("memory", "cpu", "cpuacct", "name=systemd" is left out) → mount point.
-  // Co-mounted controllers ("cpu,cpuacct") share one mount point.
-  std::map<std::string, std::string> v1;
-  // v2: the cgroup2 mount point (on v1/hybrid hosts, the unified mount if there is one: the
-  // devices eBPF program can be attached there too).
-  std::string v2_root;
-
-  // The running system's layout (read once per process from /proc/self/mountinfo).
-  static const CgroupHierarchy& host();
-  // A layout read from a mountinfo text (tests).
-  static CgroupHierarchy from_mountinfo(const std::string& mountinfo);
-  // Only a cgroup2 tree at `root` (tests drive the v2 driver with a cgroup2 mount of their own).
-  static CgroupHierarchy v2_at(const std::string& root);
-  bool has_v1(const std::string& controller) const { return v1.count(controller) != 0; }
-  // The file that lists a group's processes and takes one joining: "cgroup.procs" on v2, "tasks"
-  // on v1 (where a single-threaded process joins through it without the global lock; cgroups.cpp).
-  const char* procs_file() const { return mode == Mode::v2 ? "cgroup.procs" : "tasks"; }
-};
 
 struct CgroupStats {
   uint64_t cpu_usage_ns = 0;            // total CPU time of the group's processes
@@ -109,14 +87,6 @@ class Cgroup {
   std::string path_;
   CgroupHierarchy h_;
 };
-
-// The v1 hierarchies of a /proc/<pid>/cgroup text: (directory name under /sys/fs/cgroup — the
-// controllers as listed, "name=systemd" as "systemd" —, the controllers, the group's path).
-// cgroup2's "0::…" line is left out. Pure.
-struct ProcCgroupLine {
-  std::string dir, controllers, path;
-};
-std::vector<ProcCgroupLine> parse_proc_cgroup_v1(const std::string& text);
 
 // minirun's default group of a container: "minirun/<id>" (under --cgroup-parent when given).
 std::string container_cgroup_path(const std::string& container_id, const std::string& parent = "minirun");
