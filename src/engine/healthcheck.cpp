@@ -82,17 +82,6 @@ std::optional<HealthConfig> health_config_from_json(const nlohmann::json& j) {
   return c;
 }
 
-nlohmann::ordered_json health_config_json(const HealthConfig& c) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  if (!c.test.empty()) j["Test"] = c.test;
-  if (c.interval) j["Interval"] = c.interval;
-  if (c.timeout) j["Timeout"] = c.timeout;
-  if (c.start_period) j["StartPeriod"] = c.start_period;
-  if (c.start_interval) j["StartInterval"] = c.start_interval;
-  if (c.retries) j["Retries"] = c.retries;
-  return j;
-}
-
 std::optional<HealthConfig> merge_health_config(const std::optional<HealthConfig>& user,
                                                 const std::optional<HealthConfig>& image) {
   if (!user) return image;

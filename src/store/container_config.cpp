@@ -29,17 +29,6 @@ void read(const json& j, const char* key, std::vector<std::string>& out) {
     if (s.is_string()) out.push_back(s.get<std::string>());
 }
 
-json healthcheck_json(const ConfigHealthcheck& c) {
-  json j = json::object();
-  if (!c.test.empty()) j["Test"] = c.test;
-  if (c.interval) j["Interval"] = c.interval;
-  if (c.timeout) j["Timeout"] = c.timeout;
-  if (c.start_period) j["StartPeriod"] = c.start_period;
-  if (c.start_interval) j["StartInterval"] = c.start_interval;
-  if (c.retries) j["Retries"] = c.retries;
-  return j;
-}
-
 // nullopt when it is not an object or its Test is not a list of strings (a check that cannot be
 // read is no check).
 std::optional<ConfigHealthcheck> read_healthcheck(const json& j) {
@@ -127,6 +116,17 @@ ConfigNetworkPlan read_network_plan(const json& n) {
 
 }  // namespace
 
+nlohmann::ordered_json healthcheck_json(const ConfigHealthcheck& c) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (!c.test.empty()) j["Test"] = c.test;
+  if (c.interval) j["Interval"] = c.interval;
+  if (c.timeout) j["Timeout"] = c.timeout;
+  if (c.start_period) j["StartPeriod"] = c.start_period;
+  if (c.start_interval) j["StartInterval"] = c.start_interval;
+  if (c.retries) j["Retries"] = c.retries;
+  return j;
+}
+
 json ContainerConfig::to_json() const {
   json devs = json::array();
   for (const auto& d : devices) devs.push_back(device_json(d));
@@ -143,7 +143,7 @@ json ContainerConfig::to_json() const {
             {"Devices", devs},            {"Ulimits", ulimits}};
   if (stdin_once) j["StdinOnce"] = true;
   if (cgroup) j["Cgroup"] = *cgroup;
-  if (healthcheck) j["Healthcheck"] = healthcheck_json(*healthcheck);
+  if (healthcheck) j["Healthcheck"] = json(healthcheck_json(*healthcheck));
   if (!stop_signal.empty()) j["StopSignal"] = stop_signal;
   if (stop_timeout) j["StopTimeout"] = *stop_timeout;
   if (restart_policy)

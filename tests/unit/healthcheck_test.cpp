@@ -112,7 +112,7 @@ TEST(HealthConfigJson, ReadsAnImagesHealthcheck) {
   EXPECT_EQ(c->start_period, 20 * kS);
   EXPECT_EQ(c->start_interval, kS);
   EXPECT_EQ(c->retries, 4);
-  EXPECT_EQ(health_config_json(*c).dump(), text) << "written back as read, in Docker's order";
+  EXPECT_EQ(healthcheck_json(*c).dump(), text) << "written back as read, in Docker's order";
   EXPECT_FALSE(health_config_from_json(nullptr));
   EXPECT_THROW(health_config_from_json(nlohmann::json::parse(R"({"Test":"CMD true"})")), Error);
   EXPECT_THROW(health_config_from_json(nlohmann::json::parse(R"({"Interval":"30s"})")), Error);
@@ -121,8 +121,8 @@ TEST(HealthConfigJson, ReadsAnImagesHealthcheck) {
 TEST(HealthConfigJson, ZerosAndAnEmptyTestAreLeftOut) {
   HealthConfig c;
   c.interval = 2 * kS;
-  EXPECT_EQ(health_config_json(c).dump(), R"({"Interval":2000000000})");
-  EXPECT_EQ(health_config_json(HealthConfig{{"NONE"}}).dump(), R"({"Test":["NONE"]})");
+  EXPECT_EQ(healthcheck_json(c).dump(), R"({"Interval":2000000000})");
+  EXPECT_EQ(healthcheck_json(HealthConfig{{"NONE"}}).dump(), R"({"Test":["NONE"]})");
 }
 
 TEST(HealthMerge, DockersRules) {

@@ -40,9 +40,7 @@ void validate_health_config(const HealthConfig& c);
 // The "Healthcheck" object of an image config's "config" (or of a record): nullopt when absent
 // or null; Error on wrong types.
 std::optional<HealthConfig> health_config_from_json(const nlohmann::json& j);
-// Docker's JSON of it: Test, Interval, Timeout, StartPeriod, StartInterval, Retries, each left
-// out when empty or 0.
-nlohmann::ordered_json health_config_json(const HealthConfig& c);
+// Docker's JSON of it: healthcheck_json (store/container_config.h).
 
 // Docker's merge of the user's config with the image's: without a user config, the image's;
 // else each empty or 0 field of the user's taken from the image's.

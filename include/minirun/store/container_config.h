@@ -33,6 +33,9 @@ struct ConfigHealthcheck {
   int retries = 0;
   bool operator==(const ConfigHealthcheck&) const = default;
 };
+// Docker's JSON of it: Test, Interval, Timeout, StartPeriod, StartInterval, Retries, in that
+// order, each left out when empty or 0.
+nlohmann::ordered_json healthcheck_json(const ConfigHealthcheck& c);
 
 // Docker's HostConfig.RestartPolicy.
 struct ConfigRestartPolicy {
