@@ -12,8 +12,10 @@
 #include <set>
 #include <sstream>
 
+#include "minirun/build/build_cache.h"
 #include "minirun/build/build_config.h"
 #include "minirun/build/context_copy.h"
+#include "minirun/build/source_checksum.h"
 #include "minirun/dockerfile/dockerignore.h"
 #include "minirun/dockerfile/instructions.h"
 #include "minirun/engine/container_state.h"
@@ -122,6 +124,7 @@ class Builder {
 
     size_t step = 0;
     for (const auto& stage : df.stages) {
+      busted_ = o_.no_cache;  // --no-cache: the cache is not read (its entries are still written)
       out_ << "Step " << ++step << "/" << total << " : " << stage.from.loc.original << "\n";
       from(expand_from(stage.from, meta_, escape_));
       out_ << " ---> " << short_id(hex_) << "\n";
@@ -217,9 +220,10 @@ class Builder {
     }
     std::string text = created_by(ins, image_shell(cfg_));
     bool cmd_set = cmd_set_;
-    config_step(text, [&](ojson& j) { apply_config_instruction(j, ins, cmd_set); });
+    bool workdir = std::holds_alternative<WorkdirInstruction>(ins);
+    bool hit = config_step(text, [&](ojson& j) { apply_config_instruction(j, ins, cmd_set); }, !workdir);
     cmd_set_ = cmd_set;
-    if (std::holds_alternative<WorkdirInstruction>(ins)) {
+    if (workdir && !hit) {
       std::string wd = cfg_["config"]["WorkingDir"].get<std::string>();
       if (!is_dir_in_image(hex_, wd)) {
         // Created in the image, as Docker does: the step's history entry gets a layer.
@@ -227,15 +231,48 @@ class Builder {
         hex_ = put(cfg_);
         layer_step(text, [&](const std::string& upper) { make_dir_in_layer(upper, wd); });
       }
+      cache_record();  // the key: the parent and the config (its WorkingDir) this step gives
     }
   }
 
-  // A step that only changes the config: edit, history entry with empty_layer, new image.
+  // A step that only changes the config: edit, history entry with empty_layer, new image. Its
+  // cache key is the image it makes without its times; record = false leaves the record to the
+  // caller (WORKDIR may add a layer). Returns true on a cache hit.
   template <class F>
-  void config_step(const std::string& text, F&& edit) {
+  bool config_step(const std::string& text, F&& edit, bool record = true) {
     edit(cfg_);
     add_history(cfg_, text, true, now_rfc3339());
+    ojson timeless = cfg_;
+    timeless.erase("created");
+    for (auto& h : timeless["history"])
+      if (h.is_object()) h.erase("created");
+    if (cache_hit({{"step", "config"}, {"image", timeless}})) return true;
     hex_ = put(cfg_);
+    if (record) cache_record();
+    return false;
+  }
+
+  // Looks the step up in the cache (unless the stage's cache is busted): a hit makes its image
+  // the current one and prints Docker's " ---> Using cache"; a miss busts every later step of
+  // the stage. The key stays in key_ for cache_record once the step has made its image.
+  bool cache_hit(const ojson& step) {
+    key_ = step_cache_key(hex_, step);
+    key_parent_ = hex_;
+    if (busted_) return false;
+    auto img = cached_step_image(store_, key_);
+    if (!img) {
+      busted_ = true;
+      return false;
+    }
+    hex_ = *img;
+    cfg_ = ojson::parse(store_.image_config(hex_));
+    out_ << " ---> Using cache\n";
+    return true;
+  }
+
+  void cache_record() {
+    record_cached_step(store_, key_, key_parent_, hex_);
+    recorded_.insert(hex_);
   }
 
   std::string put(const ojson& j) {
@@ -268,9 +305,18 @@ class Builder {
     if (!r.cmd.files.empty()) throw Error("RUN with a heredoc is not supported by minirun build yet", 1);
     auto shell = image_shell(cfg_);
     auto argv = command_argv(r.cmd, shell);
+    // The key: the parent (its Env, User, WorkingDir), the argv, the ARGs in scope with their
+    // values (Docker's rule: they are part of a RUN's cache key) and the step's network (not in
+    // Docker's key, but what a RUN sees: a step run without a network is not reused with one).
+    ojson args = ojson::array();
+    for (const auto& [k, v] : args_) args.push_back({k, v});
+    std::string text = created_by(Instruction(r), shell, args_);
+    std::string network = r.network == "host" || r.network == "none" ? r.network : o_.network;
+    if (cache_hit({{"step", "run"}, {"argv", argv}, {"args", args}, {"network", network}, {"created_by", text}}))
+      return;
     RunRequest req = request();
+    req.network = network;
     req.args = argv;
-    if (r.network == "host" || r.network == "none") req.network = r.network;  // RUN --network=…
     std::string cid;
     int code;
     out_.flush();
@@ -284,7 +330,8 @@ class Builder {
     }
     containers_.push_back(cid);
     if (code != 0) throw Error("The command '" + join(argv) + "' returned a non-zero code: " + std::to_string(code), 1);
-    commit(cid, created_by(Instruction(r), shell, args_));
+    commit(cid, text);
+    cache_record();
   }
 
   void commit(const std::string& cid, const std::string& text) {
@@ -302,17 +349,22 @@ class Builder {
 
   // A step that writes files: fill writes them into a new directory (in the store's tmp/),
   // which becomes a layer on top of the current image (no container needed: FROM scratch too).
+  // by_content: the step is looked up in the cache by the files it wrote (COPY): a hit drops
+  // them and returns true.
   template <class F>
-  void layer_step(const std::string& text, F&& fill) {
+  bool layer_step(const std::string& text, F&& fill, bool by_content = false) {
     RemoveOnExit tmp(store_.new_temp_dir());
     std::string diff = tmp.path() + "/diff";
     if (::mkdir(diff.c_str(), 0755) != 0) throw sys_error(diff);
     fill(diff);
+    if (by_content && cache_hit({{"step", "files"}, {"created_by", text}, {"files", tree_checksum(diff)}}))
+      return true;
     std::vector<std::string> ids;
     hex_ = add_layer_to_image(store_, hex_, diff, "", CommitOptions{}, text, &ids).substr(7);
     created_.push_back(hex_);
     cfg_ = ojson::parse(store_.image_config(hex_));
     flatten_image(store_, ids);
+    return false;
   }
 
   std::vector<std::string> layer_diffs(const std::string& hex) const {
@@ -361,9 +413,13 @@ class Builder {
     spec.gid = gid;
     std::string base = hex_;
     std::string text = created_by(Instruction(c), image_shell(cfg_));
-    layer_step(text, [&](const std::string& upper) {
-      copy_into_layer(spec, upper, [&](const std::string& p) { return is_dir_in_image(base, p); });
-    });
+    bool hit = layer_step(
+        text,
+        [&](const std::string& upper) {
+          copy_into_layer(spec, upper, [&](const std::string& p) { return is_dir_in_image(base, p); });
+        },
+        true);
+    if (!hit) cache_record();
   }
 
   // COPY --from: an earlier stage by name or index, else an image in the store.
@@ -392,7 +448,7 @@ class Builder {
       }
     }
     for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
-      if (*it == keep_) continue;
+      if (*it == keep_ || recorded_.count(*it)) continue;
       try {
         if (store_.has_image(*it) && store_.tags_of(*it).empty()) remove_image(store_, "sha256:" + *it, false);
       } catch (const std::exception&) {
@@ -411,6 +467,9 @@ class Builder {
   std::string hex_;  // the current stage's image
   ojson cfg_;        // its config
   bool cmd_set_ = false;
+  bool busted_ = false;          // the stage's cache is not read: --no-cache, or a step missed
+  std::string key_, key_parent_;  // the current step's cache key and the image it runs on
+  std::set<std::string> recorded_;  // step images the cache holds: kept after the build
   std::vector<std::string> containers_, created_;
   std::string keep_;
 };

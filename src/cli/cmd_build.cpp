@@ -18,7 +18,7 @@ void register_build(CLI::App& app, Globals& g) {
   cmd->add_option("--build-arg", o->build_args, "Set a build-time variable (K=V, or K for the value of $K)")
       ->allow_extra_args(false);
   cmd->add_flag("--no-cache", o->no_cache,
-                "Do not use the build cache (accepted: minirun build keeps no cache yet, every step runs)");
+                "Do not use the build cache: every step runs (its images become the cache of later builds)");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only the image ID when it succeeds");
   cmd->add_option("--network", o->network,
                   "The network of RUN steps: bridge (the default, as docker build), none, host or a user-defined "
