@@ -119,11 +119,20 @@ class Builder {
     meta_ = resolve_meta_args(df.meta_args, build_args_, escape_);
     for (const auto& m : df.meta_args)
       for (const auto& a : m.args) consumed_.insert(a.key);
+    size_t last = df.stages.size() - 1;
+    if (!o_.target.empty()) last = target_stage(df, o_.target);
+    std::vector<bool> needed = needed_stages(df, last);
     size_t total = 0;
-    for (const auto& s : df.stages) total += 1 + s.commands.size();
+    for (size_t i = 0; i <= last; i++)
+      if (needed[i]) total += 1 + df.stages[i].commands.size();
 
     size_t step = 0;
-    for (const auto& stage : df.stages) {
+    for (size_t i = 0; i <= last; i++) {
+      const auto& stage = df.stages[i];
+      if (!needed[i]) {  // the target does not need it: never run (its index still counts)
+        stages_.push_back({stage.from.stage_name, ""});
+        continue;
+      }
       busted_ = o_.no_cache;  // --no-cache: the cache is not read (its entries are still written)
       out_ << "Step " << ++step << "/" << total << " : " << stage.from.loc.original << "\n";
       from(expand_from(stage.from, meta_, escape_));
@@ -143,11 +152,30 @@ class Builder {
       if (!consumed_.count(k) && !is_predefined_arg(k)) unused.push_back(k);
     if (!unused.empty()) out_ << "[Warning] One or more build-args [" << join(unused) << "] were not consumed\n";
 
+    if (!o_.labels.empty()) {
+      // --label: in the final image's config, with no step or history entry (as BuildKit).
+      cfg_ = ojson::parse(store_.image_config(hex_));
+      if (!cfg_.contains("config") || !cfg_["config"].is_object()) cfg_["config"] = ojson::object();
+      ojson& labels = cfg_["config"]["Labels"];
+      if (!labels.is_object()) labels = ojson::object();
+      for (const auto& l : o_.labels) {
+        auto eq = l.find('=');
+        labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+      }
+      hex_ = put(cfg_);
+    }
     {
       auto lock = store_.lock();
       put_image_locked(store_, store_.image_config(hex_), tags);
     }
     keep_ = hex_;
+    if (!o_.iidfile.empty()) {
+      try {
+        write_file_atomic(o_.iidfile, "sha256:" + hex_);
+      } catch (const Error& e) {
+        throw Error(std::string("failed to write image ID file: ") + e.what(), 1);
+      }
+    }
     out_ << "Successfully built " << short_id(hex_) << "\n";
     for (const auto& t : o_.tags) out_ << "Successfully tagged " << with_latest(t) << "\n";
     return "sha256:" + hex_;
@@ -155,8 +183,48 @@ class Builder {
 
  private:
   struct StageImage {
-    std::string name, hex;
+    std::string name, hex;  // hex "" for a stage the target does not need
   };
+
+  static std::string lower(const std::string& s) {
+    std::string r;
+    for (char c : s) r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+  }
+
+  // --target's stage index; an unknown name fails the build before any step.
+  static size_t target_stage(const Dockerfile& df, const std::string& target) {
+    std::string t = lower(target);
+    for (size_t i = 0; i < df.stages.size(); i++)
+      if (df.stages[i].from.stage_name == t) return i;
+    throw Error("failed to reach build target " + target + " in Dockerfile", 1);
+  }
+
+  // The stages the stage `last` needs: itself, the stage its FROM names, the stages its COPY
+  // --from name (by name or index), and theirs; every one earlier than the stage naming it.
+  std::vector<bool> needed_stages(const Dockerfile& df, size_t last) const {
+    std::vector<bool> need(df.stages.size(), false);
+    need[last] = true;
+    auto mark = [&](const std::string& ref, size_t before, bool by_index) {
+      std::string r = lower(ref);
+      for (size_t j = 0; j < before; j++)
+        if (!df.stages[j].from.stage_name.empty() && df.stages[j].from.stage_name == r) {
+          need[j] = true;
+          return;
+        }
+      if (by_index && !r.empty() && r.size() < 10 && r.find_first_not_of("0123456789") == std::string::npos) {
+        size_t j = std::stoul(r);
+        if (j < before) need[j] = true;
+      }
+    };
+    for (size_t i = last + 1; i-- > 0;) {
+      if (!need[i]) continue;
+      mark(expand_from(df.stages[i].from, meta_, escape_).base, i, false);
+      for (const auto& ins : df.stages[i].commands)
+        if (const auto* c = std::get_if<CopyInstruction>(&ins); c && !c->from.empty()) mark(c->from, i, true);
+    }
+    return need;
+  }
 
   void from(const FromInstruction& f) {
     cmd_set_ = false;

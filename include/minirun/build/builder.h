@@ -27,9 +27,13 @@ struct BuildOptions {
   bool no_cache = false;                // --no-cache: every step runs (the cache is not read, only written)
   bool quiet = false;                   // -q: only the image ID is printed
   std::string network = "bridge";       // --network: RUN steps' network (RUN --network=none|host wins)
+  std::string target;                   // --target: the stage to build ("" = the last)
+  std::vector<std::string> labels;      // --label K=V: added to the final image's labels
+  std::string iidfile;                  // --iidfile: written with the image ID ("sha256:<hex>")
 };
 
-// Runs the build; returns the image ID ("sha256:<hex>"). Progress goes to out (nothing when
+// Runs the build: the target stage (--target, else the last) and the stages it needs (named by
+// its FROM or a COPY --from, and theirs), never the others; returns the image ID ("sha256:<hex>"). Progress goes to out (nothing when
 // quiet), RUN's output to this process's stdout/stderr. Throws Error: exit 1 for a failing
 // step ("The command '/bin/sh -c false' returned a non-zero code: 1"), with nothing tagged.
 std::string build_image(Store& store, const BuildOptions& o, std::ostream& out);
