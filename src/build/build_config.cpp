@@ -214,6 +214,8 @@ std::string created_by(const dockerfile::Instruction& ins, const std::vector<std
           return "RUN " + args + join(command_argv(i.cmd, shell)) + " # buildkit";
         } else if constexpr (std::is_same_v<T, CopyInstruction>) {
           return "COPY " + join(i.sources) + " " + i.dest + " # buildkit";
+        } else if constexpr (std::is_same_v<T, AddInstruction>) {
+          return "ADD " + join(i.sources) + " " + i.dest + " # buildkit";
         } else {
           return location_of(ins).original;
         }

@@ -12,8 +12,10 @@
 #include <set>
 #include <sstream>
 
+#include "minirun/build/add_archive.h"
 #include "minirun/build/build_cache.h"
 #include "minirun/build/build_config.h"
+#include "minirun/build/chown_spec.h"
 #include "minirun/build/context_copy.h"
 #include "minirun/build/source_checksum.h"
 #include "minirun/dockerfile/dockerignore.h"
@@ -277,8 +279,7 @@ class Builder {
     expand_instruction(ins, env_lookup(stage_env()), escape_);
     if (auto* r = std::get_if<RunInstruction>(&ins)) return run_step(*r);
     if (auto* c = std::get_if<CopyInstruction>(&ins)) return copy_step(*c);
-    if (std::holds_alternative<AddInstruction>(ins))
-      throw Error("ADD is not supported by minirun build yet (use COPY)", 1);
+    if (auto* a = std::get_if<AddInstruction>(&ins)) return add_step(*a);
     if (std::holds_alternative<HealthcheckInstruction>(ins) || std::holds_alternative<OnbuildInstruction>(ins))
       throw Error(location_of(ins).original + ": not supported by minirun build yet", 1);
     if (std::holds_alternative<MaintainerInstruction>(ins)) {
@@ -458,8 +459,8 @@ class Builder {
 
   void copy_step(const CopyInstruction& c) {
     if (!c.contents.empty()) throw Error("COPY with a heredoc is not supported by minirun build yet", 1);
-    if (!c.chmod.empty() || c.parents || !c.excludes.empty())
-      throw Error("COPY --chmod, --parents and --exclude are not supported by minirun build yet", 1);
+    if (c.parents || !c.excludes.empty())
+      throw Error("COPY --parents and --exclude are not supported by minirun build yet", 1);
     CopySpec spec;
     if (c.from.empty()) {
       spec.roots = {o_.context};
@@ -468,19 +469,75 @@ class Builder {
       spec.roots = layer_diffs(source_image(c.from));
       spec.layers = true;
     }
-    spec.sources = c.sources;
-    std::string dest = c.dest;
+    files_step(spec, c.sources, c.dest, c.chown, c.chmod, "COPY", created_by(Instruction(c), image_shell(cfg_)));
+  }
+
+  // ADD: local sources as COPY, a local tar archive (sniffed) extracted at the destination.
+  void add_step(const AddInstruction& a) {
+    if (!a.contents.empty()) throw Error("ADD with a heredoc is not supported by minirun build yet", 1);
+    if (!a.excludes.empty()) throw Error("ADD --exclude is not supported by minirun build yet", 1);
+    for (const auto& s : a.sources)
+      if (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@"))
+        throw Error("ADD " + s +
+                        ": adding a URL is not supported by minirun build yet (download it into the context, then "
+                        "ADD or COPY it)",
+                    1);
+    if (!a.checksum.empty()) throw Error("ADD --checksum is only for a URL source", 1);
+    CopySpec spec;
+    spec.roots = {o_.context};
+    spec.ignore = ignore_.get();
+    if (a.unpack.value_or(true)) {
+      spec.unpack = [this](const std::string& host, const std::string& upper, const std::string& dest) {
+        if (!is_tar_archive(host)) return false;
+        RemoveOnExit x(store_.new_temp_dir());
+        std::string dir = x.path() + "/x";
+        if (::mkdir(dir.c_str(), 0755) != 0) throw sys_error(dir);
+        extract_archive(host, dir);
+        copy_tree_into_layer(dir, upper, dest);
+        return true;
+      };
+    }
+    files_step(spec, a.sources, a.dest, a.chown, a.chmod, "ADD", created_by(Instruction(a), image_shell(cfg_)));
+  }
+
+  // The file of the image at path (absolute), when a layer has it as a regular file.
+  std::optional<std::string> image_file(const std::string& hex, const std::string& path) const {
+    std::string rel = clean_path("/" + path);
+    auto dirs = layer_diffs(hex);
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+      struct stat st;
+      if (::lstat((*it + rel).c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return std::nullopt;
+        return read_file_if_exists(*it + rel);
+      }
+      std::string parent = rel.substr(0, rel.rfind('/'));
+      if (::lstat((*it + parent + "/.wh." + rel.substr(rel.rfind('/') + 1)).c_str(), &st) == 0) return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  // COPY and ADD: the spec's sources to dest, owned by --chown (names resolved in the image, as
+  // Docker), --chmod's mode; a layer cached by the files it holds.
+  void files_step(CopySpec& spec, const std::vector<std::string>& sources, const std::string& dest,
+                  const std::string& chown, const std::string& chmod, const std::string& kind,
+                  const std::string& text) {
+    spec.sources = sources;
     spec.dest_has_slash = (!dest.empty() && dest.back() == '/') || dest == "." || dest.ends_with("/.");
     std::string wd = cfg_.contains("config") && cfg_["config"].contains("WorkingDir") &&
                              cfg_["config"]["WorkingDir"].is_string()
                          ? cfg_["config"]["WorkingDir"].get<std::string>()
                          : "";
     spec.dest = resolve_workdir(wd, dest);
-    auto [uid, gid] = parse_numeric_chown(c.chown);
+    std::optional<std::string> passwd, group;
+    if (chown_has_names(chown)) {
+      passwd = image_file(hex_, "/etc/passwd");
+      group = image_file(hex_, "/etc/group");
+    }
+    auto [uid, gid] = resolve_chown(chown, passwd, group);
     spec.uid = uid;
     spec.gid = gid;
+    spec.mode = parse_chmod(chmod, kind);
     std::string base = hex_;
-    std::string text = created_by(Instruction(c), image_shell(cfg_));
     bool hit = layer_step(
         text,
         [&](const std::string& upper) {

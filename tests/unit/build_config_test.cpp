@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "minirun/build/build_config.h"
+#include "minirun/build/chown_spec.h"
 #include "minirun/build/context_copy.h"
 #include "minirun/dockerfile/instructions.h"
 #include "minirun/util/error.h"
@@ -87,10 +88,10 @@ TEST(BuildConfig, HistoryEntriesOfConfigStepsAreEmptyLayers) {
 
 TEST(BuildConfig, GoQuotingAndChown) {
   EXPECT_EQ(go_quoted_list({"a b", "c\"d", "e\\f", "g\nh"}), "[\"a b\" \"c\\\"d\" \"e\\\\f\" \"g\\nh\"]");
-  EXPECT_EQ(parse_numeric_chown(""), (std::pair<uid_t, gid_t>{0, 0}));
-  EXPECT_EQ(parse_numeric_chown("1000"), (std::pair<uid_t, gid_t>{1000, 1000}));
-  EXPECT_EQ(parse_numeric_chown("10:20"), (std::pair<uid_t, gid_t>{10, 20}));
-  EXPECT_THROW(parse_numeric_chown("user:group"), Error);
+  EXPECT_EQ(resolve_chown("", std::nullopt, std::nullopt), (std::pair<uid_t, gid_t>{0, 0}));
+  EXPECT_EQ(resolve_chown("1000", std::nullopt, std::nullopt), (std::pair<uid_t, gid_t>{1000, 1000}));
+  EXPECT_EQ(resolve_chown("10:20", std::nullopt, std::nullopt), (std::pair<uid_t, gid_t>{10, 20}));
+  EXPECT_THROW(resolve_chown("user:group", std::nullopt, std::nullopt), Error);
   EXPECT_EQ(resolve_workdir("", "app"), "/app");
   EXPECT_EQ(resolve_workdir("/a", "../../b/"), "/b");
 }
