@@ -139,6 +139,7 @@ class Builder {
       out_ << "Step " << ++step << "/" << total << " : " << stage.from.loc.original << "\n";
       from(expand_from(stage.from, meta_, escape_));
       out_ << " ---> " << short_id(hex_) << "\n";
+      run_triggers();
       for (const auto& ins0 : stage.commands) {
         out_ << "Step " << ++step << "/" << total << " : " << location_of(ins0).original << "\n";
         out_.flush();
@@ -255,6 +256,31 @@ class Builder {
     cfg_ = ojson::parse(store_.image_config(hex_));
   }
 
+  // The base image's ONBUILD triggers run first, as steps of this build (Docker's rule); the
+  // image made does not keep them (OnBuild null, as BuildKit writes it).
+  void run_triggers() {
+    if (!cfg_.contains("config") || !cfg_["config"].is_object()) return;
+    ojson& c = cfg_["config"];
+    if (!c.contains("OnBuild") || !c["OnBuild"].is_array() || c["OnBuild"].empty()) return;
+    std::string text = "FROM scratch\n";
+    size_t n = 0;
+    for (const auto& t : c["OnBuild"])
+      if (t.is_string()) {
+        text += t.get<std::string>() + "\n";
+        n++;
+      }
+    c["OnBuild"] = nullptr;
+    hex_ = put(cfg_);
+    out_ << "# Executing " << n << " build trigger" << (n == 1 ? "" : "s") << "\n";
+    Dockerfile triggers = parse_dockerfile_instructions(text);
+    for (const auto& t : triggers.stages.at(0).commands) {
+      out_ << "Trigger: " << location_of(t).original << "\n";
+      Instruction ins = t;
+      dispatch(ins);
+      out_ << " ---> " << short_id(hex_) << "\n";
+    }
+  }
+
   // The stage's environment for expansion: its args, then its ENV (which wins).
   Pairs stage_env() const {
     std::map<std::string, std::string> m;
@@ -280,8 +306,6 @@ class Builder {
     if (auto* r = std::get_if<RunInstruction>(&ins)) return run_step(*r);
     if (auto* c = std::get_if<CopyInstruction>(&ins)) return copy_step(*c);
     if (auto* a = std::get_if<AddInstruction>(&ins)) return add_step(*a);
-    if (std::holds_alternative<HealthcheckInstruction>(ins) || std::holds_alternative<OnbuildInstruction>(ins))
-      throw Error(location_of(ins).original + ": not supported by minirun build yet", 1);
     if (std::holds_alternative<MaintainerInstruction>(ins)) {
       const auto& m = std::get<MaintainerInstruction>(ins);
       config_step("MAINTAINER " + m.maintainer, [&](ojson& j) { j["author"] = m.maintainer; });
