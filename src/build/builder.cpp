@@ -395,9 +395,8 @@ class Builder {
 
   void run_step(const RunInstruction& r) {
     if (!r.mount_flags.empty()) throw Error("RUN --mount is not supported by minirun build yet", 1);
-    if (!r.cmd.files.empty()) throw Error("RUN with a heredoc is not supported by minirun build yet", 1);
     auto shell = image_shell(cfg_);
-    auto argv = command_argv(r.cmd, shell);
+    auto argv = r.cmd.files.empty() ? command_argv(r.cmd, shell) : heredoc_argv(r.cmd, shell);
     // The key: the parent (its Env, User, WorkingDir), the argv, the ARGs in scope with their
     // values (Docker's rule: they are part of a RUN's cache key) and the step's network (not in
     // Docker's key, but what a RUN sees: a step run without a network is not reused with one).
@@ -425,6 +424,26 @@ class Builder {
     if (code != 0) throw Error("The command '" + join(argv) + "' returned a non-zero code: " + std::to_string(code), 1);
     commit(cid, text);
     cache_record();
+  }
+
+  // RUN with heredocs, as BuildKit runs them: a command that is one heredoc alone runs its
+  // content as the shell's script; otherwise the shell gets the command line, then each
+  // heredoc's body and delimiter, and reads them itself (quoting and <<- are the shell's).
+  static std::vector<std::string> heredoc_argv(const CommandLine& cmd, const std::vector<std::string>& shell) {
+    if (cmd.args.size() != 1 || !cmd.prepend_shell) throw Error("parsing produces more than one token", 1);
+    std::vector<std::string> argv = shell;
+    if (cmd.files.size() == 1 && parse_heredoc_word(cmd.args[0])) {
+      const auto& f = cmd.files[0];
+      std::string data = f.chomp ? chomp_heredoc_content(f.data) : f.data;
+      if (data.starts_with("#!"))
+        throw Error("RUN with a heredoc script starting with #! is not supported by minirun build yet", 1);
+      argv.push_back(data);
+      return argv;
+    }
+    std::string script = cmd.args[0] + "\n";
+    for (const auto& f : cmd.files) script += f.data + f.name + "\n";
+    argv.push_back(script);
+    return argv;
   }
 
   void commit(const std::string& cid, const std::string& text) {
