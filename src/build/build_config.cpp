@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "minirun/dockerfile/dockerignore.h"
+#include "minirun/util/go_duration.h"
 
 namespace minirun::build {
 
@@ -51,6 +52,27 @@ std::string kv_text(const std::vector<dockerfile::KeyValue>& pairs) {
 
 std::string with_proto(const std::string& port) {
   return port.find('/') == std::string::npos ? port + "/tcp" : port;
+}
+
+// Go's %q of an int (strconv.QuoteRune): '\x03', '\n', 'A'.
+std::string go_quote_rune(int r) {
+  switch (r) {
+    case 7: return "'\\a'";
+    case 8: return "'\\b'";
+    case 9: return "'\\t'";
+    case 10: return "'\\n'";
+    case 11: return "'\\v'";
+    case 12: return "'\\f'";
+    case 13: return "'\\r'";
+    case '\'': return "'\\''";
+    case '\\': return "'\\\\'";
+    default: break;
+  }
+  char buf[16];
+  if (r >= 0x20 && r < 0x7f) std::snprintf(buf, sizeof buf, "'%c'", r);
+  else if (r >= 0 && r < 0x80) std::snprintf(buf, sizeof buf, "'\\x%02x'", r);
+  else std::snprintf(buf, sizeof buf, "'\\u%04x'", r & 0xffff);  // beyond ASCII: rare for retries
+  return buf;
 }
 
 ojson& config_of(ojson& image) {
@@ -163,6 +185,21 @@ bool apply_config_instruction(ojson& image, const dockerfile::Instruction& ins, 
         } else if constexpr (std::is_same_v<T, ShellInstruction>) {
           config_of(image)["Shell"] = i.shell;
           return true;
+        } else if constexpr (std::is_same_v<T, HealthcheckInstruction>) {
+          // Docker's HealthConfig: every field but Test omitted when zero.
+          ojson h = {{"Test", i.test}};
+          if (i.interval_ns) h["Interval"] = i.interval_ns;
+          if (i.timeout_ns) h["Timeout"] = i.timeout_ns;
+          if (i.start_period_ns) h["StartPeriod"] = i.start_period_ns;
+          if (i.start_interval_ns) h["StartInterval"] = i.start_interval_ns;
+          if (i.retries) h["Retries"] = i.retries;
+          config_of(image)["Healthcheck"] = h;
+          return true;
+        } else if constexpr (std::is_same_v<T, OnbuildInstruction>) {
+          ojson& c = config_of(image);
+          if (!c.contains("OnBuild") || !c["OnBuild"].is_array()) c["OnBuild"] = ojson::array();
+          c["OnBuild"].push_back(i.expression);
+          return true;
         } else {
           return false;
         }
@@ -200,6 +237,15 @@ std::string created_by(const dockerfile::Instruction& ins, const std::vector<std
           return "STOPSIGNAL " + i.signal;
         } else if constexpr (std::is_same_v<T, ShellInstruction>) {
           return "SHELL [" + join(i.shell) + "]";
+        } else if constexpr (std::is_same_v<T, HealthcheckInstruction>) {
+          // BuildKit's fmt.Sprintf("HEALTHCHECK %q", config.Healthcheck) of the struct pointer.
+          if (i.test.size() == 1 && i.test[0] == "NONE")
+            return "HEALTHCHECK &{[\"NONE\"] \"0s\" \"0s\" \"0s\" \"0s\" '\\x00'}";
+          return "HEALTHCHECK &{" + go_quoted_list(i.test) + " \"" + format_go_duration(i.interval_ns) + "\" \"" +
+                 format_go_duration(i.timeout_ns) + "\" \"" + format_go_duration(i.start_period_ns) + "\" \"" +
+                 format_go_duration(i.start_interval_ns) + "\" " + go_quote_rune(i.retries) + "}";
+        } else if constexpr (std::is_same_v<T, OnbuildInstruction>) {
+          return "ONBUILD " + i.expression;
         } else if constexpr (std::is_same_v<T, ArgInstruction>) {
           std::vector<std::string> parts;
           for (const auto& a : i.args) parts.push_back(a.value ? a.key + "=" + *a.value : a.key);
@@ -214,6 +260,8 @@ std::string created_by(const dockerfile::Instruction& ins, const std::vector<std
           return "RUN " + args + join(command_argv(i.cmd, shell)) + " # buildkit";
         } else if constexpr (std::is_same_v<T, CopyInstruction>) {
           return "COPY " + join(i.sources) + " " + i.dest + " # buildkit";
+        } else if constexpr (std::is_same_v<T, AddInstruction>) {
+          return "ADD " + join(i.sources) + " " + i.dest + " # buildkit";
         } else {
           return location_of(ins).original;
         }

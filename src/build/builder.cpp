@@ -12,8 +12,12 @@
 #include <set>
 #include <sstream>
 
+#include "minirun/build/add_archive.h"
+#include "minirun/build/build_cache.h"
 #include "minirun/build/build_config.h"
+#include "minirun/build/chown_spec.h"
 #include "minirun/build/context_copy.h"
+#include "minirun/build/source_checksum.h"
 #include "minirun/dockerfile/dockerignore.h"
 #include "minirun/dockerfile/instructions.h"
 #include "minirun/engine/container_state.h"
@@ -117,14 +121,25 @@ class Builder {
     meta_ = resolve_meta_args(df.meta_args, build_args_, escape_);
     for (const auto& m : df.meta_args)
       for (const auto& a : m.args) consumed_.insert(a.key);
+    size_t last = df.stages.size() - 1;
+    if (!o_.target.empty()) last = target_stage(df, o_.target);
+    std::vector<bool> needed = needed_stages(df, last);
     size_t total = 0;
-    for (const auto& s : df.stages) total += 1 + s.commands.size();
+    for (size_t i = 0; i <= last; i++)
+      if (needed[i]) total += 1 + df.stages[i].commands.size();
 
     size_t step = 0;
-    for (const auto& stage : df.stages) {
+    for (size_t i = 0; i <= last; i++) {
+      const auto& stage = df.stages[i];
+      if (!needed[i]) {  // the target does not need it: never run (its index still counts)
+        stages_.push_back({stage.from.stage_name, ""});
+        continue;
+      }
+      busted_ = o_.no_cache;  // --no-cache: the cache is not read (its entries are still written)
       out_ << "Step " << ++step << "/" << total << " : " << stage.from.loc.original << "\n";
       from(expand_from(stage.from, meta_, escape_));
       out_ << " ---> " << short_id(hex_) << "\n";
+      run_triggers();
       for (const auto& ins0 : stage.commands) {
         out_ << "Step " << ++step << "/" << total << " : " << location_of(ins0).original << "\n";
         out_.flush();
@@ -140,11 +155,30 @@ class Builder {
       if (!consumed_.count(k) && !is_predefined_arg(k)) unused.push_back(k);
     if (!unused.empty()) out_ << "[Warning] One or more build-args [" << join(unused) << "] were not consumed\n";
 
+    if (!o_.labels.empty()) {
+      // --label: in the final image's config, with no step or history entry (as BuildKit).
+      cfg_ = ojson::parse(store_.image_config(hex_));
+      if (!cfg_.contains("config") || !cfg_["config"].is_object()) cfg_["config"] = ojson::object();
+      ojson& labels = cfg_["config"]["Labels"];
+      if (!labels.is_object()) labels = ojson::object();
+      for (const auto& l : o_.labels) {
+        auto eq = l.find('=');
+        labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+      }
+      hex_ = put(cfg_);
+    }
     {
       auto lock = store_.lock();
       put_image_locked(store_, store_.image_config(hex_), tags);
     }
     keep_ = hex_;
+    if (!o_.iidfile.empty()) {
+      try {
+        write_file_atomic(o_.iidfile, "sha256:" + hex_);
+      } catch (const Error& e) {
+        throw Error(std::string("failed to write image ID file: ") + e.what(), 1);
+      }
+    }
     out_ << "Successfully built " << short_id(hex_) << "\n";
     for (const auto& t : o_.tags) out_ << "Successfully tagged " << with_latest(t) << "\n";
     return "sha256:" + hex_;
@@ -152,8 +186,48 @@ class Builder {
 
  private:
   struct StageImage {
-    std::string name, hex;
+    std::string name, hex;  // hex "" for a stage the target does not need
   };
+
+  static std::string lower(const std::string& s) {
+    std::string r;
+    for (char c : s) r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+  }
+
+  // --target's stage index; an unknown name fails the build before any step.
+  static size_t target_stage(const Dockerfile& df, const std::string& target) {
+    std::string t = lower(target);
+    for (size_t i = 0; i < df.stages.size(); i++)
+      if (df.stages[i].from.stage_name == t) return i;
+    throw Error("failed to reach build target " + target + " in Dockerfile", 1);
+  }
+
+  // The stages the stage `last` needs: itself, the stage its FROM names, the stages its COPY
+  // --from name (by name or index), and theirs; every one earlier than the stage naming it.
+  std::vector<bool> needed_stages(const Dockerfile& df, size_t last) const {
+    std::vector<bool> need(df.stages.size(), false);
+    need[last] = true;
+    auto mark = [&](const std::string& ref, size_t before, bool by_index) {
+      std::string r = lower(ref);
+      for (size_t j = 0; j < before; j++)
+        if (!df.stages[j].from.stage_name.empty() && df.stages[j].from.stage_name == r) {
+          need[j] = true;
+          return;
+        }
+      if (by_index && !r.empty() && r.size() < 10 && r.find_first_not_of("0123456789") == std::string::npos) {
+        size_t j = std::stoul(r);
+        if (j < before) need[j] = true;
+      }
+    };
+    for (size_t i = last + 1; i-- > 0;) {
+      if (!need[i]) continue;
+      mark(expand_from(df.stages[i].from, meta_, escape_).base, i, false);
+      for (const auto& ins : df.stages[i].commands)
+        if (const auto* c = std::get_if<CopyInstruction>(&ins); c && !c->from.empty()) mark(c->from, i, true);
+    }
+    return need;
+  }
 
   void from(const FromInstruction& f) {
     cmd_set_ = false;
@@ -182,6 +256,31 @@ class Builder {
     cfg_ = ojson::parse(store_.image_config(hex_));
   }
 
+  // The base image's ONBUILD triggers run first, as steps of this build (Docker's rule); the
+  // image made does not keep them (OnBuild null, as BuildKit writes it).
+  void run_triggers() {
+    if (!cfg_.contains("config") || !cfg_["config"].is_object()) return;
+    ojson& c = cfg_["config"];
+    if (!c.contains("OnBuild") || !c["OnBuild"].is_array() || c["OnBuild"].empty()) return;
+    std::string text = "FROM scratch\n";
+    size_t n = 0;
+    for (const auto& t : c["OnBuild"])
+      if (t.is_string()) {
+        text += t.get<std::string>() + "\n";
+        n++;
+      }
+    c["OnBuild"] = nullptr;
+    hex_ = put(cfg_);
+    out_ << "# Executing " << n << " build trigger" << (n == 1 ? "" : "s") << "\n";
+    Dockerfile triggers = parse_dockerfile_instructions(text);
+    for (const auto& t : triggers.stages.at(0).commands) {
+      out_ << "Trigger: " << location_of(t).original << "\n";
+      Instruction ins = t;
+      dispatch(ins);
+      out_ << " ---> " << short_id(hex_) << "\n";
+    }
+  }
+
   // The stage's environment for expansion: its args, then its ENV (which wins).
   Pairs stage_env() const {
     std::map<std::string, std::string> m;
@@ -206,10 +305,7 @@ class Builder {
     expand_instruction(ins, env_lookup(stage_env()), escape_);
     if (auto* r = std::get_if<RunInstruction>(&ins)) return run_step(*r);
     if (auto* c = std::get_if<CopyInstruction>(&ins)) return copy_step(*c);
-    if (std::holds_alternative<AddInstruction>(ins))
-      throw Error("ADD is not supported by minirun build yet (use COPY)", 1);
-    if (std::holds_alternative<HealthcheckInstruction>(ins) || std::holds_alternative<OnbuildInstruction>(ins))
-      throw Error(location_of(ins).original + ": not supported by minirun build yet", 1);
+    if (auto* a = std::get_if<AddInstruction>(&ins)) return add_step(*a);
     if (std::holds_alternative<MaintainerInstruction>(ins)) {
       const auto& m = std::get<MaintainerInstruction>(ins);
       config_step("MAINTAINER " + m.maintainer, [&](ojson& j) { j["author"] = m.maintainer; });
@@ -217,9 +313,10 @@ class Builder {
     }
     std::string text = created_by(ins, image_shell(cfg_));
     bool cmd_set = cmd_set_;
-    config_step(text, [&](ojson& j) { apply_config_instruction(j, ins, cmd_set); });
+    bool workdir = std::holds_alternative<WorkdirInstruction>(ins);
+    bool hit = config_step(text, [&](ojson& j) { apply_config_instruction(j, ins, cmd_set); }, !workdir);
     cmd_set_ = cmd_set;
-    if (std::holds_alternative<WorkdirInstruction>(ins)) {
+    if (workdir && !hit) {
       std::string wd = cfg_["config"]["WorkingDir"].get<std::string>();
       if (!is_dir_in_image(hex_, wd)) {
         // Created in the image, as Docker does: the step's history entry gets a layer.
@@ -227,15 +324,48 @@ class Builder {
         hex_ = put(cfg_);
         layer_step(text, [&](const std::string& upper) { make_dir_in_layer(upper, wd); });
       }
+      cache_record();  // the key: the parent and the config (its WorkingDir) this step gives
     }
   }
 
-  // A step that only changes the config: edit, history entry with empty_layer, new image.
+  // A step that only changes the config: edit, history entry with empty_layer, new image. Its
+  // cache key is the image it makes without its times; record = false leaves the record to the
+  // caller (WORKDIR may add a layer). Returns true on a cache hit.
   template <class F>
-  void config_step(const std::string& text, F&& edit) {
+  bool config_step(const std::string& text, F&& edit, bool record = true) {
     edit(cfg_);
     add_history(cfg_, text, true, now_rfc3339());
+    ojson timeless = cfg_;
+    timeless.erase("created");
+    for (auto& h : timeless["history"])
+      if (h.is_object()) h.erase("created");
+    if (cache_hit({{"step", "config"}, {"image", timeless}})) return true;
     hex_ = put(cfg_);
+    if (record) cache_record();
+    return false;
+  }
+
+  // Looks the step up in the cache (unless the stage's cache is busted): a hit makes its image
+  // the current one and prints Docker's " ---> Using cache"; a miss busts every later step of
+  // the stage. The key stays in key_ for cache_record once the step has made its image.
+  bool cache_hit(const ojson& step) {
+    key_ = step_cache_key(hex_, step);
+    key_parent_ = hex_;
+    if (busted_) return false;
+    auto img = cached_step_image(store_, key_);
+    if (!img) {
+      busted_ = true;
+      return false;
+    }
+    hex_ = *img;
+    cfg_ = ojson::parse(store_.image_config(hex_));
+    out_ << " ---> Using cache\n";
+    return true;
+  }
+
+  void cache_record() {
+    record_cached_step(store_, key_, key_parent_, hex_);
+    recorded_.insert(hex_);
   }
 
   std::string put(const ojson& j) {
@@ -265,12 +395,20 @@ class Builder {
 
   void run_step(const RunInstruction& r) {
     if (!r.mount_flags.empty()) throw Error("RUN --mount is not supported by minirun build yet", 1);
-    if (!r.cmd.files.empty()) throw Error("RUN with a heredoc is not supported by minirun build yet", 1);
     auto shell = image_shell(cfg_);
-    auto argv = command_argv(r.cmd, shell);
+    auto argv = r.cmd.files.empty() ? command_argv(r.cmd, shell) : heredoc_argv(r.cmd, shell);
+    // The key: the parent (its Env, User, WorkingDir), the argv, the ARGs in scope with their
+    // values (Docker's rule: they are part of a RUN's cache key) and the step's network (not in
+    // Docker's key, but what a RUN sees: a step run without a network is not reused with one).
+    ojson args = ojson::array();
+    for (const auto& [k, v] : args_) args.push_back({k, v});
+    std::string text = created_by(Instruction(r), shell, args_);
+    std::string network = r.network == "host" || r.network == "none" ? r.network : o_.network;
+    if (cache_hit({{"step", "run"}, {"argv", argv}, {"args", args}, {"network", network}, {"created_by", text}}))
+      return;
     RunRequest req = request();
+    req.network = network;
     req.args = argv;
-    if (r.network == "host" || r.network == "none") req.network = r.network;  // RUN --network=…
     std::string cid;
     int code;
     out_.flush();
@@ -284,7 +422,28 @@ class Builder {
     }
     containers_.push_back(cid);
     if (code != 0) throw Error("The command '" + join(argv) + "' returned a non-zero code: " + std::to_string(code), 1);
-    commit(cid, created_by(Instruction(r), shell, args_));
+    commit(cid, text);
+    cache_record();
+  }
+
+  // RUN with heredocs, as BuildKit runs them: a command that is one heredoc alone runs its
+  // content as the shell's script; otherwise the shell gets the command line, then each
+  // heredoc's body and delimiter, and reads them itself (quoting and <<- are the shell's).
+  static std::vector<std::string> heredoc_argv(const CommandLine& cmd, const std::vector<std::string>& shell) {
+    if (cmd.args.size() != 1 || !cmd.prepend_shell) throw Error("parsing produces more than one token", 1);
+    std::vector<std::string> argv = shell;
+    if (cmd.files.size() == 1 && parse_heredoc_word(cmd.args[0])) {
+      const auto& f = cmd.files[0];
+      std::string data = f.chomp ? chomp_heredoc_content(f.data) : f.data;
+      if (data.starts_with("#!"))
+        throw Error("RUN with a heredoc script starting with #! is not supported by minirun build yet", 1);
+      argv.push_back(data);
+      return argv;
+    }
+    std::string script = cmd.args[0] + "\n";
+    for (const auto& f : cmd.files) script += f.data + f.name + "\n";
+    argv.push_back(script);
+    return argv;
   }
 
   void commit(const std::string& cid, const std::string& text) {
@@ -302,17 +461,22 @@ class Builder {
 
   // A step that writes files: fill writes them into a new directory (in the store's tmp/),
   // which becomes a layer on top of the current image (no container needed: FROM scratch too).
+  // by_content: the step is looked up in the cache by the files it wrote (COPY): a hit drops
+  // them and returns true.
   template <class F>
-  void layer_step(const std::string& text, F&& fill) {
+  bool layer_step(const std::string& text, F&& fill, bool by_content = false) {
     RemoveOnExit tmp(store_.new_temp_dir());
     std::string diff = tmp.path() + "/diff";
     if (::mkdir(diff.c_str(), 0755) != 0) throw sys_error(diff);
     fill(diff);
+    if (by_content && cache_hit({{"step", "files"}, {"created_by", text}, {"files", tree_checksum(diff)}}))
+      return true;
     std::vector<std::string> ids;
     hex_ = add_layer_to_image(store_, hex_, diff, "", CommitOptions{}, text, &ids).substr(7);
     created_.push_back(hex_);
     cfg_ = ojson::parse(store_.image_config(hex_));
     flatten_image(store_, ids);
+    return false;
   }
 
   std::vector<std::string> layer_diffs(const std::string& hex) const {
@@ -338,8 +502,8 @@ class Builder {
 
   void copy_step(const CopyInstruction& c) {
     if (!c.contents.empty()) throw Error("COPY with a heredoc is not supported by minirun build yet", 1);
-    if (!c.chmod.empty() || c.parents || !c.excludes.empty())
-      throw Error("COPY --chmod, --parents and --exclude are not supported by minirun build yet", 1);
+    if (c.parents || !c.excludes.empty())
+      throw Error("COPY --parents and --exclude are not supported by minirun build yet", 1);
     CopySpec spec;
     if (c.from.empty()) {
       spec.roots = {o_.context};
@@ -348,22 +512,82 @@ class Builder {
       spec.roots = layer_diffs(source_image(c.from));
       spec.layers = true;
     }
-    spec.sources = c.sources;
-    std::string dest = c.dest;
+    files_step(spec, c.sources, c.dest, c.chown, c.chmod, "COPY", created_by(Instruction(c), image_shell(cfg_)));
+  }
+
+  // ADD: local sources as COPY, a local tar archive (sniffed) extracted at the destination.
+  void add_step(const AddInstruction& a) {
+    if (!a.contents.empty()) throw Error("ADD with a heredoc is not supported by minirun build yet", 1);
+    if (!a.excludes.empty()) throw Error("ADD --exclude is not supported by minirun build yet", 1);
+    for (const auto& s : a.sources)
+      if (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@"))
+        throw Error("ADD " + s +
+                        ": adding a URL is not supported by minirun build yet (download it into the context, then "
+                        "ADD or COPY it)",
+                    1);
+    if (!a.checksum.empty()) throw Error("ADD --checksum is only for a URL source", 1);
+    CopySpec spec;
+    spec.roots = {o_.context};
+    spec.ignore = ignore_.get();
+    if (a.unpack.value_or(true)) {
+      spec.unpack = [this](const std::string& host, const std::string& upper, const std::string& dest) {
+        if (!is_tar_archive(host)) return false;
+        RemoveOnExit x(store_.new_temp_dir());
+        std::string dir = x.path() + "/x";
+        if (::mkdir(dir.c_str(), 0755) != 0) throw sys_error(dir);
+        extract_archive(host, dir);
+        copy_tree_into_layer(dir, upper, dest);
+        return true;
+      };
+    }
+    files_step(spec, a.sources, a.dest, a.chown, a.chmod, "ADD", created_by(Instruction(a), image_shell(cfg_)));
+  }
+
+  // The file of the image at path (absolute), when a layer has it as a regular file.
+  std::optional<std::string> image_file(const std::string& hex, const std::string& path) const {
+    std::string rel = clean_path("/" + path);
+    auto dirs = layer_diffs(hex);
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+      struct stat st;
+      if (::lstat((*it + rel).c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return std::nullopt;
+        return read_file_if_exists(*it + rel);
+      }
+      std::string parent = rel.substr(0, rel.rfind('/'));
+      if (::lstat((*it + parent + "/.wh." + rel.substr(rel.rfind('/') + 1)).c_str(), &st) == 0) return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  // COPY and ADD: the spec's sources to dest, owned by --chown (names resolved in the image, as
+  // Docker), --chmod's mode; a layer cached by the files it holds.
+  void files_step(CopySpec& spec, const std::vector<std::string>& sources, const std::string& dest,
+                  const std::string& chown, const std::string& chmod, const std::string& kind,
+                  const std::string& text) {
+    spec.sources = sources;
     spec.dest_has_slash = (!dest.empty() && dest.back() == '/') || dest == "." || dest.ends_with("/.");
     std::string wd = cfg_.contains("config") && cfg_["config"].contains("WorkingDir") &&
                              cfg_["config"]["WorkingDir"].is_string()
                          ? cfg_["config"]["WorkingDir"].get<std::string>()
                          : "";
     spec.dest = resolve_workdir(wd, dest);
-    auto [uid, gid] = parse_numeric_chown(c.chown);
+    std::optional<std::string> passwd, group;
+    if (chown_has_names(chown)) {
+      passwd = image_file(hex_, "/etc/passwd");
+      group = image_file(hex_, "/etc/group");
+    }
+    auto [uid, gid] = resolve_chown(chown, passwd, group);
     spec.uid = uid;
     spec.gid = gid;
+    spec.mode = parse_chmod(chmod, kind);
     std::string base = hex_;
-    std::string text = created_by(Instruction(c), image_shell(cfg_));
-    layer_step(text, [&](const std::string& upper) {
-      copy_into_layer(spec, upper, [&](const std::string& p) { return is_dir_in_image(base, p); });
-    });
+    bool hit = layer_step(
+        text,
+        [&](const std::string& upper) {
+          copy_into_layer(spec, upper, [&](const std::string& p) { return is_dir_in_image(base, p); });
+        },
+        true);
+    if (!hit) cache_record();
   }
 
   // COPY --from: an earlier stage by name or index, else an image in the store.
@@ -392,7 +616,7 @@ class Builder {
       }
     }
     for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
-      if (*it == keep_) continue;
+      if (*it == keep_ || recorded_.count(*it)) continue;
       try {
         if (store_.has_image(*it) && store_.tags_of(*it).empty()) remove_image(store_, "sha256:" + *it, false);
       } catch (const std::exception&) {
@@ -411,6 +635,9 @@ class Builder {
   std::string hex_;  // the current stage's image
   ojson cfg_;        // its config
   bool cmd_set_ = false;
+  bool busted_ = false;          // the stage's cache is not read: --no-cache, or a step missed
+  std::string key_, key_parent_;  // the current step's cache key and the image it runs on
+  std::set<std::string> recorded_;  // step images the cache holds: kept after the build
   std::vector<std::string> containers_, created_;
   std::string keep_;
 };

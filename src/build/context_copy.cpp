@@ -138,8 +138,11 @@ class Copier {
 
  private:
   void finish(const std::string& out, const struct stat& st, bool link) {
-    if (::lchown(out.c_str(), spec_.uid, spec_.gid) != 0) throw sys_error(out);
-    if (!link && ::chmod(out.c_str(), st.st_mode & 07777) != 0) throw sys_error(out);
+    uid_t uid = spec_.keep_owner ? st.st_uid : spec_.uid;
+    gid_t gid = spec_.keep_owner ? st.st_gid : spec_.gid;
+    if (::lchown(out.c_str(), uid, gid) != 0) throw sys_error(out);
+    mode_t mode = spec_.mode ? *spec_.mode : st.st_mode & 07777;
+    if (!link && ::chmod(out.c_str(), mode) != 0) throw sys_error(out);
     struct timespec ts[2] = {st.st_atim, st.st_mtim};
     ::utimensat(AT_FDCWD, out.c_str(), ts, AT_SYMLINK_NOFOLLOW);
   }
@@ -150,17 +153,17 @@ class Copier {
 
 }  // namespace
 
-std::pair<uid_t, gid_t> parse_numeric_chown(const std::string& chown) {
-  if (chown.empty()) return {0, 0};
-  auto number = [&](const std::string& s) -> unsigned long {
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 10)
-      throw Error("COPY --chown=" + chown + ": only numeric user and group ids are supported", 1);
-    return std::stoul(s);
-  };
-  auto colon = chown.find(':');
-  uid_t u = static_cast<uid_t>(number(chown.substr(0, colon)));
-  gid_t g = colon == std::string::npos ? static_cast<gid_t>(u) : static_cast<gid_t>(number(chown.substr(colon + 1)));
-  return {u, g};
+std::optional<mode_t> parse_chmod(const std::string& chmod, const std::string& instruction) {
+  if (chmod.empty()) return std::nullopt;
+  if (chmod.size() > 4 || chmod.find_first_not_of("01234567") != std::string::npos)
+    throw Error(instruction + " --chmod=" + chmod + ": the mode must be octal (such as 0755)", 1);
+  return static_cast<mode_t>(std::stoul(chmod, nullptr, 8));
+}
+
+void copy_tree_into_layer(const std::string& src, const std::string& upper, const std::string& dest) {
+  CopySpec spec;
+  spec.keep_owner = true;
+  Copier(spec, upper).copy_entry(src, "", dest, true);
 }
 
 void make_dir_in_layer(const std::string& upper, const std::string& image_path) {
@@ -216,6 +219,7 @@ void copy_into_layer(const CopySpec& spec, const std::string& upper,
       if (S_ISDIR(st.st_mode)) {
         c.copy_entry(host, m, dest, true);
       } else {
+        if (spec.unpack && S_ISREG(st.st_mode) && spec.unpack(host, upper, dest)) continue;
         std::string target = to_dir ? (dest == "/" ? "" : dest) + "/" + base_name(m) : dest;
         c.mkdir_p(target.substr(0, target.rfind('/')));
         c.copy_entry(host, m, target, false);

@@ -59,7 +59,7 @@ void register_run_or_create(CLI::App& app, Globals& g, bool create);
   X(load) X(pull) X(login) X(logout) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
   X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network) X(port) \
   X(create) X(start) X(stop) X(restart) X(kill) X(wait) X(exec) X(pause) X(unpause) X(rename) X(top) X(update) X(attach) \
-  X(build)
+  X(build) X(builder)
 
 #define MINIRUN_DECLARE_VERB(v) void register_##v(CLI::App& app, Globals& g);
 MINIRUN_VERBS(MINIRUN_DECLARE_VERB)

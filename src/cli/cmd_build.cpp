@@ -1,4 +1,5 @@
-// minirun build [-t NAME[:TAG]]… [-f FILE] [--build-arg K=V]… [--network N] [--no-cache] [-q] CONTEXT — an
+// minirun build [-t NAME[:TAG]]… [-f FILE] [--build-arg K=V]… [--target STAGE] [--label K=V]… [--iidfile FILE]
+// [--network N] [--no-cache] [-q] CONTEXT — an
 // image from a Dockerfile (build/builder.h); Docker's classic builder's output.
 #include <iostream>
 
@@ -17,8 +18,13 @@ void register_build(CLI::App& app, Globals& g) {
   cmd->add_option("-f,--file", o->dockerfile, "The Dockerfile (default: CONTEXT/Dockerfile)");
   cmd->add_option("--build-arg", o->build_args, "Set a build-time variable (K=V, or K for the value of $K)")
       ->allow_extra_args(false);
+  cmd->add_option("--target", o->target,
+                  "The stage to build (default: the last); only the stages it needs are built");
+  cmd->add_option("--label", o->labels, "A label (K=V) for the final image; may be repeated")
+      ->allow_extra_args(false);
+  cmd->add_option("--iidfile", o->iidfile, "Write the image ID (sha256:...) to the file");
   cmd->add_flag("--no-cache", o->no_cache,
-                "Do not use the build cache (accepted: minirun build keeps no cache yet, every step runs)");
+                "Do not use the build cache: every step runs (its images become the cache of later builds)");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only the image ID when it succeeds");
   cmd->add_option("--network", o->network,
                   "The network of RUN steps: bridge (the default, as docker build), none, host or a user-defined "

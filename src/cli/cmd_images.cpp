@@ -1,4 +1,4 @@
-// minirun images [-q] [--digests] [--no-trunc] [--format json|TEMPLATE] — list images.
+// minirun images [-a] [-q] [--digests] [--no-trunc] [--format json|TEMPLATE] — list images.
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "gotemplate.h"
 #include "table_format.h"
+#include "minirun/build/build_cache.h"
 #include "minirun/engine/images.h"
 
 namespace minirun::cli {
@@ -16,6 +17,8 @@ void register_images(CLI::App& app, Globals& g) {
   auto notrunc = std::make_shared<bool>(false);
   auto digests = std::make_shared<bool>(false);
   auto format = std::make_shared<std::string>();
+  auto all = std::make_shared<bool>(false);
+  cmd->add_flag("-a,--all", *all, "Show all images (by default the build's intermediate images are hidden)");
   cmd->add_flag("-q,--quiet", *quiet, "Only show image IDs");
   cmd->add_flag("--digests", *digests, "Show digests");
   cmd->add_flag("--no-trunc", *notrunc, "Don't truncate output");
@@ -24,13 +27,17 @@ void register_images(CLI::App& app, Globals& g) {
                   "'{{.Repository}}:{{.Tag}}', 'table {{.ID}}\\t{{.Size}}' (fields: Repository, Tag, ID, Digest, "
                   "CreatedSince, CreatedAt, Size, VirtualSize, SharedSize, UniqueSize, Containers)");
   cmd->footer("Examples:\n  minirun images --digests\n  minirun images --no-trunc\n  minirun images --format '{{.Repository}}:{{.Tag}}'");
-  cmd->callback([&g, quiet, notrunc, digests, format] {
+  cmd->callback([&g, quiet, notrunc, digests, format, all] {
     Store store = open_store(g);
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
     if (*digests) rows[0].insert(rows[0].begin() + 2, "DIGEST");
     std::vector<nlohmann::ordered_json> items;
     std::set<std::string> seen;
+    // As Docker: an untagged image another cached build step stands on is an intermediate image.
+    std::set<std::string> hidden;
+    if (!*all) hidden = build::intermediate_images(store);
     for (const auto& hex : store.image_ids()) {
+      if (hidden.count(hex)) continue;
       auto cfg = parse_image_config(store.image_config(hex));
       std::string id = *notrunc ? "sha256:" + hex : hex.substr(0, 12);
       uint64_t size = image_size(store, cfg);

@@ -389,6 +389,9 @@ RemoveResult prune_images(Store& store) {
     store.remove_image_record(hex);
     res.deleted.push_back("sha256:" + hex);
   }
+  // The build cache entries of the images removed would only be misses now.
+  for (const auto& e : store.build_cache_entries())
+    if (!store.has_image(e.image)) store.remove_build_cache_entry(e.key);
   for (auto& l : collect_layers(store)) res.deleted.push_back(l);
   return res;
 }

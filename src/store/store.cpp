@@ -443,6 +443,48 @@ std::string Store::image_loaded_time(std::string_view hex) const {
   return rfc3339(st.st_mtime);
 }
 
+// ---- build cache ----
+
+std::string Store::build_cache_path(std::string_view key) const {
+  if (key.size() != 64 || !is_hex(key)) throw Error("invalid build cache key \"" + std::string(key) + "\"");
+  return root_ + "/build-cache/" + std::string(key) + ".json";
+}
+
+std::optional<Store::BuildCacheEntry> Store::build_cache_entry(std::string_view key) const {
+  auto data = read_file_if_exists(build_cache_path(key));
+  if (!data) return std::nullopt;
+  try {
+    json j = json::parse(*data);
+    BuildCacheEntry e{std::string(key), j.at("parent").get<std::string>(), j.at("image").get<std::string>()};
+    // Both are used as file names: a corrupt entry is a miss, never a path.
+    if (e.image.size() != 64 || !is_hex(e.image) || e.parent.size() != 64 || !is_hex(e.parent)) return std::nullopt;
+    return e;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<Store::BuildCacheEntry> Store::build_cache_entries() const {
+  std::vector<BuildCacheEntry> out;
+  for (const auto& n : list_dir_names(root_ + "/build-cache")) {
+    if (n.size() != 69 || n.compare(64, 5, ".json") != 0 || !is_hex(n.substr(0, 64))) continue;
+    if (auto e = build_cache_entry(n.substr(0, 64))) out.push_back(*e);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  return out;
+}
+
+void Store::put_build_cache_entry(const BuildCacheEntry& e) {
+  std::string path = build_cache_path(e.key);
+  make_dir(root_ + "/build-cache");
+  write_file_atomic(path, json{{"parent", e.parent}, {"image", e.image}}.dump() + "\n");
+}
+
+void Store::remove_build_cache_entry(std::string_view key) {
+  if (::unlink(build_cache_path(key).c_str()) != 0 && errno != ENOENT)
+    throw sys_error("build cache entry " + std::string(key) + ": remove");
+}
+
 // ---- tags ----
 
 std::map<std::string, std::string> Store::tags() const {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "minirun/build/build_config.h"
+#include "minirun/build/chown_spec.h"
 #include "minirun/build/context_copy.h"
 #include "minirun/dockerfile/instructions.h"
 #include "minirun/util/error.h"
@@ -34,6 +35,28 @@ TEST(BuildConfig, CreatedByTakesBuildKitsForm) {
   EXPECT_EQ(created_by(one("RUN [\"touch\", \"/f\"]"), sh), "RUN touch /f # buildkit");
   EXPECT_EQ(created_by(one("RUN make"), sh, {{"A", "1"}, {"B", "x y"}}), "RUN |2 A=1 B=x y /bin/sh -c make # buildkit");
   EXPECT_EQ(created_by(one("COPY a b /dst/"), sh), "COPY a b /dst/ # buildkit");
+  EXPECT_EQ(created_by(one("ADD a.tar /dst/"), sh), "ADD a.tar /dst/ # buildkit");
+  EXPECT_EQ(created_by(one("HEALTHCHECK --interval=5m --timeout=3s --retries=3 CMD curl -f http://x/ || exit 1"), sh),
+            "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://x/ || exit 1\"] \"5m0s\" \"3s\" \"0s\" \"0s\" '\\x03'}");
+  EXPECT_EQ(created_by(one("HEALTHCHECK --retries=10 CMD [\"true\"]"), sh),
+            "HEALTHCHECK &{[\"CMD\" \"true\"] \"0s\" \"0s\" \"0s\" \"0s\" '\\n'}");
+  EXPECT_EQ(created_by(one("HEALTHCHECK --retries=65 CMD [\"true\"]"), sh),
+            "HEALTHCHECK &{[\"CMD\" \"true\"] \"0s\" \"0s\" \"0s\" \"0s\" 'A'}");
+  EXPECT_EQ(created_by(one("HEALTHCHECK NONE"), sh), "HEALTHCHECK &{[\"NONE\"] \"0s\" \"0s\" \"0s\" \"0s\" '\\x00'}");
+  EXPECT_EQ(created_by(one("ONBUILD RUN make"), sh), "ONBUILD RUN make");
+}
+
+TEST(BuildConfig, HealthcheckAndOnbuildInTheConfig) {
+  ojson img = scratch_config();
+  bool cmd_set = false;
+  EXPECT_TRUE(apply_config_instruction(img, one("HEALTHCHECK --interval=30s --start-period=1s CMD [\"true\"]"), cmd_set));
+  EXPECT_EQ(img["config"]["Healthcheck"],
+            ojson::parse(R"({"Test":["CMD","true"],"Interval":30000000000,"StartPeriod":1000000000})"));
+  EXPECT_TRUE(apply_config_instruction(img, one("HEALTHCHECK NONE"), cmd_set));
+  EXPECT_EQ(img["config"]["Healthcheck"], ojson::parse(R"({"Test":["NONE"]})"));
+  EXPECT_TRUE(apply_config_instruction(img, one("ONBUILD RUN a"), cmd_set));
+  EXPECT_TRUE(apply_config_instruction(img, one("onbuild copy x /y"), cmd_set));
+  EXPECT_EQ(img["config"]["OnBuild"], ojson::parse(R"(["RUN a","copy x /y"])"));
 }
 
 TEST(BuildConfig, ConfigOnlyInstructionsEditTheConfig) {
@@ -87,10 +110,10 @@ TEST(BuildConfig, HistoryEntriesOfConfigStepsAreEmptyLayers) {
 
 TEST(BuildConfig, GoQuotingAndChown) {
   EXPECT_EQ(go_quoted_list({"a b", "c\"d", "e\\f", "g\nh"}), "[\"a b\" \"c\\\"d\" \"e\\\\f\" \"g\\nh\"]");
-  EXPECT_EQ(parse_numeric_chown(""), (std::pair<uid_t, gid_t>{0, 0}));
-  EXPECT_EQ(parse_numeric_chown("1000"), (std::pair<uid_t, gid_t>{1000, 1000}));
-  EXPECT_EQ(parse_numeric_chown("10:20"), (std::pair<uid_t, gid_t>{10, 20}));
-  EXPECT_THROW(parse_numeric_chown("user:group"), Error);
+  EXPECT_EQ(resolve_chown("", std::nullopt, std::nullopt), (std::pair<uid_t, gid_t>{0, 0}));
+  EXPECT_EQ(resolve_chown("1000", std::nullopt, std::nullopt), (std::pair<uid_t, gid_t>{1000, 1000}));
+  EXPECT_EQ(resolve_chown("10:20", std::nullopt, std::nullopt), (std::pair<uid_t, gid_t>{10, 20}));
+  EXPECT_THROW(resolve_chown("user:group", std::nullopt, std::nullopt), Error);
   EXPECT_EQ(resolve_workdir("", "app"), "/app");
   EXPECT_EQ(resolve_workdir("/a", "../../b/"), "/b");
 }

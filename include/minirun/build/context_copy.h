@@ -2,12 +2,14 @@
 // context or to an earlier stage's layers, wildcards, .dockerignore) and where they land in the
 // new layer (Docker's destination rules: a trailing slash or an existing directory takes the
 // source's name below it; a source directory gives its contents, not itself; missing parents
-// are made). Modes and times are kept; the owner is 0:0 or --chown's numeric ids.
+// are made). Modes (or --chmod's) and times are kept; the owner is 0:0 or --chown's ids
+// (chown_spec.h). ADD's archives are handed to the spec's unpack.
 #pragma once
 
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,9 +17,6 @@
 #include "minirun/dockerfile/dockerignore.h"
 
 namespace minirun::build {
-
-// --chown's "UID[:GID]" (numeric only; GID defaults to UID; "" → 0:0). Throws Error for names.
-std::pair<uid_t, gid_t> parse_numeric_chown(const std::string& chown);
 
 struct CopySpec {
   // Where sources are looked up, bottom first: one directory for the context; an image's layer
@@ -30,7 +29,19 @@ struct CopySpec {
   bool dest_has_slash = false;                       // written with a trailing slash
   uid_t uid = 0;
   gid_t gid = 0;
+  bool keep_owner = false;     // the sources' owners instead of uid:gid (an extracted archive)
+  std::optional<mode_t> mode;  // --chmod: the mode of every file and directory copied
+  // ADD: called for each regular file matched; true when it took the file (a tar archive it
+  // extracted at dest, which is then a directory) so that it is not copied.
+  std::function<bool(const std::string& host_path, const std::string& upper, const std::string& dest)> unpack;
 };
+
+// --chmod's octal mode ("" → none). Throws Error (exit 1) for anything else, naming the instruction.
+std::optional<mode_t> parse_chmod(const std::string& chmod, const std::string& instruction);
+
+// Copies the directory src's contents to image path dest (made when missing) in upper, with
+// their owners and modes: an extracted archive.
+void copy_tree_into_layer(const std::string& src, const std::string& upper, const std::string& dest);
 
 // Copies the spec's files into upper (the new layer's directory). dest_is_dir says whether a
 // path is a directory in the image below (for the existing-directory rule). Throws Error with

@@ -63,7 +63,8 @@ struct RemoveResult {
 RemoveResult remove_image(Store& store, const std::string& ref, bool force);
 // Removes image layers used by no image and no container. Caller holds the lock.
 std::vector<std::string> collect_layers(Store& store);
-// `image prune`: removes untagged images no container uses, then unused layers.
+// `image prune`: removes untagged images no container uses (the build's intermediate images
+// too) and the build cache entries of images gone, then unused layers.
 RemoveResult prune_images(Store& store);
 
 }  // namespace minirun

@@ -10,6 +10,8 @@
 //   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
 //   <root>/images/<hex>.digests         its RepoDigests, ["name@sha256:<manifest hex>", …] (pull)
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
+//   <root>/build-cache/<key>.json       a build step's cache entry: {"parent": hex, "image": hex},
+//                                       <key> = the step's cache key (build/build_cache.h)
 //   <root>/containers/<cid>/            state.json, health.json, hostname, hosts, resolv.conf,
 //                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo),
 //                                       seccomp.json (the profile file it was created with)
@@ -163,6 +165,17 @@ class Store {
   // Adds one (caller holds the lock; the image exists). remove_image_record removes them all.
   void add_repo_digest(const std::string& hex, const std::string& repo_digest);
 
+  // ---- build cache (build/build_cache.h): a step's key → the image it made from its parent ----
+  struct BuildCacheEntry {
+    std::string key;     // 64 hex
+    std::string parent;  // image ID hex the step ran on
+    std::string image;   // image ID hex it made
+  };
+  std::optional<BuildCacheEntry> build_cache_entry(std::string_view key) const;
+  std::vector<BuildCacheEntry> build_cache_entries() const;
+  void put_build_cache_entry(const BuildCacheEntry& e);    // caller holds lock
+  void remove_build_cache_entry(std::string_view key);     // caller holds lock
+
   // ---- tags ----
   std::map<std::string, std::string> tags() const;  // "name:tag" -> "sha256:<hex>"
   void set_tags(const std::map<std::string, std::string>& tags);  // caller holds lock
@@ -206,6 +219,7 @@ class Store {
   bool stale_name(const std::string& name, bool remove) const;
   std::string make_short_link(const std::string& id) const;
   std::string image_digests_path(std::string_view hex) const;
+  std::string build_cache_path(std::string_view key) const;
 
   std::string root_;
 };
