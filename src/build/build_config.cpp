@@ -277,6 +277,16 @@ void add_history(ojson& image, const std::string& created_by_text, bool empty_la
   image["history"].push_back(h);
 }
 
+bool ensure_default_path(ojson& image) {
+  for (const auto& [k, v] : image_env(image))
+    if (k == "PATH") return false;
+  if (!image.contains("config") || !image["config"].is_object()) image["config"] = ojson::object();
+  ojson& env = image["config"]["Env"];
+  if (!env.is_array()) env = ojson::array();
+  env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  return true;
+}
+
 ojson scratch_config() {
 #if defined(__aarch64__)
   const char* arch = "arm64";

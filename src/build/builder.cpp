@@ -235,6 +235,7 @@ class Builder {
     std::string base = f.base;
     if (base == "scratch") {
       cfg_ = scratch_config();
+      ensure_default_path(cfg_);
       hex_ = put(cfg_);
       return;
     }
@@ -254,6 +255,17 @@ class Builder {
                   1);
     }
     cfg_ = ojson::parse(store_.image_config(hex_));
+    // BuildKit sets PATH in the config of a base that has none. The stage's config has it from
+    // here; the first image a step makes gets it (path_change()), with no image of its own.
+    ensure_default_path(cfg_);
+  }
+
+  // The config change that gives the image a RUN, COPY or ADD step makes the default PATH when
+  // its parent (the stage's base) has none: ENV PATH=… for commit's changes, or none.
+  std::vector<std::string> path_change() const {
+    ojson parent = ojson::parse(store_.image_config(hex_));
+    if (!ensure_default_path(parent)) return {};
+    return {"ENV " + image_env(parent).back().first + "=" + image_env(parent).back().second};
   }
 
   // The base image's ONBUILD triggers run first, as steps of this build (Docker's rule); the
@@ -314,7 +326,16 @@ class Builder {
     std::string text = created_by(ins, image_shell(cfg_));
     bool cmd_set = cmd_set_;
     bool workdir = std::holds_alternative<WorkdirInstruction>(ins);
-    bool hit = config_step(text, [&](ojson& j) { apply_config_instruction(j, ins, cmd_set); }, !workdir);
+    if (workdir) {
+      // BuildKit's history names the directory the step gives (a relative WORKDIR resolved).
+      ojson next = cfg_;
+      bool c = cmd_set;
+      apply_config_instruction(next, ins, c);
+      text = "WORKDIR " + next["config"]["WorkingDir"].get<std::string>();
+    }
+    // ONBUILD only adds its trigger to the config: BuildKit writes no history entry for it.
+    bool history = !std::holds_alternative<OnbuildInstruction>(ins);
+    bool hit = config_step(text, [&](ojson& j) { apply_config_instruction(j, ins, cmd_set); }, !workdir, history);
     cmd_set_ = cmd_set;
     if (workdir && !hit) {
       std::string wd = cfg_["config"]["WorkingDir"].get<std::string>();
@@ -332,9 +353,9 @@ class Builder {
   // cache key is the image it makes without its times; record = false leaves the record to the
   // caller (WORKDIR may add a layer). Returns true on a cache hit.
   template <class F>
-  bool config_step(const std::string& text, F&& edit, bool record = true) {
+  bool config_step(const std::string& text, F&& edit, bool record = true, bool history = true) {
     edit(cfg_);
-    add_history(cfg_, text, true, now_rfc3339());
+    if (history) add_history(cfg_, text, true, now_rfc3339());
     ojson timeless = cfg_;
     timeless.erase("created");
     for (auto& h : timeless["history"])
@@ -450,6 +471,7 @@ class Builder {
     CommitOptions co;
     co.pause = false;
     co.created_by = text;
+    co.changes = path_change();
     std::string id = commit_container(store_, cid, "", co);
     hex_ = id.substr(7);
     created_.push_back(hex_);
@@ -472,7 +494,9 @@ class Builder {
     if (by_content && cache_hit({{"step", "files"}, {"created_by", text}, {"files", tree_checksum(diff)}}))
       return true;
     std::vector<std::string> ids;
-    hex_ = add_layer_to_image(store_, hex_, diff, "", CommitOptions{}, text, &ids).substr(7);
+    CommitOptions co;
+    co.changes = path_change();
+    hex_ = add_layer_to_image(store_, hex_, diff, "", co, text, &ids).substr(7);
     created_.push_back(hex_);
     cfg_ = ojson::parse(store_.image_config(hex_));
     flatten_image(store_, ids);

@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +34,28 @@ std::string base_name(const std::string& p) {
 }
 
 bool is_whiteout(const std::string& name) { return name.rfind(".wh.", 0) == 0; }
+
+// The host path of rel (context-relative) with every symbolic link on the way, the last one
+// included, resolved inside root: an absolute target or ".." never leaves it. This is how
+// BuildKit reads a COPY source (FollowSymlinks): a source that is a link gives the file or the
+// directory it points to. Empty when that does not exist (a dangling link).
+std::string resolve_in_root(const std::string& root, const std::string& rel) {
+  int rfd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0) throw sys_error(root);
+  struct open_how how {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, rfd, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
+  ::close(rfd);
+  if (fd < 0) return {};
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  std::string out(4096, '\0');
+  ssize_t n = ::readlink(link.c_str(), out.data(), out.size());
+  ::close(fd);
+  if (n <= 0 || static_cast<size_t>(n) >= out.size()) return {};
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
 
 class Copier {
  public:
@@ -214,6 +238,11 @@ void copy_into_layer(const CopySpec& spec, const std::string& upper,
   for (const auto& m : matches) {
     for (const auto& root : spec.roots) {
       std::string host = m.empty() ? root : root + "/" + m;
+      if (!spec.layers) {
+        // The context: links followed inside it (a stage's layers are copied as they are).
+        std::string resolved = resolve_in_root(root, m);
+        if (!resolved.empty()) host = resolved;
+      }
       struct stat st;
       if (::lstat(host.c_str(), &st) != 0) continue;
       if (S_ISDIR(st.st_mode)) {

@@ -46,6 +46,11 @@ std::string created_by(const dockerfile::Instruction& ins, const std::vector<std
 // image.created.
 void add_history(ojson& image, const std::string& created_by, bool empty_layer, const std::string& created);
 
+// Adds BuildKit's default PATH (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+// to config.Env when the image sets no PATH, as BuildKit does for every stage's base; returns
+// whether it was added.
+bool ensure_default_path(ojson& image);
+
 // The config of `FROM scratch`: linux on this machine's architecture, no layers, no history.
 ojson scratch_config();
 
