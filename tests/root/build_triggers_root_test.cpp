@@ -53,7 +53,8 @@ TEST_F(BuildTriggers, HealthcheckAndOnbuild) {
   EXPECT_NE(hist.out.find("HEALTHCHECK &{[\"CMD-SHELL\" \"cat /trig || exit 1\"] \"5m0s\" \"3s\" \"0s\" \"0s\" '\\x03'}"),
             std::string::npos)
       << hist.out;
-  EXPECT_NE(hist.out.find("ONBUILD RUN echo triggered > /trig"), std::string::npos) << hist.out;
+  // ONBUILD only adds its trigger to the config: no history entry, as BuildKit.
+  EXPECT_EQ(hist.out.find("ONBUILD"), std::string::npos) << hist.out;
 
   write_file(child + "/f.txt", "child context\n");
   write_file(child + "/Dockerfile", "FROM t/parent\nRUN cat /trig\nHEALTHCHECK NONE\n");
