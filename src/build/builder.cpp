@@ -511,17 +511,26 @@ class Builder {
   }
 
   bool is_dir_in_image(const std::string& hex, const std::string& path) const {
+    if (clean_path("/" + path) == "/") return true;
+    return dir_in_image(hex, path).has_value();
+  }
+
+  // The directory at path in the image (the top layer that has the path decides), or none.
+  std::optional<struct stat> dir_in_image(const std::string& hex, const std::string& path) const {
     std::string rel = clean_path("/" + path);
-    if (rel == "/") return true;
+    if (rel == "/") return std::nullopt;
     auto dirs = layer_diffs(hex);
     for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
       struct stat st;
-      if (::lstat((*it + rel).c_str(), &st) == 0) return S_ISDIR(st.st_mode);
+      if (::lstat((*it + rel).c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return st;
+        return std::nullopt;
+      }
       std::string parent = rel.substr(0, rel.rfind('/'));
       std::string wh = *it + parent + "/.wh." + rel.substr(rel.rfind('/') + 1);
-      if (::lstat(wh.c_str(), &st) == 0) return false;
+      if (::lstat(wh.c_str(), &st) == 0) return std::nullopt;
     }
-    return false;
+    return std::nullopt;
   }
 
   void copy_step(const CopyInstruction& c) {
@@ -605,6 +614,7 @@ class Builder {
     spec.gid = gid;
     spec.mode = parse_chmod(chmod, kind);
     std::string base = hex_;
+    spec.image_dir = [this, base](const std::string& p) { return dir_in_image(base, p); };
     bool hit = layer_step(
         text,
         [&](const std::string& upper) {

@@ -74,6 +74,15 @@ class Copier {
       if (::lstat(cur.c_str(), &st) != 0) {
         if (::mkdir(cur.c_str(), 0755) != 0) throw sys_error(cur);
         ::chmod(cur.c_str(), 0755);
+        std::optional<struct stat> in_image;
+        if (spec_.image_dir) in_image = spec_.image_dir("/" + rel.substr(0, next));
+        if (in_image) {
+          // A directory the image has: the layer keeps its owner, mode and times.
+          if (::lchown(cur.c_str(), in_image->st_uid, in_image->st_gid) != 0) throw sys_error(cur);
+          if (::chmod(cur.c_str(), in_image->st_mode & 07777) != 0) throw sys_error(cur);
+          struct timespec ts[2] = {in_image->st_atim, in_image->st_mtim};
+          ::utimensat(AT_FDCWD, cur.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+        }
       } else if (!S_ISDIR(st.st_mode)) {
         ::unlink(cur.c_str());
         if (::mkdir(cur.c_str(), 0755) != 0) throw sys_error(cur);

@@ -6,6 +6,7 @@
 // (chown_spec.h). ADD's archives are handed to the spec's unpack.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -34,6 +35,9 @@ struct CopySpec {
   // ADD: called for each regular file matched; true when it took the file (a tar archive it
   // extracted at dest, which is then a directory) so that it is not copied.
   std::function<bool(const std::string& host_path, const std::string& upper, const std::string& dest)> unpack;
+  // The image's directory at an image path (its mode, owner, times), or none: a parent the copy
+  // makes in the layer that the image has keeps these (else 0755, 0:0).
+  std::function<std::optional<struct stat>(const std::string& image_path)> image_dir;
 };
 
 // --chmod's octal mode ("" → none). Throws Error (exit 1) for anything else, naming the instruction.
