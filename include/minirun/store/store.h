@@ -3,6 +3,9 @@
 // Layout (see docs/store.md):
 //   <root>/lock                         flock taken by every change of records
 //   <root>/overlay2/<id>/diff|link|lower|layer.json|tar-split   image layers, <id> = ChainID hex
+//   <root>/overlay2/<id>/blobs.json     the layer's compressed blobs (LayerBlob), as pulled or pushed
+//   <root>/blobs/sha256/<hex>           a compressed layer blob, byte for byte as a registry has it;
+//                                       removed with the last layer that lists it (docs/push.md)
 //   <root>/overlay2/<cid>/diff|work|merged|link|lower  a container's read-write layer
 //   <root>/overlay2/<id>-flat/diff      a deep image's layers up to <id> merged (flatten.h)
 //   <root>/overlay2/<cid>-init/diff|link|lower         what minirun adds to a container
@@ -46,6 +49,15 @@ struct LayerRecord {
   std::string diff_id;  // "sha256:…"
   std::string parent;   // parent ChainID hex, "" for a base layer
   uint64_t size = 0;    // bytes of regular file content
+};
+
+// A compressed form of a layer a registry has or had: the blob a pull fetched, or the one a push
+// made (compressed once, then reused: the same digest on every push).
+struct LayerBlob {
+  std::string digest;       // "sha256:…" of the compressed bytes (the file blob_path(digest))
+  uint64_t size = 0;
+  std::string compression;  // "gzip", "zstd", or "none" (an uncompressed tar)
+  std::vector<std::string> repos;  // "HOST/PATH" of repositories known to hold it (mounts come from these)
 };
 
 // A container's state, Docker's State.Status; status_name() gives Docker's word for it.
@@ -133,8 +145,17 @@ class Store {
   // exists. Caller holds the lock; the parent layer must exist.
   bool commit_layer(const std::string& staged_dir, const LayerRecord& rec);
   // Removes an image layer, and the flat layer it tops if there is one (caller holds the lock and
-  // knows nothing uses it).
+  // knows nothing uses it), and the blobs it lists that no other layer lists.
   void remove_layer(std::string_view id);
+
+  // ---- compressed layer blobs ----
+  std::string blob_path(std::string_view digest) const;  // validates the digest
+  // The layer's blobs whose files are there (none for a layer never pulled nor pushed).
+  std::vector<LayerBlob> layer_blobs(std::string_view id) const;
+  // Records blob `b` for layer `id` (its repos joined to those known). `staged_file` ("" when the
+  // blob is in the store already) is moved to blob_path(b.digest), fsynced, unless it is there
+  // (then it is removed). Caller holds the lock, the layer exists, the caller verified the bytes.
+  void add_layer_blob(std::string_view id, const LayerBlob& b, const std::string& staged_file);
 
   // ---- flat layers (flatten.h): the merged view of the layers up to `top`, one directory ----
   std::string flat_dir(std::string_view top) const { return layer_dir(std::string(top) + "-flat"); }
