@@ -3,7 +3,8 @@
 // pulled back into another with the same image ID and root; a re-push makes no upload (HEAD and
 // the manifest PUT only); the pulled copy pushed to a second repository mounts its layers and
 // keeps the manifest digest; --format oci pulls back; an upload answered 503 is started again;
-// htpasswd authentication after `minirun login`. Root (the pulled image runs); skipped where
+// htpasswd and Bearer-token authentication after `minirun login` (the token asked for
+// repository:PATH:pull,push). Root (the pulled image runs); skipped where
 // docker-registry or python3 is missing.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -179,9 +180,11 @@ TEST_F(PushTest, AnUploadAnswered503IsStartedAgainAndBigBlobsGoInChunks) {
   EXPECT_EQ(runs("b", name), "flaky\n");
 }
 
-TEST_F(PushTest, HtpasswdAfterLogin) {
+class PushAuthTest : public PushTest, public ::testing::WithParamInterface<RegistryOptions::Auth> {};
+
+TEST_P(PushAuthTest, AfterLogin) {
   RegistryOptions o;
-  o.auth = RegistryOptions::Auth::htpasswd;
+  o.auth = GetParam();
   Registry reg(o);
   const std::string name = reg.host() + "/private/app:1";
   load_as("a", "private\n", name);
@@ -195,4 +198,15 @@ TEST_F(PushTest, HtpasswdAfterLogin) {
   CmdResult pulled = mr("b", {"pull", name}, file);
   ASSERT_EQ(pulled.code, 0) << pulled.err;
   EXPECT_EQ(id_of("b", name), id_of("a", name));
+  if (GetParam() == RegistryOptions::Auth::token) {
+    bool push_scope = false;
+    for (const auto& r : reg.token_requests()) push_scope |= r.query.find("private%2Fapp%3Apull%2Cpush") != std::string::npos;
+    EXPECT_TRUE(push_scope);
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Auth, PushAuthTest,
+                         ::testing::Values(RegistryOptions::Auth::htpasswd, RegistryOptions::Auth::token),
+                         [](const auto& info) {
+                           return std::string(info.param == RegistryOptions::Auth::htpasswd ? "Htpasswd" : "Token");
+                         });
