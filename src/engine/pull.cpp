@@ -14,7 +14,8 @@
 //   next one fetches only the others. The image config, its tag and RepoDigest are written only
 //   once every layer is in.
 // - Each blob's compressed bytes are kept too (Store::add_layer_blob, with the repository they
-//   came from), so that a push of the image sends the same blobs and keeps the digests.
+//   came from), and the image's manifest, so that a push of the image sends the same blobs and
+//   the same manifest: the same digests.
 // - The first failure stops the other downloads. A layer whose extraction failed while a layer
 //   under it was still being extracted (a hard link into it) is fetched again once the others
 //   are in, as load does.
@@ -298,6 +299,7 @@ PullResult pull_image(Store& store, registry::Source& source, const PullOptions&
   PullResult res;
   res.digest = top.digest;
   registry::Document doc = registry::parse_document(top.bytes, top.media_type);
+  std::string manifest_bytes = top.bytes;  // the image's manifest, as the registry has it
   if (doc.is_index) {
     const registry::IndexEntry& e = registry::select_platform(doc.index, opts.platform);
     const std::string& mt = e.desc.media_type;
@@ -305,6 +307,7 @@ PullResult pull_image(Store& store, registry::Source& source, const PullOptions&
       throw Error("index " + short_digest(top.digest) + ": the entry for " + opts.platform.str() + " is an index itself");
     registry::FetchedManifest m = fetch_manifest(source, e.desc.digest, e.desc.digest, e.desc.size);
     doc = registry::parse_document(m.bytes, m.media_type.empty() ? mt : m.media_type);
+    manifest_bytes = m.bytes;
     if (doc.is_index) throw Error("manifest " + short_digest(m.digest) + ": an index where a manifest was listed");
   }
   const registry::Manifest& man = doc.manifest;
@@ -349,6 +352,7 @@ PullResult pull_image(Store& store, registry::Source& source, const PullOptions&
     moved = !opts.tag.empty() && old != res.image_id;
     put_image_locked(store, config, opts.tag.empty() ? std::vector<std::string>{} : std::vector<std::string>{opts.tag});
     if (!opts.repo_name.empty()) store.add_repo_digest(hex, opts.repo_name + "@" + res.digest);
+    store.keep_manifest(hex, man.media_type, manifest_bytes);
     // Layers the store had: a kept blob the manifest names is known in this repository too.
     for (size_t i = 0; i < chains.size(); i++) {
       std::string id = digest_hex(chains[i]);

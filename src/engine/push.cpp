@@ -10,6 +10,8 @@
 // - The first failure stops the workers before their next step; the manifest is PUT only when
 //   every layer and the config are at the registry. Then, under the lock, each blob records the
 //   repository (the next push to another repository mounts from it) and the image its RepoDigest.
+// - The manifest is the one a pull kept for the image when it names the same config and blobs
+//   (the registry's bytes: the digest the image was pulled by), else one written here.
 #include "minirun/engine/push.h"
 
 #include <algorithm>
@@ -143,6 +145,26 @@ class Pusher {
   std::atomic<bool> stop_{false};
 };
 
+// The manifest a pull kept for the image, when it names exactly the config and blobs of `m`
+// (same type): its bytes, the registry's own layout, keep the digest it was pulled by.
+std::optional<std::string> kept_if_same(const Store& store, const std::string& hex, const registry::Manifest& m) {
+  auto kept = store.kept_manifest(hex, m.media_type);
+  if (!kept) return std::nullopt;
+  try {
+    registry::Document d = registry::parse_document(*kept, m.media_type);
+    if (d.is_index || d.manifest.config.digest != m.config.digest || d.manifest.config.size != m.config.size ||
+        d.manifest.layers.size() != m.layers.size())
+      return std::nullopt;
+    for (size_t i = 0; i < m.layers.size(); i++)
+      if (d.manifest.layers[i].digest != m.layers[i].digest || d.manifest.layers[i].size != m.layers[i].size ||
+          d.manifest.layers[i].media_type != m.layers[i].media_type)
+        return std::nullopt;
+    return kept;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 PushResult push_image(Store& store, registry::Destination& dest, const std::string& hex, const PushOptions& opts) {
@@ -173,7 +195,7 @@ PushResult push_image(Store& store, registry::Destination& dest, const std::stri
     m.layers.push_back({registry::layer_media_type(mtype, l.blob.compression), l.blob.digest, l.blob.size});
   if (!dest.has_blob(m.config.digest)) dest.upload_blob(m.config.digest, {"", config, config.size()});
   PushResult res;
-  res.manifest = registry::serialize_manifest(m);
+  res.manifest = kept_if_same(store, hex, m).value_or(registry::serialize_manifest(m));
   res.size = res.manifest.size();
   res.digest = dest.put_manifest(opts.tag, mtype, res.manifest);
   {

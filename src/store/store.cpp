@@ -479,6 +479,10 @@ void Store::remove_image_record(std::string_view hex) {
     throw sys_error("image " + std::string(hex) + ": remove");
   if (::unlink(image_digests_path(hex).c_str()) != 0 && errno != ENOENT)
     throw sys_error("image " + std::string(hex) + ": remove its digests");
+  std::string manifests = image_digests_path(hex);
+  manifests = manifests.substr(0, manifests.size() - 8) + ".manifests";
+  if (::unlink(manifests.c_str()) != 0 && errno != ENOENT)
+    throw sys_error("image " + std::string(hex) + ": remove its manifests");
 }
 
 std::string Store::image_digests_path(std::string_view hex) const {
@@ -506,6 +510,36 @@ void Store::add_repo_digest(const std::string& hex, const std::string& repo_dige
   all.push_back(repo_digest);
   std::sort(all.begin(), all.end());
   write_file_atomic(image_digests_path(hex), json(all).dump() + "\n");
+}
+
+namespace {
+json read_manifests(const std::string& file) {
+  auto data = read_file_if_exists(file, 16u << 20);
+  if (!data) return json::object();
+  try {
+    json j = json::parse(*data);
+    if (j.is_object()) return j;
+  } catch (const json::exception&) {
+  }
+  spdlog::warn("{}: corrupt; its manifests are not used", file);
+  return json::object();
+}
+}  // namespace
+
+std::optional<std::string> Store::kept_manifest(std::string_view hex, std::string_view media_type) const {
+  std::string p = image_digests_path(hex);
+  json j = read_manifests(p.substr(0, p.size() - 8) + ".manifests");
+  auto it = j.find(std::string(media_type));
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+void Store::keep_manifest(const std::string& hex, const std::string& media_type, const std::string& bytes) {
+  std::string p = image_digests_path(hex);
+  p = p.substr(0, p.size() - 8) + ".manifests";
+  json j = read_manifests(p);
+  j[media_type] = bytes;
+  write_file_atomic(p, j.dump() + "\n");
 }
 
 std::string Store::image_loaded_time(std::string_view hex) const {

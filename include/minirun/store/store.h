@@ -12,6 +12,7 @@
 //   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
 //   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
 //   <root>/images/<hex>.digests         its RepoDigests, ["name@sha256:<manifest hex>", …] (pull)
+//   <root>/images/<hex>.manifests       the manifests a pull fetched for it, {"<media type>": "<bytes>"}
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
 //   <root>/containers/<cid>/            state.json, health.json, hostname, hosts, resolv.conf,
 //                                       <cid>-json.log[.N] (the log), ctl (the monitor's fifo),
@@ -183,6 +184,12 @@ class Store {
   std::vector<std::string> repo_digests(std::string_view hex) const;
   // Adds one (caller holds the lock; the image exists). remove_image_record removes them all.
   void add_repo_digest(const std::string& hex, const std::string& repo_digest);
+  // The manifest of `media_type` a pull fetched for the image, exactly the registry's bytes (a
+  // push of the image in that format PUTs them again: the same digest). nullopt when none.
+  std::optional<std::string> kept_manifest(std::string_view hex, std::string_view media_type) const;
+  // Keeps it (caller holds the lock; the image exists); one per media type, the last kept.
+  // remove_image_record removes them.
+  void keep_manifest(const std::string& hex, const std::string& media_type, const std::string& bytes);
 
   // ---- tags ----
   std::map<std::string, std::string> tags() const;  // "name:tag" -> "sha256:<hex>"
