@@ -176,6 +176,9 @@ TEST(Push, APulledImageGoesBackWithItsOwnBlobsAndManifestDigest) {
   EXPECT_EQ(dest.have.at(m.config.digest), store.image_config(hex));
   EXPECT_EQ(dest.manifest_type, std::string(registry::kDockerManifest));
   EXPECT_EQ(r.digest, sha256_digest(dest.manifest));
+  // The registry's own manifest bytes (not minirun's layout): the digest it was pulled by.
+  EXPECT_EQ(dest.manifest, src.man.bytes);
+  EXPECT_EQ(r.digest, src.man.digest);
   EXPECT_EQ(dest.count("UPLOAD "), 3u);
   EXPECT_EQ(dest.calls.back(), "MANIFEST 1");
   EXPECT_EQ(std::count(states.begin(), states.end(), PushState::kPushed), 2);
