@@ -56,7 +56,7 @@ std::string pull_with_progress(Store& store, const std::string& name, std::ostre
 void register_run_or_create(CLI::App& app, Globals& g, bool create);
 
 #define MINIRUN_VERBS(X) \
-  X(load) X(pull) X(login) X(logout) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
+  X(load) X(pull) X(push) X(login) X(logout) X(import) X(images) X(inspect) X(history) X(tag) X(rmi) X(image) X(export) X(mount) X(umount) \
   X(run) X(ps) X(rm) X(diff) X(commit) X(save) X(stats) X(logs) X(network) X(port) \
   X(create) X(start) X(stop) X(restart) X(kill) X(wait) X(exec) X(pause) X(unpause) X(rename) X(top) X(update) X(attach) \
   X(build) X(builder)

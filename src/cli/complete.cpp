@@ -44,6 +44,7 @@ const std::map<std::string, std::vector<std::string>>& flag_values() {
       {"--format", {"json", "table"}},
       {"--driver", {"bridge"}},
       {"--pull", {"always", "missing", "never"}},
+      {"--compression-format", {"gzip", "zstd"}},
   };
   return m;
 }

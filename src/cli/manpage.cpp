@@ -173,7 +173,7 @@ std::string main_page(const CLI::App& app, const std::string& version) {
        ".TP\n\\fB126\\fR\nThe container's command cannot be executed.\n"
        ".TP\n\\fB127\\fR\nThe container's command was not found.\n"
        ".PP\nOtherwise the status of the container's command (128+\\fIN\\fR when killed by signal \\fIN\\fR).\n"
-       ".PP\n\\fBminirun pull\\fR exits 1 when the pull fails, as \\fBdocker pull\\fR does.\n";
+       ".PP\n\\fBminirun pull\\fR and \\fBminirun push\\fR exit 1 when the pull or push fails, as \\fBdocker pull\\fR and \\fBdocker push\\fR do.\n";
   s += ".SH ENVIRONMENT\n.TP\n\\fBMINIRUN_ROOT\\fR\nThe store directory when \\fB\\-\\-root\\fR is not given.\n";
   s += ".TP\n\\fBCONTAINERS_REGISTRIES_CONF\\fR\nThe registries.conf file \\fBpull\\fR reads instead of "
        "\\fI/etc/containers/registries.conf\\fR and its drop-ins.\n"

@@ -13,6 +13,9 @@
 //   the layers under it are in the store: an interrupted pull keeps its complete layers, and the
 //   next one fetches only the others. The image config, its tag and RepoDigest are written only
 //   once every layer is in.
+// - Each blob's compressed bytes are kept too (Store::add_layer_blob, with the repository they
+//   came from), and the image's manifest, so that a push of the image sends the same blobs and
+//   the same manifest: the same digests.
 // - The first failure stops the other downloads. A layer whose extraction failed while a layer
 //   under it was still being extracted (a hard link into it) is fetched again once the others
 //   are in, as load does.
@@ -33,6 +36,7 @@
 #include "minirun/image/layer_stream.h"
 #include "minirun/util/digest.h"
 #include "minirun/util/error.h"
+#include "minirun/util/fd.h"
 #include "minirun/util/fsutil.h"
 
 namespace minirun {
@@ -81,6 +85,7 @@ struct Job {
   Descriptor desc;
   std::string diff_id, id, parent;  // ChainID hex of the layer and of its parent ("" for a base)
   std::string staged;               // tmp dir holding diff/ and tar-split, "" once committed
+  std::string blob_tmp;             // tmp dir holding the compressed blob as fetched
   bool verified = false, committed = false;
   bool had_staged_lower = false;    // a lower was still being extracted when this one started
   bool extract_failed = false;
@@ -94,10 +99,11 @@ class Puller {
   Puller(Store& store, registry::Source& source, const PullOptions& opts) : store_(store), source_(source), opts_(opts) {}
   ~Puller() {
     for (auto& j : jobs_)
-      if (!j.staged.empty()) try {
-          remove_tree(j.staged);
-        } catch (...) {
-        }
+      for (const auto* d : {&j.staged, &j.blob_tmp})
+        if (!d->empty()) try {
+            remove_tree(*d);
+          } catch (...) {
+          }
   }
 
   void add(Job j) { jobs_.push_back(std::move(j)); }
@@ -179,7 +185,12 @@ class Puller {
 
   void fetch(Job& job) {
     if (!job.staged.empty()) remove_tree(job.staged);
+    if (!job.blob_tmp.empty()) remove_tree(job.blob_tmp);
     job.staged = store_.new_temp_dir();
+    job.blob_tmp = store_.new_temp_dir();
+    const std::string blob_file = job.blob_tmp + "/blob";
+    Fd blob_fd(::open(blob_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (blob_fd.get() < 0) throw sys_error(blob_file + ": create");
     std::string diff = job.staged + "/diff";
     if (::mkdir(diff.c_str(), 0755) != 0) throw sys_error(diff + ": mkdir");
     ExtractOptions eo;
@@ -204,6 +215,7 @@ class Puller {
             throw Error("the registry sent more than the descriptor's " + std::to_string(size) + " bytes");
           }
           stream.write(p, n);
+          write_all(blob_fd.get(), p, n, blob_file);
           delivered += n;
           if (delivered - reported >= kProgressStep || delivered == size) {
             reported = delivered;
@@ -235,6 +247,12 @@ class Puller {
     job.content_size = r.content_size;
   }
 
+  static std::string compression_of(const std::string& media_type) {
+    if (media_type.find("gzip") != std::string::npos) return "gzip";
+    if (media_type.find("zstd") != std::string::npos) return "zstd";
+    return "none";
+  }
+
   // Commits, bottom first, the verified layers whose lowers are all in the store (mu_ held).
   void commit_ready() {
     std::vector<Job*> ready;
@@ -254,6 +272,12 @@ class Puller {
     for (Job* j : ready) {
       store_.commit_layer(j->staged, {j->id, j->diff_id, j->parent, j->content_size});
       j->staged.clear();
+      if (!j->blob_tmp.empty()) {
+        store_.add_layer_blob(j->id, {j->desc.digest, j->desc.size, compression_of(j->desc.media_type), {source_.where()}},
+                              j->blob_tmp + "/blob");
+        remove_tree(j->blob_tmp);
+        j->blob_tmp.clear();
+      }
       j->committed = true;
     }
   }
@@ -275,6 +299,7 @@ PullResult pull_image(Store& store, registry::Source& source, const PullOptions&
   PullResult res;
   res.digest = top.digest;
   registry::Document doc = registry::parse_document(top.bytes, top.media_type);
+  std::string manifest_bytes = top.bytes;  // the image's manifest, as the registry has it
   if (doc.is_index) {
     const registry::IndexEntry& e = registry::select_platform(doc.index, opts.platform);
     const std::string& mt = e.desc.media_type;
@@ -282,6 +307,7 @@ PullResult pull_image(Store& store, registry::Source& source, const PullOptions&
       throw Error("index " + short_digest(top.digest) + ": the entry for " + opts.platform.str() + " is an index itself");
     registry::FetchedManifest m = fetch_manifest(source, e.desc.digest, e.desc.digest, e.desc.size);
     doc = registry::parse_document(m.bytes, m.media_type.empty() ? mt : m.media_type);
+    manifest_bytes = m.bytes;
     if (doc.is_index) throw Error("manifest " + short_digest(m.digest) + ": an index where a manifest was listed");
   }
   const registry::Manifest& man = doc.manifest;
@@ -326,6 +352,13 @@ PullResult pull_image(Store& store, registry::Source& source, const PullOptions&
     moved = !opts.tag.empty() && old != res.image_id;
     put_image_locked(store, config, opts.tag.empty() ? std::vector<std::string>{} : std::vector<std::string>{opts.tag});
     if (!opts.repo_name.empty()) store.add_repo_digest(hex, opts.repo_name + "@" + res.digest);
+    store.keep_manifest(hex, man.media_type, manifest_bytes);
+    // Layers the store had: a kept blob the manifest names is known in this repository too.
+    for (size_t i = 0; i < chains.size(); i++) {
+      std::string id = digest_hex(chains[i]);
+      for (const auto& b : store.layer_blobs(id))
+        if (b.digest == man.layers[i].digest) store.add_layer_blob(id, {b.digest, b.size, b.compression, {source.where()}}, "");
+    }
   }
   res.downloaded = !had_image || !puller.jobs().empty() || moved;
   flatten_image(store, ids);

@@ -8,7 +8,10 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cctype>
+#include <cstring>
 #include <exception>
 #include <mutex>
 
@@ -67,6 +70,7 @@ struct Transfer {
   HttpResponse resp;
   bool decided = false;
   std::exception_ptr failure;
+  uint64_t sent = 0;  // request body bytes handed to libcurl
 };
 
 std::string trim(std::string_view s) {
@@ -106,7 +110,7 @@ size_t on_body(char* data, size_t size, size_t n, void* p) {
       (*t->sink)(data, len);
     } else {
       if (t->resp.body.size() + len > t->req->max_body)
-        throw Error("GET " + t->req->url + ": response larger than " + std::to_string(t->req->max_body) + " bytes");
+        throw Error(t->req->verb() + " " + t->req->url + ": response larger than " + std::to_string(t->req->max_body) + " bytes");
       t->resp.body.append(data, len);
     }
   } catch (...) {
@@ -116,7 +120,38 @@ size_t on_body(char* data, size_t size, size_t n, void* p) {
   return len;
 }
 
+size_t on_read(char* buf, size_t size, size_t n, void* p) {
+  auto* t = static_cast<Transfer*>(p);
+  const HttpRequest& req = *t->req;
+  size_t want = size * n;
+  try {
+    if (req.body_fd < 0) {
+      size_t len = std::min<size_t>(want, req.body.size() - t->sent);
+      std::memcpy(buf, req.body.data() + t->sent, len);
+      t->sent += len;
+      return len;
+    }
+    uint64_t left = req.body_size - t->sent;
+    size_t len = static_cast<size_t>(std::min<uint64_t>(want, left));
+    if (len == 0) return 0;
+    ssize_t r = ::pread(req.body_fd, buf, len, static_cast<off_t>(req.body_offset + t->sent));
+    if (r < 0) throw sys_error(req.verb() + " " + req.url + ": reading the body");
+    if (r == 0) throw Error(req.verb() + " " + req.url + ": the body's file ended early");
+    t->sent += static_cast<uint64_t>(r);
+    return static_cast<size_t>(r);
+  } catch (...) {
+    t->failure = std::current_exception();
+    return CURL_READFUNC_ABORT;
+  }
+}
+
 }  // namespace
+
+const std::string& HttpRequest::verb() const {
+  static const std::string get = "GET", post = "POST";
+  if (!method.empty()) return method;
+  return form.empty() ? get : post;
+}
 
 std::string HttpResponse::header(std::string_view name) const {
   auto it = headers.find(std::string(name));
@@ -150,6 +185,9 @@ void HttpClient::give_back(void* h) {
 
 HttpResponse HttpClient::get(const HttpRequest& req, const std::function<bool(const HttpResponse&)>& stream,
                              const std::function<void(const char*, size_t)>& sink) {
+  if (!req.method.empty() && req.method != "GET" && req.method != "HEAD" && req.method != "POST" &&
+      req.method != "PUT" && req.method != "PATCH")
+    throw Error("HTTP method " + req.method + ": not supported");
   const Api& a = api();
   Transfer t;
   t.h = static_cast<CURL*>(take_handle());
@@ -162,7 +200,19 @@ HttpResponse HttpClient::get(const HttpRequest& req, const std::function<bool(co
   for (const auto& hd : req.headers) headers = a.slist_append(headers, hd.c_str());
   char errbuf[CURL_ERROR_SIZE] = {0};
   a.setopt(h, CURLOPT_URL, req.url.c_str());
-  if (req.form.empty()) {
+  const bool with_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+  if (with_body) {
+    // An upload of a known length, whatever the method: libcurl reads it through on_read.
+    headers = a.slist_append(headers, "Expect:");
+    a.setopt(h, CURLOPT_UPLOAD, 1L);
+    a.setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    a.setopt(h, CURLOPT_READFUNCTION, on_read);
+    a.setopt(h, CURLOPT_READDATA, &t);
+    a.setopt(h, CURLOPT_INFILESIZE_LARGE,
+             static_cast<curl_off_t>(req.body_fd < 0 ? req.body.size() : req.body_size));
+  } else if (req.method == "HEAD") {
+    a.setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (req.form.empty()) {
     a.setopt(h, CURLOPT_HTTPGET, 1L);
   } else {
     a.setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.form.size()));

@@ -309,4 +309,30 @@ const IndexEntry& select_platform(const Index& index, const Platform& want) {
   return *best;
 }
 
+std::string layer_media_type(std::string_view manifest_type, std::string_view compression) {
+  const bool oci = manifest_type == kOciManifest;
+  if (compression == "gzip")
+    return oci ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.docker.image.rootfs.diff.tar.gzip";
+  if (compression == "none") return oci ? "application/vnd.oci.image.layer.v1.tar" : "application/vnd.docker.image.rootfs.diff.tar";
+  if (compression == "zstd") {
+    if (oci) return "application/vnd.oci.image.layer.v1.tar+zstd";
+    throw Error("zstd-compressed layers need an OCI manifest (--format oci)");
+  }
+  throw Error("unknown compression \"" + std::string(compression) + "\"");
+}
+
+std::string serialize_manifest(const Manifest& m) {
+  using ojson = nlohmann::ordered_json;
+  auto desc = [](const Descriptor& d) {
+    return ojson{{"mediaType", d.media_type}, {"size", d.size}, {"digest", d.digest}};
+  };
+  ojson j;
+  j["schemaVersion"] = 2;
+  j["mediaType"] = m.media_type;
+  j["config"] = desc(m.config);
+  j["layers"] = ojson::array();
+  for (const auto& l : m.layers) j["layers"].push_back(desc(l));
+  return j.dump(3);
+}
+
 }  // namespace minirun::registry

@@ -310,8 +310,72 @@ bool Store::commit_layer(const std::string& staged, const LayerRecord& rec) {
   return true;
 }
 
+std::string Store::blob_path(std::string_view digest) const {
+  if (!is_valid_digest(std::string(digest))) throw Error("invalid blob digest \"" + std::string(digest) + "\"");
+  return root_ + "/blobs/sha256/" + std::string(digest.substr(7));
+}
+
+namespace {
+std::vector<LayerBlob> read_layer_blobs(const std::string& file) {
+  std::vector<LayerBlob> out;
+  auto data = read_file_if_exists(file, 1 << 20);
+  if (!data) return out;
+  try {
+    for (const auto& b : json::parse(*data)) {
+      LayerBlob lb;
+      lb.digest = b.at("digest").get<std::string>();
+      lb.size = b.at("size").get<uint64_t>();
+      lb.compression = b.value("compression", "gzip");
+      lb.repos = b.value("repos", std::vector<std::string>{});
+      if (is_valid_digest(lb.digest)) out.push_back(std::move(lb));
+    }
+  } catch (const json::exception& e) {
+    throw Error(file + ": corrupt: " + e.what());
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<LayerBlob> Store::layer_blobs(std::string_view id) const {
+  std::vector<LayerBlob> out;
+  for (auto& b : read_layer_blobs(layer_dir(id) + "/blobs.json"))
+    if (exists(blob_path(b.digest))) out.push_back(std::move(b));
+  return out;
+}
+
+void Store::add_layer_blob(std::string_view id, const LayerBlob& b, const std::string& staged_file) {
+  std::string dst = blob_path(b.digest);
+  if (!staged_file.empty()) {
+    if (exists(dst)) {
+      ::unlink(staged_file.c_str());
+    } else {
+      make_dir(root_ + "/blobs", 0700);
+      make_dir(root_ + "/blobs/sha256", 0700);
+      fsync_path(staged_file);
+      if (::rename(staged_file.c_str(), dst.c_str()) != 0) throw sys_error("blob " + b.digest + ": rename into the store");
+      fsync_path(root_ + "/blobs/sha256");
+    }
+  }
+  if (!exists(dst)) throw Error("blob " + b.digest + ": not in the store");
+  std::string file = layer_dir(id) + "/blobs.json";
+  auto all = read_layer_blobs(file);
+  auto it = std::find_if(all.begin(), all.end(), [&](const LayerBlob& x) { return x.digest == b.digest; });
+  if (it == all.end()) {
+    all.push_back(b);
+    it = all.end() - 1;
+    it->repos.clear();
+  }
+  for (const auto& r : b.repos)
+    if (std::find(it->repos.begin(), it->repos.end(), r) == it->repos.end()) it->repos.push_back(r);
+  json j = json::array();
+  for (const auto& x : all)
+    j.push_back({{"digest", x.digest}, {"size", x.size}, {"compression", x.compression}, {"repos", x.repos}});
+  write_file_atomic(file, j.dump() + "\n");
+}
+
 void Store::remove_layer(std::string_view id) {
   std::string dir = layer_dir(id);
+  const auto blobs = read_layer_blobs(dir + "/blobs.json");
   std::string trash = new_temp_dir();
   // The flat layer first: a crash in between leaves a layer without one (it runs on its layers),
   // never a flat layer without its top layer.
@@ -327,6 +391,13 @@ void Store::remove_layer(std::string_view id) {
   }
   if (link) ::unlink((overlay_root() + "/l/" + trim(*link)).c_str());
   remove_tree(trash);
+  // Its blobs, unless another layer lists them (the same content on another parent).
+  if (blobs.empty()) return;
+  std::vector<std::string> kept;
+  for (const auto& other : layer_ids())
+    for (const auto& b : read_layer_blobs(layer_dir(other) + "/blobs.json")) kept.push_back(b.digest);
+  for (const auto& b : blobs)
+    if (std::find(kept.begin(), kept.end(), b.digest) == kept.end()) ::unlink(blob_path(b.digest).c_str());
 }
 
 bool Store::has_flat(std::string_view top) const { return exists(flat_dir(top)); }
@@ -408,6 +479,10 @@ void Store::remove_image_record(std::string_view hex) {
     throw sys_error("image " + std::string(hex) + ": remove");
   if (::unlink(image_digests_path(hex).c_str()) != 0 && errno != ENOENT)
     throw sys_error("image " + std::string(hex) + ": remove its digests");
+  std::string manifests = image_digests_path(hex);
+  manifests = manifests.substr(0, manifests.size() - 8) + ".manifests";
+  if (::unlink(manifests.c_str()) != 0 && errno != ENOENT)
+    throw sys_error("image " + std::string(hex) + ": remove its manifests");
 }
 
 std::string Store::image_digests_path(std::string_view hex) const {
@@ -435,6 +510,36 @@ void Store::add_repo_digest(const std::string& hex, const std::string& repo_dige
   all.push_back(repo_digest);
   std::sort(all.begin(), all.end());
   write_file_atomic(image_digests_path(hex), json(all).dump() + "\n");
+}
+
+namespace {
+json read_manifests(const std::string& file) {
+  auto data = read_file_if_exists(file, 16u << 20);
+  if (!data) return json::object();
+  try {
+    json j = json::parse(*data);
+    if (j.is_object()) return j;
+  } catch (const json::exception&) {
+  }
+  spdlog::warn("{}: corrupt; its manifests are not used", file);
+  return json::object();
+}
+}  // namespace
+
+std::optional<std::string> Store::kept_manifest(std::string_view hex, std::string_view media_type) const {
+  std::string p = image_digests_path(hex);
+  json j = read_manifests(p.substr(0, p.size() - 8) + ".manifests");
+  auto it = j.find(std::string(media_type));
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+void Store::keep_manifest(const std::string& hex, const std::string& media_type, const std::string& bytes) {
+  std::string p = image_digests_path(hex);
+  p = p.substr(0, p.size() - 8) + ".manifests";
+  json j = read_manifests(p);
+  j[media_type] = bytes;
+  write_file_atomic(p, j.dump() + "\n");
 }
 
 std::string Store::image_loaded_time(std::string_view hex) const {

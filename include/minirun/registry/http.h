@@ -1,8 +1,10 @@
-// http.h — HTTP GETs (and the form POST of an OAuth2 token request) through libcurl, which minirun loads only when a pull needs it
+// http.h — the registry client's HTTP requests (GET, HEAD, and the POST, PUT and PATCH of a push,
+// or the form POST of an OAuth2 token request) through libcurl, which minirun loads only when a pull or push needs it
 // (dlopen of libcurl.so.4, functions bound by name: util/dynlib.h). Owns the easy handles (a
 // pool, so that connections and TLS sessions are reused across requests and threads), the TLS
 // settings of a request (CA certificates as PEM, a client certificate, verification off for an
-// insecure registry), the response head (status, headers) and where the body goes: a caller's
+// insecure registry), the request body (a buffer, or a range of a file read as it is sent, so that a
+// retry sends it again), the response head (status, headers) and where the body goes: a caller's
 // sink for the statuses it wants streamed, else a bounded buffer. Redirects are never followed
 // here: the registry client decides where each request goes and what it carries.
 #pragma once
@@ -33,6 +35,13 @@ struct HttpRequest {
   // Not empty: the request is a POST of this application/x-www-form-urlencoded body (an OAuth2
   // token request); else a GET.
   std::string form;
+  // Another method: "HEAD" (no response body), or "POST", "PUT", "PATCH" with the body below
+  // (Content-Length always sent; no Expect: 100-continue). "" is GET (or the form's POST).
+  std::string method;
+  std::string body;       // the body, when body_fd < 0
+  int body_fd = -1;       // else: body_size bytes of this file from body_offset (pread: not moved)
+  uint64_t body_offset = 0, body_size = 0;
+  const std::string& verb() const;  // the method as sent ("GET" for "")
 };
 
 struct HttpResponse {
@@ -54,7 +63,7 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // GET req.url (POST req.form when it is set). Once the head of the response is in, `stream(head)` (when given) says whether
+  // req.method (GET, or POST req.form when it is set) on req.url. Once the head of the response is in, `stream(head)` (when given) says whether
   // the body goes to `sink` (in order, as it arrives) or into response.body. A transport failure
   // (connection refused or cut, TLS, timeout) is reported in response.error, not thrown; what the
   // sink throws is rethrown once the transfer is abandoned; a buffered body over req.max_body

@@ -15,6 +15,8 @@ inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.mani
 inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
 inline constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 inline constexpr std::string_view kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
+inline constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";
 // What a pull asks for (the Accept header's value).
 std::string accept_header();
 
@@ -70,6 +72,14 @@ struct Document {
 // the document's own mediaType must agree with it when both are given. Throws Error naming what
 // is wrong (schema1 with Docker's deprecation wording, a foreign layer by its media type).
 Document parse_document(std::string_view bytes, std::string_view content_type);
+
+// The media type of a layer blob in a manifest of type `manifest_type` (kDockerManifest or
+// kOciManifest): compression "gzip", "zstd" (OCI only: Error for Docker's) or "none".
+std::string layer_media_type(std::string_view manifest_type, std::string_view compression);
+// A manifest as a push PUTs it (m.media_type: kDockerManifest or kOciManifest), in the layout
+// Docker and containers/image write (3-space indentation, schemaVersion, mediaType, config,
+// layers): the same manifest always gives the same bytes.
+std::string serialize_manifest(const Manifest& m);
 
 // The entry of an index that best fits `want` (platform_score); Error "no matching manifest for
 // linux/arm64/v8 in the manifest list entries" (Docker's words) when none does.

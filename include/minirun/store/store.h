@@ -3,12 +3,16 @@
 // Layout (see docs/store.md):
 //   <root>/lock                         flock taken by every change of records
 //   <root>/overlay2/<id>/diff|link|lower|layer.json|tar-split   image layers, <id> = ChainID hex
+//   <root>/overlay2/<id>/blobs.json     the layer's compressed blobs (LayerBlob), as pulled or pushed
+//   <root>/blobs/sha256/<hex>           a compressed layer blob, byte for byte as a registry has it;
+//                                       removed with the last layer that lists it (docs/push.md)
 //   <root>/overlay2/<cid>/diff|work|merged|link|lower  a container's read-write layer
 //   <root>/overlay2/<id>-flat/diff      a deep image's layers up to <id> merged (flatten.h)
 //   <root>/overlay2/<cid>-init/diff|link|lower         what minirun adds to a container
 //   <root>/overlay2/l/<short> -> ../<id>/diff          26-character short links
 //   <root>/images/<hex>.json            image config bytes, exactly; <hex> = image ID
 //   <root>/images/<hex>.digests         its RepoDigests, ["name@sha256:<manifest hex>", …] (pull)
+//   <root>/images/<hex>.manifests       the manifests a pull fetched for it, {"<media type>": "<bytes>"}
 //   <root>/repositories.json            {"name:tag": "sha256:<hex>"}
 //   <root>/build-cache/<key>.json       a build step's cache entry: {"parent": hex, "image": hex},
 //                                       <key> = the step's cache key (build/build_cache.h)
@@ -48,6 +52,15 @@ struct LayerRecord {
   std::string diff_id;  // "sha256:…"
   std::string parent;   // parent ChainID hex, "" for a base layer
   uint64_t size = 0;    // bytes of regular file content
+};
+
+// A compressed form of a layer a registry has or had: the blob a pull fetched, or the one a push
+// made (compressed once, then reused: the same digest on every push).
+struct LayerBlob {
+  std::string digest;       // "sha256:…" of the compressed bytes (the file blob_path(digest))
+  uint64_t size = 0;
+  std::string compression;  // "gzip", "zstd", or "none" (an uncompressed tar)
+  std::vector<std::string> repos;  // "HOST/PATH" of repositories known to hold it (mounts come from these)
 };
 
 // A container's state, Docker's State.Status; status_name() gives Docker's word for it.
@@ -135,8 +148,17 @@ class Store {
   // exists. Caller holds the lock; the parent layer must exist.
   bool commit_layer(const std::string& staged_dir, const LayerRecord& rec);
   // Removes an image layer, and the flat layer it tops if there is one (caller holds the lock and
-  // knows nothing uses it).
+  // knows nothing uses it), and the blobs it lists that no other layer lists.
   void remove_layer(std::string_view id);
+
+  // ---- compressed layer blobs ----
+  std::string blob_path(std::string_view digest) const;  // validates the digest
+  // The layer's blobs whose files are there (none for a layer never pulled nor pushed).
+  std::vector<LayerBlob> layer_blobs(std::string_view id) const;
+  // Records blob `b` for layer `id` (its repos joined to those known). `staged_file` ("" when the
+  // blob is in the store already) is moved to blob_path(b.digest), fsynced, unless it is there
+  // (then it is removed). Caller holds the lock, the layer exists, the caller verified the bytes.
+  void add_layer_blob(std::string_view id, const LayerBlob& b, const std::string& staged_file);
 
   // ---- flat layers (flatten.h): the merged view of the layers up to `top`, one directory ----
   std::string flat_dir(std::string_view top) const { return layer_dir(std::string(top) + "-flat"); }
@@ -164,6 +186,12 @@ class Store {
   std::vector<std::string> repo_digests(std::string_view hex) const;
   // Adds one (caller holds the lock; the image exists). remove_image_record removes them all.
   void add_repo_digest(const std::string& hex, const std::string& repo_digest);
+  // The manifest of `media_type` a pull fetched for the image, exactly the registry's bytes (a
+  // push of the image in that format PUTs them again: the same digest). nullopt when none.
+  std::optional<std::string> kept_manifest(std::string_view hex, std::string_view media_type) const;
+  // Keeps it (caller holds the lock; the image exists); one per media type, the last kept.
+  // remove_image_record removes them.
+  void keep_manifest(const std::string& hex, const std::string& media_type, const std::string& bytes);
 
   // ---- build cache (build/build_cache.h): a step's key → the image it made from its parent ----
   struct BuildCacheEntry {
