@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "container_fixture.h"
+#include "build_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -18,25 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class BuildAdd : public ContainerTest {
- protected:
-  void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    make_store("minirun-buildadd-");
-    ctx_ = *t_ / "ctx";
-    fs::create_directories(ctx_);
-  }
-  void TearDown() override {
-    remove_containers();
-    expect_no_mounts_left();
-  }
-  std::string in_image(const std::string& image, const std::string& script) {
-    auto r = mr({"run", "--rm", "--network", "none", image, "sh", "-c", script});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out;
-  }
-  std::string ctx_;
-};
+class BuildAdd : public BuildTest {};
 
 TEST_F(BuildAdd, LocalArchivesAreExtracted) {
   TarBuilder tb;

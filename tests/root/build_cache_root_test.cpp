@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <string>
 
-#include "container_fixture.h"
+#include "build_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -22,19 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class BuildCache : public ContainerTest {
+class BuildCache : public BuildTest {
  protected:
-  void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    make_store("minirun-buildcache-");
-    ctx_ = *t_ / "ctx";
-    fs::create_directories(ctx_);
-  }
-  void TearDown() override {
-    remove_containers();
-    expect_no_mounts_left();
-  }
-
   struct Built {
     std::string id, out;
     int hits = 0;
@@ -65,7 +54,6 @@ class BuildCache : public ContainerTest {
   }
   size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
-  std::string ctx_;
 };
 
 constexpr const char* kStamp = "busybox od -An -tx1 -N12 /dev/urandom | busybox tr -d ' \\n'";

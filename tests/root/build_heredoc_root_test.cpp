@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "container_fixture.h"
+#include "build_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -15,17 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class BuildHeredoc : public ContainerTest {
- protected:
-  void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    make_store("minirun-buildheredoc-");
-  }
-  void TearDown() override {
-    remove_containers();
-    expect_no_mounts_left();
-  }
-};
+class BuildHeredoc : public BuildTest {};
 
 TEST_F(BuildHeredoc, RunHeredocs) {
   std::string ctx = *t_ / "ctx";

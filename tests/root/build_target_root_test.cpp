@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "container_fixture.h"
+#include "build_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -16,13 +16,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class BuildTarget : public ContainerTest {
+class BuildTarget : public BuildTest {
  protected:
   void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    make_store("minirun-buildtarget-");
-    ctx_ = *t_ / "ctx";
-    fs::create_directories(ctx_);
+    ASSERT_NO_FATAL_FAILURE(BuildTest::SetUp());
+    if (IsSkipped()) return;
     write_file(ctx_ + "/Dockerfile",
                "FROM t/bb AS base\n"
                "RUN echo base > /base\n"
@@ -34,11 +32,6 @@ class BuildTarget : public ContainerTest {
                "FROM t/bb AS last\n"
                "RUN echo last-stage-ran; false\n");
   }
-  void TearDown() override {
-    remove_containers();
-    expect_no_mounts_left();
-  }
-  std::string ctx_;
 };
 
 TEST_F(BuildTarget, OnlyTheStagesTheTargetNeedsRun) {

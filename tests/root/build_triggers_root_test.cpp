@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "container_fixture.h"
+#include "build_fixture.h"
 #include "testutil.h"
 
 using namespace minirun;
@@ -16,22 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class BuildTriggers : public ContainerTest {
- protected:
-  void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    make_store("minirun-buildtrig-");
-  }
-  void TearDown() override {
-    remove_containers();
-    expect_no_mounts_left();
-  }
-  nlohmann::json config(const std::string& image) {
-    auto i = mr({"inspect", image});
-    EXPECT_EQ(i.code, 0) << i.err;
-    return nlohmann::json::parse(i.out)[0]["Config"];
-  }
-};
+class BuildTriggers : public BuildTest {};
 
 TEST_F(BuildTriggers, HealthcheckAndOnbuild) {
   std::string parent = *t_ / "parent", child = *t_ / "child";
