@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "container_fixture.h"
+#include "build_fixture.h"
 #include "net_fixture.h"
 #include "testutil.h"
 
@@ -21,20 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class Build : public ContainerTest {
- protected:
-  void SetUp() override {
-    MINIRUN_REQUIRE_ROOT();
-    make_store("minirun-build-");
-    ctx_ = *t_ / "ctx";
-    fs::create_directories(ctx_);
-  }
-  void TearDown() override {
-    remove_containers();
-    expect_no_mounts_left();
-  }
-  std::string ctx_;
-};
+class Build : public BuildTest {};
 
 TEST_F(Build, MultiStepDockerfileMakesARunnableImage) {
   write_file(ctx_ + "/Dockerfile",
