@@ -154,6 +154,49 @@ TEST_F(PushTest, PushPullBackRepushMountAndOci) {
   EXPECT_EQ(missing.err, "Error: An image does not exist locally with the tag: " + proxy.host() + "/team/nothing\n");
 }
 
+// With skopeo (containers/image) on the other side: an image skopeo pushed, pulled by minirun and
+// pushed to another repository, keeps skopeo's manifest digest; an image minirun pushed reads back
+// in skopeo with the image ID as its config digest and its layers.
+TEST_F(PushTest, RoundTripsThroughSkopeo) {
+  MINIRUN_REQUIRE_SKOPEO();
+  Registry reg;
+  std::vector<TestImage> imgs = {pushed_image("by skopeo\n")};
+  std::string ar = *t_ / "skopeo.tar";
+  write_file(ar, docker_archive(imgs));
+  reg.push("docker-archive:" + ar, "sk/app:1");
+  HttpReply m = http_request(reg.host(), "GET", "/v2/sk/app/manifests/1",
+                             {"Accept: application/vnd.docker.distribution.manifest.v2+json"});
+  ASSERT_EQ(m.status, 200);
+  const std::string skopeo_digest = m.headers["docker-content-digest"];
+  ASSERT_EQ(skopeo_digest.rfind("sha256:", 0), 0u) << skopeo_digest;
+
+  const std::string app = reg.host() + "/sk/app:1", copy = reg.host() + "/sk/copy:1";
+  CmdResult pulled = mr("a", {"pull", app});
+  ASSERT_EQ(pulled.code, 0) << pulled.err;
+  ASSERT_EQ(mr("a", {"tag", app, copy}).code, 0);
+  CmdResult p = mr("a", {"push", copy});
+  ASSERT_EQ(p.code, 0) << p.err << p.out;
+  EXPECT_EQ(digest_in(p.out), skopeo_digest) << p.out;
+  EXPECT_EQ(runs("a", copy), "by skopeo\n");
+
+  const std::string mine = reg.host() + "/sk/mine:1";
+  load_as("b", "by minirun\n", mine);
+  CmdResult q = mr("b", {"push", mine});
+  ASSERT_EQ(q.code, 0) << q.err << q.out;
+  const std::string skopeo = find_in_path("skopeo");
+  CmdResult raw = run_cmd({skopeo, "inspect", "--raw", "--tls-verify=false", "docker://" + mine});
+  ASSERT_EQ(raw.code, 0) << raw.err;
+  auto manifest = nlohmann::json::parse(raw.out, nullptr, false);
+  ASSERT_TRUE(manifest.is_object()) << raw.out;
+  std::string id = id_of("b", mine);
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  EXPECT_EQ(manifest["config"]["digest"], id);
+  EXPECT_EQ(manifest["layers"].size(), 2u);
+  CmdResult cfg = run_cmd({skopeo, "inspect", "--config", "--tls-verify=false", "docker://" + mine});
+  ASSERT_EQ(cfg.code, 0) << cfg.err;
+  EXPECT_EQ(nlohmann::json::parse(cfg.out)["rootfs"]["diff_ids"].size(), 2u) << cfg.out;
+}
+
 TEST_F(PushTest, AnUploadAnswered503IsStartedAgainAndBigBlobsGoInChunks) {
   Registry reg;
   FaultProxy proxy(reg.url());
