@@ -79,6 +79,16 @@ std::string rfc3339(time_t t) {
 
 }  // namespace
 
+namespace {
+
+// images/<hex>.manifests: the manifests a pull kept for the image, by media type.
+std::string image_manifests_path(const Store& store, std::string_view hex) {
+  std::string p = store.image_config_path(hex);  // validates hex
+  return p.substr(0, p.size() - 5) + ".manifests";
+}
+
+}  // namespace
+
 Store::Store(std::string root) : root_(std::move(root)) {
   if (root_.empty()) throw Error("store root is empty");
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
@@ -479,9 +489,7 @@ void Store::remove_image_record(std::string_view hex) {
     throw sys_error("image " + std::string(hex) + ": remove");
   if (::unlink(image_digests_path(hex).c_str()) != 0 && errno != ENOENT)
     throw sys_error("image " + std::string(hex) + ": remove its digests");
-  std::string manifests = image_digests_path(hex);
-  manifests = manifests.substr(0, manifests.size() - 8) + ".manifests";
-  if (::unlink(manifests.c_str()) != 0 && errno != ENOENT)
+  if (::unlink(image_manifests_path(*this, hex).c_str()) != 0 && errno != ENOENT)
     throw sys_error("image " + std::string(hex) + ": remove its manifests");
 }
 
@@ -489,6 +497,7 @@ std::string Store::image_digests_path(std::string_view hex) const {
   std::string p = image_config_path(hex);  // validates hex
   return p.substr(0, p.size() - 5) + ".digests";
 }
+
 
 std::vector<std::string> Store::repo_digests(std::string_view hex) const {
   std::vector<std::string> out;
@@ -527,16 +536,14 @@ json read_manifests(const std::string& file) {
 }  // namespace
 
 std::optional<std::string> Store::kept_manifest(std::string_view hex, std::string_view media_type) const {
-  std::string p = image_digests_path(hex);
-  json j = read_manifests(p.substr(0, p.size() - 8) + ".manifests");
+  json j = read_manifests(image_manifests_path(*this, hex));
   auto it = j.find(std::string(media_type));
   if (it == j.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
 }
 
 void Store::keep_manifest(const std::string& hex, const std::string& media_type, const std::string& bytes) {
-  std::string p = image_digests_path(hex);
-  p = p.substr(0, p.size() - 8) + ".manifests";
+  const std::string p = image_manifests_path(*this, hex);
   json j = read_manifests(p);
   j[media_type] = bytes;
   write_file_atomic(p, j.dump() + "\n");
